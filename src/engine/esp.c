@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ESP packet processing, one packet at a time, in the packet's own buffer.
+ *
+ * Outbound: inner IP packet at p->data -> append padding (1, 2, 3, ...) and
+ * trailer, prepend SPI, sequence number and IV into the headroom, seal with
+ * the SA's keyed context (ICV into the tailroom) -> ESP packet at p->data,
+ * ready for the UDP socket.
+ *
+ * Inbound: ESP packet from the UDP socket -> length checks -> replay check
+ * (also infers the ESN high bits) -> open (ICV verified first) -> padding
+ * check -> replay commit -> p->data moves to the inner packet for the TUN.
+ */
+#include "engine/esp.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
+{
+    struct uip_esp_crypto *c = &sa->crypto;
+    uint32_t hdr_len = UIP_ESP_HDR_LEN + c->iv_len;
+    uint32_t inner_len = p->len;
+    uint32_t pad, pt_len;
+    uint8_t *esp, *trailer;
+
+    if (sa->hard_expired)
+        return -EKEYEXPIRED;
+    /* Never wrap: 2^32 - 1 without ESN, 2^64 - 1 with (RFC 4303 3.3.3). */
+    if (sa->seq == (sa->esn ? UINT64_MAX : UINT32_MAX)) {
+        sa->hard_expired = true;
+        sa->pending_events |= UIP_SA_EVENT_SEQ_EXHAUSTED;
+        return -EKEYEXPIRED;
+    }
+
+    pad = (c->align - (inner_len + UIP_ESP_TRAILER_LEN) % c->align) % c->align;
+    pt_len = inner_len + pad + UIP_ESP_TRAILER_LEN;
+    if (uip_pkt_headroom(p) < hdr_len || uip_pkt_tailroom(p) < pad + UIP_ESP_TRAILER_LEN + c->icv_len ||
+        hdr_len + pt_len + c->icv_len > UIP_PKT_MAX_LEN)
+        return -EMSGSIZE;
+
+    trailer = p->data + inner_len;
+    for (uint32_t i = 0; i < pad; i++)
+        trailer[i] = (uint8_t)(i + 1);
+    trailer[pad] = (uint8_t)pad;
+    trailer[pad + 1] = next_header;
+
+    uint64_t seq = sa->seq + 1;
+    esp = p->data - hdr_len;
+    put_be32(esp, sa->spi);
+    put_be32(esp + 4, (uint32_t)seq);
+    if (uip_esp_crypto_make_iv(c, seq, esp + UIP_ESP_HDR_LEN) < 0)
+        return -EIO;
+    if (uip_esp_seal(c, esp, pt_len, (uint32_t)(seq >> 32), sa->esn) < 0)
+        return -EIO;
+
+    sa->seq = seq;
+    uip_sa_account(sa, inner_len);
+    p->data = esp;
+    p->len = hdr_len + pt_len + c->icv_len;
+    return 0;
+}
+
+int uip_esp_peek_spi(const uint8_t *esp, size_t len, uint32_t *spi)
+{
+    if (len < UIP_ESP_HDR_LEN)
+        return -EINVAL;
+    *spi = get_be32(esp);
+    return 0;
+}
+
+int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
+{
+    struct uip_esp_crypto *c = &sa->crypto;
+    uint32_t hdr_len = UIP_ESP_HDR_LEN + c->iv_len;
+    uint64_t seq;
+    int r;
+
+    if (sa->hard_expired)
+        return -EKEYEXPIRED;
+    /* header, IV, at least the trailer, ICV */
+    if (p->len < hdr_len + UIP_ESP_TRAILER_LEN + c->icv_len)
+        return -EINVAL;
+    uint32_t pt_len = p->len - hdr_len - c->icv_len;
+    if (pt_len % c->align)
+        return -EINVAL;
+
+    r = uip_replay_check(&sa->replay, get_be32(p->data + 4), &seq);
+    if (r < 0)
+        return r == -EINVAL ? -EINVAL : r;
+
+    r = uip_esp_open(c, p->data, p->len, (uint32_t)(seq >> 32), sa->esn);
+    if (r < 0)
+        return r;
+
+    const uint8_t *pt = p->data + hdr_len;
+    uint8_t pad = pt[pt_len - 2];
+    if ((uint32_t)pad + UIP_ESP_TRAILER_LEN > pt_len)
+        return -EPROTO;
+    const uint8_t *padding = pt + pt_len - UIP_ESP_TRAILER_LEN - pad;
+    for (uint32_t i = 0; i < pad; i++)
+        if (padding[i] != (uint8_t)(i + 1))
+            return -EPROTO;
+
+    /* Authentic: only now may the window move (RFC 4303 3.4.3). */
+    r = uip_replay_commit(&sa->replay, seq);
+    if (r < 0)
+        return r;
+
+    *next_header = pt[pt_len - 1];
+    p->data += hdr_len;
+    p->len = pt_len - UIP_ESP_TRAILER_LEN - pad;
+    uip_sa_account(sa, p->len);
+    return 0;
+}
+
+enum uip_drop uip_esp_drop_reason(int err)
+{
+    switch (err) {
+    case -EALREADY:
+    case -ESTALE:
+        return UIP_DROP_REPLAY;
+    case -EBADMSG:
+        return UIP_DROP_ICV;
+    case -EPROTO:
+        return UIP_DROP_PADDING;
+    case -EKEYEXPIRED:
+        return UIP_DROP_EXPIRED;
+    case -EMSGSIZE:
+        return UIP_DROP_TOO_BIG;
+    case -EIO:
+        return UIP_DROP_IO;
+    default:
+        return UIP_DROP_MALFORMED;
+    }
+}

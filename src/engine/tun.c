@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "engine/tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ])
+{
+    struct ifreq ifr;
+    int fd;
+
+    if (name && strlen(name) >= IFNAMSIZ)
+        return -EINVAL;
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    if (name && *name)
+        strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+    ifname[IFNAMSIZ - 1] = '\0';
+    return fd;
+}
+
+static int ifreq_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int r = 0;
+
+    if (s < 0)
+        return -errno;
+    strncpy(ifr->ifr_name, ifname, IFNAMSIZ - 1);
+    if (ioctl(s, req, ifr) < 0)
+        r = -errno;
+    close(s);
+    return r;
+}
+
+int uip_tun_set_mtu(const char *ifname, unsigned mtu)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_mtu = (int)mtu;
+    return ifreq_ioctl(ifname, SIOCSIFMTU, &ifr);
+}
+
+int uip_tun_set_up(const char *ifname)
+{
+    struct ifreq ifr;
+    int r;
+
+    memset(&ifr, 0, sizeof(ifr));
+    r = ifreq_ioctl(ifname, SIOCGIFFLAGS, &ifr);
+    if (r < 0)
+        return r;
+    ifr.ifr_flags |= IFF_UP;
+    return ifreq_ioctl(ifname, SIOCSIFFLAGS, &ifr);
+}

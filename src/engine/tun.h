@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TUN device: created (IFF_TUN | IFF_NO_PI, non-blocking) by the engine,
+ * which reads outbound inner packets from it and writes decrypted ones to it.
+ * Addresses and routes are the owner's business (NetworkManager's).
+ */
+#pragma once
+
+#include <net/if.h>
+
+/*
+ * Create TUN device @name (NULL or "" = let the kernel pick "tunN").  The
+ * actual name goes to @ifname.  Returns the fd (O_NONBLOCK, O_CLOEXEC) or
+ * -errno.
+ */
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ]);
+
+/* Set the MTU of @ifname.  Returns 0 or -errno. */
+int uip_tun_set_mtu(const char *ifname, unsigned mtu);
+
+/* Bring @ifname up.  Returns 0 or -errno. */
+int uip_tun_set_up(const char *ifname);

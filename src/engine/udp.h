@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine's UDP socket (port 4500, ESP in UDP, RFC 3948), read and
+ * written in batches with recvmmsg/sendmmsg.  Shared with IKE: datagrams
+ * starting with the 4-byte non-ESP marker are IKE messages.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "engine/pkt.h"
+
+#define UIP_UDP_BATCH  32          /* datagrams per recvmmsg/sendmmsg */
+#define UIP_UDP_RCVBUF (1 << 20) /* socket receive buffer: about 5 ms at 1 Gbit/s */
+
+struct uip_udp_batch {
+    unsigned n;
+    struct uip_pkt *pkts[UIP_UDP_BATCH];
+    struct mmsghdr msgs[UIP_UDP_BATCH];
+    struct iovec iov[UIP_UDP_BATCH];
+    struct sockaddr_storage addrs[UIP_UDP_BATCH];
+};
+
+/*
+ * Open a non-blocking UDP socket of @local's family bound to @local.
+ * Returns the fd or -errno.
+ */
+int uip_udp_open(const struct sockaddr *local, socklen_t local_len);
+
+/*
+ * Receive up to @max (<= UIP_UDP_BATCH) datagrams into packets from @pool.
+ * Sets b->n and each packet's len; b->addrs[i] holds the sender.  A datagram
+ * that did not fit its buffer gets len = 0 (to be dropped as malformed).
+ * Returns the number received (0 when nothing was waiting or the pool is
+ * empty) or -errno on a socket error.
+ */
+struct uip_pool;
+int uip_udp_recv_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b, unsigned max);
+
+/*
+ * Send the b->n packets of @b on connected socket @fd and return every
+ * packet to @pool.  Returns how many the kernel took; the rest were dropped
+ * (the socket would block or failed): the caller counts them.
+ */
+unsigned uip_udp_send_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b);
