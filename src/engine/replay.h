@@ -34,14 +34,17 @@ void uip_replay_clear(struct uip_replay *r);
 /*
  * Check the received low 32 bits @seq_lo.  On success stores the full 64-bit
  * sequence number to @seq (without ESN: @seq_lo) and returns 0.  Returns
- * -EALREADY for a duplicate, -ESTALE when it lies left of the window,
- * -EINVAL for sequence number 0 without ESN (never sent).  Changes nothing.
+ * -EALREADY for a duplicate, -ESTALE when it lies left of the window (with
+ * ESN also: before the first subspace), -EINVAL for sequence number 0 (never
+ * sent; with ESN: inferred as 0, or past 2^64 - 1).  Changes nothing.
  */
 int uip_replay_check(const struct uip_replay *r, uint32_t seq_lo, uint64_t *seq);
 
 /*
  * Mark @seq (as returned by uip_replay_check) received, sliding the window
  * when it is ahead.  Call only after the ICV verified.  Returns 0, or
- * -EALREADY if it was marked meanwhile.
+ * -EALREADY if it was marked meanwhile, -ESTALE if the window slid past it
+ * meanwhile, -EINVAL for 0 (or, without ESN, more than 32 bits).  Nothing is
+ * changed on failure.
  */
 int uip_replay_commit(struct uip_replay *r, uint64_t seq);

@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install what building, testing, the demo and the benchmark need (Debian 12, as root).
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build gcc clang pkg-config libglib2.0-dev libssl-dev
+  # sanitizers and libFuzzer runtime
+  libclang-rt-14-dev
+  # network-namespace tests, demo, benchmark
+  iproute2 nftables iperf3 iputils-ping procps psmisc tshark python3 openssl
+  # the strongSwan peer of the benchmark (kernel-libipsec: this kernel has no ESP)
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins strongswan-pki
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; the answer does not matter here
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
