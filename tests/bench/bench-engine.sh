@@ -1,0 +1,849 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bench-engine.sh: our ESP engine (uip-static, static keys) against strongSwan
+# charon + kernel-libipsec, side by side, in one run on the same two namespaces.
+#
+#   uipb-l [192.0.2.1] uipb-l0 ==veth== uipb-r0 [192.0.2.2] uipb-r
+#   inner: 198.18.1.1 (net 198.18.1.0/24)  <-- ESP in UDP 4500 -->  198.18.2.1 (198.18.2.0/24)
+#
+# For each tunnel (AES-GCM-128 in both): iperf3 TCP, one stream, left->right and
+# right->left; peak RSS (VmHWM) of both tunnel processes; then a UDP flood left->right
+# with the sender's VmRSS sampled every 0.5 s and ping through the tunnel meanwhile.
+# Last line of output: "throughput ratio ours/kernel-libipsec: X.XX" (sum of both TCP
+# directions). Figures also go to tests/bench/out/bench-engine.json.
+#
+# Run as root from anywhere:   sudo tests/bench/bench-engine.sh
+# Environment:
+#   UIP_STATIC            uip-static binary (default <repo>/build/tests/tools/uip-static)
+#   BENCH_SECONDS         iperf3 TCP duration per direction (default 10)
+#   BENCH_FLOOD_SECONDS   UDP flood duration (default 10)
+#   BENCH_FLOOD_RATE      iperf3 -b for the flood through our tunnel (default 10G)
+#   BENCH_LIBIPSEC_FLOOD_RATE  iperf3 -b for the kernel-libipsec flood (default 10G)
+#   BENCH_PARTS           "ours,libipsec" (default); one of them alone for debugging
+#   BENCH_OUT             JSON output (default <repo>/tests/bench/out/bench-engine.json)
+#   BENCH_KEEP=1          keep the work dir (configs, logs, iperf3 JSON) also on success
+#
+# Debian packages needed: iproute2 iputils-ping procps util-linux openssl python3 iperf3
+#   strongswan-charon strongswan-swanctl libcharon-extra-plugins (kernel-libipsec) tshark
+# tshark (optional) checks that the pings cross the outer link as ESP in UDP only.
+# Machine facts this relies on: the kernel has no ESP, so charon runs with kernel-libipsec
+# (loaded before kernel-netlink) and encap = yes; no "dummy" link type, so charon's inner
+# address sits on a bridge without ports; no systemd, so charon gets a private /run.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+UIP_STATIC=${UIP_STATIC:-$REPO_ROOT/build/tests/tools/uip-static}
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-10}
+BENCH_FLOOD_RATE=${BENCH_FLOOD_RATE:-10G}
+BENCH_LIBIPSEC_FLOOD_RATE=${BENCH_LIBIPSEC_FLOOD_RATE:-10G}
+BENCH_PARTS=${BENCH_PARTS:-ours,libipsec}
+BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/tests/bench/out/bench-engine.json}
+
+CHARON=/usr/lib/ipsec/charon
+NS_L=uipb-l
+NS_R=uipb-r
+VETH_L=uipb-l0
+VETH_R=uipb-r0
+OUTER_L=192.0.2.1
+OUTER_R=192.0.2.2
+INNER_L=198.18.1.1
+INNER_R=198.18.2.1
+NET_L=198.18.1.0/24
+NET_R=198.18.2.0/24
+TUN_L=uipbl0
+TUN_R=uipbr0
+BR_L=uipblbr
+BR_R=uipbrbr
+IPERF_PORT=5201
+
+log() { printf '[bench %(%T)T] %s\n' -1 "$*" >&2; }
+die() {
+    log "FAIL: $*"
+    exit 1
+}
+
+# ---------------------------------------------------------------- preconditions
+[[ $EUID -eq 0 ]] || die "must run as root"
+for tool in ip iperf3 ping openssl python3 swanctl unshare timeout ss stdbuf; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+done
+[[ -x $CHARON ]] || die "missing $CHARON (strongswan-charon)"
+[[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ]] ||
+    die "missing kernel-libipsec plugin (libcharon-extra-plugins)"
+[[ $BENCH_SECONDS =~ ^[0-9]+$ && $BENCH_FLOOD_SECONDS =~ ^[0-9]+$ ]] ||
+    die "BENCH_SECONDS / BENCH_FLOOD_SECONDS must be integers"
+want_part() { [[ ",$BENCH_PARTS," == *",$1,"* ]]; }
+if want_part ours; then
+    [[ -x $UIP_STATIC ]] || die "uip-static not found at $UIP_STATIC (build it: ninja -C build tests/tools/uip-static)"
+fi
+
+WORK=$(mktemp -d /tmp/uipb-bench.XXXXXX)
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+
+# ---------------------------------------------------------------- process bookkeeping
+# Every background process is a direct child of this shell: it is ours if its ppid is $$.
+declare -A BG_NAME=()   # pid -> label
+CREATED_NS=()
+CHARON_LOGS=()
+CLEANED=0
+
+pid_alive() {   # pid: alive and not a zombie (no fork: used in the sampling loop)
+    local stat st
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st=${stat##*) }
+    st=${st%% *}
+    [[ -n $st && $st != Z && $st != X ]]
+}
+
+pid_ours() {    # pid: still our child (guards against pid reuse after bash reaped it)
+    local stat rest ppid
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    rest=${stat##*) }
+    read -r _ ppid _ <<<"$rest"
+    [[ $ppid == "$$" ]]
+}
+
+bg_start() {    # label outfile cmd...: start in background (stderr to outfile.err), PID in $BG_PID
+    local label=$1 out=$2
+    shift 2
+    "$@" >"$out" 2>"$out.err" &
+    BG_PID=$!
+    BG_NAME[$BG_PID]=$label
+}
+
+bg_stop() {     # pid [signal]: signal, wait up to 3 s, then SIGKILL; reap
+    local pid=$1 sig=${2:-TERM} i
+    if pid_alive "$pid" && pid_ours "$pid"; then
+        kill "-$sig" "$pid" 2>/dev/null || true
+        for ((i = 0; i < 30; i++)); do
+            pid_alive "$pid" || break
+            sleep 0.1
+        done
+        if pid_alive "$pid" && pid_ours "$pid"; then
+            log "${BG_NAME[$pid]:-pid $pid} did not stop on SIG$sig, killing"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+    unset "BG_NAME[$pid]"
+}
+
+bg_wait() {     # pid seconds: wait for exit, bounded; 1 if still running
+    local pid=$1 secs=$2 i
+    for ((i = 0; i < secs * 10; i++)); do
+        pid_alive "$pid" || {
+            wait "$pid" 2>/dev/null || true
+            unset "BG_NAME[$pid]"
+            return 0
+        }
+        sleep 0.1
+    done
+    return 1
+}
+
+cleanup() {
+    local rc=$? pid ns
+    [[ $CLEANED -eq 1 ]] && return 0
+    CLEANED=1
+    set +e
+    for pid in "${!BG_NAME[@]}"; do
+        bg_stop "$pid"
+    done
+    for ns in "${CREATED_NS[@]}"; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    if [[ $rc -ne 0 ]]; then
+        local f
+        for f in "${CHARON_LOGS[@]}"; do
+            [[ -s $f ]] || continue
+            log "---- tail of $f"
+            tail -n 40 "$f" >&2
+        done
+        for f in "$WORK"/uip-static-*.out "$WORK"/uip-static-*.out.err; do
+            [[ -s $f ]] || continue
+            log "---- tail of $f"
+            tail -n 20 "$f" >&2
+        done
+    fi
+    if [[ $rc -ne 0 || ${BENCH_KEEP:-0} == 1 ]]; then
+        log "work dir kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_until() {  # seconds description cmd...: poll every 0.1 s until the deadline
+    local secs=$1 what=$2 deadline
+    shift 2
+    deadline=$((${EPOCHREALTIME/./} + secs * 1000000))
+    while ((${EPOCHREALTIME/./} < deadline)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "timeout (${secs}s) waiting for $what"
+}
+
+nsx() { ip netns exec "$@"; }
+
+usec_to_s() { printf '%d.%03d' $(($1 / 1000000)) $(($1 % 1000000 / 1000)); }
+
+result() { printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"; }
+
+proc_kib() {    # pid field (VmRSS|VmHWM): value in KiB into $KIB (no fork)
+    local k v _
+    KIB=
+    { while read -r k v _; do
+        [[ $k == "$2:" ]] && KIB=$v && return 0
+    done <"/proc/$1/status"; } 2>/dev/null
+    return 1
+}
+
+kib_to_mib() { printf '%d.%d' $(($1 / 1024)) $((($1 % 1024) * 10 / 1024)); }
+
+# ---------------------------------------------------------------- namespaces
+ns_prepare() {  # name: delete a stale copy nobody uses, then create
+    local ns=$1
+    if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+        [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] ||
+            die "namespace $ns exists and has processes: another bench run?"
+        log "deleting stale namespace $ns"
+        ip netns del "$ns"
+    fi
+    ip netns add "$ns"
+    CREATED_NS+=("$ns")
+}
+
+setup_namespaces() {
+    ns_prepare "$NS_L"
+    ns_prepare "$NS_R"
+    ip link add "$VETH_L" netns "$NS_L" type veth peer name "$VETH_R" netns "$NS_R"
+    local ns veth addr peer net
+    for side in L R; do
+        if [[ $side == L ]]; then
+            ns=$NS_L veth=$VETH_L addr=$OUTER_L peer=$OUTER_R net=$NET_L
+        else
+            ns=$NS_R veth=$VETH_R addr=$OUTER_R peer=$OUTER_L net=$NET_R
+        fi
+        nsx "$ns" ip link set lo up
+        nsx "$ns" ip addr add "$addr/24" dev "$veth"
+        nsx "$ns" ip link set "$veth" up
+        # A default route to the peer: without the tunnel, inner traffic leaves in
+        # cleartext and must be refused by the peer (next rule), not answered.
+        nsx "$ns" ip route add default via "$peer"
+        # Refuse cleartext from the outer link to the protected net: move the local
+        # rule behind a prohibit rule for iif <veth>.
+        nsx "$ns" ip rule add pref 1000 lookup local
+        nsx "$ns" ip rule del pref 0 lookup local
+        nsx "$ns" ip rule add pref 100 iif "$veth" to "$net" prohibit
+    done
+    wait_until 5 "veth link" nsx "$NS_L" ping -c 1 -W 1 "$OUTER_R"
+}
+
+inner_unreachable() {   # assert that L cannot reach R's inner address (tunnel not up)
+    if nsx "$NS_L" ping -n -c 1 -W 1 -I "$INNER_L" "$INNER_R" >/dev/null 2>&1; then
+        die "$INNER_R answers in cleartext before the tunnel is up: the test would prove nothing"
+    fi
+    if nsx "$NS_R" ping -n -c 1 -W 1 -I "$INNER_R" "$INNER_L" >/dev/null 2>&1; then
+        die "$INNER_L answers in cleartext before the tunnel is up: the test would prove nothing"
+    fi
+}
+
+inner_reachable() {
+    wait_until 10 "ping $INNER_L -> $INNER_R through the tunnel" \
+        nsx "$NS_L" ping -n -c 1 -W 1 -I "$INNER_L" "$INNER_R"
+    wait_until 10 "ping $INNER_R -> $INNER_L through the tunnel" \
+        nsx "$NS_R" ping -n -c 1 -W 1 -I "$INNER_R" "$INNER_L"
+}
+
+# ---------------------------------------------------------------- iperf3 / ping
+IPERF_SRV=
+iperf_server() {        # ns bind-addr label
+    local ns=$1 addr=$2 label=$3
+    bg_start "iperf3 server $label" "$WORK/iperf-srv-$label.out" \
+        ip netns exec "$ns" iperf3 -s -1 -B "$addr" -p "$IPERF_PORT"
+    IPERF_SRV=$BG_PID
+    wait_until 5 "iperf3 server in $ns" \
+        bash -c "ip netns exec '$ns' ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."
+}
+
+iperf_json() {          # json-file python-expression-on-j: print value or "nan"
+    python3 - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        j = json.load(f)
+    if "error" in j:
+        print("nan"); sys.exit(0)
+    print(eval(sys.argv[2], {"j": j}))
+except Exception:
+    print("nan")
+EOF
+}
+
+# iperf_tcp label reverse(0|1): TCP one stream, client in L, server in R.
+# Result: Gbit/s at the receiver in IPERF_GBPS, bytes received in IPERF_BYTES.
+iperf_tcp() {
+    local label=$1 rev=$2 json=$WORK/iperf-$1.json rc=0
+    local -a extra=()
+    if [[ $rev -eq 1 ]]; then extra=(-R); fi
+    iperf_server "$NS_R" "$INNER_R" "$label"
+    # In the background so that a signal to this script runs the trap at once.
+    bg_start "iperf3 client $label" "$json" \
+        timeout $((BENCH_SECONDS + 20)) ip netns exec "$NS_L" iperf3 -J -c "$INNER_R" -B "$INNER_L" \
+        -p "$IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 "${extra[@]}"
+    wait "$BG_PID" || rc=$?
+    unset "BG_NAME[$BG_PID]"
+    bg_wait "$IPERF_SRV" 5 || bg_stop "$IPERF_SRV"
+    [[ $rc -eq 0 ]] || {
+        cat "$json.err" >&2
+        tail -n 5 "$json" >&2
+        die "iperf3 $label failed (rc $rc)"
+    }
+    IPERF_GBPS=$(iperf_json "$json" 'round(j["end"]["sum_received"]["bits_per_second"] / 1e9, 3)')
+    IPERF_BYTES=$(iperf_json "$json" 'j["end"]["sum_received"]["bytes"]')
+    [[ $IPERF_GBPS != nan ]] || die "no throughput in $json"
+    log "  $label: $IPERF_GBPS Gbit/s"
+}
+
+udp_snmp() {    # ns: "InErrors RcvbufErrors SndbufErrors" of the namespace's UDP (IPv4)
+    # shellcheck disable=SC2016 # awk program, run through ip netns exec
+    nsx "$1" awk '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+        $1 == "Udp:" { print $c["InErrors"], $c["RcvbufErrors"], $c["SndbufErrors"] }' /proc/net/snmp
+}
+
+# Where flood packets were lost: the left TUN's queue (tx_dropped: the tunnel process
+# did not read fast enough), UDP buffer overruns in either namespace (ESP socket or
+# iperf3's socket). Prints "key value" lines; call with "before" and "after" files.
+loss_counters() {       # tun-dev
+    local tun=$1 a b c
+    printf 'l_tun_tx_dropped %s\n' "$(nsx "$NS_L" cat "/sys/class/net/$tun/statistics/tx_dropped")"
+    read -r a b c <<<"$(udp_snmp "$NS_L")"
+    printf 'l_udp_in_errors %s\nl_udp_rcvbuf_errors %s\nl_udp_sndbuf_errors %s\n' "$a" "$b" "$c"
+    read -r a b c <<<"$(udp_snmp "$NS_R")"
+    printf 'r_udp_in_errors %s\nr_udp_rcvbuf_errors %s\nr_udp_sndbuf_errors %s\n' "$a" "$b" "$c"
+    # drops of the receiving tunnel's own socket(s) on UDP 4500 (0x1194), last column
+    # shellcheck disable=SC2016 # awk program
+    printf 'r_esp_socket_drops %s\n' "$(nsx "$NS_R" awk '$2 ~ /:1194$/ { s += $NF } END { print s + 0 }' /proc/net/udp)"
+}
+
+# flood label sender-pid rate sender-tun: UDP flood L->R for BENCH_FLOOD_SECONDS,
+# sampling the sender's VmRSS every 0.5 s, ping L->R through the tunnel meanwhile.
+flood() {
+    local label=$1 spid=$2 rate=$3 tun=$4 secs=$BENCH_FLOOD_SECONDS
+    local json=$WORK/flood-$label.json pingout=$WORK/ping-$label.out
+    local samples=$WORK/rss-$label.tsv cli ping_pid t0 now i
+    iperf_server "$NS_R" "$INNER_R" "flood-$label"
+    local rss0 t0us next
+    proc_kib "$spid" VmRSS || die "$label: cannot read VmRSS of $spid"
+    rss0=$KIB
+    loss_counters "$tun" >"$WORK/loss-$label.before"
+    : >"$samples"
+    t0=$EPOCHREALTIME
+    t0us=${t0/./}
+    bg_start "iperf3 flood client $label" "$json" \
+        timeout $((secs + 25)) ip netns exec "$NS_L" iperf3 -J -u -b "$rate" -c "$INNER_R" \
+        -B "$INNER_L" -p "$IPERF_PORT" -t "$secs" --connect-timeout 3000
+    cli=$BG_PID
+    # ping: secs*5 requests at 0.2 s; -W bounds the wait for late replies.
+    bg_start "ping $label" "$pingout" \
+        timeout $((secs + 20)) ip netns exec "$NS_L" ping -n -i 0.2 -c $((secs * 5)) -W 10 \
+        -I "$INNER_L" "$INNER_R"
+    ping_pid=$BG_PID
+    # Sample every 0.5 s (on a fixed grid) until the client is done, at most (secs + 25) s.
+    for ((i = 0; i < (secs + 25) * 2; i++)); do
+        now=$EPOCHREALTIME
+        proc_kib "$spid" VmRSS && printf '%s\t%s\n' "$(usec_to_s $((${now/./} - t0us)))" "$KIB" >>"$samples"
+        pid_alive "$cli" || break
+        next=$((t0us + (i + 1) * 500000 - ${EPOCHREALTIME/./}))
+        if ((next > 0)); then sleep "$(usec_to_s "$next")"; fi
+    done
+    bg_wait "$cli" 2 || bg_stop "$cli"
+    bg_wait "$ping_pid" 25 || bg_stop "$ping_pid" INT
+    bg_wait "$IPERF_SRV" 3 || bg_stop "$IPERF_SRV"
+    pid_alive "$spid" || die "$label: tunnel process $spid died during the flood"
+    loss_counters "$tun" >"$WORK/loss-$label.after"
+    awk -v l="$label" 'NR == FNR { b[$1] = $2; next } { printf "%s.flood.%s\t%d\n", l, $1, $2 - b[$1] }' \
+        "$WORK/loss-$label.before" "$WORK/loss-$label.after" >>"$RESULTS"
+
+    local sent_gbps recv_gbps lost
+    sent_gbps=$(iperf_json "$json" 'round(j["end"]["sum_sent"]["bits_per_second"] / 1e9, 3)')
+    # Receiver figures arrive with the final exchange; a clogged tunnel may lose them.
+    recv_gbps=$(iperf_json "$json" 'round(j["end"]["sum_received"]["bits_per_second"] / 1e9, 3)')
+    lost=$(iperf_json "$json" 'round(j["end"]["sum"]["lost_percent"], 1)')
+    python3 - "$samples" "$pingout" "$rss0" "$label" "$rate" "$secs" "$sent_gbps" "$recv_gbps" "$lost" >>"$RESULTS" <<'EOF'
+import re, sys
+samples, pingout, rss0, label, rate, secs, sent, recv, lost = sys.argv[1:]
+pts = []
+for line in open(samples):
+    t, kib = line.split()
+    pts.append((float(t), int(kib)))
+mib = lambda k: round(k / 1024, 1)
+rss0 = int(rss0)
+out = {
+    "rate": rate, "seconds": secs,
+    "udp_offered_gbps": sent, "udp_delivered_gbps": recv, "udp_lost_percent": lost,
+    "rss_before_mib": mib(rss0),
+    "rss_max_mib": mib(max([k for _, k in pts] + [rss0])),
+    "rss_end_mib": mib(pts[-1][1] if pts else rss0),
+    "rss_growth_mib": mib(max([k for _, k in pts] + [rss0]) - rss0),
+    "rss_samples": ";".join("%.1f:%s" % (t, mib(k)) for t, k in pts),
+}
+text = open(pingout).read()
+m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+out["ping_sent"], out["ping_received"] = (m.group(1), m.group(2)) if m else ("0", "0")
+m = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/", text)
+for k, v in zip(("ping_min_ms", "ping_avg_ms", "ping_max_ms"), m.groups() if m else ("nan",) * 3):
+    out[k] = v
+for k, v in out.items():
+    print("%s.flood.%s\t%s" % (label, k, v))
+EOF
+    log "  flood $label: $(grep -P "^$label\.flood\.(rss_growth_mib|rss_max_mib|ping_avg_ms|ping_max_ms|ping_received)\t" "$RESULTS" | tr '\t\n' '= ')"
+}
+
+link_bytes() {  # ns dev: "rx_bytes tx_bytes rx_packets tx_packets"
+    nsx "$1" cat "/sys/class/net/$2/statistics/rx_bytes" "/sys/class/net/$2/statistics/tx_bytes" \
+        "/sys/class/net/$2/statistics/rx_packets" "/sys/class/net/$2/statistics/tx_packets" | tr '\n' ' '
+}
+
+# wire_check label [spi-l2r]: capture the outer link while pinging through the tunnel.
+# Each ping must cross it as ESP in UDP 4500 (with the expected SPI if given) and no
+# packet to or from the inner addresses may appear in cleartext.
+wire_check() {
+    local label=$1 spi=${2:-} pcap=$WORK/wire-$1.pcap fields=$WORK/wire-$1.txt pid
+    if ! command -v tshark >/dev/null; then
+        log "  tshark not installed: wire check skipped"
+        return 0
+    fi
+    bg_start "tshark $label" "$WORK/tshark-$label.out" \
+        ip netns exec "$NS_L" timeout 15 tshark -n -i "$VETH_L" \
+        -f "udp port 4500 or net 198.18.0.0/15" -a duration:3 -w "$pcap"
+    pid=$BG_PID
+    wait_until 10 "tshark capturing on $VETH_L" grep -q "Capturing on" "$WORK/tshark-$label.out.err"
+    sleep 0.3 # "Capturing on" comes a moment before the capture filter is attached
+    nsx "$NS_L" ping -n -c 5 -i 0.2 -W 1 -I "$INNER_L" "$INNER_R" >/dev/null ||
+        die "$label: ping through the tunnel failed during the wire check"
+    bg_wait "$pid" 12 || bg_stop "$pid" INT
+    tshark -n -r "$pcap" -T fields -E separator=' ' -e ip.src -e ip.dst -e frame.protocols \
+        -e esp.spi >"$fields" 2>/dev/null || die "$label: cannot read $pcap"
+    local l2r r2l clear
+    l2r=$(awk -v s="$OUTER_L" -v d="$OUTER_R" -v spi="$spi" \
+        '$1 == s && $2 == d && $3 ~ /:esp$/ && (spi == "" || tolower($4) == "0x" spi)' "$fields" | wc -l)
+    r2l=$(awk -v s="$OUTER_R" -v d="$OUTER_L" '$1 == s && $2 == d && $3 ~ /:esp$/' "$fields" | wc -l)
+    clear=$(awk '$1 ~ /^198\.1[89]\./ || $2 ~ /^198\.1[89]\./' "$fields" | wc -l)
+    ((l2r >= 4 && r2l >= 4 && clear == 0)) || {
+        cat "$fields" >&2
+        die "$label: wire check: $l2r ESP packets out, $r2l in (want >= 4 each${spi:+, SPI 0x$spi}), $clear inner packets in cleartext"
+    }
+    result "$label.wire_esp_packets" "$l2r out, $r2l in, 0 cleartext"
+    log "  wire: 5 pings = $l2r ESP-in-UDP packets out${spi:+ (SPI 0x$spi)}, $r2l in, none in cleartext"
+}
+
+# ---------------------------------------------------------------- strongSwan (kernel-libipsec)
+CHARON_PID_L=
+CHARON_PID_R=
+
+charon_start() {        # side(l|r) ns outer-local outer-remote inner net-local net-remote br
+    local side=$1 ns=$2 me=$3 peer=$4 inner=$5 lnet=$6 rnet=$7 br=$8
+    local d=$WORK/charon-$side
+    mkdir -p "$d"
+    ip -n "$ns" link add "$br" type bridge
+    ip -n "$ns" addr add "$inner/24" dev "$br"
+    ip -n "$ns" link set "$br" up
+    # Explicit plugin list: kernel-libipsec before kernel-netlink (the kernel has no ESP).
+    cat >"$d/strongswan.conf" <<EOF
+charon {
+    load = random nonce openssl pem pkcs1 x509 pubkey kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici
+    port = 500
+    port_nat_t = 4500
+    install_virtual_ip = no
+    retransmit_tries = 3
+    syslog {
+    }
+    filelog {
+        bench {
+            path = $d/charon.log
+            time_format = %T
+            ike_name = yes
+            flush_line = yes
+            default = 1
+            knl = 1
+        }
+    }
+    plugins {
+        vici {
+            socket = unix://$d/vici.sock
+        }
+    }
+}
+swanctl {
+    load = pem pkcs1 x509 pubkey
+}
+EOF
+    local myid=$side.bench.invalid peerid
+    [[ $side == l ]] && peerid=r.bench.invalid || peerid=l.bench.invalid
+    cat >"$d/swanctl.conf" <<EOF
+connections {
+    bench {
+        version = 2
+        local_addrs = $me
+        remote_addrs = $peer
+        encap = yes
+        mobike = no
+        proposals = aes128gcm16-prfsha256-x25519
+        dpd_delay = 0
+        local {
+            auth = psk
+            id = $myid
+        }
+        remote {
+            auth = psk
+            id = $peerid
+        }
+        children {
+            net {
+                mode = tunnel
+                local_ts = $lnet
+                remote_ts = $rnet
+                esp_proposals = aes128gcm16
+                start_action = none
+                dpd_action = none
+            }
+        }
+    }
+}
+secrets {
+    ike-bench {
+        id-l = l.bench.invalid
+        id-r = r.bench.invalid
+        secret = 0x$CHARON_PSK
+    }
+}
+EOF
+    CHARON_LOGS+=("$d/charon.log")
+    # charon's pid file is /run/charon.pid (compiled in): private tmpfs /run per instance.
+    bg_start "charon-$side" "$d/charon.stdout" \
+        ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" \
+        unshare --mount --propagation private \
+        sh -c "mount -t tmpfs -o mode=0755 charon-run /run && exec $CHARON"
+    CHARON_PID=$BG_PID
+    wait_until 10 "charon-$side vici socket" \
+        env STRONGSWAN_CONF="$d/strongswan.conf" swanctl --stats --uri "unix://$d/vici.sock"
+    pid_alive "$CHARON_PID" || die "charon-$side exited"
+    STRONGSWAN_CONF="$d/strongswan.conf" swanctl --load-all --file "$d/swanctl.conf" \
+        --uri "unix://$d/vici.sock" >"$d/load.out" 2>&1 || {
+        cat "$d/load.out" >&2
+        die "swanctl --load-all for charon-$side failed"
+    }
+}
+
+swanctl_l() {
+    STRONGSWAN_CONF="$WORK/charon-l/strongswan.conf" swanctl "$@" --uri "unix://$WORK/charon-l/vici.sock"
+}
+
+run_libipsec() {
+    log "== strongSwan charon + kernel-libipsec, aes128gcm16"
+    CHARON_PSK=$(openssl rand -hex 32)
+    charon_start r "$NS_R" "$OUTER_R" "$OUTER_L" "$INNER_R" "$NET_R" "$NET_L" "$BR_R"
+    CHARON_PID_R=$CHARON_PID
+    charon_start l "$NS_L" "$OUTER_L" "$OUTER_R" "$INNER_L" "$NET_L" "$NET_R" "$BR_L"
+    CHARON_PID_L=$CHARON_PID
+    inner_unreachable
+    local t0=$EPOCHREALTIME
+    timeout 20 env STRONGSWAN_CONF="$WORK/charon-l/strongswan.conf" swanctl --initiate \
+        --child net --timeout 15 --uri "unix://$WORK/charon-l/vici.sock" >"$WORK/charon-l/initiate.out" 2>&1 || {
+        cat "$WORK/charon-l/initiate.out" >&2
+        die "swanctl --initiate failed"
+    }
+    local t1=$EPOCHREALTIME
+    result libipsec.setup_ms $(((${t1/./} - ${t0/./}) / 1000))
+    swanctl_l --list-sas >"$WORK/charon-l/sas.out"
+    grep -q 'INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-128' "$WORK/charon-l/sas.out" || {
+        cat "$WORK/charon-l/sas.out" >&2
+        die "no installed CHILD_SA with ESP-in-UDP and AES_GCM_16-128"
+    }
+    # kernel-libipsec's TUN: the one device in table 220's route to the remote net.
+    local tdev_l tdev_r
+    tdev_l=$(nsx "$NS_L" ip -o route show table 220 | awk '$1 == "'"$NET_R"'" { for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }' | head -n1)
+    tdev_r=$(nsx "$NS_R" ip -o route show table 220 | awk '$1 == "'"$NET_L"'" { for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }' | head -n1)
+    [[ -n $tdev_l && -n $tdev_r ]] || {
+        nsx "$NS_L" ip route show table all >&2
+        die "kernel-libipsec routes not found in table 220"
+    }
+    inner_reachable
+    wire_check libipsec
+    local before after
+    read -r -a before <<<"$(link_bytes "$NS_L" "$tdev_l")"
+    iperf_tcp libipsec-l2r 0
+    result libipsec.tcp_l2r_gbps "$IPERF_GBPS"
+    read -r -a after <<<"$(link_bytes "$NS_L" "$tdev_l")"
+    # tx on the left tunnel device must carry at least what iperf3 delivered.
+    ((after[1] - before[1] >= IPERF_BYTES * 9 / 10)) ||
+        die "left $tdev_l tx grew by $((after[1] - before[1])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    read -r -a before <<<"$(link_bytes "$NS_L" "$tdev_l")"
+    iperf_tcp libipsec-r2l 1
+    result libipsec.tcp_r2l_gbps "$IPERF_GBPS"
+    read -r -a after <<<"$(link_bytes "$NS_L" "$tdev_l")"
+    ((after[0] - before[0] >= IPERF_BYTES * 9 / 10)) ||
+        die "left $tdev_l rx grew by $((after[0] - before[0])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    result libipsec.tunnel_l_rx_bytes "${after[0]}"
+    result libipsec.tunnel_l_tx_bytes "${after[1]}"
+    proc_kib "$CHARON_PID_L" VmHWM && result libipsec.rss_peak_l_mib "$(kib_to_mib "$KIB")"
+    proc_kib "$CHARON_PID_R" VmHWM && result libipsec.rss_peak_r_mib "$(kib_to_mib "$KIB")"
+    flood libipsec "$CHARON_PID_L" "$BENCH_LIBIPSEC_FLOOD_RATE" "$tdev_l"
+    swanctl_l --list-sas >"$WORK/charon-l/sas-after.out" 2>&1 || true
+    bg_stop "$CHARON_PID_L"
+    bg_stop "$CHARON_PID_R"
+    ip -n "$NS_L" link del "$BR_L"
+    ip -n "$NS_R" link del "$BR_R"
+}
+
+# ---------------------------------------------------------------- ours (uip-static)
+UIP_PID_L=
+UIP_PID_R=
+
+uip_start() {   # side(l|r) ns tun local remote spi-out spi-in key-out key-in lnet rnet
+    local side=$1 ns=$2 tun=$3 me=$4 peer=$5 spo=$6 spi=$7 ko=$8 ki=$9 lnet=${10} rnet=${11}
+    local cfg=$WORK/uip-static-$side.ini out=$WORK/uip-static-$side.out
+    (
+        umask 077
+        cat >"$cfg" <<EOF
+[engine]
+tun = $tun
+local = $me
+local-port = 4500
+remote = $peer
+remote-port = 4500
+path-mtu = 1500
+
+[child bench]
+spi-out = 0x$spo
+spi-in = 0x$spi
+encr = aes128gcm16
+integ = none
+key-out = $ko
+key-in = $ki
+esn = true
+local-ts = $lnet
+remote-ts = $rnet
+EOF
+    )
+    # stdbuf: the ready and stats lines go to a file, keep stdout line-buffered.
+    bg_start "uip-static-$side" "$out" ip netns exec "$ns" stdbuf -oL -eL "$UIP_STATIC" "$cfg"
+    UIP_PID=$BG_PID
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -qs "^ready tun=$tun " "$out" && break
+        pid_alive "$UIP_PID" || die "uip-static-$side exited before ready"
+        sleep 0.1
+    done
+    grep -qs "^ready tun=$tun " "$out" || die "uip-static-$side: no ready line within 10 s"
+    UIP_MTU=$(sed -n "s/^ready tun=$tun mtu=\([0-9]*\).*/\1/p" "$out" | head -n1)
+}
+
+# uip_stats pid side: SIGUSR1, wait for the next "stats" line, parse it into UIP_STATS[].
+declare -A UIP_STATS=()
+uip_stats() {
+    local pid=$1 out=$WORK/uip-static-$2.out n i line kv
+    n=$(grep -c '^stats ' "$out" || true)
+    kill -USR1 "$pid"
+    for ((i = 0; i < 50; i++)); do
+        (($(grep -c '^stats ' "$out" || true) > n)) && break
+        sleep 0.1
+    done
+    line=$(grep '^stats ' "$out" | tail -n1)
+    (($(grep -c '^stats ' "$out" || true) > n)) || die "uip-static-$2: no stats line after SIGUSR1"
+    UIP_STATS=()
+    for kv in ${line#stats }; do
+        UIP_STATS[${kv%%=*}]=${kv#*=}
+    done
+    UIP_STATS_LINE=${line#stats }
+}
+
+run_ours() {
+    log "== ours: uip-static, aes128gcm16, static keys"
+    # AES-GCM-128 KEYMAT: 16 bytes key || 4 bytes salt, one per direction.
+    local k_lr k_rl spi_lr spi_rl
+    k_lr=$(openssl rand -hex 20)
+    k_rl=$(openssl rand -hex 20)
+    spi_lr=$(printf '%08x' $((0x$(openssl rand -hex 4) | 0x100)))
+    spi_rl=$(printf '%08x' $((0x$(openssl rand -hex 4) | 0x100)))
+    uip_start l "$NS_L" "$TUN_L" "$OUTER_L" "$OUTER_R" "$spi_lr" "$spi_rl" "$k_lr" "$k_rl" "$NET_L" "$NET_R"
+    UIP_PID_L=$UIP_PID
+    result ours.tun_mtu "$UIP_MTU"
+    uip_start r "$NS_R" "$TUN_R" "$OUTER_R" "$OUTER_L" "$spi_rl" "$spi_lr" "$k_rl" "$k_lr" "$NET_R" "$NET_L"
+    UIP_PID_R=$UIP_PID
+    nsx "$NS_L" ip addr add "$INNER_L/32" dev "$TUN_L"
+    nsx "$NS_R" ip addr add "$INNER_R/32" dev "$TUN_R"
+    inner_unreachable
+    nsx "$NS_L" ip route add "$NET_R" dev "$TUN_L" src "$INNER_L"
+    nsx "$NS_R" ip route add "$NET_L" dev "$TUN_R" src "$INNER_R"
+    inner_reachable
+    wire_check ours "$spi_lr"
+
+    local before_l before_r
+    uip_stats "$UIP_PID_L" l
+    before_l=${UIP_STATS[bytes_out]:?no bytes_out in stats}
+    uip_stats "$UIP_PID_R" r
+    before_r=${UIP_STATS[bytes_in]:?no bytes_in in stats}
+    iperf_tcp ours-l2r 0
+    result ours.tcp_l2r_gbps "$IPERF_GBPS"
+    uip_stats "$UIP_PID_L" l
+    ((UIP_STATS[bytes_out] - before_l >= IPERF_BYTES * 9 / 10)) ||
+        die "left engine bytes_out grew by $((UIP_STATS[bytes_out] - before_l)) for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    before_l=${UIP_STATS[bytes_in]}
+    uip_stats "$UIP_PID_R" r
+    ((UIP_STATS[bytes_in] - before_r >= IPERF_BYTES * 9 / 10)) ||
+        die "right engine bytes_in grew by $((UIP_STATS[bytes_in] - before_r)) for $IPERF_BYTES B of iperf3"
+    iperf_tcp ours-r2l 1
+    result ours.tcp_r2l_gbps "$IPERF_GBPS"
+    uip_stats "$UIP_PID_L" l
+    ((UIP_STATS[bytes_in] - before_l >= IPERF_BYTES * 9 / 10)) ||
+        die "left engine bytes_in grew by $((UIP_STATS[bytes_in] - before_l)) for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    proc_kib "$UIP_PID_L" VmHWM && result ours.rss_peak_l_mib "$(kib_to_mib "$KIB")"
+    proc_kib "$UIP_PID_R" VmHWM && result ours.rss_peak_r_mib "$(kib_to_mib "$KIB")"
+    flood ours "$UIP_PID_L" "$BENCH_FLOOD_RATE" "$TUN_L"
+    uip_stats "$UIP_PID_L" l
+    result ours.stats_l "$UIP_STATS_LINE"
+    uip_stats "$UIP_PID_R" r
+    result ours.stats_r "$UIP_STATS_LINE"
+    bg_stop "$UIP_PID_L"
+    bg_stop "$UIP_PID_R"
+    # The TUN devices (and their routes) went away with the processes.
+    ! nsx "$NS_L" ip link show "$TUN_L" >/dev/null 2>&1 || die "$TUN_L still exists after uip-static-l exited"
+}
+
+# ---------------------------------------------------------------- main
+log "host: nproc=$(nproc), $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r)"
+result host.nproc "$(nproc)"
+result host.timestamp "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+result host.kernel "$(uname -r)"
+result host.loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
+result host.git_head "$(GIT_OPTIONAL_LOCKS=0 git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+result config.tcp_seconds "$BENCH_SECONDS"
+result config.flood_seconds "$BENCH_FLOOD_SECONDS"
+setup_namespaces
+
+if want_part ours; then
+    run_ours
+fi
+if want_part libipsec; then
+    run_libipsec
+fi
+
+# Report: table + JSON, built before cleanup, printed after it so that the ratio
+# line is the last line of output.
+mkdir -p "$(dirname "$BENCH_OUT")"
+REPORT=$(python3 - "$RESULTS" "$BENCH_OUT" <<'EOF'
+import json, math, re, sys
+res_path, out_path = sys.argv[1:]
+flat = {}
+for line in open(res_path):
+    k, _, v = line.rstrip("\n").partition("\t")
+    flat[k] = v
+
+def num(v):
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    if math.isnan(f):
+        return None
+    return int(f) if f.is_integer() and "." not in v else f
+
+tree = {}
+for k, v in flat.items():
+    node = tree
+    *path, leaf = k.split(".")
+    for p in path:
+        node = node.setdefault(p, {})
+    if leaf == "rss_samples":
+        node[leaf] = [[float(t), float(m)] for t, m in (s.split(":") for s in v.split(";") if s)]
+    elif leaf.startswith("stats_"):
+        node[leaf] = {a: num(b) for a, b in (kv.split("=", 1) for kv in v.split())}
+    else:
+        node[leaf] = num(v)
+
+def g(side, key):
+    node = tree.get(side, {})
+    for p in key.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
+def tsum(side):
+    a, b = g(side, "tcp_l2r_gbps"), g(side, "tcp_r2l_gbps")
+    return None if a is None or b is None else round(a + b, 3)
+
+for side in ("ours", "libipsec"):
+    if side in tree:
+        tree[side]["tcp_sum_gbps"] = tsum(side)
+so, sl = tsum("ours"), tsum("libipsec")
+ratio = round(so / sl, 2) if so is not None and sl else None
+tree["ratio_ours_over_libipsec"] = ratio
+tree["names"] = {"ours": "uip-static (AES-GCM-128, static keys)",
+                 "libipsec": "strongSwan charon + kernel-libipsec (IKEv2 PSK, ESP aes128gcm16, UDP encap)"}
+with open(out_path, "w") as f:
+    # one [seconds, MiB] pair per line
+    f.write(re.sub(r"\[\s+([-\d.]+),\s+([-\d.]+)\s+\]", r"[\1, \2]", json.dumps(tree, indent=2)) + "\n")
+
+def fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    return "%s%s" % (v, unit)
+
+def ping(side):
+    if g(side, "flood.ping_avg_ms") is None:
+        return "none answered" if side in tree else "n/a"
+    return "%.1f / %.1f / %.1f" % (g(side, "flood.ping_min_ms"), g(side, "flood.ping_avg_ms"),
+                                   g(side, "flood.ping_max_ms"))
+
+def other_rcvbuf(side):
+    v = [g(side, "flood." + k) for k in ("l_udp_rcvbuf_errors", "r_udp_rcvbuf_errors", "r_esp_socket_drops")]
+    return None if None in v else v[0] + v[1] - v[2]
+
+def answered(side):
+    if side not in tree:
+        return "n/a"
+    return "%s / %s" % (g(side, "flood.ping_received"), g(side, "flood.ping_sent"))
+
+rows = [
+    ("TCP left->right (Gbit/s)", fmt(g("ours", "tcp_l2r_gbps")), fmt(g("libipsec", "tcp_l2r_gbps"))),
+    ("TCP right->left (Gbit/s)", fmt(g("ours", "tcp_r2l_gbps")), fmt(g("libipsec", "tcp_r2l_gbps"))),
+    ("TCP sum (Gbit/s)", fmt(so), fmt(sl)),
+    ("peak RSS left, VmHWM (MiB)", fmt(g("ours", "rss_peak_l_mib")), fmt(g("libipsec", "rss_peak_l_mib"))),
+    ("peak RSS right, VmHWM (MiB)", fmt(g("ours", "rss_peak_r_mib")), fmt(g("libipsec", "rss_peak_r_mib"))),
+    ("UDP flood: iperf3 -b, seconds", "%s, %s s" % (g("ours", "flood.rate"), g("ours", "flood.seconds")) if "ours" in tree else "n/a",
+     "%s, %s s" % (g("libipsec", "flood.rate"), g("libipsec", "flood.seconds")) if "libipsec" in tree else "n/a"),
+    ("  UDP sent by iperf3 (Gbit/s)", fmt(g("ours", "flood.udp_offered_gbps")), fmt(g("libipsec", "flood.udp_offered_gbps"))),
+    ("  UDP delivered (Gbit/s)", fmt(g("ours", "flood.udp_delivered_gbps")), fmt(g("libipsec", "flood.udp_delivered_gbps"))),
+    ("  UDP lost (%)", fmt(g("ours", "flood.udp_lost_percent")), fmt(g("libipsec", "flood.udp_lost_percent"))),
+    ("    pkts dropped: left TUN queue", fmt(g("ours", "flood.l_tun_tx_dropped")), fmt(g("libipsec", "flood.l_tun_tx_dropped"))),
+    ("    right ESP socket rcvbuf", fmt(g("ours", "flood.r_esp_socket_drops")), fmt(g("libipsec", "flood.r_esp_socket_drops"))),
+    ("    other UDP rcvbuf (iperf3)", fmt(other_rcvbuf("ours")), fmt(other_rcvbuf("libipsec"))),
+    ("  sender VmRSS before (MiB)", fmt(g("ours", "flood.rss_before_mib")), fmt(g("libipsec", "flood.rss_before_mib"))),
+    ("  sender VmRSS max (MiB)", fmt(g("ours", "flood.rss_max_mib")), fmt(g("libipsec", "flood.rss_max_mib"))),
+    ("  sender VmRSS growth (MiB)", fmt(g("ours", "flood.rss_growth_mib")), fmt(g("libipsec", "flood.rss_growth_mib"))),
+    ("  ping answered / sent", answered("ours"), answered("libipsec")),
+    ("  ping min/avg/max (ms)", ping("ours"), ping("libipsec")),
+]
+w0 = max(len(r[0]) for r in rows)
+w1 = max(max(len(r[1]) for r in rows), len("ours (uip-static)"))
+w2 = max(max(len(r[2]) for r in rows), len("kernel-libipsec"))
+print("bench-engine: nproc=%s, %s, load %s; TCP %s s per direction, 1 stream" % (
+    g("host", "nproc"), g("host", "timestamp"), g("host", "loadavg"), g("config", "tcp_seconds")))
+print("%-*s  %*s  %*s" % (w0, "", w1, "ours (uip-static)", w2, "kernel-libipsec"))
+for r in rows:
+    print("%-*s  %*s  %*s" % (w0, r[0], w1, r[1], w2, r[2]))
+print("figures: %s" % out_path)
+print("throughput ratio ours/kernel-libipsec: %s" % ("%.2f" % ratio if ratio is not None else "n/a"))
+EOF
+)
+cleanup
+printf '%s\n' "$REPORT"
