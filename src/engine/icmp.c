@@ -6,34 +6,15 @@
  */
 #include "engine/icmp.h"
 
+#include "engine/csum.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define ICMP4_MAX_QUOTE 548 /* keep the error within 576 bytes (RFC 1812 4.3.2.3) */
 #define ICMP6_MIN_MTU   1280
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)(p[len - 1] << 8);
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
 
 static int too_big_v4(const uint8_t *orig, size_t len, unsigned mtu, struct uip_pkt *out)
 {
@@ -56,18 +37,18 @@ static int too_big_v4(const uint8_t *orig, size_t len, unsigned mtu, struct uip_
 
     memset(ip, 0, 28);
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)total);
+    uip_put16(ip + 2, (uint16_t)total);
     ip[8] = 64;
     ip[9] = IPPROTO_ICMP;
     memcpy(ip + 12, orig + 16, 4); /* from the unreachable destination */
     memcpy(ip + 16, orig + 12, 4); /* to the sender */
-    put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    uip_put16(ip + 10, uip_csum_fold(uip_csum_add(0, ip, 20)));
 
     icmp[0] = 3; /* destination unreachable */
     icmp[1] = 4; /* fragmentation needed and DF set */
-    put16(icmp + 6, (uint16_t)mtu);
+    uip_put16(icmp + 6, (uint16_t)mtu);
     memcpy(icmp + 8, orig, quote);
-    put16(icmp + 2, csum_fold(csum_add(0, icmp, 8 + quote)));
+    uip_put16(icmp + 2, uip_csum_fold(uip_csum_add(0, icmp, 8 + quote)));
     out->len = (uint32_t)total;
     return 0;
 }
@@ -84,11 +65,10 @@ static int too_big_v6(const uint8_t *orig, size_t len, unsigned mtu, struct uip_
         quote = len;
     uint8_t *ip = out->data, *icmp = ip + 40;
     uint32_t plen = (uint32_t)(8 + quote);
-    uint8_t pseudo[8] = {0};
 
     memset(ip, 0, 48);
     ip[0] = 0x60;
-    put16(ip + 4, (uint16_t)plen);
+    uip_put16(ip + 4, (uint16_t)plen);
     ip[6] = IPPROTO_ICMPV6;
     ip[7] = 64;
     memcpy(ip + 8, orig + 24, 16);
@@ -101,14 +81,10 @@ static int too_big_v6(const uint8_t *orig, size_t len, unsigned mtu, struct uip_
     icmp[7] = (uint8_t)mtu;
     memcpy(icmp + 8, orig, quote);
 
-    /* RFC 8200 8.1 pseudo-header: src, dst, upper-layer length, next header */
-    pseudo[2] = (uint8_t)(plen >> 8);
-    pseudo[3] = (uint8_t)plen;
-    pseudo[7] = IPPROTO_ICMPV6;
-    uint32_t sum = csum_add(0, ip + 8, 32);
-    sum = csum_add(sum, pseudo, sizeof(pseudo));
-    sum = csum_add(sum, icmp, plen);
-    put16(icmp + 2, csum_fold(sum));
+    /* RFC 8200 8.1: the checksum covers a pseudo-header */
+    uint32_t sum = uip_csum_pseudo(AF_INET6, ip + 8, ip + 24, IPPROTO_ICMPV6, plen);
+    sum = uip_csum_add(sum, icmp, plen);
+    uip_put16(icmp + 2, uip_csum_fold(sum));
     out->len = 40 + plen;
     return 0;
 }

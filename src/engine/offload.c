@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TSO split and GRO coalescing for a TUN device opened with IFF_VNET_HDR.
+ *
+ * Outbound: TUN read (virtio_net_hdr + TCP super-packet) -> uip_tso_split()
+ * copies headers + one MSS of payload into a pool buffer per segment, fixes
+ * lengths, IPv4 ID, sequence number, flags and checksums -> ESP encap.
+ *
+ * Inbound: decrypted packet -> uip_gro_add(): a TCP segment that continues
+ * its flow's open item (same headers, next sequence number, not longer than
+ * the first segment, valid checksum) has its payload appended; anything else
+ * becomes a new item -> uip_gro_flush() at the end of the batch writes each
+ * item to the TUN, super-packets with gso_type TCPV4/TCPV6 and a
+ * pseudo-header checksum for the kernel to complete.
+ */
+#include "engine/offload.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine/csum.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+int uip_offload_finish_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len)
+{
+    size_t start = h->csum_start, off = h->csum_offset;
+
+    if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+        return 0;
+    if (start > len || off + 2 > len - start)
+        return -EINVAL;
+    uint16_t c = uip_csum_fold(uip_csum_add(0, pkt + start, len - start));
+    if (c == 0 && off == 6)
+        c = 0xffff; /* UDP: 0 means "no checksum" */
+    uip_put16(pkt + start + off, c);
+    return 0;
+}
+
+static void tcp_checksum(uint8_t *pkt, int family, size_t l4, size_t len)
+{
+    const uint8_t *src = pkt + (family == AF_INET ? 12 : 8);
+    const uint8_t *dst = pkt + (family == AF_INET ? 16 : 24);
+    uint32_t sum;
+
+    pkt[l4 + 16] = pkt[l4 + 17] = 0;
+    sum = uip_csum_pseudo(family, src, dst, IPPROTO_TCP, (uint32_t)(len - l4));
+    sum = uip_csum_add(sum, pkt + l4, len - l4);
+    uip_put16(pkt + l4 + 16, uip_csum_fold(sum));
+}
+
+static void ipv4_checksum(uint8_t *pkt, size_t hl)
+{
+    pkt[10] = pkt[11] = 0;
+    uip_put16(pkt + 10, uip_csum_fold(uip_csum_add(0, pkt, hl)));
+}
+
+int uip_tso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
+                  struct uip_pool *pool, uip_segment_fn emit, void *ctx)
+{
+    unsigned gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    size_t l4 = h->csum_start, mss = h->gso_size;
+    int family;
+
+    if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
+        family = AF_INET;
+        if (len < 20 || pkt[0] >> 4 != 4 || (size_t)(pkt[0] & 0xf) * 4 != l4 || pkt[9] != IPPROTO_TCP)
+            return -EINVAL;
+    } else if (gso == VIRTIO_NET_HDR_GSO_TCPV6) {
+        family = AF_INET6;
+        if (len < 40 || pkt[0] >> 4 != 6 || l4 != 40 || pkt[6] != IPPROTO_TCP)
+            return -EINVAL;
+    } else {
+        return -EINVAL;
+    }
+    if (mss == 0 || l4 + 20 > len)
+        return -EINVAL;
+    size_t thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
+    if (thl < 20 || l4 + thl > len)
+        return -EINVAL;
+    size_t hdr = l4 + thl, payload = len - hdr;
+    size_t nseg = payload ? (payload + mss - 1) / mss : 1;
+    if (hdr + mss > UIP_PKT_MAX_LEN)
+        return -EINVAL;
+
+    uint32_t seq0 = uip_get32(pkt + l4 + 4);
+    uint16_t id0 = uip_get16(pkt + 4);
+    uint8_t flags0 = pkt[l4 + 13];
+
+    for (size_t i = 0; i < nseg; i++) {
+        size_t chunk = payload - i * mss < mss ? payload - i * mss : mss;
+        struct uip_pkt *q = uip_pool_get(pool);
+        if (!q)
+            return -ENOBUFS;
+        uint8_t *d = q->data;
+        memcpy(d, pkt, hdr);
+        memcpy(d + hdr, pkt + hdr + i * mss, chunk);
+        q->len = (uint32_t)(hdr + chunk);
+        if (family == AF_INET) {
+            uip_put16(d + 2, (uint16_t)(hdr + chunk));
+            uip_put16(d + 4, (uint16_t)(id0 + i));
+            ipv4_checksum(d, l4);
+        } else {
+            uip_put16(d + 4, (uint16_t)(hdr + chunk - 40));
+        }
+        uip_put32(d + l4 + 4, seq0 + (uint32_t)(i * mss));
+        uint8_t f = flags0;
+        if (i + 1 < nseg)
+            f &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+        if (i > 0)
+            f &= (uint8_t)~TCP_CWR;
+        d[l4 + 13] = f;
+        tcp_checksum(d, family, l4, q->len);
+        emit(ctx, q);
+    }
+    return (int)nseg;
+}
+
+/* ---- GRO ------------------------------------------------------------------ */
+
+struct tcp_info {
+    int family;
+    uint16_t l4;
+    uint16_t hdr;     /* IP + TCP header bytes */
+    uint16_t payload; /* TCP payload bytes */
+    uint8_t flags;
+    uint32_t seq;
+    uint32_t flow;
+    bool candidate; /* may be coalesced */
+};
+
+static uint32_t flow_hash(const uint8_t *a, size_t n, const uint8_t *ports)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a[i]) * 16777619u;
+    for (size_t i = 0; i < 4; i++)
+        h = (h ^ ports[i]) * 16777619u;
+    return h | 1; /* 0 means "not TCP" */
+}
+
+/* Fill @t for a TCP packet; false for anything else. */
+static bool tcp_parse(const struct uip_pkt *p, struct tcp_info *t)
+{
+    const uint8_t *d = p->data;
+    size_t len = p->len, l4;
+    bool simple;
+
+    memset(t, 0, sizeof(*t));
+    if (len < 20)
+        return false;
+    if (d[0] >> 4 == 4) {
+        l4 = (size_t)(d[0] & 0xf) * 4;
+        if (d[9] != IPPROTO_TCP || (uip_get16(d + 6) & 0x1fff) || l4 + 20 > len)
+            return false;
+        t->family = AF_INET;
+        simple = l4 == 20 && !(uip_get16(d + 6) & 0x2000) && uip_get16(d + 2) == len;
+        t->flow = flow_hash(d + 12, 8, d + l4);
+    } else if (d[0] >> 4 == 6) {
+        l4 = 40;
+        if (len < 60 || d[6] != IPPROTO_TCP)
+            return false;
+        t->family = AF_INET6;
+        simple = (size_t)uip_get16(d + 4) + 40 == len;
+        t->flow = flow_hash(d + 8, 32, d + l4);
+    } else {
+        return false;
+    }
+    size_t thl = (size_t)(d[l4 + 12] >> 4) * 4;
+    if (thl < 20 || l4 + thl > len)
+        return true; /* TCP, but never coalesced */
+    t->l4 = (uint16_t)l4;
+    t->hdr = (uint16_t)(l4 + thl);
+    t->payload = (uint16_t)(len - l4 - thl);
+    t->flags = d[l4 + 13];
+    t->seq = uip_get32(d + l4 + 4);
+    if (!simple || t->payload == 0 || (t->flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG |
+                                                    TCP_CWR | TCP_ECE)) || !(t->flags & TCP_ACK))
+        return true;
+    /* a segment with a bad checksum is left for the kernel to drop */
+    const uint8_t *src = d + (t->family == AF_INET ? 12 : 8);
+    const uint8_t *dst = d + (t->family == AF_INET ? 16 : 24);
+    uint32_t sum = uip_csum_pseudo(t->family, src, dst, IPPROTO_TCP, (uint32_t)(len - l4));
+    t->candidate = uip_csum_fold_nocomp(uip_csum_add(sum, d + l4, len - l4)) == 0xffff;
+    return true;
+}
+
+/* Same flow, same header bytes apart from lengths, IDs, sequence numbers and checksums. */
+static bool same_headers(const uint8_t *a, const uint8_t *b, const struct tcp_info *t)
+{
+    size_t l4 = t->l4;
+
+    if (t->family == AF_INET) {
+        if (a[1] != b[1] || (a[6] & 0xe0) != (b[6] & 0xe0) || a[8] != b[8] ||
+            memcmp(a + 12, b + 12, 8) != 0)
+            return false;
+    } else {
+        if (memcmp(a, b, 4) != 0 || a[7] != b[7] || memcmp(a + 8, b + 8, 32) != 0)
+            return false;
+    }
+    return memcmp(a + l4, b + l4, 4) == 0 &&               /* ports */
+           memcmp(a + l4 + 8, b + l4 + 8, 5) == 0 &&       /* ack, data offset */
+           memcmp(a + l4 + 14, b + l4 + 14, 2) == 0 &&     /* window */
+           memcmp(a + l4 + 20, b + l4 + 20, t->hdr - l4 - 20) == 0; /* options */
+}
+
+static bool try_append(struct uip_gro *g, struct uip_gro_item *it, struct uip_pkt *p,
+                       const struct tcp_info *t)
+{
+    struct uip_pkt *s = it->p;
+
+    if (!it->open || it->hdr_len != t->hdr || it->l4_off != t->l4 || t->seq != it->next_seq ||
+        t->payload > it->gso_size || s->len + t->payload > 65535u ||
+        (size_t)(s->data - s->buf) + s->len + t->payload > sizeof(s->buf) ||
+        !same_headers(s->data, p->data, t))
+        return false;
+    memcpy(s->data + s->len, p->data + t->hdr, t->payload);
+    s->len += t->payload;
+    it->next_seq += t->payload;
+    it->count++;
+    g->coalesced++;
+    if (t->flags & TCP_PSH) {
+        s->data[t->l4 + 13] |= TCP_PSH;
+        it->open = false;
+    }
+    if (t->payload < it->gso_size)
+        it->open = false;
+    return true;
+}
+
+void uip_gro_add(struct uip_gro *g, struct uip_pkt *p, struct uip_pool *pool,
+                 uip_tun_write_fn write, void *ctx)
+{
+    struct tcp_info t;
+    bool tcp = tcp_parse(p, &t);
+
+    if (tcp && t.candidate) {
+        /* only the flow's latest item may grow: that keeps the flow in order */
+        for (unsigned i = g->n; i-- > 0;) {
+            if (g->items[i].flow != t.flow)
+                continue;
+            if (try_append(g, &g->items[i], p, &t)) {
+                uip_pool_put(pool, p);
+                return;
+            }
+            break;
+        }
+    }
+    if (g->n == UIP_GRO_MAX_ITEMS)
+        uip_gro_flush(g, pool, write, ctx);
+    struct uip_gro_item *it = &g->items[g->n++];
+    it->p = p;
+    it->flow = tcp ? t.flow : 0;
+    it->open = tcp && t.candidate && !(t.flags & TCP_PSH);
+    it->next_seq = t.seq + t.payload;
+    it->gso_size = t.payload;
+    it->l4_off = t.l4;
+    it->hdr_len = t.hdr;
+    it->count = 1;
+}
+
+void uip_gro_flush(struct uip_gro *g, struct uip_pool *pool, uip_tun_write_fn write, void *ctx)
+{
+    for (unsigned i = 0; i < g->n; i++) {
+        struct uip_gro_item *it = &g->items[i];
+        uint8_t *d = it->p->data;
+        size_t len = it->p->len;
+        struct virtio_net_hdr h;
+
+        memset(&h, 0, sizeof(h));
+        if (it->count > 1) {
+            int family = d[0] >> 4 == 4 ? AF_INET : AF_INET6;
+            if (family == AF_INET) {
+                uip_put16(d + 2, (uint16_t)len);
+                ipv4_checksum(d, it->l4_off);
+            } else {
+                uip_put16(d + 4, (uint16_t)(len - 40));
+            }
+            /* the kernel adds the segment sum to the pseudo-header sum stored here */
+            const uint8_t *src = d + (family == AF_INET ? 12 : 8);
+            const uint8_t *dst = d + (family == AF_INET ? 16 : 24);
+            uint32_t ps = uip_csum_pseudo(family, src, dst, IPPROTO_TCP,
+                                          (uint32_t)(len - it->l4_off));
+            uip_put16(d + it->l4_off + 16, uip_csum_fold_nocomp(ps));
+            h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+            h.gso_type = family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+            h.hdr_len = it->hdr_len;
+            h.gso_size = it->gso_size;
+            h.csum_start = it->l4_off;
+            h.csum_offset = 16;
+        }
+        memcpy(d - UIP_VNET_HDR_LEN, &h, UIP_VNET_HDR_LEN);
+        write(ctx, d - UIP_VNET_HDR_LEN, len + UIP_VNET_HDR_LEN);
+        uip_pool_put(pool, it->p);
+    }
+    g->n = 0;
+}
