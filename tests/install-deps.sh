@@ -9,7 +9,8 @@ packages=(
   # sanitizers and libFuzzer runtime
   libclang-rt-14-dev
   # network-namespace tests, demo, benchmark
-  iproute2 nftables iperf3 iputils-ping procps psmisc tshark python3 openssl
+  iproute2 nftables iperf3 iputils-ping procps psmisc ethtool tshark python3 python3-cryptography
+  openssl
   # the strongSwan peer of the benchmark (kernel-libipsec: this kernel has no ESP)
   strongswan-charon strongswan-swanctl libcharon-extra-plugins strongswan-pki
 )

@@ -3,14 +3,17 @@
  * The engine's data path, driven by the caller's GMainContext.
  *
  * Outbound: TUN readable -> read up to `budget` inner packets into pool
- * buffers -> parse the flow -> outbound SA from the flow cache (selector scan
- * only on a miss) -> too big? ICMP back into the TUN -> ESP encap in place ->
- * collect into a batch -> one sendmmsg per UDP_BATCH packets to the peer.
+ * buffers (with TUN offload: TCP super-packets, cut into segments by
+ * uip_tso_split) -> parse the flow -> outbound SA from the flow cache
+ * (selector scan only on a miss) -> too big? ICMP back into the TUN -> ESP
+ * encap in place -> collect into a batch -> sendmmsg (UDP GSO where the
+ * kernel has it) to the peer.
  *
  * Inbound: UDP readable -> recvmmsg a batch into pool buffers -> demux:
  * non-ESP marker -> IKE callback; 0xFF -> NAT keepalive, dropped; else ESP
  * -> SA by SPI (hash) -> decap in place -> next header / selector check ->
- * write into the TUN.
+ * into the TUN (with TUN offload: through uip_gro, which merges a flow's
+ * consecutive TCP segments and writes at the end of the batch).
  *
  * Nothing is queued inside the engine: a packet is either on its way or
  * dropped and counted; buffers come from a fixed pool.  SA events are
@@ -29,6 +32,7 @@
 #include "engine/esp.h"
 #include "engine/flow.h"
 #include "engine/icmp.h"
+#include "engine/offload.h"
 #include "engine/pkt.h"
 #include "engine/tun.h"
 #include "engine/udp.h"
@@ -54,8 +58,11 @@ struct uip_engine {
     bool own_tun;
     int udp_fd;
     bool own_udp;
+    struct uip_udp udp; /* batched I/O state of udp_fd */
     char tun_name[IFNAMSIZ];
     bool set_tun_mtu;
+    bool vnet; /* TUN frames carry a virtio_net_hdr: TSO in, GRO out */
+    struct uip_gro gro;
 
     GSource *tun_src;
     GSource *udp_src;
@@ -214,10 +221,29 @@ static struct uip_sa *lookup_out(struct uip_engine *e, const struct uip_flow *f)
     return found;
 }
 
-static void tun_write(struct uip_engine *e, struct uip_sa *sa, const struct uip_pkt *p)
+static void tun_write_frame(void *data, const uint8_t *frame, size_t len)
 {
-    if (write(e->tun_fd, p->data, p->len) < 0)
-        drop(e, sa, errno == EAGAIN || errno == ENOBUFS ? UIP_DROP_QUEUE_FULL : UIP_DROP_IO);
+    struct uip_engine *e = data;
+
+    if (write(e->tun_fd, frame, len) < 0)
+        drop(e, NULL, errno == EAGAIN || errno == ENOBUFS ? UIP_DROP_QUEUE_FULL : UIP_DROP_IO);
+}
+
+/* Hand @p (a complete inner packet) to the TUN; takes ownership. */
+static void tun_output(struct uip_engine *e, struct uip_pkt *p)
+{
+    if (e->vnet) {
+        uip_gro_add(&e->gro, p, &e->pool, tun_write_frame, e);
+        return;
+    }
+    tun_write_frame(e, p->data, p->len);
+    uip_pool_put(&e->pool, p);
+}
+
+static void tun_output_flush(struct uip_engine *e)
+{
+    if (e->vnet)
+        uip_gro_flush(&e->gro, &e->pool, tun_write_frame, e);
 }
 
 static void send_too_big(struct uip_engine *e, struct uip_sa *sa, struct uip_pkt *p, unsigned mtu)
@@ -228,10 +254,11 @@ static void send_too_big(struct uip_engine *e, struct uip_sa *sa, struct uip_pkt
     if (!icmp)
         return;
     if (uip_icmp_too_big(p->data, p->len, mtu, icmp) == 0) {
-        tun_write(e, NULL, icmp);
         e->st.icmp_sent++;
+        tun_output(e, icmp);
+    } else {
+        uip_pool_put(&e->pool, icmp);
     }
-    uip_pool_put(&e->pool, icmp);
 }
 
 static void flush_tx(struct uip_engine *e)
@@ -240,7 +267,7 @@ static void flush_tx(struct uip_engine *e)
 
     if (n == 0)
         return;
-    unsigned sent = uip_udp_send_batch(e->udp_fd, &e->pool, &e->tx);
+    unsigned sent = uip_udp_send_batch(&e->udp, &e->pool, &e->tx);
     if (sent < n)
         e->st.c.drops[UIP_DROP_QUEUE_FULL] += n - sent;
     if (sent)
@@ -289,15 +316,52 @@ out:
     uip_pool_put(&e->pool, p);
 }
 
+static void outbound_segment(void *data, struct uip_pkt *p)
+{
+    outbound(data, p);
+}
+
+/* A frame read from a TUN with virtio_net_hdr; takes ownership of @p. */
+static void outbound_vnet(struct uip_engine *e, struct uip_pkt *p)
+{
+    struct virtio_net_hdr h;
+
+    if (p->len < UIP_VNET_HDR_LEN) {
+        drop(e, NULL, UIP_DROP_MALFORMED);
+        uip_pool_put(&e->pool, p);
+        return;
+    }
+    memcpy(&h, p->data, UIP_VNET_HDR_LEN);
+    p->data += UIP_VNET_HDR_LEN;
+    p->len -= UIP_VNET_HDR_LEN;
+    if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+        e->st.tso_in++;
+        int r = uip_tso_split(&h, p->data, p->len, &e->pool, outbound_segment, e);
+        if (r < 0)
+            drop(e, NULL, r == -ENOBUFS ? UIP_DROP_QUEUE_FULL : UIP_DROP_MALFORMED);
+        uip_pool_put(&e->pool, p);
+        return;
+    }
+    if (uip_offload_finish_csum(&h, p->data, p->len) < 0) {
+        drop(e, NULL, UIP_DROP_MALFORMED);
+        uip_pool_put(&e->pool, p);
+        return;
+    }
+    outbound(e, p);
+}
+
 static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
 {
     struct uip_engine *e = data;
+    unsigned lead = e->vnet ? UIP_VNET_HDR_LEN : 0;
 
     for (unsigned i = 0; i < e->budget; i++) {
         struct uip_pkt *p = uip_pool_get(&e->pool);
         if (!p)
             break; /* the rest waits in the TUN queue, which the kernel bounds */
-        ssize_t n = read(fd, p->data, UIP_PKT_MAX_LEN);
+        /* the packet itself lands at the usual headroom */
+        p->data -= lead;
+        ssize_t n = read(fd, p->data, UIP_PKT_MAX_LEN + lead);
         if (n <= 0) {
             uip_pool_put(&e->pool, p);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -305,9 +369,13 @@ static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
             break;
         }
         p->len = (uint32_t)n;
-        outbound(e, p);
+        if (e->vnet)
+            outbound_vnet(e, p);
+        else
+            outbound(e, p);
     }
     flush_tx(e);
+    tun_output_flush(e); /* ICMP errors */
     return G_SOURCE_CONTINUE;
 }
 
@@ -318,7 +386,7 @@ static bool is_ike(const uint8_t *d, size_t len)
     return len >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0;
 }
 
-/* One datagram from the socket; @p goes back to the pool. */
+/* One datagram from the socket; takes ownership of @p. */
 static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockaddr *from,
                     socklen_t from_len)
 {
@@ -372,9 +440,32 @@ static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockad
     p->len = (uint32_t)ip_len; /* drop TFC padding after the IP packet */
     e->st.c.pkts_in++;
     e->st.c.bytes_in += ip_len;
-    tun_write(e, sa, p);
+    tun_output(e, p);
+    return;
 out:
     uip_pool_put(&e->pool, p);
+}
+
+/* A UDP GRO datagram: several datagrams of @seg bytes (the last may be
+ * shorter) back to back.  Each gets its own buffer, as if received alone. */
+static unsigned inbound_gro(struct uip_engine *e, struct uip_pkt *p, unsigned seg,
+                            const struct sockaddr *from, socklen_t from_len)
+{
+    unsigned n = 0;
+
+    for (uint32_t off = 0; off < p->len; off += seg, n++) {
+        uint32_t len = MIN(seg, p->len - off);
+        struct uip_pkt *q = uip_pool_get(&e->pool);
+        if (!q) {
+            drop(e, NULL, UIP_DROP_QUEUE_FULL);
+            continue;
+        }
+        memcpy(q->data, p->data + off, len);
+        q->len = len;
+        inbound(e, q, from, from_len);
+    }
+    uip_pool_put(&e->pool, p);
+    return n;
 }
 
 static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
@@ -383,7 +474,7 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
     unsigned done = 0;
 
     while (done < e->budget) {
-        int n = uip_udp_recv_batch(fd, &e->pool, &e->rx, MIN(UIP_UDP_BATCH, e->budget - done));
+        int n = uip_udp_recv_batch(&e->udp, &e->pool, &e->rx, MIN(UIP_UDP_BATCH, e->budget - done));
         if (n < 0) {
             /* ICMP errors surface here on a connected socket; they are not fatal */
             if (n != -ECONNREFUSED && n != -EINTR)
@@ -401,10 +492,17 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
                 uip_pool_put(&e->pool, p);
                 continue;
             }
-            inbound(e, p, (struct sockaddr *)&e->rx.addrs[i], e->rx.msgs[i].msg_hdr.msg_namelen);
+            const struct sockaddr *from = (struct sockaddr *)&e->rx.addrs[i];
+            socklen_t from_len = e->rx.msgs[i].msg_hdr.msg_namelen;
+            if (e->rx.gso_size[i])
+                done += inbound_gro(e, p, e->rx.gso_size[i], from, from_len);
+            else {
+                inbound(e, p, from, from_len);
+                done++;
+            }
         }
-        done += (unsigned)n;
     }
+    tun_output_flush(e);
     return G_SOURCE_CONTINUE;
 }
 
@@ -424,6 +522,7 @@ void uip_engine_inject_udp(struct uip_engine *e, const uint8_t *data, size_t len
     memcpy(p->data, data, len);
     p->len = (uint32_t)len;
     inbound(e, p, (struct sockaddr *)&e->peer, e->peer_len);
+    tun_output_flush(e);
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -525,7 +624,8 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
         g_unix_set_fd_nonblocking(e->tun_fd, TRUE, NULL);
         g_strlcpy(e->tun_name, cfg->tun_name ? cfg->tun_name : "faketun", sizeof(e->tun_name));
     } else {
-        r = uip_tun_open(cfg->tun_name, e->tun_name);
+        e->vnet = !cfg->no_offload;
+        r = uip_tun_open(cfg->tun_name, e->tun_name, &e->vnet);
         if (r < 0) {
             _LOGE("cannot create TUN device %s: %s", cfg->tun_name ? cfg->tun_name : "",
                   g_strerror(-r));
@@ -547,6 +647,7 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
         e->udp_fd = r;
         e->own_udp = true;
     }
+    uip_udp_init(&e->udp, e->udp_fd, !cfg->no_offload);
 
     if (cfg->peer_len) {
         r = uip_engine_set_peer(e, (const struct sockaddr *)&cfg->peer, cfg->peer_len);
@@ -570,7 +671,7 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
     g_source_set_callback(e->timer_src, on_timer, e, NULL);
     g_source_attach(e->timer_src, e->ctx);
 
-    _LOGI("engine up: TUN %s, MTU %u", e->tun_name, e->mtu);
+    _LOGI("engine up: TUN %s, MTU %u%s", e->tun_name, e->mtu, e->vnet ? ", TSO/GRO" : "");
     *out = e;
     return 0;
 fail:
@@ -601,6 +702,9 @@ void uip_engine_free(struct uip_engine *e)
     for (unsigned i = 0; i < e->tx.n; i++)
         uip_pool_put(&e->pool, e->tx.pkts[i]);
     e->tx.n = 0;
+    for (unsigned i = 0; i < e->gro.n; i++)
+        uip_pool_put(&e->pool, e->gro.items[i].p);
+    e->gro.n = 0;
     if (e->own_tun && e->tun_fd >= 0)
         close(e->tun_fd);
     if (e->own_udp && e->udp_fd >= 0)
@@ -704,6 +808,8 @@ int uip_engine_sa_stats(const struct uip_engine *e, uint32_t spi, bool inbound,
 void uip_engine_stats(const struct uip_engine *e, struct uip_engine_stats *st)
 {
     *st = e->st;
+    st->gro_coalesced = e->gro.coalesced;
+    st->offload = e->vnet;
     st->pool_avail = e->pool.avail;
     st->pool_size = e->pool.size;
     st->n_sa = g_hash_table_size(e->in_sas) + e->out_sas->len;
@@ -740,8 +846,11 @@ char *uip_engine_stats_to_string(const struct uip_engine_stats *st)
     g_string_append_printf(s,
                            " ike_in=%" G_GUINT64_FORMAT " keepalive_in=%" G_GUINT64_FORMAT
                            " keepalive_out=%" G_GUINT64_FORMAT " dummy_in=%" G_GUINT64_FORMAT
-                           " icmp_sent=%" G_GUINT64_FORMAT " pool_avail=%u pool_size=%u n_sa=%u",
+                           " icmp_sent=%" G_GUINT64_FORMAT " tso_in=%" G_GUINT64_FORMAT
+                           " gro_coalesced=%" G_GUINT64_FORMAT
+                           " offload=%d pool_avail=%u pool_size=%u n_sa=%u",
                            st->ike_in, st->keepalive_in, st->keepalive_out, st->dummy_in,
-                           st->icmp_sent, st->pool_avail, st->pool_size, st->n_sa);
+                           st->icmp_sent, st->tso_in, st->gro_coalesced, st->offload,
+                           st->pool_avail, st->pool_size, st->n_sa);
     return g_string_free(s, FALSE);
 }

@@ -45,6 +45,7 @@ struct uip_engine_config {
     unsigned budget;             /* packets per fd dispatch; 0 = 64 */
     unsigned pool_size;          /* packet buffers; 0 = 256 */
     bool set_tun_mtu;            /* the engine sets the TUN MTU itself (tools; NM does it for the service) */
+    bool no_offload;             /* do not ask the TUN device for TSO/GRO (IFF_VNET_HDR) */
 };
 
 struct uip_engine_stats {
@@ -54,6 +55,9 @@ struct uip_engine_stats {
     uint64_t keepalive_out;
     uint64_t dummy_in;   /* next header 59 packets, dropped silently (RFC 4303 2.6) */
     uint64_t icmp_sent;  /* too-big errors written into the TUN */
+    uint64_t tso_in;     /* TCP super-packets read from the TUN (split into segments) */
+    uint64_t gro_coalesced; /* inbound segments merged into a super-packet for the TUN */
+    bool offload;        /* the TUN device does TSO/GRO */
     unsigned pool_avail; /* free buffers now */
     unsigned pool_size;
     unsigned n_sa;

@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-int uip_tun_open(const char *name, char ifname[IFNAMSIZ])
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr)
 {
     struct ifreq ifr;
     int fd;
@@ -20,13 +21,23 @@ int uip_tun_open(const char *name, char ifname[IFNAMSIZ])
     if (fd < 0)
         return -errno;
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (*vnet_hdr ? IFF_VNET_HDR : 0);
     if (name && *name)
         strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int e = -errno;
         close(fd);
         return e;
+    }
+    if (*vnet_hdr) {
+        int hdr_len = (int)sizeof(struct virtio_net_hdr);
+        unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || ioctl(fd, TUNSETOFFLOAD, off) < 0) {
+            /* no offloads: start again without the header */
+            close(fd);
+            *vnet_hdr = false;
+            return uip_tun_open(name, ifname, vnet_hdr);
+        }
     }
     memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
     ifname[IFNAMSIZ - 1] = '\0';

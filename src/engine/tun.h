@@ -8,12 +8,17 @@
 
 #include <net/if.h>
 
+#include <stdbool.h>
+
 /*
  * Create TUN device @name (NULL or "" = let the kernel pick "tunN").  The
- * actual name goes to @ifname.  Returns the fd (O_NONBLOCK, O_CLOEXEC) or
- * -errno.
+ * actual name goes to @ifname.  With @vnet_hdr every packet read or written
+ * carries a struct virtio_net_hdr in front, and the kernel is asked for TCP
+ * segmentation offload (TSO super-packets, partial checksums); @vnet_hdr is
+ * cleared when the kernel cannot do that.  Returns the fd (O_NONBLOCK,
+ * O_CLOEXEC) or -errno.
  */
-int uip_tun_open(const char *name, char ifname[IFNAMSIZ]);
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr);
 
 /* Set the MTU of @ifname.  Returns 0 or -errno. */
 int uip_tun_set_mtu(const char *ifname, unsigned mtu);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,7 +40,22 @@ int uip_udp_open(const struct sockaddr *local, socklen_t local_len)
     return fd;
 }
 
-int uip_udp_recv_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b, unsigned max)
+void uip_udp_init(struct uip_udp *u, int fd, bool offload)
+{
+    int proto = 0, one = 1;
+    socklen_t len = sizeof(proto);
+
+    u->fd = fd;
+    u->gso = u->gro = false;
+    if (!offload || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 ||
+        proto != IPPROTO_UDP)
+        return;
+    u->gso = true; /* tried on the first send; dropped if the kernel says no */
+    u->gro = setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+}
+
+int uip_udp_recv_batch(struct uip_udp *u, struct uip_pool *pool, struct uip_udp_batch *b,
+                       unsigned max)
 {
     unsigned n = 0;
     int r;
@@ -58,12 +74,16 @@ int uip_udp_recv_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b, u
         b->msgs[n].msg_hdr.msg_iovlen = 1;
         b->msgs[n].msg_hdr.msg_name = &b->addrs[n];
         b->msgs[n].msg_hdr.msg_namelen = sizeof(b->addrs[n]);
+        if (u->gro) {
+            b->msgs[n].msg_hdr.msg_control = b->cmsg[n];
+            b->msgs[n].msg_hdr.msg_controllen = sizeof(b->cmsg[n]);
+        }
     }
     b->n = 0;
     if (n == 0)
         return 0;
 
-    r = recvmmsg(fd, b->msgs, n, MSG_DONTWAIT, NULL);
+    r = recvmmsg(u->fd, b->msgs, n, MSG_DONTWAIT, NULL);
     int err = errno;
     unsigned got = r > 0 ? (unsigned)r : 0;
     for (unsigned i = got; i < n; i++)
@@ -71,32 +91,104 @@ int uip_udp_recv_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b, u
     if (r < 0)
         return (err == EAGAIN || err == EWOULDBLOCK) ? 0 : -err;
     for (unsigned i = 0; i < got; i++) {
-        struct uip_pkt *p = b->pkts[i];
-        p->len = (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : b->msgs[i].msg_len;
+        struct msghdr *mh = &b->msgs[i].msg_hdr;
+        b->pkts[i]->len = (mh->msg_flags & MSG_TRUNC) ? 0 : b->msgs[i].msg_len;
+        b->gso_size[i] = 0;
+        if (!u->gro || (mh->msg_flags & MSG_CTRUNC))
+            continue;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+            if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+                c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int size;
+                memcpy(&size, CMSG_DATA(c), sizeof(size));
+                if (size > 0 && (unsigned)size < b->pkts[i]->len)
+                    b->gso_size[i] = (uint16_t)size;
+            }
+        }
     }
     b->n = got;
     return (int)got;
 }
 
-unsigned uip_udp_send_batch(int fd, struct uip_pool *pool, struct uip_udp_batch *b)
+/* Describe packets [first, first + count) of @b as message @m, a GSO send when count > 1. */
+static void fill_msg(struct uip_udp_batch *b, unsigned m, unsigned first, unsigned count)
 {
-    unsigned sent = 0, n = b->n;
+    struct msghdr *mh = &b->msgs[m].msg_hdr;
+
+    memset(&b->msgs[m], 0, sizeof(b->msgs[m]));
+    mh->msg_iov = &b->iov[first];
+    mh->msg_iovlen = count;
+    if (count > 1) {
+        uint16_t seg = (uint16_t)b->pkts[first]->len;
+        mh->msg_control = b->cmsg[m];
+        mh->msg_controllen = CMSG_SPACE(sizeof(seg));
+        struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+        c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(seg));
+        memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+    }
+}
+
+/* Group @b's packets into messages; returns the number of messages, sizes in @count. */
+static unsigned group(const struct uip_udp *u, struct uip_udp_batch *b, unsigned count[])
+{
+    unsigned m = 0;
+
+    for (unsigned i = 0; i < b->n;) {
+        unsigned first = i, seg = b->pkts[i]->len, total = seg;
+        i++;
+        /* the kernel cuts a GSO send at the segment size: equal sizes, only
+         * the last may be shorter */
+        while (u->gso && i < b->n && i - first < UIP_UDP_GSO_MAX_SEGS &&
+               b->pkts[i]->len <= seg && total + b->pkts[i]->len <= 65000) {
+            total += b->pkts[i]->len;
+            i++;
+            if (b->pkts[i - 1]->len < seg)
+                break;
+        }
+        fill_msg(b, m, first, i - first);
+        count[m++] = i - first;
+    }
+    return m;
+}
+
+unsigned uip_udp_send_batch(struct uip_udp *u, struct uip_pool *pool, struct uip_udp_batch *b)
+{
+    unsigned count[UIP_UDP_BATCH];
+    unsigned sent = 0, n = b->n, nmsg, done = 0;
 
     for (unsigned i = 0; i < n; i++) {
         b->iov[i].iov_base = b->pkts[i]->data;
         b->iov[i].iov_len = b->pkts[i]->len;
-        memset(&b->msgs[i], 0, sizeof(b->msgs[i]));
-        b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
-        b->msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    while (sent < n) {
-        int r = sendmmsg(fd, b->msgs + sent, n - sent, MSG_DONTWAIT);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            break;
+    nmsg = group(u, b, count);
+    while (done < nmsg) {
+        int r = sendmmsg(u->fd, b->msgs + done, nmsg - done, MSG_DONTWAIT);
+        if (r > 0) {
+            for (int k = 0; k < r; k++)
+                sent += count[done + (unsigned)k];
+            done += (unsigned)r;
+            continue;
         }
-        sent += (unsigned)r;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && u->gso && count[done] > 1 &&
+            (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+            /* this kernel or device cannot do UDP GSO: resend the rest one by one */
+            u->gso = false;
+            unsigned skipped = 0;
+            for (unsigned k = 0; k < done; k++)
+                skipped += count[k];
+            unsigned m = done;
+            for (unsigned i = skipped; i < n; i++) {
+                fill_msg(b, m, i, 1);
+                count[m++] = 1;
+            }
+            nmsg = m;
+            continue;
+        }
+        break;
     }
     for (unsigned i = 0; i < n; i++)
         uip_pool_put(pool, b->pkts[i]);
