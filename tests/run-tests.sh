@@ -55,7 +55,8 @@ run_suite "$build_root/asan" -Db_sanitize=address,undefined -Db_lundef=false
 echo "=== fuzzing, ${fuzz_seconds}s per target"
 fuzz_dir=$build_root/fuzz
 if [ ! -f "$fuzz_dir/build.ninja" ]; then
-  CC=clang meson setup "$fuzz_dir" --werror -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+  CC=clang meson setup "$fuzz_dir" --werror -Dfuzzing=true -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
 fi
 ninja -C "$fuzz_dir"
 for target in "$fuzz_dir"/fuzz/fuzz-*; do
