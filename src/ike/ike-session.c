@@ -1,0 +1,1380 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The IKEv2 initiator's exchanges (RFC 7296), as explicit steps:
+ *
+ *   start -> IKE_SA_INIT request (SA, KE, Ni, NAT-D with a source hash that
+ *     cannot match, so the gateway encapsulates ESP in UDP as our engine needs)
+ *   <- IKE_SA_INIT response: COOKIE / INVALID_KE_PAYLOAD -> retry once;
+ *     else select the proposal, g^ir, SKEYSEED, SK_* keys; switch to NAT-T
+ *   -> IKE_AUTH request (IDi, [IDr], AUTH or none for EAP, CP, SA, TSi, TSr)
+ *   <- IKE_AUTH response(s): EAP round trips, then the gateway's AUTH,
+ *     configuration payload, narrowed selectors and the chosen ESP proposal
+ *     -> CHILD_SA keys to the owner (engine), established
+ *   <- INFORMATIONAL requests: liveness, DELETE -> answered (responses cached
+ *     for retransmitted requests); our own liveness checks when quiet;
+ *     DELETE on close.
+ *
+ * Each received message is parsed whole (and decrypted) before any state
+ * changes.  Our requests are retransmitted with exponential backoff, a
+ * bounded number of times.
+ */
+#include "ike/ike-session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/uip-log.h"
+#include "common/uip-secret.h"
+#include "ike/dh.h"
+#include "ike/eap.h"
+#include "ike/ike-crypto.h"
+#include "ike/payload.h"
+#include "ike/proposal.h"
+
+#define NONCE_LEN          32
+#define DEFAULT_TRIES      5
+#define DEFAULT_BASE_MS    1000
+#define CLOSE_TRIES        2
+#define NATT_PORT          4500
+#define SHA1_LEN           20
+
+enum state {
+    ST_IDLE,
+    ST_INIT_SENT,
+    ST_AUTH_SENT,
+    ST_EAP,
+    ST_EAP_AUTH_SENT, /* EAP done, AUTH from the MSK sent */
+    ST_ESTABLISHED,
+    ST_CLOSING,
+    ST_DONE, /* failed or closed: silent */
+};
+
+static const char *const state_names[] = {
+    [ST_IDLE] = "IDLE",
+    [ST_INIT_SENT] = "IKE_SA_INIT_SENT",
+    [ST_AUTH_SENT] = "IKE_AUTH_SENT",
+    [ST_EAP] = "EAP",
+    [ST_EAP_AUTH_SENT] = "EAP_AUTH_SENT",
+    [ST_ESTABLISHED] = "ESTABLISHED",
+    [ST_CLOSING] = "CLOSING",
+    [ST_DONE] = "DONE",
+};
+
+struct ike_id_value {
+    uint8_t type;
+    uint8_t *data;
+    size_t len;
+    uint8_t *body; /* ID payload body: type, 3 reserved, data (for AUTH) */
+    size_t body_len;
+};
+
+struct ike_session {
+    GMainContext *ctx;
+    struct ike_session_callbacks cb;
+    void *user;
+
+    /* configuration */
+    struct sockaddr_storage gateway;
+    socklen_t gateway_len;
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    enum ike_auth_method auth;
+    uint8_t *psk;
+    size_t psk_len;
+    struct eap_peer *eap;
+    struct ike_id_value idi;
+    struct ike_id_value idr; /* type 0: not configured */
+    struct ike_proposal ike_props[IKE_MAX_PROPOSALS];
+    unsigned n_ike_props;
+    struct ike_proposal esp_props[IKE_MAX_PROPOSALS];
+    unsigned n_esp_props;
+    bool vip4, vip6;
+    struct uip_ts tsi[IKE_SESSION_MAX_TS];
+    unsigned n_tsi;
+    struct uip_ts tsr[IKE_SESSION_MAX_TS];
+    unsigned n_tsr;
+    unsigned dpd_interval;
+    unsigned tries_max;
+    unsigned base_ms;
+
+    /* IKE SA */
+    enum state state;
+    uint64_t spi_i, spi_r;
+    struct ike_dh *dh;
+    bool ke_retried;
+    uint8_t *cookie;
+    size_t cookie_len;
+    uint8_t ni[NONCE_LEN];
+    uint8_t nr[IKE_NONCE_MAX_LEN];
+    size_t nr_len;
+    GBytes *init_req;  /* RealMessage1 for our AUTH */
+    GBytes *init_resp; /* RealMessage2 for the gateway's AUTH */
+    struct ike_selected ike_sel;
+    struct ike_keys *keys;
+    struct ike_sk_ctx *enc, *dec;
+    bool natt;
+
+    /* our requests */
+    uint32_t next_id;  /* message ID of our next request */
+    GBytes *request;   /* outstanding request, for retransmission */
+    uint32_t request_id;
+    unsigned tries;
+    GSource *retransmit;
+
+    /* the gateway's requests */
+    uint32_t peer_next_id;
+    GBytes *last_response;
+
+    /* CHILD_SA */
+    uint32_t spi_in, spi_out;
+    bool child_installed;
+    struct ike_child child;
+    struct ike_established info;
+
+    /* liveness */
+    GSource *dpd_timer;
+    int64_t last_seen_us;
+
+    uint64_t dropped; /* datagrams ignored: malformed, wrong SPI, old */
+};
+
+const char *ike_failure_name(enum ike_failure f)
+{
+    switch (f) {
+    case IKE_FAIL_AUTH:
+        return "auth";
+    case IKE_FAIL_UNREACHABLE:
+        return "unreachable";
+    case IKE_FAIL_PROPOSAL:
+        return "proposal";
+    case IKE_FAIL_CONFIG:
+        return "config";
+    case IKE_FAIL_DEAD_PEER:
+        return "dead-peer";
+    case IKE_FAIL_PROTOCOL:
+        return "protocol";
+    }
+    return "unknown";
+}
+
+#define _LOGS(level, s, fmt, ...)                                                                  \
+    _LOG(level, "[%016" G_GINT64_MODIFIER "x] " fmt, (s)->spi_i, ##__VA_ARGS__)
+
+/* ---- state ------------------------------------------------------------------ */
+
+static void set_state(struct ike_session *s, enum state next)
+{
+    static const unsigned allowed[] = {
+        [ST_IDLE] = 1u << ST_INIT_SENT | 1u << ST_DONE,
+        [ST_INIT_SENT] = 1u << ST_INIT_SENT | 1u << ST_AUTH_SENT | 1u << ST_DONE,
+        [ST_AUTH_SENT] = 1u << ST_EAP | 1u << ST_ESTABLISHED | 1u << ST_DONE | 1u << ST_CLOSING,
+        [ST_EAP] = 1u << ST_EAP | 1u << ST_EAP_AUTH_SENT | 1u << ST_DONE | 1u << ST_CLOSING,
+        [ST_EAP_AUTH_SENT] = 1u << ST_ESTABLISHED | 1u << ST_DONE | 1u << ST_CLOSING,
+        [ST_ESTABLISHED] = 1u << ST_CLOSING | 1u << ST_DONE,
+        [ST_CLOSING] = 1u << ST_DONE,
+        [ST_DONE] = 0,
+    };
+
+    if (!(allowed[s->state] & (1u << next))) {
+        _LOGS(LOG_ERR, s, "refused state change %s -> %s", state_names[s->state],
+              state_names[next]);
+        g_assert_not_reached();
+    }
+    _LOGS(LOG_DEBUG, s, "%s -> %s", state_names[s->state], state_names[next]);
+    s->state = next;
+}
+
+static void stop_timer(GSource **src)
+{
+    if (*src) {
+        g_source_destroy(*src);
+        g_source_unref(*src);
+        *src = NULL;
+    }
+}
+
+static void remove_child(struct ike_session *s)
+{
+    if (s->child_installed && s->cb.child_delete)
+        s->cb.child_delete(s->user, s->child.reqid, s->spi_in, s->spi_out);
+    s->child_installed = false;
+}
+
+/* The end: report, and never send again. */
+static void fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    if (s->state == ST_DONE)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    _LOGS(LOG_ERR, s, "failed (%s): %s", ike_failure_name(reason), msg);
+    set_state(s, ST_DONE);
+    stop_timer(&s->retransmit);
+    stop_timer(&s->dpd_timer);
+    remove_child(s);
+    if (s->cb.failed)
+        s->cb.failed(s->user, reason, msg);
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static void transmit(struct ike_session *s, GBytes *msg)
+{
+    gsize len;
+    const uint8_t *d = g_bytes_get_data(msg, &len);
+    int r = s->cb.send(s->user, s->natt, d, len);
+    if (r < 0)
+        _LOGS(LOG_WARNING, s, "cannot send %zu bytes: %s", (size_t)len, g_strerror(-r));
+}
+
+static gboolean on_retransmit(gpointer data);
+
+static void arm_retransmit(struct ike_session *s)
+{
+    unsigned ms = s->base_ms << MIN(s->tries, 6u);
+
+    stop_timer(&s->retransmit);
+    s->retransmit = g_timeout_source_new(ms);
+    g_source_set_callback(s->retransmit, on_retransmit, s, NULL);
+    g_source_attach(s->retransmit, s->ctx);
+}
+
+static void send_request(struct ike_session *s, GBytes *msg, uint32_t msg_id)
+{
+    g_clear_pointer(&s->request, g_bytes_unref);
+    s->request = msg;
+    s->request_id = msg_id;
+    s->tries = 0;
+    transmit(s, msg);
+    arm_retransmit(s);
+}
+
+static void request_done(struct ike_session *s)
+{
+    stop_timer(&s->retransmit);
+    g_clear_pointer(&s->request, g_bytes_unref);
+}
+
+static gboolean on_retransmit(gpointer data)
+{
+    struct ike_session *s = data;
+    unsigned max = s->state == ST_CLOSING ? CLOSE_TRIES : s->tries_max;
+
+    if (++s->tries >= max) {
+        stop_timer(&s->retransmit);
+        g_clear_pointer(&s->request, g_bytes_unref);
+        switch (s->state) {
+        case ST_CLOSING:
+            set_state(s, ST_DONE);
+            remove_child(s);
+            if (s->cb.closed)
+                s->cb.closed(s->user);
+            break;
+        case ST_ESTABLISHED:
+            fail(s, IKE_FAIL_DEAD_PEER, "the gateway stopped answering (%u tries)", max);
+            break;
+        default:
+            fail(s, IKE_FAIL_UNREACHABLE, "no answer from the gateway (%u tries)", max);
+            break;
+        }
+        return G_SOURCE_REMOVE;
+    }
+    _LOGS(LOG_INFO, s, "retransmitting request %u (try %u of %u)", s->request_id, s->tries + 1,
+          max);
+    transmit(s, s->request);
+    arm_retransmit(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Finish an encrypted message whose inner payloads were added after ike_builder_sk_begin(). */
+static GBytes *seal(struct ike_session *s, struct ike_builder *b)
+{
+    struct ike_sk_region r;
+    size_t off, msg_len;
+
+    if (ike_builder_sk_end(b, &r) < 0)
+        return NULL;
+    size_t inner = r.plain_end - r.plain_off;
+    size_t tail = ike_sk_overhead(s->enc, inner) - ike_sk_iv_len(s->enc);
+    if (ike_builder_append(b, NULL, tail, &off) < 0 || ike_builder_finish(b) < 0)
+        return NULL;
+    uint8_t *d = ike_builder_data(b);
+    if (ike_sk_encrypt_after_iv(s->enc, d, r.sk_off, r.iv_off, inner, ike_builder_len(b),
+                                &msg_len) < 0)
+        return NULL;
+    return g_bytes_new(d, msg_len);
+}
+
+static void begin_encrypted(struct ike_session *s, struct ike_builder *b, uint8_t exchange,
+                            bool response, uint32_t msg_id)
+{
+    ike_builder_init(b, s->spi_i, s->spi_r, exchange,
+                     IKE_FLAG_INITIATOR | (response ? IKE_FLAG_RESPONSE : 0), msg_id);
+    ike_builder_sk_begin(b, ike_sk_iv_len(s->enc));
+}
+
+/* ---- IKE_SA_INIT ------------------------------------------------------------ */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port) */
+static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN])
+{
+    uint8_t buf[8 + 8 + 16 + 2];
+    size_t n = 16;
+    unsigned md_len;
+
+    put_be64(buf, s->spi_i);
+    put_be64(buf + 8, s->spi_r);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(buf + n, &in->sin_addr, 4);
+        n += 4;
+        memcpy(buf + n, &in->sin_port, 2);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(buf + n, &in6->sin6_addr, 16);
+        n += 16;
+        memcpy(buf + n, &in6->sin6_port, 2);
+    }
+    n += 2;
+    EVP_Digest(buf, n, out, &md_len, EVP_sha1(), NULL);
+}
+
+static void send_init(struct ike_session *s)
+{
+    struct ike_builder b;
+    const uint8_t *pub;
+    size_t pub_len;
+    uint8_t natd_src[SHA1_LEN], natd_dst[SHA1_LEN];
+    uint16_t group;
+
+    if (ike_proposals_first_ke(s->ike_props, s->n_ike_props, &group) < 0) {
+        fail(s, IKE_FAIL_CONFIG, "the IKE proposals name no key exchange method");
+        return;
+    }
+    if (!s->dh || ike_dh_group(s->dh) != group) {
+        ike_dh_free(g_steal_pointer(&s->dh));
+        int r = ike_dh_new(group, &s->dh);
+        if (r < 0) {
+            fail(s, IKE_FAIL_CONFIG, "cannot create a %s key: %s",
+                 ike_transform_name(IKE_TRANS_KE, group), g_strerror(-r));
+            return;
+        }
+    }
+    ike_dh_public(s->dh, &pub, &pub_len);
+    /* A source hash that cannot match: the gateway believes we are behind a
+     * NAT and encapsulates ESP in UDP, which is all our engine speaks. */
+    RAND_bytes(natd_src, sizeof(natd_src));
+    nat_hash(s, (const struct sockaddr *)&s->gateway, natd_dst);
+
+    ike_builder_init(&b, s->spi_i, 0, IKE_SA_INIT, IKE_FLAG_INITIATOR, 0);
+    if (s->cookie)
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE, s->cookie, s->cookie_len);
+    ike_build_sa(&b, s->ike_props, s->n_ike_props);
+    ike_build_ke(&b, group, pub, pub_len);
+    ike_build_nonce(&b, s->ni, sizeof(s->ni));
+    ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
+    ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,
+                     sizeof(natd_dst));
+    if (ike_builder_finish(&b) < 0) {
+        ike_builder_clear(&b);
+        fail(s, IKE_FAIL_CONFIG, "cannot build IKE_SA_INIT");
+        return;
+    }
+    g_clear_pointer(&s->init_req, g_bytes_unref);
+    s->init_req = g_bytes_new(ike_builder_data(&b), ike_builder_len(&b));
+    ike_builder_clear(&b);
+    _LOGS(LOG_INFO, s, "sending IKE_SA_INIT (%s)", ike_transform_name(IKE_TRANS_KE, group));
+    if (s->state != ST_INIT_SENT)
+        set_state(s, ST_INIT_SENT);
+    s->next_id = 1;
+    send_request(s, g_bytes_ref(s->init_req), 0);
+}
+
+static const struct ike_pl *find_notify(const struct ike_msg *m, uint16_t type,
+                                        struct ike_notify *out)
+{
+    for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_NOTIFY, NULL); pl;
+         pl = ike_msg_find(m, IKE_PL_NOTIFY, pl)) {
+        struct ike_notify n;
+        if (ike_notify_parse(pl, &n) == 0 && n.type == type) {
+            if (out)
+                *out = n;
+            return pl;
+        }
+    }
+    return NULL;
+}
+
+/* The first error notify (type < 16384), or 0. */
+static uint16_t error_notify(const struct ike_msg *m)
+{
+    for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_NOTIFY, NULL); pl;
+         pl = ike_msg_find(m, IKE_PL_NOTIFY, pl)) {
+        struct ike_notify n;
+        if (ike_notify_parse(pl, &n) == 0 && n.type < 16384)
+            return n.type;
+    }
+    return 0;
+}
+
+static const char *notify_name(uint16_t type)
+{
+    switch (type) {
+    case IKE_N_NO_PROPOSAL_CHOSEN:
+        return "NO_PROPOSAL_CHOSEN";
+    case IKE_N_INVALID_KE_PAYLOAD:
+        return "INVALID_KE_PAYLOAD";
+    case IKE_N_AUTHENTICATION_FAILED:
+        return "AUTHENTICATION_FAILED";
+    case IKE_N_TS_UNACCEPTABLE:
+        return "TS_UNACCEPTABLE";
+    case IKE_N_INTERNAL_ADDRESS_FAILURE:
+        return "INTERNAL_ADDRESS_FAILURE";
+    case IKE_N_FAILED_CP_REQUIRED:
+        return "FAILED_CP_REQUIRED";
+    case IKE_N_INVALID_SYNTAX:
+        return "INVALID_SYNTAX";
+    case IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD:
+        return "UNSUPPORTED_CRITICAL_PAYLOAD";
+    case IKE_N_SINGLE_PAIR_REQUIRED:
+        return "SINGLE_PAIR_REQUIRED";
+    case IKE_N_INVALID_SELECTORS:
+        return "INVALID_SELECTORS";
+    case IKE_N_TEMPORARY_FAILURE:
+        return "TEMPORARY_FAILURE";
+    default:
+        return "error";
+    }
+}
+
+static void send_auth(struct ike_session *s);
+
+static void on_init_response(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_notify n;
+    struct ike_proposal reply[IKE_MAX_PROPOSALS];
+    unsigned n_reply;
+    struct ike_ke ke;
+    struct ike_nonce nonce;
+    const struct ike_pl *pl;
+
+    if (find_notify(m, IKE_N_COOKIE, &n)) {
+        if (s->cookie || n.data_len < 1 || n.data_len > 64) {
+            fail(s, IKE_FAIL_PROTOCOL, "the gateway keeps asking for a cookie");
+            return;
+        }
+        _LOGS(LOG_INFO, s, "gateway asks for a cookie: retrying");
+        s->cookie = g_memdup2(n.data, n.data_len);
+        s->cookie_len = n.data_len;
+        request_done(s);
+        send_init(s);
+        return;
+    }
+    if (find_notify(m, IKE_N_INVALID_KE_PAYLOAD, &n)) {
+        uint16_t group = n.data_len == 2 ? (uint16_t)(n.data[0] << 8 | n.data[1]) : 0;
+        if (s->ke_retried || ike_proposals_prefer_ke(s->ike_props, s->n_ike_props, group) < 0) {
+            fail(s, IKE_FAIL_PROPOSAL,
+                 "the gateway wants key exchange method %u, which we do not offer", group);
+            return;
+        }
+        _LOGS(LOG_INFO, s, "gateway prefers %s: retrying", ike_transform_name(IKE_TRANS_KE, group));
+        s->ke_retried = true;
+        request_done(s);
+        send_init(s);
+        return;
+    }
+    uint16_t err = error_notify(m);
+    if (err) {
+        fail(s, err == IKE_N_NO_PROPOSAL_CHOSEN ? IKE_FAIL_PROPOSAL : IKE_FAIL_PROTOCOL,
+             "the gateway answered IKE_SA_INIT with %s%s", notify_name(err),
+             err == IKE_N_NO_PROPOSAL_CHOSEN ? ": no common IKE proposal" : "");
+        return;
+    }
+
+    pl = ike_msg_find(m, IKE_PL_SA, NULL);
+    if (!pl || ike_sa_parse(pl, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
+        ike_proposal_select_reply(s->ike_props, s->n_ike_props, reply, n_reply, &s->ike_sel) < 0) {
+        fail(s, IKE_FAIL_PROPOSAL, "the gateway chose an IKE proposal we did not offer");
+        return;
+    }
+    pl = ike_msg_find(m, IKE_PL_KE, NULL);
+    if (!pl || ike_ke_parse(pl, &ke) < 0 || ke.group != ike_dh_group(s->dh) ||
+        ke.group != s->ike_sel.ke) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's key exchange payload does not match");
+        return;
+    }
+    pl = ike_msg_find(m, IKE_PL_NONCE, NULL);
+    if (!pl || ike_nonce_parse(pl, &nonce) < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway sent no valid nonce");
+        return;
+    }
+    if (m->hdr.spi_r == 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's SPI is zero");
+        return;
+    }
+    if (!find_notify(m, IKE_N_NAT_DETECTION_SOURCE_IP, NULL)) {
+        fail(s, IKE_FAIL_CONFIG, "the gateway does not support NAT traversal (RFC 3948), "
+                                 "which this client needs for ESP in UDP");
+        return;
+    }
+
+    /* keys */
+    uint8_t *gir = NULL;
+    size_t gir_len;
+    int r = ike_dh_compute(s->dh, ke.data, ke.len, &gir, &gir_len);
+    if (r < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's public key is invalid");
+        return;
+    }
+    memcpy(s->nr, nonce.data, nonce.len);
+    s->nr_len = nonce.len;
+    s->spi_r = m->hdr.spi_r;
+    uint8_t skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    struct ike_crypto_suite suite = {s->ike_sel.encr, s->ike_sel.encr_keylen, s->ike_sel.integ,
+                                     s->ike_sel.prf};
+    put_be64(spi_i, s->spi_i);
+    put_be64(spi_r, s->spi_r);
+    r = ike_skeyseed(suite.prf, s->ni, sizeof(s->ni), s->nr, s->nr_len, gir, gir_len, skeyseed);
+    if (r == 0)
+        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), s->ni, sizeof(s->ni), s->nr,
+                            s->nr_len, spi_i, spi_r, &s->keys);
+    uip_wipe(skeyseed, sizeof(skeyseed));
+    uip_free_secret(gir, gir_len);
+    ike_dh_free(g_steal_pointer(&s->dh));
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(s->keys, true, true, &s->enc);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(s->keys, true, false, &s->dec);
+    if (r < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "key derivation failed: %s", g_strerror(-r));
+        return;
+    }
+    g_clear_pointer(&s->init_resp, g_bytes_unref);
+    s->init_resp = g_bytes_new(m->buf, m->len);
+    ike_selected_to_string(&s->ike_sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    _LOGS(LOG_INFO, s, "IKE_SA_INIT done: %s, responder SPI %016" G_GINT64_MODIFIER "x",
+          s->info.ike_proposal, s->spi_r);
+    if (s->cb.debug_keys)
+        s->cb.debug_keys(s->user, s->spi_i, s->spi_r,
+                         ike_encr_keyword(suite.encr, suite.encr_keylen),
+                         ike_integ_keyword(suite.integ), s->keys->sk_ei, s->keys->sk_er,
+                         s->keys->sk_e_len, s->keys->sk_ai, s->keys->sk_ar, s->keys->sk_a_len);
+    request_done(s);
+    s->natt = true; /* RFC 7296 2.23: after NAT detection, port 4500 */
+    send_auth(s);
+}
+
+/* ---- IKE_AUTH ------------------------------------------------------------------ */
+
+static int id_from_string(const char *str, struct ike_id_value *id)
+{
+    uint8_t addr[16];
+
+    memset(id, 0, sizeof(*id));
+    if (inet_pton(AF_INET, str, addr) == 1) {
+        id->type = IKE_ID_IPV4_ADDR;
+        id->data = g_memdup2(addr, 4);
+        id->len = 4;
+    } else if (inet_pton(AF_INET6, str, addr) == 1) {
+        id->type = IKE_ID_IPV6_ADDR;
+        id->data = g_memdup2(addr, 16);
+        id->len = 16;
+    } else {
+        size_t n = strlen(str);
+        if (n == 0 || n > 255)
+            return -EINVAL;
+        id->type = strchr(str, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
+        id->data = (uint8_t *)g_strdup(str);
+        id->len = n;
+    }
+    id->body_len = 4 + id->len;
+    id->body = g_malloc0(id->body_len);
+    id->body[0] = id->type;
+    memcpy(id->body + 4, id->data, id->len);
+    return 0;
+}
+
+static void id_from_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    else
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+static void id_clear(struct ike_id_value *id)
+{
+    g_free(id->data);
+    g_free(id->body);
+    memset(id, 0, sizeof(*id));
+}
+
+/* AUTH for our side: prf(prf(secret, "Key Pad for IKEv2"), <InitiatorSignedOctets>) */
+static int our_auth(struct ike_session *s, uint8_t *auth, size_t *auth_len)
+{
+    gsize req_len;
+    const uint8_t *req = g_bytes_get_data(s->init_req, &req_len);
+    uint8_t *so = NULL;
+    size_t so_len;
+    uint16_t prf = s->ike_sel.prf;
+    int r;
+
+    r = ike_signed_octets(prf, req, req_len, s->nr, s->nr_len, s->keys->sk_pi, s->keys->sk_p_len,
+                          s->idi.body, s->idi.body_len, &so, &so_len);
+    if (r < 0)
+        return r;
+    if (s->auth == IKE_AUTHM_PSK) {
+        r = ike_auth_psk(prf, s->psk, s->psk_len, so, so_len, auth);
+    } else {
+        const uint8_t *msk = NULL;
+        size_t msk_len = 0;
+        eap_peer_get_msk(s->eap, &msk, &msk_len);
+        r = ike_auth_eap(prf, msk, msk_len, s->keys->sk_pi, s->keys->sk_p_len, so, so_len, auth);
+    }
+    uip_free_secret(so, so_len);
+    *auth_len = ike_prf_len(prf);
+    return r;
+}
+
+static void add_ts_payloads(struct ike_session *s, struct ike_builder *b)
+{
+    ike_build_ts(b, IKE_PL_TSI, s->tsi, s->n_tsi);
+    ike_build_ts(b, IKE_PL_TSR, s->tsr, s->n_tsr);
+}
+
+static void send_auth(struct ike_session *s)
+{
+    struct ike_builder b;
+    uint8_t auth[IKE_PRF_MAX_LEN];
+    size_t auth_len = 0;
+    struct ike_cp_attr attrs[6];
+    unsigned n_attrs = 0;
+
+    if (s->auth == IKE_AUTHM_PSK && our_auth(s, auth, &auth_len) < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "cannot compute our AUTH payload");
+        return;
+    }
+    if (s->vip4) {
+        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_ADDRESS, 0, NULL};
+        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_DNS, 0, NULL};
+    }
+    if (s->vip6) {
+        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_ADDRESS, 0, NULL};
+        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_DNS, 0, NULL};
+    }
+    if (n_attrs)
+        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_DNS_DOMAIN, 0, NULL};
+
+    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    ike_build_id(&b, IKE_PL_IDI, s->idi.type, s->idi.data, s->idi.len);
+    if (s->idr.type)
+        ike_build_id(&b, IKE_PL_IDR, s->idr.type, s->idr.data, s->idr.len);
+    if (auth_len)
+        ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len);
+    if (n_attrs)
+        ike_build_cp(&b, IKE_CFG_REQUEST, attrs, n_attrs);
+    ike_build_sa(&b, s->esp_props, s->n_esp_props);
+    add_ts_payloads(s, &b);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    uip_wipe(auth, sizeof(auth));
+    if (!msg) {
+        fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
+        return;
+    }
+    _LOGS(LOG_INFO, s, "sending IKE_AUTH (%s)", s->auth == IKE_AUTHM_PSK ? "PSK" : "EAP");
+    set_state(s, ST_AUTH_SENT);
+    send_request(s, msg, s->next_id++);
+}
+
+static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
+{
+    struct ike_builder b;
+
+    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    /* the EAP message is already encoded: code, id, length, type, data */
+    ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (!msg) {
+        fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
+        return;
+    }
+    send_request(s, msg, s->next_id++);
+}
+
+static void send_eap_auth(struct ike_session *s)
+{
+    struct ike_builder b;
+    uint8_t auth[IKE_PRF_MAX_LEN];
+    size_t auth_len;
+
+    if (our_auth(s, auth, &auth_len) < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "cannot compute our AUTH payload from the EAP key");
+        return;
+    }
+    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len); /* RFC 7296 2.16: shared key method */
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    uip_wipe(auth, sizeof(auth));
+    if (!msg) {
+        fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
+        return;
+    }
+    set_state(s, ST_EAP_AUTH_SENT);
+    send_request(s, msg, s->next_id++);
+}
+
+/* Check the gateway's IDr and AUTH (shared key or EAP MSK). */
+static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
+{
+    const struct ike_pl *pl_id = ike_msg_find(m, IKE_PL_IDR, NULL);
+    const struct ike_pl *pl_auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
+    struct ike_id id;
+    struct ike_auth auth;
+
+    if (!pl_id || ike_id_parse(pl_id, &id) < 0) {
+        fail(s, IKE_FAIL_AUTH, "the gateway sent no identity");
+        return false;
+    }
+    if (s->idr.type && (id.id_type != s->idr.type || id.len != s->idr.len ||
+                        memcmp(id.data, s->idr.data, id.len) != 0)) {
+        fail(s, IKE_FAIL_AUTH, "the gateway's identity is not the configured remote identity");
+        return false;
+    }
+    if (!pl_auth || ike_auth_parse(pl_auth, &auth) < 0) {
+        fail(s, IKE_FAIL_AUTH, "the gateway sent no AUTH payload");
+        return false;
+    }
+    if (auth.method != IKE_AUTH_PSK) {
+        fail(s, IKE_FAIL_AUTH,
+             "the gateway authenticates with method %u; only shared keys are supported so far",
+             auth.method);
+        return false;
+    }
+    gsize resp_len;
+    const uint8_t *resp = g_bytes_get_data(s->init_resp, &resp_len);
+    uint8_t *so = NULL;
+    size_t so_len;
+    uint8_t expected[IKE_PRF_MAX_LEN];
+    uint16_t prf = s->ike_sel.prf;
+    int r = ike_signed_octets(prf, resp, resp_len, s->ni, sizeof(s->ni), s->keys->sk_pr,
+                              s->keys->sk_p_len, pl_id->body, pl_id->body_len, &so, &so_len);
+    if (r == 0) {
+        if (s->auth == IKE_AUTHM_PSK) {
+            r = ike_auth_psk(prf, s->psk, s->psk_len, so, so_len, expected);
+        } else {
+            const uint8_t *msk = NULL;
+            size_t msk_len = 0;
+            eap_peer_get_msk(s->eap, &msk, &msk_len);
+            r = ike_auth_eap(prf, msk, msk_len, s->keys->sk_pr, s->keys->sk_p_len, so, so_len,
+                             expected);
+        }
+    }
+    uip_free_secret(so, so_len);
+    if (r == 0)
+        r = ike_auth_verify(expected, ike_prf_len(prf), auth.data, auth.len);
+    uip_wipe(expected, sizeof(expected));
+    if (r < 0) {
+        fail(s, IKE_FAIL_AUTH, "the gateway's AUTH payload is wrong (wrong pre-shared key?)");
+        return false;
+    }
+    return true;
+}
+
+static void read_cp(struct ike_session *s, const struct ike_msg *m)
+{
+    const struct ike_pl *pl = ike_msg_find(m, IKE_PL_CP, NULL);
+    struct ike_established *in = &s->info;
+    GPtrArray *domains = g_ptr_array_new();
+    struct ike_cp cp;
+
+    if (pl && ike_cp_parse(pl, &cp) == 0 && cp.cfg_type == IKE_CFG_REPLY) {
+        for (unsigned i = 0; i < cp.n_attrs; i++) {
+            const struct ike_cp_attr *a = &cp.attrs[i];
+            switch (a->type) {
+            case IKE_CFG_INTERNAL_IP4_ADDRESS:
+                if (a->len == 4 && !in->has_vip4) {
+                    memcpy(in->vip4, a->value, 4);
+                    in->has_vip4 = true;
+                }
+                break;
+            case IKE_CFG_INTERNAL_IP6_ADDRESS:
+                if (a->len == 17 && !in->has_vip6) {
+                    memcpy(in->vip6, a->value, 16);
+                    in->vip6_prefix = a->value[16];
+                    in->has_vip6 = true;
+                }
+                break;
+            case IKE_CFG_INTERNAL_IP4_DNS:
+                if (a->len == 4 && in->n_dns4 < IKE_SESSION_MAX_DNS)
+                    memcpy(in->dns4[in->n_dns4++], a->value, 4);
+                break;
+            case IKE_CFG_INTERNAL_IP6_DNS:
+                if (a->len == 16 && in->n_dns6 < IKE_SESSION_MAX_DNS)
+                    memcpy(in->dns6[in->n_dns6++], a->value, 16);
+                break;
+            case IKE_CFG_INTERNAL_IP4_SUBNET:
+                if (a->len == 8 && in->n_subnets < IKE_SESSION_MAX_TS) {
+                    struct uip_ts *ts = &in->subnets[in->n_subnets];
+                    uip_ts_any(ts, AF_INET);
+                    for (int k = 0; k < 4; k++) {
+                        ts->start[k] = a->value[k] & a->value[4 + k];
+                        ts->end[k] = (uint8_t)(ts->start[k] | ~a->value[4 + k]);
+                    }
+                    in->n_subnets++;
+                }
+                break;
+            case IKE_CFG_INTERNAL_IP6_SUBNET:
+                if (a->len == 17 && a->value[16] <= 128 && in->n_subnets < IKE_SESSION_MAX_TS) {
+                    char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
+                    inet_ntop(AF_INET6, a->value, addr, sizeof(addr));
+                    snprintf(buf, sizeof(buf), "%s/%u", addr, a->value[16]);
+                    if (uip_ts_parse(buf, &in->subnets[in->n_subnets]) == 0)
+                        in->n_subnets++;
+                }
+                break;
+            case IKE_CFG_INTERNAL_DNS_DOMAIN:
+                if (a->len > 0 && a->len < 256) {
+                    char *d = g_strndup((const char *)a->value, a->len);
+                    bool ok = true;
+                    for (char *c = d; *c; c++)
+                        ok &= g_ascii_isalnum(*c) || *c == '-' || *c == '.';
+                    if (ok && strlen(d) == a->len)
+                        g_ptr_array_add(domains, d);
+                    else
+                        g_free(d);
+                }
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    g_ptr_array_add(domains, NULL);
+    g_strfreev(in->domains);
+    in->domains = (char **)g_ptr_array_free(domains, FALSE);
+}
+
+static bool read_ts(const struct ike_msg *m, uint8_t type, struct uip_ts *ts, unsigned *n)
+{
+    const struct ike_pl *pl = ike_msg_find(m, type, NULL);
+    unsigned skipped;
+    return pl && ike_ts_parse(pl, ts, IKE_SESSION_MAX_TS, n, &skipped) == 0 && *n > 0;
+}
+
+static void start_dpd(struct ike_session *s);
+
+static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_proposal reply[IKE_MAX_PROPOSALS];
+    unsigned n_reply;
+    struct ike_selected sel;
+    struct ike_esp_params esp;
+    const struct ike_pl *pl;
+
+    if (!verify_gateway(s, m))
+        return;
+    uint16_t err = error_notify(m);
+    if (err) {
+        /* the IKE SA is up, the CHILD_SA is not */
+        fail(s,
+             err == IKE_N_INTERNAL_ADDRESS_FAILURE || err == IKE_N_FAILED_CP_REQUIRED
+                 ? IKE_FAIL_CONFIG
+                 : IKE_FAIL_PROPOSAL,
+             "the gateway refused the tunnel: %s", notify_name(err));
+        return;
+    }
+    pl = ike_msg_find(m, IKE_PL_SA, NULL);
+    if (!pl || ike_sa_parse(pl, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
+        ike_proposal_select_reply(s->esp_props, s->n_esp_props, reply, n_reply, &sel) < 0 ||
+        ike_selected_esp_params(&sel, &esp) < 0) {
+        fail(s, IKE_FAIL_PROPOSAL, "the gateway chose an ESP proposal we did not offer");
+        return;
+    }
+    struct ike_child *c = &s->child;
+    if (!read_ts(m, IKE_PL_TSI, c->local_ts, &c->n_local_ts) ||
+        !read_ts(m, IKE_PL_TSR, c->remote_ts, &c->n_remote_ts)) {
+        fail(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors");
+        return;
+    }
+    read_cp(s, m);
+    if ((s->vip4 || s->vip6) && !s->info.has_vip4 && !s->info.has_vip6) {
+        fail(s, IKE_FAIL_CONFIG, "the gateway assigned no virtual IP address");
+        return;
+    }
+
+    struct ike_child_keys *ck = NULL;
+    int r = ike_child_keys_derive(s->ike_sel.prf, s->keys->sk_d, s->keys->sk_d_len, NULL, 0,
+                                  s->ni, sizeof(s->ni), s->nr, s->nr_len, esp.encr_keymat_len,
+                                  esp.integ_keymat_len, &ck);
+    if (r < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "CHILD_SA key derivation failed");
+        return;
+    }
+    s->spi_out = esp.spi;
+    c->reqid = 1;
+    c->encr_name = esp.encr_name;
+    c->integ_name = esp.integ_name;
+    c->esn = esp.esn;
+    c->in = (struct ike_child_sa){s->spi_in, ck->r2i, ck->encr_len + ck->integ_len};
+    c->out = (struct ike_child_sa){s->spi_out, ck->i2r, ck->encr_len + ck->integ_len};
+    r = s->cb.child_install ? s->cb.child_install(s->user, c) : 0;
+    c->in.keymat = c->out.keymat = NULL;
+    ike_child_keys_free(ck);
+    if (r < 0) {
+        fail(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: %s", g_strerror(-r));
+        return;
+    }
+    s->child_installed = true;
+    ike_selected_to_string(&sel, s->info.esp_proposal, sizeof(s->info.esp_proposal));
+    s->info.child = c;
+    request_done(s);
+    set_state(s, ST_ESTABLISHED);
+    _LOGS(LOG_INFO, s, "established: %s, CHILD_SA %08x/%08x", s->info.esp_proposal, s->spi_in,
+          s->spi_out);
+    start_dpd(s);
+    if (s->cb.established)
+        s->cb.established(s->user, &s->info);
+}
+
+static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
+{
+    const struct ike_pl *pl_eap = ike_msg_find(m, IKE_PL_EAP, NULL);
+
+    if (find_notify(m, IKE_N_AUTHENTICATION_FAILED, NULL)) {
+        fail(s, IKE_FAIL_AUTH, "the gateway rejected our authentication (AUTHENTICATION_FAILED)");
+        return;
+    }
+    if (s->auth == IKE_AUTHM_PSK || s->state == ST_EAP_AUTH_SENT) {
+        on_auth_done(s, m);
+        return;
+    }
+    /* EAP: the first response carries the gateway's identity and signature;
+     * we must verify it before we send anything derived from our password. */
+    if (s->state == ST_AUTH_SENT) {
+        fail(s, IKE_FAIL_CONFIG,
+             "EAP needs the gateway's certificate to be verified; certificate authentication "
+             "is not supported yet (not_supported)");
+        return;
+    }
+    if (!pl_eap) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway sent no EAP message");
+        return;
+    }
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    int r = eap_peer_process(s->eap, pl_eap->body, pl_eap->body_len, &out, &out_len);
+    request_done(s);
+    if (r == 0) {
+        send_eap(s, out, out_len);
+        g_free(out);
+        if (s->state != ST_EAP)
+            set_state(s, ST_EAP);
+    } else if (r == EAP_DONE_SUCCESS) {
+        send_eap_auth(s);
+    } else if (r == -EACCES) {
+        const char *why = eap_peer_failure_message(s->eap);
+        fail(s, IKE_FAIL_AUTH, "EAP authentication failed%s%s", why ? ": " : "", why ? why : "");
+    } else {
+        fail(s, IKE_FAIL_PROTOCOL, "EAP failed: %s", g_strerror(-r));
+    }
+}
+
+/* ---- INFORMATIONAL ----------------------------------------------------------------- */
+
+static void send_response(struct ike_session *s, uint8_t exchange, uint32_t msg_id,
+                          const uint32_t *del_spis, unsigned n_del)
+{
+    struct ike_builder b;
+
+    begin_encrypted(s, &b, exchange, true, msg_id);
+    if (n_del)
+        ike_build_delete(&b, IKE_PROTO_ESP, del_spis, n_del);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (!msg)
+        return;
+    g_clear_pointer(&s->last_response, g_bytes_unref);
+    s->last_response = msg;
+    transmit(s, msg);
+}
+
+static void on_peer_request(struct ike_session *s, const struct ike_msg *m)
+{
+    uint32_t id = m->hdr.msg_id;
+
+    if (m->hdr.exchange != IKE_INFORMATIONAL) {
+        /* CREATE_CHILD_SA (rekeying) is not implemented yet: refuse politely */
+        struct ike_builder b;
+        begin_encrypted(s, &b, m->hdr.exchange, true, id);
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+        GBytes *msg = seal(s, &b);
+        ike_builder_clear(&b);
+        if (msg) {
+            g_clear_pointer(&s->last_response, g_bytes_unref);
+            s->last_response = msg;
+            transmit(s, msg);
+        }
+        _LOGS(LOG_WARNING, s, "refused the gateway's exchange %u (rekeying not supported yet)",
+              m->hdr.exchange);
+        return;
+    }
+
+    bool delete_ike = false, delete_child = false;
+    for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_DELETE, NULL); pl;
+         pl = ike_msg_find(m, IKE_PL_DELETE, pl)) {
+        struct ike_delete del;
+        if (ike_delete_parse(pl, &del) < 0)
+            continue;
+        if (del.protocol == IKE_PROTO_IKE)
+            delete_ike = true;
+        for (unsigned i = 0; del.protocol == IKE_PROTO_ESP && i < del.n_spis; i++)
+            if (ike_delete_spi(&del, i) == s->spi_out)
+                delete_child = true;
+    }
+    if (delete_ike) {
+        send_response(s, IKE_INFORMATIONAL, id, NULL, 0);
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway closed the connection");
+        return;
+    }
+    if (delete_child) {
+        send_response(s, IKE_INFORMATIONAL, id, &s->spi_in, 1);
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel");
+        return;
+    }
+    /* liveness check or notifies: an empty answer */
+    send_response(s, IKE_INFORMATIONAL, id, NULL, 0);
+}
+
+static gboolean on_dpd(gpointer data)
+{
+    struct ike_session *s = data;
+    int64_t quiet = g_get_monotonic_time() - s->last_seen_us;
+
+    if (s->state != ST_ESTABLISHED || s->request)
+        return G_SOURCE_CONTINUE;
+    if (quiet < (int64_t)s->dpd_interval * G_USEC_PER_SEC)
+        return G_SOURCE_CONTINUE;
+    struct ike_builder b;
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->next_id);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (msg) {
+        _LOGS(LOG_DEBUG, s, "liveness check");
+        send_request(s, msg, s->next_id++);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void start_dpd(struct ike_session *s)
+{
+    s->last_seen_us = g_get_monotonic_time();
+    if (!s->dpd_interval)
+        return;
+    s->dpd_timer = g_timeout_source_new_seconds(1);
+    g_source_set_callback(s->dpd_timer, on_dpd, s, NULL);
+    g_source_attach(s->dpd_timer, s->ctx);
+}
+
+void ike_session_traffic_seen(struct ike_session *s)
+{
+    s->last_seen_us = g_get_monotonic_time();
+}
+
+/* ---- input ------------------------------------------------------------------------ */
+
+void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
+{
+    struct ike_msg m;
+    g_autofree uint8_t *copy = NULL;
+
+    if (s->state == ST_DONE || s->state == ST_IDLE)
+        return;
+    if (ike_msg_parse(buf, len, &m) < 0 || m.hdr.spi_i != s->spi_i ||
+        (m.hdr.flags & IKE_FLAG_INITIATOR)) {
+        s->dropped++;
+        return;
+    }
+    bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
+    if (response && (!s->request || m.hdr.msg_id != s->request_id)) {
+        s->dropped++; /* late duplicate */
+        return;
+    }
+    if (!response) {
+        if (s->state < ST_AUTH_SENT) {
+            s->dropped++;
+            return;
+        }
+        if (m.hdr.msg_id + 1 == s->peer_next_id && s->last_response) {
+            transmit(s, s->last_response); /* our answer got lost */
+            return;
+        }
+        if (m.hdr.msg_id != s->peer_next_id) {
+            s->dropped++;
+            return;
+        }
+    }
+
+    if (m.hdr.exchange == IKE_SA_INIT) {
+        if (s->state != ST_INIT_SENT || !response) {
+            s->dropped++;
+            return;
+        }
+        on_init_response(s, &m);
+        return;
+    }
+
+    /* everything else is protected: decrypt, then parse the inner chain */
+    if (m.hdr.spi_r != s->spi_r || m.sk < 0 || !s->dec) {
+        s->dropped++;
+        return;
+    }
+    struct ike_sk sk;
+    if (ike_sk_parse(&m.pl[m.sk], &sk) < 0 || sk.frag_total) {
+        s->dropped++; /* fragments (RFC 7383) are not reassembled yet */
+        return;
+    }
+    copy = g_memdup2(buf, len);
+    size_t body_off = (size_t)(sk.enc - buf);
+    uint8_t *inner;
+    size_t inner_len;
+    if (ike_sk_decrypt(s->dec, copy, len, body_off - 4, body_off, &inner, &inner_len) < 0) {
+        s->dropped++;
+        _LOGS(LOG_DEBUG, s, "message %u did not decrypt: dropped", m.hdr.msg_id);
+        return;
+    }
+    if (ike_msg_parse_inner(&m, sk.first_type, inner, inner_len) < 0) {
+        uip_wipe(copy, len);
+        s->dropped++;
+        return;
+    }
+    s->last_seen_us = g_get_monotonic_time();
+
+    if (!response) {
+        s->peer_next_id = m.hdr.msg_id + 1;
+        on_peer_request(s, &m);
+    } else if (m.hdr.exchange == IKE_AUTH &&
+               (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
+        on_auth_response(s, &m);
+    } else if (m.hdr.exchange == IKE_INFORMATIONAL) {
+        request_done(s);
+        if (s->state == ST_CLOSING) {
+            set_state(s, ST_DONE);
+            remove_child(s);
+            if (s->cb.closed)
+                s->cb.closed(s->user);
+        }
+    } else {
+        s->dropped++;
+    }
+    uip_wipe(copy, len);
+}
+
+/* ---- life cycle --------------------------------------------------------------------- */
+
+static int parse_proposals(const char *str, uint8_t protocol, struct ike_proposal *out,
+                           unsigned *n, char *err, size_t err_len)
+{
+    char detail[64] = "";
+    int r = str && *str ? ike_proposals_parse(str, protocol, out, IKE_MAX_PROPOSALS, n, detail,
+                                              sizeof(detail))
+                        : ike_proposals_default(protocol, out, IKE_MAX_PROPOSALS, n);
+    if (r < 0)
+        snprintf(err, err_len, "invalid %s proposal '%s': %s", protocol == IKE_PROTO_IKE ? "IKE" : "ESP",
+                 str ? str : "", detail);
+    return r < 0 ? -EINVAL : 0;
+}
+
+int ike_session_new(const struct ike_session_config *cfg, const struct ike_session_callbacks *cb,
+                    void *user, GMainContext *ctx, struct ike_session **out, char *err,
+                    size_t err_len)
+{
+    g_autofree struct ike_session *s = g_new0(struct ike_session, 1);
+    char addr[INET6_ADDRSTRLEN];
+    int r;
+
+    if (!cb || !cb->send || cfg->gateway_len == 0 || cfg->gateway_len > sizeof(s->gateway) ||
+        cfg->local_len > sizeof(s->local)) {
+        snprintf(err, err_len, "no gateway address");
+        return -EINVAL;
+    }
+    if (cfg->auth == IKE_AUTHM_PSK && (!cfg->psk || cfg->psk_len == 0)) {
+        snprintf(err, err_len, "no pre-shared key");
+        return -EINVAL;
+    }
+    if (cfg->auth == IKE_AUTHM_EAP_MSCHAPV2 && (!cfg->eap_identity || !cfg->eap_password)) {
+        snprintf(err, err_len, "EAP needs a user name and a password");
+        return -EINVAL;
+    }
+    if (cfg->n_local_ts > IKE_SESSION_MAX_TS || cfg->n_remote_ts > IKE_SESSION_MAX_TS) {
+        snprintf(err, err_len, "too many traffic selectors");
+        return -EINVAL;
+    }
+    if (parse_proposals(cfg->ike_proposals, IKE_PROTO_IKE, s->ike_props, &s->n_ike_props, err,
+                        err_len) < 0 ||
+        parse_proposals(cfg->esp_proposals, IKE_PROTO_ESP, s->esp_props, &s->n_esp_props, err,
+                        err_len) < 0)
+        return -EINVAL;
+
+    s->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+    s->cb = *cb;
+    s->user = user;
+    memcpy(&s->gateway, &cfg->gateway, cfg->gateway_len);
+    s->gateway_len = cfg->gateway_len;
+    memcpy(&s->local, &cfg->local, cfg->local_len);
+    s->local_len = cfg->local_len;
+    s->auth = cfg->auth;
+    s->vip4 = cfg->virtual_ipv4;
+    s->vip6 = cfg->virtual_ipv6;
+    s->dpd_interval = cfg->dpd_interval;
+    s->tries_max = cfg->retransmit_tries ? cfg->retransmit_tries : DEFAULT_TRIES;
+    s->base_ms = cfg->retransmit_base_ms ? cfg->retransmit_base_ms : DEFAULT_BASE_MS;
+    if (cfg->auth == IKE_AUTHM_PSK) {
+        s->psk = g_memdup2(cfg->psk, cfg->psk_len);
+        s->psk_len = cfg->psk_len;
+    } else {
+        r = eap_peer_new(cfg->eap_identity, cfg->eap_identity, cfg->eap_password, &s->eap);
+        if (r < 0) {
+            snprintf(err, err_len, "cannot set up EAP: %s", g_strerror(-r));
+            ike_session_free(g_steal_pointer(&s));
+            return -EINVAL;
+        }
+    }
+
+    const char *lid = cfg->local_id;
+    if (!lid && cfg->auth == IKE_AUTHM_EAP_MSCHAPV2)
+        lid = cfg->eap_identity;
+    if (!lid && cfg->local_len) {
+        id_from_sockaddr((const struct sockaddr *)&cfg->local, addr, sizeof(addr));
+        lid = addr;
+    }
+    if (!lid || id_from_string(lid, &s->idi) < 0 ||
+        (cfg->remote_id && id_from_string(cfg->remote_id, &s->idr) < 0)) {
+        snprintf(err, err_len, "invalid local or remote identity");
+        ike_session_free(g_steal_pointer(&s));
+        return -EINVAL;
+    }
+
+    /* selectors: what was configured, else everything of the requested families */
+    memcpy(s->tsr, cfg->remote_ts, sizeof(s->tsr));
+    s->n_tsr = cfg->n_remote_ts;
+    memcpy(s->tsi, cfg->local_ts, sizeof(s->tsi));
+    s->n_tsi = cfg->n_local_ts;
+    bool v4 = s->vip4 || !s->vip6, v6 = s->vip6 || !s->vip4;
+    if (s->n_tsr == 0) {
+        if (v4)
+            uip_ts_any(&s->tsr[s->n_tsr++], AF_INET);
+        if (v6)
+            uip_ts_any(&s->tsr[s->n_tsr++], AF_INET6);
+    }
+    if (s->n_tsi == 0) {
+        if (v4)
+            uip_ts_any(&s->tsi[s->n_tsi++], AF_INET);
+        if (v6)
+            uip_ts_any(&s->tsi[s->n_tsi++], AF_INET6);
+    }
+
+    do {
+        RAND_bytes((uint8_t *)&s->spi_i, sizeof(s->spi_i));
+    } while (s->spi_i == 0);
+    do {
+        RAND_bytes((uint8_t *)&s->spi_in, sizeof(s->spi_in));
+    } while (s->spi_in < 256);
+    uint8_t spi_be[4] = {(uint8_t)(s->spi_in >> 24), (uint8_t)(s->spi_in >> 16),
+                         (uint8_t)(s->spi_in >> 8), (uint8_t)s->spi_in};
+    ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
+    ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
+    RAND_bytes(s->ni, sizeof(s->ni));
+    if (s->eap)
+        eap_peer_set_spi(s->eap, s->spi_i);
+    *out = g_steal_pointer(&s);
+    return 0;
+}
+
+void ike_session_start(struct ike_session *s)
+{
+    if (s->state == ST_IDLE)
+        send_init(s);
+}
+
+void ike_session_close(struct ike_session *s)
+{
+    if (s->state == ST_DONE || s->state == ST_CLOSING)
+        return;
+    if (!s->enc || s->state == ST_INIT_SENT) {
+        /* nothing to delete on the gateway's side */
+        set_state(s, ST_DONE);
+        stop_timer(&s->retransmit);
+        stop_timer(&s->dpd_timer);
+        if (s->cb.closed)
+            s->cb.closed(s->user);
+        return;
+    }
+    struct ike_builder b;
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->next_id);
+    ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    set_state(s, ST_CLOSING);
+    stop_timer(&s->dpd_timer);
+    remove_child(s);
+    if (!msg) {
+        set_state(s, ST_DONE);
+        if (s->cb.closed)
+            s->cb.closed(s->user);
+        return;
+    }
+    _LOGS(LOG_INFO, s, "closing: sending DELETE");
+    request_done(s);
+    send_request(s, msg, s->next_id++);
+}
+
+void ike_session_free(struct ike_session *s)
+{
+    if (!s)
+        return;
+    stop_timer(&s->retransmit);
+    stop_timer(&s->dpd_timer);
+    g_clear_pointer(&s->request, g_bytes_unref);
+    g_clear_pointer(&s->last_response, g_bytes_unref);
+    g_clear_pointer(&s->init_req, g_bytes_unref);
+    g_clear_pointer(&s->init_resp, g_bytes_unref);
+    ike_dh_free(s->dh);
+    ike_keys_free(s->keys);
+    ike_sk_ctx_free(s->enc);
+    ike_sk_ctx_free(s->dec);
+    eap_peer_free(s->eap);
+    uip_free_secret(s->psk, s->psk_len);
+    g_free(s->cookie);
+    id_clear(&s->idi);
+    id_clear(&s->idr);
+    g_strfreev(s->info.domains);
+    if (s->ctx)
+        g_main_context_unref(s->ctx);
+    uip_free_secret(s, sizeof(*s));
+}
+
+uint64_t ike_session_spi_i(const struct ike_session *s)
+{
+    return s->spi_i;
+}

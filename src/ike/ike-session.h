@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The IKEv2 initiator: one IKE SA with its CHILD_SA, from IKE_SA_INIT to
+ * DELETE, in the caller's GMainContext.
+ *
+ * It knows nothing of TUN devices or NetworkManager.  Its owner moves
+ * datagrams (send callback; ike_session_input() for what arrives on port
+ * 500 or, behind the non-ESP marker, on the NAT-T port), installs the
+ * CHILD_SA keys it hands over into the ESP engine, and reports the result.
+ * Key material goes to the child_install callback and nowhere else; the
+ * session wipes its copies when it drops them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <glib.h>
+
+#include "common/uip-ts.h"
+#include "ike/ike-types.h"
+
+#define IKE_SESSION_MAX_TS  8
+#define IKE_SESSION_MAX_DNS 4
+
+enum ike_auth_method {
+    IKE_AUTHM_PSK,
+    IKE_AUTHM_EAP_MSCHAPV2,
+};
+
+/* Why a session failed; the service maps these onto NetworkManager's reasons. */
+enum ike_failure {
+    IKE_FAIL_AUTH,        /* authentication failed, either side */
+    IKE_FAIL_UNREACHABLE, /* no answer from the gateway */
+    IKE_FAIL_PROPOSAL,    /* no common proposal / traffic selectors unacceptable */
+    IKE_FAIL_CONFIG,      /* the gateway's configuration payload is unusable, or ours is bad */
+    IKE_FAIL_DEAD_PEER,   /* the gateway stopped answering after the tunnel was up */
+    IKE_FAIL_PROTOCOL,    /* the gateway broke the protocol or closed the SA */
+};
+
+const char *ike_failure_name(enum ike_failure f);
+
+struct ike_session_config {
+    struct sockaddr_storage gateway; /* with the IKE port (500) */
+    socklen_t gateway_len;
+    struct sockaddr_storage local; /* our address as the gateway sees the first packet (NAT-D) */
+    socklen_t local_len;
+    uint16_t natt_port;           /* the gateway's NAT-T port, 0 = 4500 */
+    enum ike_auth_method auth;
+    const uint8_t *psk; /* copied */
+    size_t psk_len;
+    const char *eap_identity; /* EAP user name; copied */
+    const char *eap_password; /* copied, wiped after use */
+    const char *local_id;  /* our IDi; NULL = our address */
+    const char *remote_id; /* the gateway's expected IDr; NULL = its address, not sent */
+    const char *ike_proposals; /* strongSwan syntax; NULL = defaults */
+    const char *esp_proposals;
+    bool virtual_ipv4;
+    bool virtual_ipv6;
+    struct uip_ts local_ts[IKE_SESSION_MAX_TS]; /* none: any of the families requested */
+    unsigned n_local_ts;
+    struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
+    unsigned n_remote_ts;
+    unsigned dpd_interval;       /* seconds; 0 = no liveness checks */
+    unsigned retransmit_tries;   /* 0 = 5 */
+    unsigned retransmit_base_ms; /* first timeout; 0 = 1000, then doubling */
+};
+
+/* One direction of a CHILD_SA for the ESP engine. */
+struct ike_child_sa {
+    uint32_t spi; /* host order */
+    const uint8_t *keymat;
+    size_t keymat_len;
+};
+
+struct ike_child {
+    uint32_t reqid;
+    const char *encr_name; /* engine names: "aes256gcm16", ... */
+    const char *integ_name;
+    bool esn;
+    struct ike_child_sa in;  /* the gateway's packets to us */
+    struct ike_child_sa out; /* ours to it */
+    struct uip_ts local_ts[IKE_SESSION_MAX_TS]; /* as narrowed by the gateway */
+    unsigned n_local_ts;
+    struct uip_ts remote_ts[IKE_SESSION_MAX_TS];
+    unsigned n_remote_ts;
+};
+
+/* What the configuration payload and the exchanges gave us. */
+struct ike_established {
+    bool has_vip4, has_vip6;
+    uint8_t vip4[4];
+    uint8_t vip6[16];
+    uint8_t vip6_prefix;
+    unsigned n_dns4, n_dns6;
+    uint8_t dns4[IKE_SESSION_MAX_DNS][4];
+    uint8_t dns6[IKE_SESSION_MAX_DNS][16];
+    char **domains;              /* INTERNAL_DNS_DOMAIN (RFC 8598), NULL-terminated */
+    struct uip_ts subnets[IKE_SESSION_MAX_TS]; /* INTERNAL_IP4/6_SUBNET */
+    unsigned n_subnets;
+    const struct ike_child *child;
+    char ike_proposal[128]; /* "AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE_25519" */
+    char esp_proposal[128];
+};
+
+struct ike_session_callbacks {
+    /* Send @msg to the gateway: on port 500, or once @natt on the NAT-T socket
+     * (behind the non-ESP marker, which the owner adds).  0 or -errno. */
+    int (*send)(void *user, bool natt, const uint8_t *msg, size_t len);
+    /* Install a CHILD_SA (both directions) in the ESP engine. 0 or -errno. */
+    int (*child_install)(void *user, const struct ike_child *child);
+    /* Remove both SAs of a CHILD_SA. */
+    void (*child_delete)(void *user, uint32_t reqid, uint32_t spi_in, uint32_t spi_out);
+    /* The tunnel is up. */
+    void (*established)(void *user, const struct ike_established *info);
+    /* The session failed; it sends nothing more. @message is for logs and users. */
+    void (*failed)(void *user, enum ike_failure reason, const char *message);
+    /* ike_session_close() finished (the gateway confirmed the DELETE, or gave up waiting). */
+    void (*closed)(void *user);
+    /* Test only (may be NULL): the IKE SA's keys, for a dissector. */
+    void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
+                       const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
+                       size_t e_len, const uint8_t *sk_ai, const uint8_t *sk_ar, size_t a_len);
+};
+
+struct ike_session;
+
+/*
+ * Check @cfg and create a session.  Returns 0, or -EINVAL with a message in
+ * @err (bad proposal string, missing secret, ...).  Nothing is sent yet.
+ */
+int ike_session_new(const struct ike_session_config *cfg, const struct ike_session_callbacks *cb,
+                    void *user, GMainContext *ctx, struct ike_session **out, char *err,
+                    size_t err_len);
+
+/* Send IKE_SA_INIT. */
+void ike_session_start(struct ike_session *s);
+
+/* A datagram from the gateway (non-ESP marker already removed). */
+void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len);
+
+/* The engine saw traffic from the gateway: postpones liveness checks. */
+void ike_session_traffic_seen(struct ike_session *s);
+
+/* Send DELETE for the IKE SA; closed() follows. */
+void ike_session_close(struct ike_session *s);
+
+/* Wipe everything and free; sends nothing. NULL is fine. */
+void ike_session_free(struct ike_session *s);
+
+uint64_t ike_session_spi_i(const struct ike_session *s);
