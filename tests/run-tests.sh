@@ -60,7 +60,7 @@ if [ ! -f "$fuzz_dir/build.ninja" ]; then
 fi
 ninja -C "$fuzz_dir"
 for target in "$fuzz_dir"/fuzz/fuzz-*; do
-  [ -x "$target" ] || continue
+  [ -f "$target" ] && [ -x "$target" ] || continue
   name=$(basename "$target")
   corpus=$build_root/corpus-$name
   mkdir -p "$corpus"
