@@ -16,6 +16,14 @@
 # UIP_DEMO_TRANSFORM picks the transform: aes128gcm16 (default), aes256gcm16,
 # chacha20poly1305, aes128-sha256, aes256-sha384, aes256-sha512.
 
+# With no build given, set everything up first: packages, then a build in ./build.
+if [ $# -eq 0 ] && [ -z "${MESON_BUILD_ROOT:-}" ] && [ -z "${UIP_STATIC:-}" ]; then
+    src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    bash "$src/tests/install-deps.sh" || exit 1
+    [ -f "$src/build/build.ninja" ] || meson setup "$src/build" >/dev/null || exit 1
+    ninja -C "$src/build" tests/tools/uip-static >/dev/null || exit 1
+fi
+
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
 uip_init "$@"
