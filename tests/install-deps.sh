@@ -12,7 +12,8 @@ packages=(
   iproute2 nftables iperf3 iputils-ping procps psmisc ethtool tshark python3 python3-cryptography
   openssl
   # the strongSwan peer of the benchmark (kernel-libipsec: this kernel has no ESP)
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins strongswan-pki
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
+  strongswan-pki
 )
 
 missing=()

@@ -30,6 +30,7 @@
 
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
+#include "ike/cert-auth.h"
 #include "ike/dh.h"
 #include "ike/eap.h"
 #include "ike/ike-crypto.h"
@@ -73,6 +74,25 @@ struct ike_id_value {
     size_t body_len;
 };
 
+/* One IKE SA's keys and message IDs.  After a rekey the old one lives on
+ * until the gateway deletes it. */
+struct sa_ctx {
+    uint64_t spi_i, spi_r;
+    bool we_initiated; /* we are its original initiator (the I flag is ours) */
+    struct ike_selected sel;
+    struct ike_keys *keys;
+    struct ike_sk_ctx *enc, *dec;
+    uint32_t next_id;      /* message ID of our next request */
+    uint32_t peer_next_id; /* the gateway's next request */
+    GBytes *last_response; /* our answer to its last request, for retransmissions */
+};
+
+/* SPIs of a CHILD_SA installed in the engine. */
+struct child_ids {
+    uint32_t spi_in, spi_out;
+    bool installed;
+};
+
 struct ike_session {
     GMainContext *ctx;
     struct ike_session_callbacks cb;
@@ -87,6 +107,13 @@ struct ike_session {
     uint8_t *psk;
     size_t psk_len;
     struct eap_peer *eap;
+    struct ike_trust *trust;  /* for the gateway's certificate */
+    struct ike_cred *cred;    /* our certificate and key */
+    uint32_t peer_hashes;     /* SIGNATURE_HASH_ALGORITHMS of the gateway, as a mask */
+    uint8_t *idr_body;        /* the gateway's IDr payload body, for its later EAP AUTH */
+    size_t idr_body_len;
+    bool gateway_verified;    /* its certificate signature checked (EAP's first step) */
+    char *gateway_host;       /* its address as text, for the certificate check */
     struct ike_id_value idi;
     struct ike_id_value idr; /* type 0: not configured */
     struct ike_proposal ike_props[IKE_MAX_PROPOSALS];
@@ -104,7 +131,9 @@ struct ike_session {
 
     /* IKE SA */
     enum state state;
-    uint64_t spi_i, spi_r;
+    struct sa_ctx sa;  /* current */
+    struct sa_ctx old; /* replaced by a rekey, until deleted */
+    bool has_old;
     struct ike_dh *dh;
     bool ke_retried;
     uint8_t *cookie;
@@ -114,26 +143,19 @@ struct ike_session {
     size_t nr_len;
     GBytes *init_req;  /* RealMessage1 for our AUTH */
     GBytes *init_resp; /* RealMessage2 for the gateway's AUTH */
-    struct ike_selected ike_sel;
-    struct ike_keys *keys;
-    struct ike_sk_ctx *enc, *dec;
     bool natt;
 
-    /* our requests */
-    uint32_t next_id;  /* message ID of our next request */
-    GBytes *request;   /* outstanding request, for retransmission */
+    /* our requests (always on the current IKE SA) */
+    GBytes *request; /* outstanding request, for retransmission */
     uint32_t request_id;
     unsigned tries;
     GSource *retransmit;
 
-    /* the gateway's requests */
-    uint32_t peer_next_id;
-    GBytes *last_response;
-
-    /* CHILD_SA */
-    uint32_t spi_in, spi_out;
-    bool child_installed;
-    struct ike_child child;
+    /* CHILD_SA: the current one and, during a rekey, the one it replaces */
+    struct child_ids cur;
+    struct child_ids prev;
+    uint32_t reqid;
+    struct ike_child child; /* as reported */
     struct ike_established info;
 
     /* liveness */
@@ -163,7 +185,7 @@ const char *ike_failure_name(enum ike_failure f)
 }
 
 #define _LOGS(level, s, fmt, ...)                                                                  \
-    _LOG(level, "[%016" G_GINT64_MODIFIER "x] " fmt, (s)->spi_i, ##__VA_ARGS__)
+    _LOG(level, "[%016" G_GINT64_MODIFIER "x] " fmt, (s)->sa.spi_i, ##__VA_ARGS__)
 
 /* ---- state ------------------------------------------------------------------ */
 
@@ -198,11 +220,17 @@ static void stop_timer(GSource **src)
     }
 }
 
+static void remove_child_ids(struct ike_session *s, struct child_ids *c)
+{
+    if (c->installed && s->cb.child_delete)
+        s->cb.child_delete(s->user, s->reqid, c->spi_in, c->spi_out);
+    c->installed = false;
+}
+
 static void remove_child(struct ike_session *s)
 {
-    if (s->child_installed && s->cb.child_delete)
-        s->cb.child_delete(s->user, s->child.reqid, s->spi_in, s->spi_out);
-    s->child_installed = false;
+    remove_child_ids(s, &s->prev);
+    remove_child_ids(s, &s->cur);
 }
 
 /* The end: report, and never send again. */
@@ -299,7 +327,7 @@ static gboolean on_retransmit(gpointer data)
 }
 
 /* Finish an encrypted message whose inner payloads were added after ike_builder_sk_begin(). */
-static GBytes *seal(struct ike_session *s, struct ike_builder *b)
+static GBytes *seal_on(struct sa_ctx *sa, struct ike_builder *b)
 {
     struct ike_sk_region r;
     size_t off, msg_len;
@@ -307,22 +335,44 @@ static GBytes *seal(struct ike_session *s, struct ike_builder *b)
     if (ike_builder_sk_end(b, &r) < 0)
         return NULL;
     size_t inner = r.plain_end - r.plain_off;
-    size_t tail = ike_sk_overhead(s->enc, inner) - ike_sk_iv_len(s->enc);
+    size_t tail = ike_sk_overhead(sa->enc, inner) - ike_sk_iv_len(sa->enc);
     if (ike_builder_append(b, NULL, tail, &off) < 0 || ike_builder_finish(b) < 0)
         return NULL;
     uint8_t *d = ike_builder_data(b);
-    if (ike_sk_encrypt_after_iv(s->enc, d, r.sk_off, r.iv_off, inner, ike_builder_len(b),
+    if (ike_sk_encrypt_after_iv(sa->enc, d, r.sk_off, r.iv_off, inner, ike_builder_len(b),
                                 &msg_len) < 0)
         return NULL;
     return g_bytes_new(d, msg_len);
 }
 
+static GBytes *seal(struct ike_session *s, struct ike_builder *b)
+{
+    return seal_on(&s->sa, b);
+}
+
+static void begin_encrypted_on(struct sa_ctx *sa, struct ike_builder *b, uint8_t exchange,
+                               bool response, uint32_t msg_id)
+{
+    ike_builder_init(b, sa->spi_i, sa->spi_r, exchange,
+                     (sa->we_initiated ? IKE_FLAG_INITIATOR : 0) |
+                         (response ? IKE_FLAG_RESPONSE : 0),
+                     msg_id);
+    ike_builder_sk_begin(b, ike_sk_iv_len(sa->enc));
+}
+
 static void begin_encrypted(struct ike_session *s, struct ike_builder *b, uint8_t exchange,
                             bool response, uint32_t msg_id)
 {
-    ike_builder_init(b, s->spi_i, s->spi_r, exchange,
-                     IKE_FLAG_INITIATOR | (response ? IKE_FLAG_RESPONSE : 0), msg_id);
-    ike_builder_sk_begin(b, ike_sk_iv_len(s->enc));
+    begin_encrypted_on(&s->sa, b, exchange, response, msg_id);
+}
+
+static void sa_ctx_clear(struct sa_ctx *sa)
+{
+    ike_keys_free(sa->keys);
+    ike_sk_ctx_free(sa->enc);
+    ike_sk_ctx_free(sa->dec);
+    g_clear_pointer(&sa->last_response, g_bytes_unref);
+    memset(sa, 0, sizeof(*sa));
 }
 
 /* ---- IKE_SA_INIT ------------------------------------------------------------ */
@@ -340,8 +390,8 @@ static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uin
     size_t n = 16;
     unsigned md_len;
 
-    put_be64(buf, s->spi_i);
-    put_be64(buf + 8, s->spi_r);
+    put_be64(buf, s->sa.spi_i);
+    put_be64(buf + 8, s->sa.spi_r);
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         memcpy(buf + n, &in->sin_addr, 4);
@@ -384,7 +434,7 @@ static void send_init(struct ike_session *s)
     RAND_bytes(natd_src, sizeof(natd_src));
     nat_hash(s, (const struct sockaddr *)&s->gateway, natd_dst);
 
-    ike_builder_init(&b, s->spi_i, 0, IKE_SA_INIT, IKE_FLAG_INITIATOR, 0);
+    ike_builder_init(&b, s->sa.spi_i, 0, IKE_SA_INIT, IKE_FLAG_INITIATOR, 0);
     if (s->cookie)
         ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE, s->cookie, s->cookie_len);
     ike_build_sa(&b, s->ike_props, s->n_ike_props);
@@ -393,6 +443,12 @@ static void send_init(struct ike_session *s)
     ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
     ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,
                      sizeof(natd_dst));
+    if (s->auth != IKE_AUTHM_PSK) {
+        uint8_t hashes[IKE_SIG_HASH_DATA_LEN];
+        size_t hl;
+        if (ike_sig_hash_build(hashes, sizeof(hashes), &hl) == 0)
+            ike_build_notify(&b, 0, NULL, 0, IKE_N_SIGNATURE_HASH_ALGORITHMS, hashes, hl);
+    }
     if (ike_builder_finish(&b) < 0) {
         ike_builder_clear(&b);
         fail(s, IKE_FAIL_CONFIG, "cannot build IKE_SA_INIT");
@@ -404,7 +460,7 @@ static void send_init(struct ike_session *s)
     _LOGS(LOG_INFO, s, "sending IKE_SA_INIT (%s)", ike_transform_name(IKE_TRANS_KE, group));
     if (s->state != ST_INIT_SENT)
         set_state(s, ST_INIT_SENT);
-    s->next_id = 1;
+    s->sa.next_id = 1;
     send_request(s, g_bytes_ref(s->init_req), 0);
 }
 
@@ -511,13 +567,13 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
 
     pl = ike_msg_find(m, IKE_PL_SA, NULL);
     if (!pl || ike_sa_parse(pl, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
-        ike_proposal_select_reply(s->ike_props, s->n_ike_props, reply, n_reply, &s->ike_sel) < 0) {
+        ike_proposal_select_reply(s->ike_props, s->n_ike_props, reply, n_reply, &s->sa.sel) < 0) {
         fail(s, IKE_FAIL_PROPOSAL, "the gateway chose an IKE proposal we did not offer");
         return;
     }
     pl = ike_msg_find(m, IKE_PL_KE, NULL);
     if (!pl || ike_ke_parse(pl, &ke) < 0 || ke.group != ike_dh_group(s->dh) ||
-        ke.group != s->ike_sel.ke) {
+        ke.group != s->sa.sel.ke) {
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's key exchange payload does not match");
         return;
     }
@@ -536,6 +592,9 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
         return;
     }
 
+    if (find_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, &n))
+        ike_sig_hash_parse(n.data, n.data_len, &s->peer_hashes);
+
     /* keys */
     uint8_t *gir = NULL;
     size_t gir_len;
@@ -546,38 +605,39 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
     }
     memcpy(s->nr, nonce.data, nonce.len);
     s->nr_len = nonce.len;
-    s->spi_r = m->hdr.spi_r;
+    s->sa.spi_r = m->hdr.spi_r;
     uint8_t skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
-    struct ike_crypto_suite suite = {s->ike_sel.encr, s->ike_sel.encr_keylen, s->ike_sel.integ,
-                                     s->ike_sel.prf};
-    put_be64(spi_i, s->spi_i);
-    put_be64(spi_r, s->spi_r);
+    struct ike_crypto_suite suite = {s->sa.sel.encr, s->sa.sel.encr_keylen, s->sa.sel.integ,
+                                     s->sa.sel.prf};
+    put_be64(spi_i, s->sa.spi_i);
+    put_be64(spi_r, s->sa.spi_r);
     r = ike_skeyseed(suite.prf, s->ni, sizeof(s->ni), s->nr, s->nr_len, gir, gir_len, skeyseed);
     if (r == 0)
         r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), s->ni, sizeof(s->ni), s->nr,
-                            s->nr_len, spi_i, spi_r, &s->keys);
+                            s->nr_len, spi_i, spi_r, &s->sa.keys);
     uip_wipe(skeyseed, sizeof(skeyseed));
     uip_free_secret(gir, gir_len);
     ike_dh_free(g_steal_pointer(&s->dh));
     if (r == 0)
-        r = ike_sk_ctx_new_from_keys(s->keys, true, true, &s->enc);
+        r = ike_sk_ctx_new_from_keys(s->sa.keys, true, true, &s->sa.enc);
     if (r == 0)
-        r = ike_sk_ctx_new_from_keys(s->keys, true, false, &s->dec);
+        r = ike_sk_ctx_new_from_keys(s->sa.keys, true, false, &s->sa.dec);
     if (r < 0) {
         fail(s, IKE_FAIL_PROTOCOL, "key derivation failed: %s", g_strerror(-r));
         return;
     }
     g_clear_pointer(&s->init_resp, g_bytes_unref);
     s->init_resp = g_bytes_new(m->buf, m->len);
-    ike_selected_to_string(&s->ike_sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    ike_selected_to_string(&s->sa.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
     _LOGS(LOG_INFO, s, "IKE_SA_INIT done: %s, responder SPI %016" G_GINT64_MODIFIER "x",
-          s->info.ike_proposal, s->spi_r);
+          s->info.ike_proposal, s->sa.spi_r);
     if (s->cb.debug_keys)
-        s->cb.debug_keys(s->user, s->spi_i, s->spi_r,
+        s->cb.debug_keys(s->user, s->sa.spi_i, s->sa.spi_r,
                          ike_encr_keyword(suite.encr, suite.encr_keylen),
-                         ike_integ_keyword(suite.integ), s->keys->sk_ei, s->keys->sk_er,
-                         s->keys->sk_e_len, s->keys->sk_ai, s->keys->sk_ar, s->keys->sk_a_len);
+                         ike_integ_keyword(suite.integ), s->sa.keys->sk_ei, s->sa.keys->sk_er,
+                         s->sa.keys->sk_e_len, s->sa.keys->sk_ai, s->sa.keys->sk_ar, s->sa.keys->sk_a_len);
     request_done(s);
+    s->sa.we_initiated = true;
     s->natt = true; /* RFC 7296 2.23: after NAT detection, port 4500 */
     send_auth(s);
 }
@@ -612,6 +672,21 @@ static int id_from_string(const char *str, struct ike_id_value *id)
     return 0;
 }
 
+static int id_from_bytes(uint8_t type, const uint8_t *data, size_t len, struct ike_id_value *id)
+{
+    if (len == 0 || len > 1024)
+        return -EINVAL;
+    memset(id, 0, sizeof(*id));
+    id->type = type;
+    id->data = g_memdup2(data, len);
+    id->len = len;
+    id->body_len = 4 + len;
+    id->body = g_malloc0(id->body_len);
+    id->body[0] = type;
+    memcpy(id->body + 4, data, len);
+    return 0;
+}
+
 static void id_from_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
 {
     if (sa->sa_family == AF_INET)
@@ -627,18 +702,25 @@ static void id_clear(struct ike_id_value *id)
     memset(id, 0, sizeof(*id));
 }
 
-/* AUTH for our side: prf(prf(secret, "Key Pad for IKEv2"), <InitiatorSignedOctets>) */
-static int our_auth(struct ike_session *s, uint8_t *auth, size_t *auth_len)
+/* Our signed octets (RFC 7296 2.15): RealMessage1 | Nr | prf(SK_pi, IDi body). */
+static int our_signed_octets(struct ike_session *s, uint8_t **so, size_t *so_len)
 {
     gsize req_len;
     const uint8_t *req = g_bytes_get_data(s->init_req, &req_len);
+
+    return ike_signed_octets(s->sa.sel.prf, req, req_len, s->nr, s->nr_len, s->sa.keys->sk_pi,
+                             s->sa.keys->sk_p_len, s->idi.body, s->idi.body_len, so, so_len);
+}
+
+/* AUTH for our side: prf(prf(secret, "Key Pad for IKEv2"), <InitiatorSignedOctets>) */
+static int our_auth(struct ike_session *s, uint8_t *auth, size_t *auth_len)
+{
     uint8_t *so = NULL;
     size_t so_len;
-    uint16_t prf = s->ike_sel.prf;
+    uint16_t prf = s->sa.sel.prf;
     int r;
 
-    r = ike_signed_octets(prf, req, req_len, s->nr, s->nr_len, s->keys->sk_pi, s->keys->sk_p_len,
-                          s->idi.body, s->idi.body_len, &so, &so_len);
+    r = our_signed_octets(s, &so, &so_len);
     if (r < 0)
         return r;
     if (s->auth == IKE_AUTHM_PSK) {
@@ -647,7 +729,7 @@ static int our_auth(struct ike_session *s, uint8_t *auth, size_t *auth_len)
         const uint8_t *msk = NULL;
         size_t msk_len = 0;
         eap_peer_get_msk(s->eap, &msk, &msk_len);
-        r = ike_auth_eap(prf, msk, msk_len, s->keys->sk_pi, s->keys->sk_p_len, so, so_len, auth);
+        r = ike_auth_eap(prf, msk, msk_len, s->sa.keys->sk_pi, s->sa.keys->sk_p_len, so, so_len, auth);
     }
     uip_free_secret(so, so_len);
     *auth_len = ike_prf_len(prf);
@@ -683,12 +765,44 @@ static void send_auth(struct ike_session *s)
     if (n_attrs)
         attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_DNS_DOMAIN, 0, NULL};
 
-    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    uint8_t *sig = NULL, sig_method = 0;
+    size_t sig_len = 0;
+    if (s->auth == IKE_AUTHM_CERT) {
+        uint8_t *so = NULL;
+        size_t so_len;
+        int r = our_signed_octets(s, &so, &so_len);
+        if (r == 0)
+            r = ike_cred_sign(s->cred, ike_cred_choose_hash(s->cred, s->peer_hashes), so, so_len,
+                              &sig_method, &sig, &sig_len);
+        uip_free_secret(so, so_len);
+        if (r < 0) {
+            fail(s, IKE_FAIL_CONFIG, "cannot sign with our private key: %s", g_strerror(-r));
+            return;
+        }
+    }
+
+    begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_id(&b, IKE_PL_IDI, s->idi.type, s->idi.data, s->idi.len);
+    if (s->cred) {
+        size_t der_len;
+        const uint8_t *der = ike_cred_cert_der(s->cred, &der_len);
+        ike_build_cert(&b, IKE_PL_CERT, IKE_CERT_X509_SIG, der, der_len);
+    }
+    if (s->trust) {
+        /* strongSwan sends its certificate when asked (send_cert = ifasked) */
+        uint8_t *req = NULL;
+        size_t req_len = 0;
+        ike_trust_certreq_data(s->trust, &req, &req_len);
+        ike_build_cert(&b, IKE_PL_CERTREQ, IKE_CERT_X509_SIG, req, req_len);
+        g_free(req);
+    }
     if (s->idr.type)
         ike_build_id(&b, IKE_PL_IDR, s->idr.type, s->idr.data, s->idr.len);
     if (auth_len)
         ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len);
+    if (sig)
+        ike_build_auth(&b, sig_method, sig, sig_len);
+    g_free(sig);
     if (n_attrs)
         ike_build_cp(&b, IKE_CFG_REQUEST, attrs, n_attrs);
     ike_build_sa(&b, s->esp_props, s->n_esp_props);
@@ -700,16 +814,17 @@ static void send_auth(struct ike_session *s)
         fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
         return;
     }
-    _LOGS(LOG_INFO, s, "sending IKE_AUTH (%s)", s->auth == IKE_AUTHM_PSK ? "PSK" : "EAP");
+    _LOGS(LOG_INFO, s, "sending IKE_AUTH (%s)",
+          s->auth == IKE_AUTHM_PSK ? "PSK" : s->auth == IKE_AUTHM_CERT ? "certificate" : "EAP");
     set_state(s, ST_AUTH_SENT);
-    send_request(s, msg, s->next_id++);
+    send_request(s, msg, s->sa.next_id++);
 }
 
 static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
 {
     struct ike_builder b;
 
-    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     /* the EAP message is already encoded: code, id, length, type, data */
     ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
     GBytes *msg = seal(s, &b);
@@ -718,7 +833,7 @@ static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
         fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
         return;
     }
-    send_request(s, msg, s->next_id++);
+    send_request(s, msg, s->sa.next_id++);
 }
 
 static void send_eap_auth(struct ike_session *s)
@@ -731,7 +846,7 @@ static void send_eap_auth(struct ike_session *s)
         fail(s, IKE_FAIL_PROTOCOL, "cannot compute our AUTH payload from the EAP key");
         return;
     }
-    begin_encrypted(s, &b, IKE_AUTH, false, s->next_id);
+    begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len); /* RFC 7296 2.16: shared key method */
     GBytes *msg = seal(s, &b);
     ike_builder_clear(&b);
@@ -741,10 +856,74 @@ static void send_eap_auth(struct ike_session *s)
         return;
     }
     set_state(s, ST_EAP_AUTH_SENT);
-    send_request(s, msg, s->next_id++);
+    send_request(s, msg, s->sa.next_id++);
 }
 
-/* Check the gateway's IDr and AUTH (shared key or EAP MSK). */
+/* The gateway's signed octets: RealMessage2 | Ni | prf(SK_pr, IDr body). */
+static int peer_signed_octets(struct ike_session *s, uint8_t **so, size_t *so_len)
+{
+    gsize resp_len;
+    const uint8_t *resp = g_bytes_get_data(s->init_resp, &resp_len);
+
+    return ike_signed_octets(s->sa.sel.prf, resp, resp_len, s->ni, sizeof(s->ni),
+                             s->sa.keys->sk_pr, s->sa.keys->sk_p_len, s->idr_body,
+                             s->idr_body_len, so, so_len);
+}
+
+/* The gateway's AUTH by signature: its certificate chain, identity and signature. */
+static bool verify_gateway_cert(struct ike_session *s, const struct ike_msg *m,
+                                const struct ike_id *id, const struct ike_auth *auth)
+{
+    struct ike_cert_blob certs[IKE_CERT_MAX_CHAIN];
+    unsigned n = 0;
+    char err[256] = "";
+    uint8_t *so = NULL;
+    size_t so_len;
+
+    for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_CERT, NULL);
+         pl && n < IKE_CERT_MAX_CHAIN; pl = ike_msg_find(m, IKE_PL_CERT, pl)) {
+        struct ike_cert c;
+        if (ike_cert_parse(pl, &c) == 0)
+            certs[n++] = (struct ike_cert_blob){c.encoding, c.data, c.len};
+    }
+    if (n == 0) {
+        fail(s, IKE_FAIL_AUTH, "the gateway sent no certificate");
+        return false;
+    }
+    if (!s->trust) {
+        int r = ike_trust_new(NULL, &s->trust, err, sizeof(err));
+        if (r < 0) {
+            fail(s, IKE_FAIL_CONFIG, "cannot load the system's trusted certificates: %s", err);
+            return false;
+        }
+    }
+    int r = peer_signed_octets(s, &so, &so_len);
+    if (r == 0)
+        r = ike_cert_verify_peer(s->trust, certs, n, id->id_type, id->data, id->len,
+                                 s->idr.type ? NULL : s->gateway_host, auth->method, auth->data,
+                                 auth->len, so, so_len, err, sizeof(err));
+    uip_free_secret(so, so_len);
+    switch (r) {
+    case 0:
+        return true;
+    case -EKEYREJECTED:
+        fail(s, IKE_FAIL_AUTH, "the gateway's certificate is not trusted: %s", err);
+        break;
+    case -EACCES:
+        fail(s, IKE_FAIL_AUTH, "the gateway's certificate does not match its identity: %s", err);
+        break;
+    case -EPERM:
+        fail(s, IKE_FAIL_AUTH, "the gateway's signature is wrong: %s", err);
+        break;
+    default:
+        fail(s, IKE_FAIL_AUTH, "cannot verify the gateway's authentication: %s",
+             *err ? err : g_strerror(-r));
+        break;
+    }
+    return false;
+}
+
+/* Check the gateway's IDr and AUTH: a signature, or a shared key / the EAP MSK. */
 static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
 {
     const struct ike_pl *pl_id = ike_msg_find(m, IKE_PL_IDR, NULL);
@@ -752,13 +931,21 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
     struct ike_id id;
     struct ike_auth auth;
 
-    if (!pl_id || ike_id_parse(pl_id, &id) < 0) {
+    if (pl_id) {
+        if (ike_id_parse(pl_id, &id) < 0) {
+            fail(s, IKE_FAIL_AUTH, "the gateway's identity payload is malformed");
+            return false;
+        }
+        if (s->idr.type && (id.id_type != s->idr.type || id.len != s->idr.len ||
+                            memcmp(id.data, s->idr.data, id.len) != 0)) {
+            fail(s, IKE_FAIL_AUTH, "the gateway's identity is not the configured remote identity");
+            return false;
+        }
+        g_free(s->idr_body);
+        s->idr_body = g_memdup2(pl_id->body, pl_id->body_len);
+        s->idr_body_len = pl_id->body_len;
+    } else if (!s->idr_body) {
         fail(s, IKE_FAIL_AUTH, "the gateway sent no identity");
-        return false;
-    }
-    if (s->idr.type && (id.id_type != s->idr.type || id.len != s->idr.len ||
-                        memcmp(id.data, s->idr.data, id.len) != 0)) {
-        fail(s, IKE_FAIL_AUTH, "the gateway's identity is not the configured remote identity");
         return false;
     }
     if (!pl_auth || ike_auth_parse(pl_auth, &auth) < 0) {
@@ -766,19 +953,23 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
         return false;
     }
     if (auth.method != IKE_AUTH_PSK) {
-        fail(s, IKE_FAIL_AUTH,
-             "the gateway authenticates with method %u; only shared keys are supported so far",
-             auth.method);
+        if (!pl_id) {
+            fail(s, IKE_FAIL_AUTH, "the gateway signed without sending its identity");
+            return false;
+        }
+        return verify_gateway_cert(s, m, &id, &auth);
+    }
+    /* shared key: a PSK of ours, or the MSK of a finished EAP exchange */
+    if (s->auth == IKE_AUTHM_CERT || (s->auth == IKE_AUTHM_EAP_MSCHAPV2 && !s->gateway_verified)) {
+        fail(s, IKE_FAIL_AUTH, "the gateway authenticates with a shared key, but %s",
+             s->auth == IKE_AUTHM_CERT ? "we use certificates" : "EAP needs its certificate");
         return false;
     }
-    gsize resp_len;
-    const uint8_t *resp = g_bytes_get_data(s->init_resp, &resp_len);
     uint8_t *so = NULL;
     size_t so_len;
     uint8_t expected[IKE_PRF_MAX_LEN];
-    uint16_t prf = s->ike_sel.prf;
-    int r = ike_signed_octets(prf, resp, resp_len, s->ni, sizeof(s->ni), s->keys->sk_pr,
-                              s->keys->sk_p_len, pl_id->body, pl_id->body_len, &so, &so_len);
+    uint16_t prf = s->sa.sel.prf;
+    int r = peer_signed_octets(s, &so, &so_len);
     if (r == 0) {
         if (s->auth == IKE_AUTHM_PSK) {
             r = ike_auth_psk(prf, s->psk, s->psk_len, so, so_len, expected);
@@ -786,7 +977,7 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
             const uint8_t *msk = NULL;
             size_t msk_len = 0;
             eap_peer_get_msk(s->eap, &msk, &msk_len);
-            r = ike_auth_eap(prf, msk, msk_len, s->keys->sk_pr, s->keys->sk_p_len, so, so_len,
+            r = ike_auth_eap(prf, msk, msk_len, s->sa.keys->sk_pr, s->sa.keys->sk_p_len, so, so_len,
                              expected);
         }
     }
@@ -882,6 +1073,13 @@ static bool read_ts(const struct ike_msg *m, uint8_t type, struct uip_ts *ts, un
     return pl && ike_ts_parse(pl, ts, IKE_SESSION_MAX_TS, n, &skipped) == 0 && *n > 0;
 }
 
+/* TSi and TSr of a request or response, both required. */
+static bool read_ts_pair(const struct ike_msg *m, struct uip_ts *tsi, unsigned *n_tsi,
+                         struct uip_ts *tsr, unsigned *n_tsr)
+{
+    return read_ts(m, IKE_PL_TSI, tsi, n_tsi) && read_ts(m, IKE_PL_TSR, tsr, n_tsr);
+}
+
 static void start_dpd(struct ike_session *s);
 
 static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
@@ -912,8 +1110,7 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     struct ike_child *c = &s->child;
-    if (!read_ts(m, IKE_PL_TSI, c->local_ts, &c->n_local_ts) ||
-        !read_ts(m, IKE_PL_TSR, c->remote_ts, &c->n_remote_ts)) {
+    if (!read_ts_pair(m, c->local_ts, &c->n_local_ts, c->remote_ts, &c->n_remote_ts)) {
         fail(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors");
         return;
     }
@@ -924,20 +1121,20 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     }
 
     struct ike_child_keys *ck = NULL;
-    int r = ike_child_keys_derive(s->ike_sel.prf, s->keys->sk_d, s->keys->sk_d_len, NULL, 0,
+    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, NULL, 0,
                                   s->ni, sizeof(s->ni), s->nr, s->nr_len, esp.encr_keymat_len,
                                   esp.integ_keymat_len, &ck);
     if (r < 0) {
         fail(s, IKE_FAIL_PROTOCOL, "CHILD_SA key derivation failed");
         return;
     }
-    s->spi_out = esp.spi;
-    c->reqid = 1;
+    s->cur.spi_out = esp.spi;
+    s->reqid = c->reqid = 1;
     c->encr_name = esp.encr_name;
     c->integ_name = esp.integ_name;
     c->esn = esp.esn;
-    c->in = (struct ike_child_sa){s->spi_in, ck->r2i, ck->encr_len + ck->integ_len};
-    c->out = (struct ike_child_sa){s->spi_out, ck->i2r, ck->encr_len + ck->integ_len};
+    c->in = (struct ike_child_sa){s->cur.spi_in, ck->r2i, ck->encr_len + ck->integ_len};
+    c->out = (struct ike_child_sa){s->cur.spi_out, ck->i2r, ck->encr_len + ck->integ_len};
     r = s->cb.child_install ? s->cb.child_install(s->user, c) : 0;
     c->in.keymat = c->out.keymat = NULL;
     ike_child_keys_free(ck);
@@ -945,13 +1142,13 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
         fail(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: %s", g_strerror(-r));
         return;
     }
-    s->child_installed = true;
+    s->cur.installed = true;
     ike_selected_to_string(&sel, s->info.esp_proposal, sizeof(s->info.esp_proposal));
     s->info.child = c;
     request_done(s);
     set_state(s, ST_ESTABLISHED);
-    _LOGS(LOG_INFO, s, "established: %s, CHILD_SA %08x/%08x", s->info.esp_proposal, s->spi_in,
-          s->spi_out);
+    _LOGS(LOG_INFO, s, "established: %s, CHILD_SA %08x/%08x", s->info.esp_proposal, s->cur.spi_in,
+          s->cur.spi_out);
     start_dpd(s);
     if (s->cb.established)
         s->cb.established(s->user, &s->info);
@@ -965,17 +1162,24 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
         fail(s, IKE_FAIL_AUTH, "the gateway rejected our authentication (AUTHENTICATION_FAILED)");
         return;
     }
-    if (s->auth == IKE_AUTHM_PSK || s->state == ST_EAP_AUTH_SENT) {
+    if (s->auth != IKE_AUTHM_EAP_MSCHAPV2 || s->state == ST_EAP_AUTH_SENT) {
         on_auth_done(s, m);
         return;
     }
     /* EAP: the first response carries the gateway's identity and signature;
-     * we must verify it before we send anything derived from our password. */
+     * it must verify before we answer anything derived from our password. */
     if (s->state == ST_AUTH_SENT) {
-        fail(s, IKE_FAIL_CONFIG,
-             "EAP needs the gateway's certificate to be verified; certificate authentication "
-             "is not supported yet (not_supported)");
-        return;
+        const struct ike_pl *pl_auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
+        struct ike_auth a;
+        if (!pl_auth || ike_auth_parse(pl_auth, &a) < 0 || a.method == IKE_AUTH_PSK) {
+            fail(s, IKE_FAIL_AUTH, "the gateway did not authenticate with a certificate, "
+                                   "which EAP requires");
+            return;
+        }
+        if (!verify_gateway(s, m))
+            return;
+        s->gateway_verified = true;
+        _LOGS(LOG_INFO, s, "gateway certificate verified; starting EAP");
     }
     if (!pl_eap) {
         fail(s, IKE_FAIL_PROTOCOL, "the gateway sent no EAP message");
@@ -1002,45 +1206,303 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
 
 /* ---- INFORMATIONAL ----------------------------------------------------------------- */
 
-static void send_response(struct ike_session *s, uint8_t exchange, uint32_t msg_id,
-                          const uint32_t *del_spis, unsigned n_del)
+/* Answer the gateway's request @msg_id on @sa with the payloads @b already holds. */
+static void respond(struct sa_ctx *sa, struct ike_builder *b, struct ike_session *s)
 {
-    struct ike_builder b;
+    GBytes *msg = seal_on(sa, b);
 
-    begin_encrypted(s, &b, exchange, true, msg_id);
-    if (n_del)
-        ike_build_delete(&b, IKE_PROTO_ESP, del_spis, n_del);
-    GBytes *msg = seal(s, &b);
-    ike_builder_clear(&b);
+    ike_builder_clear(b);
     if (!msg)
         return;
-    g_clear_pointer(&s->last_response, g_bytes_unref);
-    s->last_response = msg;
+    g_clear_pointer(&sa->last_response, g_bytes_unref);
+    sa->last_response = msg;
     transmit(s, msg);
 }
 
-static void on_peer_request(struct ike_session *s, const struct ike_msg *m)
+static void send_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
+                          uint32_t msg_id, const uint32_t *del_spis, unsigned n_del)
+{
+    struct ike_builder b;
+
+    begin_encrypted_on(sa, &b, exchange, true, msg_id);
+    if (n_del)
+        ike_build_delete(&b, IKE_PROTO_ESP, del_spis, n_del);
+    respond(sa, &b, s);
+}
+
+static void send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
+                                uint32_t msg_id, uint16_t notify)
+{
+    struct ike_builder b;
+
+    begin_encrypted_on(sa, &b, exchange, true, msg_id);
+    ike_build_notify(&b, 0, NULL, 0, notify, NULL, 0);
+    respond(sa, &b, s);
+}
+
+/* g^ir for a KE payload of the request with our new key of @group; our public
+ * value goes to @dh_out.  0 or -errno. */
+static int rekey_dh(const struct ike_msg *m, uint16_t group, struct ike_dh **dh_out,
+                    uint8_t **gir, size_t *gir_len)
+{
+    const struct ike_pl *pl = ike_msg_find(m, IKE_PL_KE, NULL);
+    struct ike_ke ke;
+    struct ike_dh *dh;
+    int r;
+
+    if (!pl || ike_ke_parse(pl, &ke) < 0 || ke.group != group)
+        return -EBADMSG;
+    r = ike_dh_new(group, &dh);
+    if (r < 0)
+        return r;
+    r = ike_dh_compute(dh, ke.data, ke.len, gir, gir_len);
+    if (r < 0) {
+        ike_dh_free(dh);
+        return r;
+    }
+    *dh_out = dh;
+    return 0;
+}
+
+static void add_ke(struct ike_builder *b, const struct ike_dh *dh)
+{
+    const uint8_t *pub;
+    size_t len;
+
+    if (dh && ike_dh_public(dh, &pub, &len) == 0)
+        ike_build_ke(b, ike_dh_group(dh), pub, len);
+}
+
+/* The gateway rekeys our CHILD_SA (RFC 7296 2.8): we answer with a new SA,
+ * install it beside the old one, and wait for the gateway to delete the old. */
+static void rekey_child(struct ike_session *s, const struct ike_msg *m,
+                        const struct ike_proposal *theirs, unsigned n_theirs,
+                        const struct ike_nonce *ni)
 {
     uint32_t id = m->hdr.msg_id;
+    struct ike_proposal chosen;
+    struct ike_selected sel;
+    struct ike_esp_params esp;
+    struct ike_child c = s->child;
+    uint8_t nr[NONCE_LEN], *gir = NULL;
+    size_t gir_len = 0;
+    struct ike_dh *dh = NULL;
+    uint32_t spi_in;
 
-    if (m->hdr.exchange != IKE_INFORMATIONAL) {
-        /* CREATE_CHILD_SA (rekeying) is not implemented yet: refuse politely */
-        struct ike_builder b;
-        begin_encrypted(s, &b, m->hdr.exchange, true, id);
-        ike_build_notify(&b, 0, NULL, 0, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
-        GBytes *msg = seal(s, &b);
-        ike_builder_clear(&b);
-        if (msg) {
-            g_clear_pointer(&s->last_response, g_bytes_unref);
-            s->last_response = msg;
-            transmit(s, msg);
-        }
-        _LOGS(LOG_WARNING, s, "refused the gateway's exchange %u (rekeying not supported yet)",
-              m->hdr.exchange);
+    if (ike_proposal_choose(s->esp_props, s->n_esp_props, theirs, n_theirs, &chosen, &sel) < 0 ||
+        ike_selected_esp_params(&sel, &esp) < 0) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
+        _LOGS(LOG_WARNING, s, "refused the gateway's CHILD_SA rekey: no acceptable proposal");
+        return;
+    }
+    /* their TSi is their side (our remote), TSr ours */
+    if (!read_ts_pair(m, c.remote_ts, &c.n_remote_ts, c.local_ts, &c.n_local_ts)) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TS_UNACCEPTABLE);
+        return;
+    }
+    if (sel.ke && rekey_dh(m, sel.ke, &dh, &gir, &gir_len) < 0) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_INVALID_SYNTAX);
+        return;
+    }
+    do {
+        RAND_bytes((uint8_t *)&spi_in, sizeof(spi_in));
+    } while (spi_in < 256 || spi_in == s->cur.spi_in);
+    RAND_bytes(nr, sizeof(nr));
+
+    /* KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr): the gateway initiated, so its
+     * nonce comes first and its direction (to us) takes the first keys */
+    struct ike_child_keys *ck = NULL;
+    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir,
+                                  gir_len, ni->data, ni->len, nr, sizeof(nr), esp.encr_keymat_len,
+                                  esp.integ_keymat_len, &ck);
+    uip_free_secret(gir, gir_len);
+    if (r < 0) {
+        ike_dh_free(dh);
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
+        return;
+    }
+    c.reqid = s->reqid;
+    c.encr_name = esp.encr_name;
+    c.integ_name = esp.integ_name;
+    c.esn = esp.esn;
+    c.in = (struct ike_child_sa){spi_in, ck->i2r, ck->encr_len + ck->integ_len};
+    c.out = (struct ike_child_sa){esp.spi, ck->r2i, ck->encr_len + ck->integ_len};
+    r = s->cb.child_install ? s->cb.child_install(s->user, &c) : 0;
+    c.in.keymat = c.out.keymat = NULL;
+    ike_child_keys_free(ck);
+    if (r < 0) {
+        ike_dh_free(dh);
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TEMPORARY_FAILURE);
         return;
     }
 
-    bool delete_ike = false, delete_child = false;
+    struct ike_builder b;
+    uint8_t spi_be[4] = {(uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
+                         (uint8_t)spi_in};
+    chosen.spi_len = 4;
+    memcpy(chosen.spi, spi_be, 4);
+    begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, true, id);
+    ike_build_sa(&b, &chosen, 1);
+    ike_build_nonce(&b, nr, sizeof(nr));
+    add_ke(&b, dh);
+    ike_build_ts(&b, IKE_PL_TSI, c.remote_ts, c.n_remote_ts);
+    ike_build_ts(&b, IKE_PL_TSR, c.local_ts, c.n_local_ts);
+    respond(&s->sa, &b, s);
+    ike_dh_free(dh);
+
+    /* the old one stays until the gateway deletes it; an older one goes now */
+    remove_child_ids(s, &s->prev);
+    s->prev = s->cur;
+    s->cur = (struct child_ids){spi_in, esp.spi, true};
+    s->child = c;
+    _LOGS(LOG_INFO, s, "CHILD_SA rekeyed by the gateway: %08x/%08x replaces %08x/%08x", spi_in,
+          esp.spi, s->prev.spi_in, s->prev.spi_out);
+    if (s->cb.child_rekeyed)
+        s->cb.child_rekeyed(s->user, &s->child);
+}
+
+/* The gateway rekeys the IKE SA (RFC 7296 2.18): the new SA is the gateway's,
+ * so there we are the responder; the old one stays until it is deleted. */
+static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
+                      const struct ike_proposal *theirs, unsigned n_theirs,
+                      const struct ike_nonce *ni)
+{
+    uint32_t id = m->hdr.msg_id;
+    struct ike_proposal chosen;
+    struct sa_ctx n = {0};
+    uint8_t nr[NONCE_LEN], *gir = NULL, skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    size_t gir_len;
+    struct ike_dh *dh = NULL;
+
+    if (ike_proposal_choose(s->ike_props, s->n_ike_props, theirs, n_theirs, &chosen, &n.sel) < 0 ||
+        n.sel.spi_len != 8) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
+        _LOGS(LOG_WARNING, s, "refused the gateway's IKE_SA rekey: no acceptable proposal");
+        return;
+    }
+    if (rekey_dh(m, n.sel.ke, &dh, &gir, &gir_len) < 0) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_INVALID_SYNTAX);
+        return;
+    }
+    memcpy(spi_i, n.sel.spi, 8);
+    n.spi_i = 0;
+    for (int k = 0; k < 8; k++)
+        n.spi_i = n.spi_i << 8 | spi_i[k];
+    do {
+        RAND_bytes((uint8_t *)&n.spi_r, sizeof(n.spi_r));
+    } while (n.spi_r == 0);
+    put_be64(spi_r, n.spi_r);
+    RAND_bytes(nr, sizeof(nr));
+    struct ike_crypto_suite suite = {n.sel.encr, n.sel.encr_keylen, n.sel.integ, n.sel.prf};
+    int r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
+                               ni->data, ni->len, nr, sizeof(nr), skeyseed);
+    if (r == 0)
+        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), ni->data, ni->len, nr,
+                            sizeof(nr), spi_i, spi_r, &n.keys);
+    uip_wipe(skeyseed, sizeof(skeyseed));
+    uip_free_secret(gir, gir_len);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n.keys, false, true, &n.enc);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n.keys, false, false, &n.dec);
+    if (r < 0) {
+        ike_dh_free(dh);
+        sa_ctx_clear(&n);
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
+        return;
+    }
+
+    struct ike_builder b;
+    chosen.spi_len = 8;
+    memcpy(chosen.spi, spi_r, 8);
+    begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, true, id);
+    ike_build_sa(&b, &chosen, 1);
+    ike_build_nonce(&b, nr, sizeof(nr));
+    add_ke(&b, dh);
+    respond(&s->sa, &b, s);
+    ike_dh_free(dh);
+
+    /* switch: our pending request (a liveness check) belonged to the old SA */
+    request_done(s);
+    sa_ctx_clear(&s->old);
+    s->old = s->sa;
+    s->has_old = true;
+    s->sa = n;
+    ike_selected_to_string(&n.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    _LOGS(LOG_INFO, s, "IKE_SA rekeyed by the gateway: %s", s->info.ike_proposal);
+    if (s->cb.ike_rekeyed)
+        s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
+    if (s->cb.debug_keys)
+        s->cb.debug_keys(s->user, n.spi_i, n.spi_r, ike_encr_keyword(suite.encr, suite.encr_keylen),
+                         ike_integ_keyword(suite.integ), n.keys->sk_ei, n.keys->sk_er,
+                         n.keys->sk_e_len, n.keys->sk_ai, n.keys->sk_ar, n.keys->sk_a_len);
+}
+
+static void on_create_child(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_proposal theirs[IKE_MAX_PROPOSALS];
+    unsigned n_theirs;
+    struct ike_nonce ni;
+    struct ike_notify n;
+    const struct ike_pl *pl_sa = ike_msg_find(m, IKE_PL_SA, NULL);
+    const struct ike_pl *pl_n = ike_msg_find(m, IKE_PL_NONCE, NULL);
+
+    if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, theirs, G_N_ELEMENTS(theirs), &n_theirs) < 0 ||
+        n_theirs == 0 || ike_nonce_parse(pl_n, &ni) < 0) {
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_INVALID_SYNTAX);
+        return;
+    }
+    if (theirs[0].protocol == IKE_PROTO_IKE) {
+        rekey_ike(s, m, theirs, n_theirs, &ni);
+        return;
+    }
+    if (find_notify(m, IKE_N_REKEY_SA, &n)) {
+        uint32_t spi = n.spi_size == 4 ? (uint32_t)n.spi[0] << 24 | (uint32_t)n.spi[1] << 16 |
+                                             (uint32_t)n.spi[2] << 8 | n.spi[3]
+                                       : 0;
+        if (n.protocol != IKE_PROTO_ESP || spi != s->cur.spi_out) {
+            send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                                IKE_N_CHILD_SA_NOT_FOUND);
+            return;
+        }
+        rekey_child(s, m, theirs, n_theirs, &ni);
+        return;
+    }
+    /* a second CHILD_SA: one tunnel is all a VPN connection needs */
+    send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_NO_ADDITIONAL_SAS);
+}
+
+static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct ike_msg *m)
+{
+    uint32_t id = m->hdr.msg_id;
+
+    if (sa == &s->old) {
+        /* after a rekey the gateway deletes the old IKE SA; anything else gets an empty answer */
+        bool delete_ike = false;
+        for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_DELETE, NULL); pl;
+             pl = ike_msg_find(m, IKE_PL_DELETE, pl)) {
+            struct ike_delete del;
+            if (ike_delete_parse(pl, &del) == 0 && del.protocol == IKE_PROTO_IKE)
+                delete_ike = true;
+        }
+        send_response(s, sa, m->hdr.exchange, id, NULL, 0);
+        if (delete_ike) {
+            _LOGS(LOG_INFO, s, "old IKE_SA deleted");
+            sa_ctx_clear(&s->old);
+            s->has_old = false;
+        }
+        return;
+    }
+    if (m->hdr.exchange == IKE_CREATE_CHILD_SA) {
+        on_create_child(s, m);
+        return;
+    }
+    if (m->hdr.exchange != IKE_INFORMATIONAL) {
+        send_error_response(s, sa, m->hdr.exchange, id, IKE_N_INVALID_SYNTAX);
+        return;
+    }
+
+    bool delete_ike = false, delete_cur = false, delete_prev = false;
     for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_DELETE, NULL); pl;
          pl = ike_msg_find(m, IKE_PL_DELETE, pl)) {
         struct ike_delete del;
@@ -1048,22 +1510,31 @@ static void on_peer_request(struct ike_session *s, const struct ike_msg *m)
             continue;
         if (del.protocol == IKE_PROTO_IKE)
             delete_ike = true;
-        for (unsigned i = 0; del.protocol == IKE_PROTO_ESP && i < del.n_spis; i++)
-            if (ike_delete_spi(&del, i) == s->spi_out)
-                delete_child = true;
+        for (unsigned i = 0; del.protocol == IKE_PROTO_ESP && i < del.n_spis; i++) {
+            uint32_t spi = ike_delete_spi(&del, i);
+            delete_cur |= s->cur.installed && spi == s->cur.spi_out;
+            delete_prev |= s->prev.installed && spi == s->prev.spi_out;
+        }
     }
     if (delete_ike) {
-        send_response(s, IKE_INFORMATIONAL, id, NULL, 0);
+        send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
         fail(s, IKE_FAIL_PROTOCOL, "the gateway closed the connection");
         return;
     }
-    if (delete_child) {
-        send_response(s, IKE_INFORMATIONAL, id, &s->spi_in, 1);
+    if (delete_prev && !delete_cur) {
+        /* the end of a CHILD_SA rekey */
+        send_response(s, sa, IKE_INFORMATIONAL, id, &s->prev.spi_in, 1);
+        _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
+        remove_child_ids(s, &s->prev);
+        return;
+    }
+    if (delete_cur) {
+        send_response(s, sa, IKE_INFORMATIONAL, id, &s->cur.spi_in, 1);
         fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel");
         return;
     }
     /* liveness check or notifies: an empty answer */
-    send_response(s, IKE_INFORMATIONAL, id, NULL, 0);
+    send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
 }
 
 static gboolean on_dpd(gpointer data)
@@ -1076,12 +1547,12 @@ static gboolean on_dpd(gpointer data)
     if (quiet < (int64_t)s->dpd_interval * G_USEC_PER_SEC)
         return G_SOURCE_CONTINUE;
     struct ike_builder b;
-    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->next_id);
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     GBytes *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (msg) {
         _LOGS(LOG_DEBUG, s, "liveness check");
-        send_request(s, msg, s->next_id++);
+        send_request(s, msg, s->sa.next_id++);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -1103,6 +1574,16 @@ void ike_session_traffic_seen(struct ike_session *s)
 
 /* ---- input ------------------------------------------------------------------------ */
 
+/* The IKE SA a message belongs to, or NULL. */
+static struct sa_ctx *find_sa(struct ike_session *s, const struct ike_hdr *h)
+{
+    if (h->spi_i == s->sa.spi_i && h->spi_r == s->sa.spi_r)
+        return &s->sa;
+    if (s->has_old && h->spi_i == s->old.spi_i && h->spi_r == s->old.spi_r)
+        return &s->old;
+    return NULL;
+}
+
 void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
 {
     struct ike_msg m;
@@ -1110,33 +1591,15 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
 
     if (s->state == ST_DONE || s->state == ST_IDLE)
         return;
-    if (ike_msg_parse(buf, len, &m) < 0 || m.hdr.spi_i != s->spi_i ||
-        (m.hdr.flags & IKE_FLAG_INITIATOR)) {
+    if (ike_msg_parse(buf, len, &m) < 0) {
         s->dropped++;
         return;
     }
     bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
-    if (response && (!s->request || m.hdr.msg_id != s->request_id)) {
-        s->dropped++; /* late duplicate */
-        return;
-    }
-    if (!response) {
-        if (s->state < ST_AUTH_SENT) {
-            s->dropped++;
-            return;
-        }
-        if (m.hdr.msg_id + 1 == s->peer_next_id && s->last_response) {
-            transmit(s, s->last_response); /* our answer got lost */
-            return;
-        }
-        if (m.hdr.msg_id != s->peer_next_id) {
-            s->dropped++;
-            return;
-        }
-    }
 
     if (m.hdr.exchange == IKE_SA_INIT) {
-        if (s->state != ST_INIT_SENT || !response) {
+        if (s->state != ST_INIT_SENT || !response || m.hdr.spi_i != s->sa.spi_i ||
+            (m.hdr.flags & IKE_FLAG_INITIATOR) || m.hdr.msg_id != 0) {
             s->dropped++;
             return;
         }
@@ -1144,10 +1607,26 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
         return;
     }
 
-    /* everything else is protected: decrypt, then parse the inner chain */
-    if (m.hdr.spi_r != s->spi_r || m.sk < 0 || !s->dec) {
+    /* everything else is protected and belongs to a known IKE SA */
+    struct sa_ctx *sa = find_sa(s, &m.hdr);
+    if (!sa || !sa->dec || m.sk < 0 ||
+        !!(m.hdr.flags & IKE_FLAG_INITIATOR) == sa->we_initiated) {
         s->dropped++;
         return;
+    }
+    if (response && (sa != &s->sa || !s->request || m.hdr.msg_id != s->request_id)) {
+        s->dropped++; /* late duplicate */
+        return;
+    }
+    if (!response) {
+        if (m.hdr.msg_id + 1 == sa->peer_next_id && sa->last_response) {
+            transmit(s, sa->last_response); /* our answer got lost */
+            return;
+        }
+        if (m.hdr.msg_id != sa->peer_next_id) {
+            s->dropped++;
+            return;
+        }
     }
     struct ike_sk sk;
     if (ike_sk_parse(&m.pl[m.sk], &sk) < 0 || sk.frag_total) {
@@ -1158,7 +1637,7 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
     size_t body_off = (size_t)(sk.enc - buf);
     uint8_t *inner;
     size_t inner_len;
-    if (ike_sk_decrypt(s->dec, copy, len, body_off - 4, body_off, &inner, &inner_len) < 0) {
+    if (ike_sk_decrypt(sa->dec, copy, len, body_off - 4, body_off, &inner, &inner_len) < 0) {
         s->dropped++;
         _LOGS(LOG_DEBUG, s, "message %u did not decrypt: dropped", m.hdr.msg_id);
         return;
@@ -1171,8 +1650,12 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
     s->last_seen_us = g_get_monotonic_time();
 
     if (!response) {
-        s->peer_next_id = m.hdr.msg_id + 1;
-        on_peer_request(s, &m);
+        if (s->state < ST_ESTABLISHED) {
+            s->dropped++; /* nothing to answer before the tunnel is up */
+        } else {
+            sa->peer_next_id = m.hdr.msg_id + 1;
+            on_peer_request(s, sa, &m);
+        }
     } else if (m.hdr.exchange == IKE_AUTH &&
                (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
         on_auth_response(s, &m);
@@ -1226,6 +1709,10 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
         snprintf(err, err_len, "EAP needs a user name and a password");
         return -EINVAL;
     }
+    if (cfg->auth == IKE_AUTHM_CERT && (!cfg->user_cert || !*cfg->user_cert)) {
+        snprintf(err, err_len, "certificate authentication needs a certificate and a key");
+        return -EINVAL;
+    }
     if (cfg->n_local_ts > IKE_SESSION_MAX_TS || cfg->n_remote_ts > IKE_SESSION_MAX_TS) {
         snprintf(err, err_len, "too many traffic selectors");
         return -EINVAL;
@@ -1249,10 +1736,34 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->dpd_interval = cfg->dpd_interval;
     s->tries_max = cfg->retransmit_tries ? cfg->retransmit_tries : DEFAULT_TRIES;
     s->base_ms = cfg->retransmit_base_ms ? cfg->retransmit_base_ms : DEFAULT_BASE_MS;
+    char host[INET6_ADDRSTRLEN];
+    id_from_sockaddr((const struct sockaddr *)&cfg->gateway, host, sizeof(host));
+    s->gateway_host = g_strdup(host);
+    /* the gateway's certificate: always for EAP and certificates, and for a
+     * PSK profile only if it names a CA (strongSwan may still sign) */
+    if (cfg->auth != IKE_AUTHM_PSK || (cfg->ca_cert && *cfg->ca_cert)) {
+        char terr[200];
+        r = ike_trust_new(cfg->ca_cert, &s->trust, terr, sizeof(terr));
+        if (r < 0) {
+            snprintf(err, err_len, "cannot load the CA certificate: %s", terr);
+            ike_session_free(g_steal_pointer(&s));
+            return -EINVAL;
+        }
+    }
+    if (cfg->auth == IKE_AUTHM_CERT) {
+        char cerr[200];
+        r = ike_cred_load(cfg->user_cert, cfg->user_key, cfg->user_key_password, &s->cred, cerr,
+                          sizeof(cerr));
+        if (r < 0) {
+            snprintf(err, err_len, "cannot load our certificate or key: %s", cerr);
+            ike_session_free(g_steal_pointer(&s));
+            return -EINVAL;
+        }
+    }
     if (cfg->auth == IKE_AUTHM_PSK) {
         s->psk = g_memdup2(cfg->psk, cfg->psk_len);
         s->psk_len = cfg->psk_len;
-    } else {
+    } else if (cfg->auth == IKE_AUTHM_EAP_MSCHAPV2) {
         r = eap_peer_new(cfg->eap_identity, cfg->eap_identity, cfg->eap_password, &s->eap);
         if (r < 0) {
             snprintf(err, err_len, "cannot set up EAP: %s", g_strerror(-r));
@@ -1268,8 +1779,18 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
         id_from_sockaddr((const struct sockaddr *)&cfg->local, addr, sizeof(addr));
         lid = addr;
     }
-    if (!lid || id_from_string(lid, &s->idi) < 0 ||
-        (cfg->remote_id && id_from_string(cfg->remote_id, &s->idr) < 0)) {
+    int id_r = 0;
+    if (!cfg->local_id && s->cred) {
+        uint8_t t;
+        const uint8_t *d;
+        size_t l;
+        ike_cred_id(s->cred, &t, &d, &l);
+        id_r = id_from_bytes(t, d, l, &s->idi);
+        lid = "";
+    } else if (lid) {
+        id_r = id_from_string(lid, &s->idi);
+    }
+    if (!lid || id_r < 0 || (cfg->remote_id && id_from_string(cfg->remote_id, &s->idr) < 0)) {
         snprintf(err, err_len, "invalid local or remote identity");
         ike_session_free(g_steal_pointer(&s));
         return -EINVAL;
@@ -1295,18 +1816,18 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     }
 
     do {
-        RAND_bytes((uint8_t *)&s->spi_i, sizeof(s->spi_i));
-    } while (s->spi_i == 0);
+        RAND_bytes((uint8_t *)&s->sa.spi_i, sizeof(s->sa.spi_i));
+    } while (s->sa.spi_i == 0);
     do {
-        RAND_bytes((uint8_t *)&s->spi_in, sizeof(s->spi_in));
-    } while (s->spi_in < 256);
-    uint8_t spi_be[4] = {(uint8_t)(s->spi_in >> 24), (uint8_t)(s->spi_in >> 16),
-                         (uint8_t)(s->spi_in >> 8), (uint8_t)s->spi_in};
+        RAND_bytes((uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
+    } while (s->cur.spi_in < 256);
+    uint8_t spi_be[4] = {(uint8_t)(s->cur.spi_in >> 24), (uint8_t)(s->cur.spi_in >> 16),
+                         (uint8_t)(s->cur.spi_in >> 8), (uint8_t)s->cur.spi_in};
     ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
     ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
     RAND_bytes(s->ni, sizeof(s->ni));
     if (s->eap)
-        eap_peer_set_spi(s->eap, s->spi_i);
+        eap_peer_set_spi(s->eap, s->sa.spi_i);
     *out = g_steal_pointer(&s);
     return 0;
 }
@@ -1321,7 +1842,7 @@ void ike_session_close(struct ike_session *s)
 {
     if (s->state == ST_DONE || s->state == ST_CLOSING)
         return;
-    if (!s->enc || s->state == ST_INIT_SENT) {
+    if (!s->sa.enc || s->state == ST_INIT_SENT) {
         /* nothing to delete on the gateway's side */
         set_state(s, ST_DONE);
         stop_timer(&s->retransmit);
@@ -1331,7 +1852,7 @@ void ike_session_close(struct ike_session *s)
         return;
     }
     struct ike_builder b;
-    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->next_id);
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
     GBytes *msg = seal(s, &b);
     ike_builder_clear(&b);
@@ -1346,7 +1867,7 @@ void ike_session_close(struct ike_session *s)
     }
     _LOGS(LOG_INFO, s, "closing: sending DELETE");
     request_done(s);
-    send_request(s, msg, s->next_id++);
+    send_request(s, msg, s->sa.next_id++);
 }
 
 void ike_session_free(struct ike_session *s)
@@ -1356,14 +1877,16 @@ void ike_session_free(struct ike_session *s)
     stop_timer(&s->retransmit);
     stop_timer(&s->dpd_timer);
     g_clear_pointer(&s->request, g_bytes_unref);
-    g_clear_pointer(&s->last_response, g_bytes_unref);
     g_clear_pointer(&s->init_req, g_bytes_unref);
     g_clear_pointer(&s->init_resp, g_bytes_unref);
     ike_dh_free(s->dh);
-    ike_keys_free(s->keys);
-    ike_sk_ctx_free(s->enc);
-    ike_sk_ctx_free(s->dec);
+    sa_ctx_clear(&s->sa);
+    sa_ctx_clear(&s->old);
     eap_peer_free(s->eap);
+    ike_trust_free(s->trust);
+    ike_cred_free(s->cred);
+    g_free(s->idr_body);
+    g_free(s->gateway_host);
     uip_free_secret(s->psk, s->psk_len);
     g_free(s->cookie);
     id_clear(&s->idi);
@@ -1376,5 +1899,5 @@ void ike_session_free(struct ike_session *s)
 
 uint64_t ike_session_spi_i(const struct ike_session *s)
 {
-    return s->spi_i;
+    return s->sa.spi_i;
 }

@@ -26,6 +26,7 @@
 enum ike_auth_method {
     IKE_AUTHM_PSK,
     IKE_AUTHM_EAP_MSCHAPV2,
+    IKE_AUTHM_CERT,
 };
 
 /* Why a session failed; the service maps these onto NetworkManager's reasons. */
@@ -51,7 +52,11 @@ struct ike_session_config {
     size_t psk_len;
     const char *eap_identity; /* EAP user name; copied */
     const char *eap_password; /* copied, wiped after use */
-    const char *local_id;  /* our IDi; NULL = our address */
+    const char *ca_cert;          /* CA file for the gateway's certificate; NULL/"" = system store */
+    const char *user_cert;        /* IKE_AUTHM_CERT: our certificate (PEM) */
+    const char *user_key;         /* its private key (PEM); NULL = in user_cert */
+    const char *user_key_password; /* copied, wiped after use */
+    const char *local_id;  /* our IDi; NULL = our address (PSK), user (EAP), certificate (cert) */
     const char *remote_id; /* the gateway's expected IDr; NULL = its address, not sent */
     const char *ike_proposals; /* strongSwan syntax; NULL = defaults */
     const char *esp_proposals;
@@ -115,6 +120,9 @@ struct ike_session_callbacks {
     void (*established)(void *user, const struct ike_established *info);
     /* The session failed; it sends nothing more. @message is for logs and users. */
     void (*failed)(void *user, enum ike_failure reason, const char *message);
+    /* The gateway rekeyed the CHILD_SA / the IKE SA (may be NULL). */
+    void (*child_rekeyed)(void *user, const struct ike_child *child);
+    void (*ike_rekeyed)(void *user, const char *proposal);
     /* ike_session_close() finished (the gateway confirmed the DELETE, or gave up waiting). */
     void (*closed)(void *user);
     /* Test only (may be NULL): the IKE SA's keys, for a dissector. */

@@ -14,6 +14,7 @@
  */
 #include "ike/proposal.h"
 #include "ike/ike-types.h"
+#include "ike/dh.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -819,6 +820,83 @@ int ike_proposal_select_reply(const struct ike_proposal *offered, unsigned n_off
     if (n_reply != 1)
         return -EBADMSG;
     return ike_proposal_select(offered, n_offered, reply, sel);
+}
+
+/* Is transform @t of the peer's acceptable under our proposal @q? */
+static bool acceptable(const struct ike_proposal *q, const struct ike_transform *t)
+{
+    bool q_has_type = false;
+
+    if (t->unknown_attr)
+        return false;
+    for (unsigned i = 0; i < q->n_transforms; i++) {
+        const struct ike_transform *u = &q->transforms[i];
+        if (u->type != t->type)
+            continue;
+        q_has_type = true;
+        if (u->id == t->id && u->keylen == t->keylen)
+            return true;
+    }
+    /* ESP offers carry no KE of ours (IKE_AUTH has none): a PFS group the
+     * peer proposes in CREATE_CHILD_SA is fine if we can compute it */
+    if (t->type == IKE_TRANS_KE && !q_has_type && q->protocol == IKE_PROTO_ESP)
+        return ike_dh_supported(t->id);
+    /* an explicit "no integrity" next to an AEAD cipher */
+    if (t->type == IKE_TRANS_INTEG && t->id == IKE_INTEG_NONE && !q_has_type)
+        return true;
+    return false;
+}
+
+int ike_proposal_choose(const struct ike_proposal *ours, unsigned n_ours,
+                        const struct ike_proposal *theirs, unsigned n_theirs,
+                        struct ike_proposal *chosen, struct ike_selected *sel)
+{
+    static const uint8_t types[] = {IKE_TRANS_ENCR, IKE_TRANS_PRF, IKE_TRANS_INTEG, IKE_TRANS_KE,
+                                    IKE_TRANS_ESN};
+
+    if (!ours || !theirs || !chosen || !sel)
+        return -EINVAL;
+    for (unsigned pi = 0; pi < n_theirs; pi++) {
+        const struct ike_proposal *p = &theirs[pi];
+        for (unsigned qi = 0; qi < n_ours; qi++) {
+            const struct ike_proposal *q = &ours[qi];
+            struct ike_proposal c;
+            bool ok = q->protocol == p->protocol;
+
+            memset(&c, 0, sizeof(c));
+            c.num = p->num;
+            c.protocol = p->protocol;
+            c.spi_len = p->spi_len;
+            memcpy(c.spi, p->spi, sizeof(c.spi));
+            for (unsigned ti = 0; ok && ti < sizeof(types); ti++) {
+                bool present = false, found = false;
+                for (unsigned k = 0; k < p->n_transforms && !found; k++) {
+                    const struct ike_transform *t = &p->transforms[k];
+                    if (t->type != types[ti])
+                        continue;
+                    present = true;
+                    if (acceptable(q, t)) {
+                        c.transforms[c.n_transforms++] = *t;
+                        found = true;
+                    }
+                }
+                ok = !present || found;
+            }
+            if (!ok)
+                continue;
+            /* what the rest of the code relies on: select() validates it */
+            struct ike_selected tmp;
+            struct ike_proposal offered = c;
+            if (ike_proposal_select(&offered, 1, &c, &tmp) < 0)
+                continue;
+            if (c.protocol == IKE_PROTO_IKE && (!tmp.prf || !tmp.ke))
+                continue;
+            *chosen = c;
+            *sel = tmp;
+            return 0;
+        }
+    }
+    return -ENOENT;
 }
 
 int ike_selected_esp_params(const struct ike_selected *sel, struct ike_esp_params *out)

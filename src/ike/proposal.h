@@ -212,6 +212,19 @@ struct ike_esp_params {
 };
 
 /* Returns 0 or -EINVAL (NULL, not ESP, or a combination we do not implement). */
+/*
+ * The responder's choice (for CREATE_CHILD_SA requests from the gateway):
+ * the first of the peer's proposals @theirs that one of @ours accepts,
+ * reduced to one transform of each type present (the peer's first
+ * acceptable one), keeping the peer's number and SPI.  A KE method in an
+ * ESP proposal is accepted when we can compute it even though our ESP
+ * offers carry none.  Returns 0 with @chosen and @sel filled, -ENOENT when
+ * nothing matches, -EINVAL for NULL arguments.
+ */
+int ike_proposal_choose(const struct ike_proposal *ours, unsigned n_ours,
+                        const struct ike_proposal *theirs, unsigned n_theirs,
+                        struct ike_proposal *chosen, struct ike_selected *sel);
+
 int ike_selected_esp_params(const struct ike_selected *sel, struct ike_esp_params *out);
 
 /* ---- sizes for key derivation (RFC 7296 2.13, 2.14, 2.17) ----------------- */

@@ -25,6 +25,7 @@ static struct ike_session *session;
 static int sock500 = -1;
 static int exit_code;
 static uint64_t last_pkts_in;
+static const char *gateway_text;
 
 static int parse_addr(const char *s, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -118,7 +119,8 @@ static void cb_established(void *user, const struct ike_established *in)
     char buf[INET6_ADDRSTRLEN];
     const struct ike_child *c = in->child;
 
-    g_string_append_printf(s, " tun=%s mtu=%u", uip_engine_tun_name(engine), uip_engine_mtu(engine));
+    g_string_append_printf(s, " tun=%s mtu=%u gateway=%s", uip_engine_tun_name(engine),
+                           uip_engine_mtu(engine), gateway_text);
     if (in->has_vip4)
         g_string_append_printf(s, " vip4=%s", inet_ntop(AF_INET, in->vip4, buf, sizeof(buf)));
     if (in->has_vip6)
@@ -140,6 +142,18 @@ static void cb_established(void *user, const struct ike_established *in)
     g_string_append_printf(s, " ike=%s esp=%s spi-in=%08x spi-out=%08x", in->ike_proposal,
                            in->esp_proposal, c->in.spi, c->out.spi);
     printf("%s\n", s->str);
+    fflush(stdout);
+}
+
+static void cb_child_rekeyed(void *user, const struct ike_child *c)
+{
+    printf("child-rekeyed spi-in=%08x spi-out=%08x\n", c->in.spi, c->out.spi);
+    fflush(stdout);
+}
+
+static void cb_ike_rekeyed(void *user, const char *proposal)
+{
+    printf("ike-rekeyed ike=%s\n", proposal);
     fflush(stdout);
 }
 
@@ -293,6 +307,10 @@ int main(int argc, char **argv)
     g_autofree char *local_id = g_key_file_get_string(kf, "ike", "local-id", NULL);
     g_autofree char *remote_id = g_key_file_get_string(kf, "ike", "remote-id", NULL);
     GET(ike);
+    g_autofree char *ca_cert = g_key_file_get_string(kf, "ike", "ca-cert", NULL);
+    g_autofree char *user_cert = g_key_file_get_string(kf, "ike", "user-cert", NULL);
+    g_autofree char *user_key = g_key_file_get_string(kf, "ike", "user-key", NULL);
+    g_autofree char *key_pw = g_key_file_get_string(kf, "ike", "user-key-password", NULL);
     GET(esp);
     g_autofree char *local_ts = g_key_file_get_string(kf, "ike", "local-ts", NULL);
     g_autofree char *remote_ts = g_key_file_get_string(kf, "ike", "remote-ts", NULL);
@@ -314,10 +332,17 @@ int main(int argc, char **argv)
         cfg.auth = IKE_AUTHM_EAP_MSCHAPV2;
         cfg.eap_identity = user;
         cfg.eap_password = password;
+    } else if (g_str_equal(auth, "cert")) {
+        cfg.auth = IKE_AUTHM_CERT;
+        cfg.user_cert = user_cert;
+        cfg.user_key = user_key;
+        cfg.user_key_password = key_pw;
     } else {
         printf("failed reason=config message=auth_method_%s_not_supported\n", auth);
         return 1;
     }
+    cfg.ca_cert = ca_cert;
+    gateway_text = gateway;
     cfg.local_id = local_id;
     cfg.remote_id = remote_id;
     cfg.ike_proposals = ike;
@@ -376,6 +401,8 @@ int main(int argc, char **argv)
         .established = cb_established,
         .failed = cb_failed,
         .closed = cb_closed,
+        .child_rekeyed = cb_child_rekeyed,
+        .ike_rekeyed = cb_ike_rekeyed,
         .debug_keys = cb_debug_keys,
     };
     r = ike_session_new(&cfg, &cb, NULL, NULL, &session, err, sizeof(err));
@@ -383,6 +410,8 @@ int main(int argc, char **argv)
         uip_wipe(psk, strlen(psk));
     if (password)
         uip_wipe(password, strlen(password));
+    if (key_pw)
+        uip_wipe(key_pw, strlen(key_pw));
     g_clear_pointer(&kf, g_key_file_unref);
     if (r < 0) {
         g_strdelimit(err, " ", '_');

@@ -845,6 +845,70 @@ static void test_to_string(void)
     g_assert_cmpstr(buf, ==, "ESP:AES_GCM_16_128/ECP_384/NO_EXT_SEQ");
 }
 
+/* The responder's choice, as when the gateway starts a CREATE_CHILD_SA. */
+static void test_choose(void)
+{
+    struct ike_proposal ours[IKE_MAX_PROPOSALS], theirs[IKE_MAX_PROPOSALS], chosen;
+    struct ike_selected sel;
+    unsigned n_ours, n_theirs;
+    char detail[64];
+    static const uint8_t spi[4] = {0xc0, 0x01, 0x02, 0x03};
+
+    g_assert_cmpint(ike_proposals_default(IKE_PROTO_ESP, ours, IKE_MAX_PROPOSALS, &n_ours), ==, 0);
+    ike_proposals_strip_ke(ours, n_ours);
+
+    /* the gateway prefers CBC, then GCM with PFS: its first acceptable wins, KE accepted */
+    g_assert_cmpint(ike_proposals_parse("aes192-sha1,aes128gcm16-ecp256-modp1024x,aes256-sha256",
+                                        IKE_PROTO_ESP, theirs, IKE_MAX_PROPOSALS, &n_theirs,
+                                        detail, sizeof(detail)),
+                    <, 0); /* modp1024x is not a keyword: sanity of the parser */
+    g_assert_cmpint(ike_proposals_parse("aes128gcm16-ecp256,aes256-sha256", IKE_PROTO_ESP, theirs,
+                                        IKE_MAX_PROPOSALS, &n_theirs, detail, sizeof(detail)),
+                    ==, 0);
+    ike_proposals_set_spi(theirs, n_theirs, spi, 4);
+    g_assert_cmpint(ike_proposal_choose(ours, n_ours, theirs, n_theirs, &chosen, &sel), ==, 0);
+    g_assert_cmpuint(chosen.num, ==, 1);
+    g_assert_cmpuint(sel.encr, ==, IKE_ENCR_AES_GCM_16);
+    g_assert_cmpuint(sel.encr_keylen, ==, 128);
+    g_assert_cmpuint(sel.ke, ==, IKE_KE_ECP256);
+    g_assert_true(sel.esn); /* ESN YES first in the peer's list, and we accept it */
+    g_assert_cmpmem(sel.spi, sel.spi_len, spi, 4);
+    /* exactly one transform of each type */
+    unsigned per_type[6] = {0};
+    for (unsigned i = 0; i < chosen.n_transforms; i++)
+        per_type[chosen.transforms[i].type]++;
+    for (unsigned t = 1; t <= 5; t++)
+        g_assert_cmpuint(per_type[t], <=, 1);
+
+    /* nothing of ours: -ENOENT */
+    g_assert_cmpint(ike_proposals_parse("aes128-sha256", IKE_PROTO_ESP, ours, IKE_MAX_PROPOSALS,
+                                        &n_ours, detail, sizeof(detail)),
+                    ==, 0);
+    g_assert_cmpint(ike_proposals_parse("aes256gcm16", IKE_PROTO_ESP, theirs, IKE_MAX_PROPOSALS,
+                                        &n_theirs, detail, sizeof(detail)),
+                    ==, 0);
+    g_assert_cmpint(ike_proposal_choose(ours, n_ours, theirs, n_theirs, &chosen, &sel), ==,
+                    -ENOENT);
+
+    /* IKE rekey: the KE must be one of ours */
+    g_assert_cmpint(ike_proposals_parse("aes256gcm16-prfsha384-x25519", IKE_PROTO_IKE, ours,
+                                        IKE_MAX_PROPOSALS, &n_ours, detail, sizeof(detail)),
+                    ==, 0);
+    g_assert_cmpint(ike_proposals_parse("aes256gcm16-prfsha384-ecp256", IKE_PROTO_IKE, theirs,
+                                        IKE_MAX_PROPOSALS, &n_theirs, detail, sizeof(detail)),
+                    ==, 0);
+    g_assert_cmpint(ike_proposal_choose(ours, n_ours, theirs, n_theirs, &chosen, &sel), ==,
+                    -ENOENT);
+    g_assert_cmpint(ike_proposals_parse("aes128gcm16-prfsha256-ecp256,aes256gcm16-prfsha384-x25519",
+                                        IKE_PROTO_IKE, theirs, IKE_MAX_PROPOSALS, &n_theirs, detail,
+                                        sizeof(detail)),
+                    ==, 0);
+    g_assert_cmpint(ike_proposal_choose(ours, n_ours, theirs, n_theirs, &chosen, &sel), ==, 0);
+    g_assert_cmpuint(chosen.num, ==, 2);
+    g_assert_cmpuint(sel.ke, ==, IKE_KE_CURVE25519);
+    g_assert_cmpuint(sel.prf, ==, IKE_PRF_HMAC_SHA2_384);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -872,6 +936,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-proposal/prefer-ke", test_prefer_ke);
     g_test_add_func("/ike-proposal/spi-and-strip-ke", test_spi_and_strip);
     g_test_add_func("/ike-proposal/to-string", test_to_string);
+    g_test_add_func("/ike-proposal/choose", test_choose);
 
     return g_test_run();
 }
