@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite, as root on Debian 12: installs what it needs, then
-#   1. a normal build (warnings are errors): unit + netns suites
-#   2. an ASan+UBSan build: unit + netns suites
+#   1. a normal build (warnings are errors): unit, netns and interop suites
+#   2. an ASan+UBSan build: the same suites
 #   3. the libFuzzer targets (clang, ASan+UBSan), each for FUZZ_SECONDS (default 60)
 # Build trees go to $BUILD_ROOT (default ./_build). Exit status 0 only if all pass.
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 build_root=${BUILD_ROOT:-$top/_build}
 fuzz_seconds=${FUZZ_SECONDS:-60}
-suites=(--suite unit --suite netns)
+suites=(--suite unit --suite netns --suite interop)
 
 bash tests/install-deps.sh
 # everything is installed and we are root: a netns test may not skip itself
