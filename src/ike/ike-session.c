@@ -13,6 +13,13 @@
  *   <- INFORMATIONAL requests: liveness, DELETE -> answered (responses cached
  *     for retransmitted requests); our own liveness checks when quiet;
  *     DELETE on close.
+ *   Rekeying (CREATE_CHILD_SA, RFC 7296 2.8 / 2.18), either side:
+ *   <- the gateway's: answered, new CHILD_SA installed beside the old one until
+ *     the gateway deletes it; a new IKE SA (the gateway's) replaces ours, the
+ *     old one lives until deleted
+ *   -> ours, on timers: new CHILD_SA, then DELETE of the old; new IKE SA,
+ *     then DELETE of the old.  A request of the gateway's that collides with
+ *     ours gets TEMPORARY_FAILURE (RFC 7296 2.25), and it retries.
  *
  * Each received message is parsed whole (and decrypted) before any state
  * changes.  Our requests are retransmitted with exponential backoff, a
@@ -147,6 +154,12 @@ struct ike_session {
 
     /* our requests (always on the current IKE SA) */
     GBytes *request; /* outstanding request, for retransmission */
+    enum {
+        REQ_OTHER,
+        REQ_REKEY_CHILD,
+        REQ_REKEY_IKE,
+        REQ_DELETE_CHILD,
+    } request_kind;
     uint32_t request_id;
     unsigned tries;
     GSource *retransmit;
@@ -157,6 +170,16 @@ struct ike_session {
     uint32_t reqid;
     struct ike_child child; /* as reported */
     struct ike_established info;
+
+    /* our rekeys */
+    unsigned child_rekey_time, ike_rekey_time;
+    GSource *child_rekey_timer, *ike_rekey_timer;
+    uint32_t rk_spi_in;               /* CHILD rekey: our new inbound SPI */
+    uint64_t rk_spi;                  /* IKE rekey: our new SPI */
+    uint8_t rk_ni[NONCE_LEN];         /* our nonce of the rekey */
+    struct ike_dh *rk_dh;             /* IKE rekey: our new key */
+    struct ike_proposal rk_props[IKE_MAX_PROPOSALS]; /* what the rekey offered */
+    unsigned n_rk_props;
 
     /* liveness */
     GSource *dpd_timer;
@@ -220,6 +243,10 @@ static void stop_timer(GSource **src)
     }
 }
 
+static void arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn);
+static gboolean on_child_rekey_timer(gpointer data);
+static gboolean on_ike_rekey_timer(gpointer data);
+
 static void remove_child_ids(struct ike_session *s, struct child_ids *c)
 {
     if (c->installed && s->cb.child_delete)
@@ -251,6 +278,8 @@ static void fail(struct ike_session *s, enum ike_failure reason, const char *fmt
     set_state(s, ST_DONE);
     stop_timer(&s->retransmit);
     stop_timer(&s->dpd_timer);
+    stop_timer(&s->child_rekey_timer);
+    stop_timer(&s->ike_rekey_timer);
     remove_child(s);
     if (s->cb.failed)
         s->cb.failed(s->user, reason, msg);
@@ -279,14 +308,20 @@ static void arm_retransmit(struct ike_session *s)
     g_source_attach(s->retransmit, s->ctx);
 }
 
-static void send_request(struct ike_session *s, GBytes *msg, uint32_t msg_id)
+static void send_request_kind(struct ike_session *s, GBytes *msg, uint32_t msg_id, int kind)
 {
     g_clear_pointer(&s->request, g_bytes_unref);
+    s->request_kind = kind;
     s->request = msg;
     s->request_id = msg_id;
     s->tries = 0;
     transmit(s, msg);
     arm_retransmit(s);
+}
+
+static void send_request(struct ike_session *s, GBytes *msg, uint32_t msg_id)
+{
+    send_request_kind(s, msg, msg_id, REQ_OTHER);
 }
 
 static void request_done(struct ike_session *s)
@@ -1150,6 +1185,8 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     _LOGS(LOG_INFO, s, "established: %s, CHILD_SA %08x/%08x", s->info.esp_proposal, s->cur.spi_in,
           s->cur.spi_out);
     start_dpd(s);
+    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
+    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
     if (s->cb.established)
         s->cb.established(s->user, &s->info);
 }
@@ -1357,6 +1394,7 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     s->child = c;
     _LOGS(LOG_INFO, s, "CHILD_SA rekeyed by the gateway: %08x/%08x replaces %08x/%08x", spi_in,
           esp.spi, s->prev.spi_in, s->prev.spi_out);
+    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
     if (s->cb.child_rekeyed)
         s->cb.child_rekeyed(s->user, &s->child);
 }
@@ -1430,6 +1468,7 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
     s->sa = n;
     ike_selected_to_string(&n.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed by the gateway: %s", s->info.ike_proposal);
+    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
     if (s->cb.ike_rekeyed)
         s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
     if (s->cb.debug_keys)
@@ -1450,6 +1489,14 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
     if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, theirs, G_N_ELEMENTS(theirs), &n_theirs) < 0 ||
         n_theirs == 0 || ike_nonce_parse(pl_n, &ni) < 0) {
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_INVALID_SYNTAX);
+        return;
+    }
+    if (s->request && (s->request_kind == REQ_REKEY_CHILD || s->request_kind == REQ_REKEY_IKE ||
+                       s->request_kind == REQ_DELETE_CHILD)) {
+        /* our own rekey is under way: the gateway tries again later */
+        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                            IKE_N_TEMPORARY_FAILURE);
+        _LOGS(LOG_INFO, s, "rekey collision: asked the gateway to retry later");
         return;
     }
     if (theirs[0].protocol == IKE_PROTO_IKE) {
@@ -1567,6 +1614,267 @@ static void start_dpd(struct ike_session *s)
     g_source_attach(s->dpd_timer, s->ctx);
 }
 
+/* ---- our rekeys ----------------------------------------------------------------------- */
+
+static void arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn)
+{
+    stop_timer(src);
+    if (!seconds)
+        return;
+    *src = g_timeout_source_new_seconds(seconds);
+    g_source_set_callback(*src, fn, s, NULL);
+    g_source_attach(*src, s->ctx);
+}
+
+static gboolean on_child_rekey_timer(gpointer data)
+{
+    struct ike_session *s = data;
+
+    g_source_unref(g_steal_pointer(&s->child_rekey_timer));
+    ike_session_rekey_child(s);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_ike_rekey_timer(gpointer data)
+{
+    struct ike_session *s = data;
+
+    g_source_unref(g_steal_pointer(&s->ike_rekey_timer));
+    ike_session_rekey_ike(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Another request is out: try again in a second. */
+static bool busy(struct ike_session *s, GSource **timer, GSourceFunc fn)
+{
+    if (s->state != ST_ESTABLISHED)
+        return true;
+    if (s->request) {
+        arm_timer(s, timer, 1, fn);
+        return true;
+    }
+    return false;
+}
+
+void ike_session_rekey_child(struct ike_session *s)
+{
+    struct ike_builder b;
+    uint8_t spi_be[4], old_be[4];
+
+    if (busy(s, &s->child_rekey_timer, on_child_rekey_timer))
+        return;
+    do {
+        RAND_bytes((uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));
+    } while (s->rk_spi_in < 256 || s->rk_spi_in == s->cur.spi_in);
+    RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
+    for (int k = 0; k < 4; k++) {
+        spi_be[k] = (uint8_t)(s->rk_spi_in >> (24 - 8 * k));
+        old_be[k] = (uint8_t)(s->cur.spi_in >> (24 - 8 * k));
+    }
+    memcpy(s->rk_props, s->esp_props, sizeof(s->esp_props));
+    s->n_rk_props = s->n_esp_props;
+    ike_proposals_set_spi(s->rk_props, s->n_rk_props, spi_be, 4);
+
+    begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, false, s->sa.next_id);
+    ike_build_notify(&b, IKE_PROTO_ESP, old_be, 4, IKE_N_REKEY_SA, NULL, 0);
+    ike_build_sa(&b, s->rk_props, s->n_rk_props);
+    ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
+    ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
+    ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (!msg)
+        return;
+    _LOGS(LOG_INFO, s, "rekeying CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
+    send_request_kind(s, msg, s->sa.next_id++, REQ_REKEY_CHILD);
+}
+
+static void on_rekey_child_response(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_proposal reply[IKE_MAX_PROPOSALS];
+    unsigned n_reply;
+    struct ike_selected sel;
+    struct ike_esp_params esp;
+    struct ike_nonce nr;
+    struct ike_child c = s->child;
+    const struct ike_pl *pl_sa = ike_msg_find(m, IKE_PL_SA, NULL);
+    const struct ike_pl *pl_n = ike_msg_find(m, IKE_PL_NONCE, NULL);
+    uint16_t err = error_notify(m);
+
+    request_done(s);
+    if (err) {
+        /* the old CHILD_SA goes on; try again later */
+        _LOGS(LOG_WARNING, s, "the gateway refused our CHILD_SA rekey (%s); retrying later",
+              notify_name(err));
+        arm_timer(s, &s->child_rekey_timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30,
+                  on_child_rekey_timer);
+        return;
+    }
+    if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
+        ike_proposal_select_reply(s->rk_props, s->n_rk_props, reply, n_reply, &sel) < 0 ||
+        ike_selected_esp_params(&sel, &esp) < 0 || ike_nonce_parse(pl_n, &nr) < 0 ||
+        !read_ts_pair(m, c.local_ts, &c.n_local_ts, c.remote_ts, &c.n_remote_ts)) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our CHILD_SA rekey is unusable");
+        return;
+    }
+    struct ike_child_keys *ck = NULL;
+    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, NULL, 0,
+                                  s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len,
+                                  esp.encr_keymat_len, esp.integ_keymat_len, &ck);
+    if (r < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "CHILD_SA key derivation failed");
+        return;
+    }
+    c.reqid = s->reqid;
+    c.encr_name = esp.encr_name;
+    c.integ_name = esp.integ_name;
+    c.esn = esp.esn;
+    c.in = (struct ike_child_sa){s->rk_spi_in, ck->r2i, ck->encr_len + ck->integ_len};
+    c.out = (struct ike_child_sa){esp.spi, ck->i2r, ck->encr_len + ck->integ_len};
+    r = s->cb.child_install ? s->cb.child_install(s->user, &c) : 0;
+    c.in.keymat = c.out.keymat = NULL;
+    ike_child_keys_free(ck);
+    if (r < 0) {
+        fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA: %s", g_strerror(-r));
+        return;
+    }
+    remove_child_ids(s, &s->prev);
+    s->prev = s->cur;
+    s->cur = (struct child_ids){s->rk_spi_in, esp.spi, true};
+    s->child = c;
+    _LOGS(LOG_INFO, s, "CHILD_SA rekeyed: %08x/%08x replaces %08x/%08x", s->cur.spi_in,
+          s->cur.spi_out, s->prev.spi_in, s->prev.spi_out);
+    if (s->cb.child_rekeyed)
+        s->cb.child_rekeyed(s->user, &s->child);
+
+    /* delete the old one; its inbound SA takes late packets until then */
+    struct ike_builder b;
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
+    ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (msg)
+        send_request_kind(s, msg, s->sa.next_id++, REQ_DELETE_CHILD);
+    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
+}
+
+void ike_session_rekey_ike(struct ike_session *s)
+{
+    struct ike_builder b;
+    uint8_t spi_be[8];
+    const uint8_t *pub;
+    size_t pub_len;
+
+    if (busy(s, &s->ike_rekey_timer, on_ike_rekey_timer))
+        return;
+    ike_dh_free(g_steal_pointer(&s->rk_dh));
+    if (ike_dh_new(s->sa.sel.ke, &s->rk_dh) < 0)
+        return;
+    do {
+        RAND_bytes((uint8_t *)&s->rk_spi, sizeof(s->rk_spi));
+    } while (s->rk_spi == 0);
+    put_be64(spi_be, s->rk_spi);
+    RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
+    memcpy(s->rk_props, s->ike_props, sizeof(s->ike_props));
+    s->n_rk_props = s->n_ike_props;
+    ike_proposals_prefer_ke(s->rk_props, s->n_rk_props, s->sa.sel.ke);
+    ike_proposals_set_spi(s->rk_props, s->n_rk_props, spi_be, 8);
+    ike_dh_public(s->rk_dh, &pub, &pub_len);
+
+    begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, false, s->sa.next_id);
+    ike_build_sa(&b, s->rk_props, s->n_rk_props);
+    ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
+    ike_build_ke(&b, s->sa.sel.ke, pub, pub_len);
+    GBytes *msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (!msg)
+        return;
+    _LOGS(LOG_INFO, s, "rekeying the IKE_SA");
+    send_request_kind(s, msg, s->sa.next_id++, REQ_REKEY_IKE);
+}
+
+static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_proposal reply[IKE_MAX_PROPOSALS];
+    unsigned n_reply;
+    struct ike_nonce nr;
+    struct ike_ke ke;
+    struct sa_ctx n = {0};
+    const struct ike_pl *pl_sa = ike_msg_find(m, IKE_PL_SA, NULL);
+    const struct ike_pl *pl_n = ike_msg_find(m, IKE_PL_NONCE, NULL);
+    const struct ike_pl *pl_ke = ike_msg_find(m, IKE_PL_KE, NULL);
+    uint16_t err = error_notify(m);
+
+    request_done(s);
+    if (err) {
+        _LOGS(LOG_WARNING, s, "the gateway refused our IKE_SA rekey (%s); retrying later",
+              notify_name(err));
+        arm_timer(s, &s->ike_rekey_timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30,
+                  on_ike_rekey_timer);
+        return;
+    }
+    if (!pl_sa || !pl_n || !pl_ke || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
+        ike_proposal_select_reply(s->rk_props, s->n_rk_props, reply, n_reply, &n.sel) < 0 ||
+        n.sel.spi_len != 8 || ike_nonce_parse(pl_n, &nr) < 0 || ike_ke_parse(pl_ke, &ke) < 0 ||
+        ke.group != ike_dh_group(s->rk_dh)) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our IKE_SA rekey is unusable");
+        return;
+    }
+    uint8_t *gir = NULL, skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    size_t gir_len;
+    int r = ike_dh_compute(s->rk_dh, ke.data, ke.len, &gir, &gir_len);
+    ike_dh_free(g_steal_pointer(&s->rk_dh));
+    if (r < 0) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway's public key in the IKE_SA rekey is invalid");
+        return;
+    }
+    n.we_initiated = true;
+    n.spi_i = s->rk_spi;
+    memcpy(spi_r, n.sel.spi, 8);
+    for (int k = 0; k < 8; k++)
+        n.spi_r = n.spi_r << 8 | spi_r[k];
+    put_be64(spi_i, n.spi_i);
+    struct ike_crypto_suite suite = {n.sel.encr, n.sel.encr_keylen, n.sel.integ, n.sel.prf};
+    r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
+                           s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, skeyseed);
+    if (r == 0)
+        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), s->rk_ni, sizeof(s->rk_ni),
+                            nr.data, nr.len, spi_i, spi_r, &n.keys);
+    uip_wipe(skeyseed, sizeof(skeyseed));
+    uip_free_secret(gir, gir_len);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n.keys, true, true, &n.enc);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n.keys, true, false, &n.dec);
+    if (r < 0) {
+        sa_ctx_clear(&n);
+        fail(s, IKE_FAIL_PROTOCOL, "IKE_SA rekey key derivation failed");
+        return;
+    }
+
+    /* delete the old IKE SA over itself; we do not wait for the answer */
+    struct ike_builder b;
+    begin_encrypted_on(&s->sa, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
+    ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
+    GBytes *msg = seal_on(&s->sa, &b);
+    ike_builder_clear(&b);
+    if (msg) {
+        transmit(s, msg);
+        g_bytes_unref(msg);
+    }
+    sa_ctx_clear(&s->sa);
+    s->sa = n;
+    ike_selected_to_string(&n.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    _LOGS(LOG_INFO, s, "IKE_SA rekeyed: %s", s->info.ike_proposal);
+    if (s->cb.ike_rekeyed)
+        s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
+    if (s->cb.debug_keys)
+        s->cb.debug_keys(s->user, n.spi_i, n.spi_r, ike_encr_keyword(suite.encr, suite.encr_keylen),
+                         ike_integ_keyword(suite.integ), n.keys->sk_ei, n.keys->sk_er,
+                         n.keys->sk_e_len, n.keys->sk_ai, n.keys->sk_ar, n.keys->sk_a_len);
+    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
+}
+
 void ike_session_traffic_seen(struct ike_session *s)
 {
     s->last_seen_us = g_get_monotonic_time();
@@ -1659,8 +1967,17 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
     } else if (m.hdr.exchange == IKE_AUTH &&
                (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
         on_auth_response(s, &m);
+    } else if (m.hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_CHILD) {
+        on_rekey_child_response(s, &m);
+    } else if (m.hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_IKE) {
+        on_rekey_ike_response(s, &m);
     } else if (m.hdr.exchange == IKE_INFORMATIONAL) {
+        bool deleted_child = s->request_kind == REQ_DELETE_CHILD;
         request_done(s);
+        if (deleted_child) {
+            _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
+            remove_child_ids(s, &s->prev);
+        }
         if (s->state == ST_CLOSING) {
             set_state(s, ST_DONE);
             remove_child(s);
@@ -1734,6 +2051,8 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->vip4 = cfg->virtual_ipv4;
     s->vip6 = cfg->virtual_ipv6;
     s->dpd_interval = cfg->dpd_interval;
+    s->child_rekey_time = cfg->child_rekey_time;
+    s->ike_rekey_time = cfg->ike_rekey_time;
     s->tries_max = cfg->retransmit_tries ? cfg->retransmit_tries : DEFAULT_TRIES;
     s->base_ms = cfg->retransmit_base_ms ? cfg->retransmit_base_ms : DEFAULT_BASE_MS;
     char host[INET6_ADDRSTRLEN];
@@ -1858,6 +2177,8 @@ void ike_session_close(struct ike_session *s)
     ike_builder_clear(&b);
     set_state(s, ST_CLOSING);
     stop_timer(&s->dpd_timer);
+    stop_timer(&s->child_rekey_timer);
+    stop_timer(&s->ike_rekey_timer);
     remove_child(s);
     if (!msg) {
         set_state(s, ST_DONE);
@@ -1876,6 +2197,9 @@ void ike_session_free(struct ike_session *s)
         return;
     stop_timer(&s->retransmit);
     stop_timer(&s->dpd_timer);
+    stop_timer(&s->child_rekey_timer);
+    stop_timer(&s->ike_rekey_timer);
+    ike_dh_free(s->rk_dh);
     g_clear_pointer(&s->request, g_bytes_unref);
     g_clear_pointer(&s->init_req, g_bytes_unref);
     g_clear_pointer(&s->init_resp, g_bytes_unref);

@@ -67,6 +67,8 @@ struct ike_session_config {
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
     unsigned n_remote_ts;
     unsigned dpd_interval;       /* seconds; 0 = no liveness checks */
+    unsigned child_rekey_time;   /* seconds until we rekey the CHILD_SA; 0 = leave it to the gateway */
+    unsigned ike_rekey_time;     /* seconds until we rekey the IKE SA; 0 = leave it to the gateway */
     unsigned retransmit_tries;   /* 0 = 5 */
     unsigned retransmit_base_ms; /* first timeout; 0 = 1000, then doubling */
 };
@@ -120,7 +122,7 @@ struct ike_session_callbacks {
     void (*established)(void *user, const struct ike_established *info);
     /* The session failed; it sends nothing more. @message is for logs and users. */
     void (*failed)(void *user, enum ike_failure reason, const char *message);
-    /* The gateway rekeyed the CHILD_SA / the IKE SA (may be NULL). */
+    /* The CHILD_SA / the IKE SA was rekeyed, by either side (may be NULL). */
     void (*child_rekeyed)(void *user, const struct ike_child *child);
     void (*ike_rekeyed)(void *user, const char *proposal);
     /* ike_session_close() finished (the gateway confirmed the DELETE, or gave up waiting). */
@@ -149,6 +151,11 @@ void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len);
 
 /* The engine saw traffic from the gateway: postpones liveness checks. */
 void ike_session_traffic_seen(struct ike_session *s);
+
+/* Rekey the CHILD_SA / the IKE SA now (also done on the configured timers).
+ * Ignored when not established; postponed while another request is out. */
+void ike_session_rekey_child(struct ike_session *s);
+void ike_session_rekey_ike(struct ike_session *s);
 
 /* Send DELETE for the IKE SA; closed() follows. */
 void ike_session_close(struct ike_session *s);

@@ -33,7 +33,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -247,6 +247,32 @@ case_rekey() {
     # loss only around the switch-overs is acceptable; the tunnel must carry traffic now
     ping_through 3 "$PROT4"
     [ $((SECONDS - t0)) -lt 60 ] || uip_fail "rekey case too slow"
+}
+
+case_rekey_client() {
+    # long lifetimes on the gateway: every rekey here is started by our client
+    gw_start "$(gw_conn rekeyc psk pools=pool4 local_ts=$NET4)"
+    psk_client "$UIP_TMP/rekeyc.ini" virtual-ipv6=no rekey-child=3 rekey-ike=7
+    up_and_ping "$UIP_TMP/rekeyc.ini" "$PROT4"
+    local pingout sent recv
+    # 12 s of traffic over three CHILD_SA rekeys and one IKE_SA rekey of ours
+    pingout=$(ip netns exec "$NS_CL" ping -n -q -i 0.2 -w 12 -I "${EV[vip4]}" "$PROT4" 2>&1 || true)
+    uip_log "  $(grep -o '[0-9]* packets transmitted.*loss' <<<"$pingout")"
+    sent=$(grep -o '^[0-9]* packets transmitted' <<<"$pingout" | cut -d' ' -f1)
+    recv=$(grep -o '[0-9]* received' <<<"$pingout" | cut -d' ' -f1)
+    cl_wait child-rekeyed 1 || { cl_dump; uip_fail "the client printed no child-rekeyed line"; }
+    cl_wait ike-rekeyed 1 || { cl_dump; uip_fail "the client printed no ike-rekeyed line"; }
+    local nchild
+    nchild=$(grep -cE 'CHILD_SA rekeyc?\{[0-9]+\} established|CHILD_SA [a-z]+\{[0-9]+\} established' "$GW_LOG" || true)
+    uip_log "  gateway: $nchild CHILD_SAs established"
+    [ "$nchild" -ge 3 ] || { gw_log_tail 60; uip_fail "expected at least 2 client-initiated CHILD_SA rekeys on the gateway"; }
+    grep -qE 'IKE_SA [a-z]+\[[0-9]+\] rekeyed|rekeyed between' "$GW_LOG" ||
+        { gw_log_tail 60; uip_fail "no completed IKE_SA rekey on the gateway"; }
+    # no loss: the old inbound SA takes packets until its DELETE
+    [ -n "$sent" ] && [ "$((sent - recv))" -le 1 ] ||
+        uip_fail "lost $((sent - recv)) of $sent pings across our rekeys"
+    gw_has_sa || uip_fail "no IKE_SA left after the rekeys"
+    ping_through 3 "$PROT4"
 }
 
 case_wire() {

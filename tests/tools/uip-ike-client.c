@@ -350,6 +350,8 @@ int main(int argc, char **argv)
     cfg.virtual_ipv4 = yes(kf, "virtual-ipv4");
     cfg.virtual_ipv6 = yes(kf, "virtual-ipv6");
     cfg.dpd_interval = (unsigned)g_key_file_get_integer(kf, "ike", "dpd-interval", NULL);
+    cfg.child_rekey_time = (unsigned)g_key_file_get_integer(kf, "ike", "rekey-child", NULL);
+    cfg.ike_rekey_time = (unsigned)g_key_file_get_integer(kf, "ike", "rekey-ike", NULL);
     cfg.retransmit_tries = (unsigned)g_key_file_get_integer(kf, "ike", "retransmit-tries", NULL);
     if (ts_list(local_ts, cfg.local_ts, &cfg.n_local_ts) < 0 ||
         ts_list(remote_ts, cfg.remote_ts, &cfg.n_remote_ts) < 0) {
