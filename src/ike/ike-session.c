@@ -244,6 +244,7 @@ static void stop_timer(GSource **src)
 }
 
 static void arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn);
+static void report_keys(struct ike_session *s, const struct sa_ctx *sa);
 static gboolean on_child_rekey_timer(gpointer data);
 static gboolean on_ike_rekey_timer(gpointer data);
 
@@ -666,13 +667,9 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
     ike_selected_to_string(&s->sa.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
     _LOGS(LOG_INFO, s, "IKE_SA_INIT done: %s, responder SPI %016" G_GINT64_MODIFIER "x",
           s->info.ike_proposal, s->sa.spi_r);
-    if (s->cb.debug_keys)
-        s->cb.debug_keys(s->user, s->sa.spi_i, s->sa.spi_r,
-                         ike_encr_keyword(suite.encr, suite.encr_keylen),
-                         ike_integ_keyword(suite.integ), s->sa.keys->sk_ei, s->sa.keys->sk_er,
-                         s->sa.keys->sk_e_len, s->sa.keys->sk_ai, s->sa.keys->sk_ar, s->sa.keys->sk_a_len);
     request_done(s);
     s->sa.we_initiated = true;
+    report_keys(s, &s->sa);
     s->natt = true; /* RFC 7296 2.23: after NAT detection, port 4500 */
     send_auth(s);
 }
@@ -1115,6 +1112,92 @@ static bool read_ts_pair(const struct ike_msg *m, struct uip_ts *tsi, unsigned *
     return read_ts(m, IKE_PL_TSI, tsi, n_tsi) && read_ts(m, IKE_PL_TSR, tsr, n_tsr);
 }
 
+/*
+ * Derive a CHILD_SA's keys (RFC 7296 2.17: KEYMAT = prf+(SK_d, [g^ir] | Ni |
+ * Nr), the exchange initiator's direction first), fill @c and hand it to the
+ * owner.  @we_initiated: we started this exchange (@ni is ours).  The key
+ * material is wiped before returning.  0, or -errno of derivation/install.
+ */
+static int install_child(struct ike_session *s, struct ike_child *c,
+                         const struct ike_esp_params *esp, uint32_t spi_in, bool we_initiated,
+                         const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
+                         const uint8_t *nr, size_t nr_len)
+{
+    struct ike_child_keys *ck = NULL;
+    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir,
+                                  gir_len, ni, ni_len, nr, nr_len, esp->encr_keymat_len,
+                                  esp->integ_keymat_len, &ck);
+    if (r < 0)
+        return r;
+    size_t len = ck->encr_len + ck->integ_len;
+    c->reqid = s->reqid;
+    c->encr_name = esp->encr_name;
+    c->integ_name = esp->integ_name;
+    c->esn = esp->esn;
+    c->in = (struct ike_child_sa){spi_in, we_initiated ? ck->r2i : ck->i2r, len};
+    c->out = (struct ike_child_sa){esp->spi, we_initiated ? ck->i2r : ck->r2i, len};
+    r = s->cb.child_install ? s->cb.child_install(s->user, c) : 0;
+    c->in.keymat = c->out.keymat = NULL;
+    ike_child_keys_free(ck);
+    return r;
+}
+
+/* Tests only: hand the SA's keys to a dissector. */
+static void report_keys(struct ike_session *s, const struct sa_ctx *sa)
+{
+    const struct ike_crypto_suite *su = &sa->keys->suite;
+
+    if (s->cb.debug_keys)
+        s->cb.debug_keys(s->user, sa->spi_i, sa->spi_r, ike_encr_keyword(su->encr, su->encr_keylen),
+                         ike_integ_keyword(su->integ), sa->keys->sk_ei, sa->keys->sk_er,
+                         sa->keys->sk_e_len, sa->keys->sk_ai, sa->keys->sk_ar, sa->keys->sk_a_len);
+}
+
+/*
+ * The keys of a rekeyed IKE SA @n (RFC 7296 2.18): SKEYSEED from the current
+ * SA's SK_d and the new g^ir, then SK_* with the new SPIs and nonces (the
+ * rekey initiator's first).  0 or -errno; @n's keys and contexts are set.
+ */
+static int derive_rekeyed_sa(struct ike_session *s, struct sa_ctx *n, const uint8_t *gir,
+                             size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                             size_t nr_len)
+{
+    uint8_t skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    struct ike_crypto_suite suite = {n->sel.encr, n->sel.encr_keylen, n->sel.integ, n->sel.prf};
+
+    put_be64(spi_i, n->spi_i);
+    put_be64(spi_r, n->spi_r);
+    int r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
+                               ni, ni_len, nr, nr_len, skeyseed);
+    if (r == 0)
+        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), ni, ni_len, nr, nr_len, spi_i,
+                            spi_r, &n->keys);
+    uip_wipe(skeyseed, sizeof(skeyseed));
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n->keys, n->we_initiated, true, &n->enc);
+    if (r == 0)
+        r = ike_sk_ctx_new_from_keys(n->keys, n->we_initiated, false, &n->dec);
+    return r;
+}
+
+/* Make @n the current IKE SA after a rekey; the old one is kept (@keep_old) or dropped. */
+static void switch_sa(struct ike_session *s, struct sa_ctx *n, bool keep_old)
+{
+    request_done(s); /* a pending request belonged to the old SA */
+    sa_ctx_clear(&s->old);
+    s->has_old = keep_old;
+    if (keep_old)
+        s->old = s->sa;
+    else
+        sa_ctx_clear(&s->sa);
+    s->sa = *n;
+    ike_selected_to_string(&n->sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    report_keys(s, &s->sa);
+    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
+    if (s->cb.ike_rekeyed)
+        s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
+}
+
 static void start_dpd(struct ike_session *s);
 
 static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
@@ -1155,24 +1238,10 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
         return;
     }
 
-    struct ike_child_keys *ck = NULL;
-    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, NULL, 0,
-                                  s->ni, sizeof(s->ni), s->nr, s->nr_len, esp.encr_keymat_len,
-                                  esp.integ_keymat_len, &ck);
-    if (r < 0) {
-        fail(s, IKE_FAIL_PROTOCOL, "CHILD_SA key derivation failed");
-        return;
-    }
     s->cur.spi_out = esp.spi;
-    s->reqid = c->reqid = 1;
-    c->encr_name = esp.encr_name;
-    c->integ_name = esp.integ_name;
-    c->esn = esp.esn;
-    c->in = (struct ike_child_sa){s->cur.spi_in, ck->r2i, ck->encr_len + ck->integ_len};
-    c->out = (struct ike_child_sa){s->cur.spi_out, ck->i2r, ck->encr_len + ck->integ_len};
-    r = s->cb.child_install ? s->cb.child_install(s->user, c) : 0;
-    c->in.keymat = c->out.keymat = NULL;
-    ike_child_keys_free(ck);
+    s->reqid = 1;
+    int r = install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni), s->nr,
+                          s->nr_len);
     if (r < 0) {
         fail(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: %s", g_strerror(-r));
         return;
@@ -1346,27 +1415,10 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     } while (spi_in < 256 || spi_in == s->cur.spi_in);
     RAND_bytes(nr, sizeof(nr));
 
-    /* KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr): the gateway initiated, so its
-     * nonce comes first and its direction (to us) takes the first keys */
-    struct ike_child_keys *ck = NULL;
-    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir,
-                                  gir_len, ni->data, ni->len, nr, sizeof(nr), esp.encr_keymat_len,
-                                  esp.integ_keymat_len, &ck);
+    /* the gateway initiated: its nonce first, its direction (to us) the first keys */
+    int r = install_child(s, &c, &esp, spi_in, false, gir, gir_len, ni->data, ni->len, nr,
+                          sizeof(nr));
     uip_free_secret(gir, gir_len);
-    if (r < 0) {
-        ike_dh_free(dh);
-        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
-        return;
-    }
-    c.reqid = s->reqid;
-    c.encr_name = esp.encr_name;
-    c.integ_name = esp.integ_name;
-    c.esn = esp.esn;
-    c.in = (struct ike_child_sa){spi_in, ck->i2r, ck->encr_len + ck->integ_len};
-    c.out = (struct ike_child_sa){esp.spi, ck->r2i, ck->encr_len + ck->integ_len};
-    r = s->cb.child_install ? s->cb.child_install(s->user, &c) : 0;
-    c.in.keymat = c.out.keymat = NULL;
-    ike_child_keys_free(ck);
     if (r < 0) {
         ike_dh_free(dh);
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TEMPORARY_FAILURE);
@@ -1408,7 +1460,7 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
     uint32_t id = m->hdr.msg_id;
     struct ike_proposal chosen;
     struct sa_ctx n = {0};
-    uint8_t nr[NONCE_LEN], *gir = NULL, skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    uint8_t nr[NONCE_LEN], *gir = NULL;
     size_t gir_len;
     struct ike_dh *dh = NULL;
 
@@ -1422,27 +1474,15 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_INVALID_SYNTAX);
         return;
     }
-    memcpy(spi_i, n.sel.spi, 8);
-    n.spi_i = 0;
+    /* the new SA is the gateway's: its SPI is SPIi, ours SPIr */
     for (int k = 0; k < 8; k++)
-        n.spi_i = n.spi_i << 8 | spi_i[k];
+        n.spi_i = n.spi_i << 8 | n.sel.spi[k];
     do {
         RAND_bytes((uint8_t *)&n.spi_r, sizeof(n.spi_r));
     } while (n.spi_r == 0);
-    put_be64(spi_r, n.spi_r);
     RAND_bytes(nr, sizeof(nr));
-    struct ike_crypto_suite suite = {n.sel.encr, n.sel.encr_keylen, n.sel.integ, n.sel.prf};
-    int r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
-                               ni->data, ni->len, nr, sizeof(nr), skeyseed);
-    if (r == 0)
-        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), ni->data, ni->len, nr,
-                            sizeof(nr), spi_i, spi_r, &n.keys);
-    uip_wipe(skeyseed, sizeof(skeyseed));
+    int r = derive_rekeyed_sa(s, &n, gir, gir_len, ni->data, ni->len, nr, sizeof(nr));
     uip_free_secret(gir, gir_len);
-    if (r == 0)
-        r = ike_sk_ctx_new_from_keys(n.keys, false, true, &n.enc);
-    if (r == 0)
-        r = ike_sk_ctx_new_from_keys(n.keys, false, false, &n.dec);
     if (r < 0) {
         ike_dh_free(dh);
         sa_ctx_clear(&n);
@@ -1452,7 +1492,7 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
 
     struct ike_builder b;
     chosen.spi_len = 8;
-    memcpy(chosen.spi, spi_r, 8);
+    put_be64(chosen.spi, n.spi_r);
     begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, true, id);
     ike_build_sa(&b, &chosen, 1);
     ike_build_nonce(&b, nr, sizeof(nr));
@@ -1460,21 +1500,9 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
     respond(&s->sa, &b, s);
     ike_dh_free(dh);
 
-    /* switch: our pending request (a liveness check) belonged to the old SA */
-    request_done(s);
-    sa_ctx_clear(&s->old);
-    s->old = s->sa;
-    s->has_old = true;
-    s->sa = n;
-    ike_selected_to_string(&n.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    /* the old SA lives until the gateway deletes it */
+    switch_sa(s, &n, true);
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed by the gateway: %s", s->info.ike_proposal);
-    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
-    if (s->cb.ike_rekeyed)
-        s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
-    if (s->cb.debug_keys)
-        s->cb.debug_keys(s->user, n.spi_i, n.spi_r, ike_encr_keyword(suite.encr, suite.encr_keylen),
-                         ike_integ_keyword(suite.integ), n.keys->sk_ei, n.keys->sk_er,
-                         n.keys->sk_e_len, n.keys->sk_ai, n.keys->sk_ar, n.keys->sk_a_len);
 }
 
 static void on_create_child(struct ike_session *s, const struct ike_msg *m)
@@ -1717,23 +1745,8 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our CHILD_SA rekey is unusable");
         return;
     }
-    struct ike_child_keys *ck = NULL;
-    int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, NULL, 0,
-                                  s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len,
-                                  esp.encr_keymat_len, esp.integ_keymat_len, &ck);
-    if (r < 0) {
-        fail(s, IKE_FAIL_PROTOCOL, "CHILD_SA key derivation failed");
-        return;
-    }
-    c.reqid = s->reqid;
-    c.encr_name = esp.encr_name;
-    c.integ_name = esp.integ_name;
-    c.esn = esp.esn;
-    c.in = (struct ike_child_sa){s->rk_spi_in, ck->r2i, ck->encr_len + ck->integ_len};
-    c.out = (struct ike_child_sa){esp.spi, ck->i2r, ck->encr_len + ck->integ_len};
-    r = s->cb.child_install ? s->cb.child_install(s->user, &c) : 0;
-    c.in.keymat = c.out.keymat = NULL;
-    ike_child_keys_free(ck);
+    int r = install_child(s, &c, &esp, s->rk_spi_in, true, NULL, 0, s->rk_ni, sizeof(s->rk_ni),
+                          nr.data, nr.len);
     if (r < 0) {
         fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA: %s", g_strerror(-r));
         return;
@@ -1820,7 +1833,7 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our IKE_SA rekey is unusable");
         return;
     }
-    uint8_t *gir = NULL, skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
+    uint8_t *gir = NULL;
     size_t gir_len;
     int r = ike_dh_compute(s->rk_dh, ke.data, ke.len, &gir, &gir_len);
     ike_dh_free(g_steal_pointer(&s->rk_dh));
@@ -1828,24 +1841,13 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's public key in the IKE_SA rekey is invalid");
         return;
     }
+    /* ours: we are its initiator */
     n.we_initiated = true;
     n.spi_i = s->rk_spi;
-    memcpy(spi_r, n.sel.spi, 8);
     for (int k = 0; k < 8; k++)
-        n.spi_r = n.spi_r << 8 | spi_r[k];
-    put_be64(spi_i, n.spi_i);
-    struct ike_crypto_suite suite = {n.sel.encr, n.sel.encr_keylen, n.sel.integ, n.sel.prf};
-    r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
-                           s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, skeyseed);
-    if (r == 0)
-        r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), s->rk_ni, sizeof(s->rk_ni),
-                            nr.data, nr.len, spi_i, spi_r, &n.keys);
-    uip_wipe(skeyseed, sizeof(skeyseed));
+        n.spi_r = n.spi_r << 8 | n.sel.spi[k];
+    r = derive_rekeyed_sa(s, &n, gir, gir_len, s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len);
     uip_free_secret(gir, gir_len);
-    if (r == 0)
-        r = ike_sk_ctx_new_from_keys(n.keys, true, true, &n.enc);
-    if (r == 0)
-        r = ike_sk_ctx_new_from_keys(n.keys, true, false, &n.dec);
     if (r < 0) {
         sa_ctx_clear(&n);
         fail(s, IKE_FAIL_PROTOCOL, "IKE_SA rekey key derivation failed");
@@ -1862,17 +1864,8 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
         transmit(s, msg);
         g_bytes_unref(msg);
     }
-    sa_ctx_clear(&s->sa);
-    s->sa = n;
-    ike_selected_to_string(&n.sel, s->info.ike_proposal, sizeof(s->info.ike_proposal));
+    switch_sa(s, &n, false);
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed: %s", s->info.ike_proposal);
-    if (s->cb.ike_rekeyed)
-        s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
-    if (s->cb.debug_keys)
-        s->cb.debug_keys(s->user, n.spi_i, n.spi_r, ike_encr_keyword(suite.encr, suite.encr_keylen),
-                         ike_integ_keyword(suite.integ), n.keys->sk_ei, n.keys->sk_er,
-                         n.keys->sk_e_len, n.keys->sk_ai, n.keys->sk_ar, n.keys->sk_a_len);
-    arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
 }
 
 void ike_session_traffic_seen(struct ike_session *s)
