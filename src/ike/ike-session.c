@@ -50,6 +50,8 @@
 #define CLOSE_TRIES        2
 #define NATT_PORT          4500
 #define SHA1_LEN           20
+#define IKE_MAX_FRAGMENTS  32
+#define IKE_FRAG_PATH_MTU  1280 /* RFC 7383 2.5.1: what IPv6 guarantees */
 
 enum state {
     ST_IDLE,
@@ -91,7 +93,7 @@ struct sa_ctx {
     struct ike_sk_ctx *enc, *dec;
     uint32_t next_id;      /* message ID of our next request */
     uint32_t peer_next_id; /* the gateway's next request */
-    GBytes *last_response; /* our answer to its last request, for retransmissions */
+    GPtrArray *last_response; /* our answer to its last request (datagrams), for retransmissions */
 };
 
 /* SPIs of a CHILD_SA installed in the engine. */
@@ -151,9 +153,20 @@ struct ike_session {
     GBytes *init_req;  /* RealMessage1 for our AUTH */
     GBytes *init_resp; /* RealMessage2 for the gateway's AUTH */
     bool natt;
+    bool frag_wanted;  /* configured: announce RFC 7383 support */
+    bool frag_ok;      /* both sides support IKE fragmentation */
+    size_t frag_max;   /* largest IKE message we send whole (path MTU 1280) */
+    struct {
+        uint32_t msg_id;
+        bool response;
+        uint16_t total, have;
+        uint8_t first_type;
+        size_t bytes;
+        GBytes *parts[IKE_MAX_FRAGMENTS];
+    } frags; /* a fragmented message being reassembled */
 
     /* our requests (always on the current IKE SA) */
-    GBytes *request; /* outstanding request, for retransmission */
+    GPtrArray *request; /* outstanding request (its datagrams), for retransmission */
     enum {
         REQ_OTHER,
         REQ_REKEY_CHILD,
@@ -288,13 +301,28 @@ static void fail(struct ike_session *s, enum ike_failure reason, const char *fmt
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static void transmit(struct ike_session *s, GBytes *msg)
+/* Send a message: one datagram, or its fragments. */
+static void transmit(struct ike_session *s, GPtrArray *msg)
 {
-    gsize len;
-    const uint8_t *d = g_bytes_get_data(msg, &len);
-    int r = s->cb.send(s->user, s->natt, d, len);
-    if (r < 0)
-        _LOGS(LOG_WARNING, s, "cannot send %zu bytes: %s", (size_t)len, g_strerror(-r));
+    for (unsigned i = 0; i < msg->len; i++) {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(msg->pdata[i], &len);
+        int r = s->cb.send(s->user, s->natt, d, len);
+        if (r < 0)
+            _LOGS(LOG_WARNING, s, "cannot send %zu bytes: %s", (size_t)len, g_strerror(-r));
+    }
+}
+
+static GPtrArray *dgrams_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+}
+
+static GPtrArray *dgrams_one(GBytes *b)
+{
+    GPtrArray *a = dgrams_new();
+    g_ptr_array_add(a, b);
+    return a;
 }
 
 static gboolean on_retransmit(gpointer data);
@@ -309,9 +337,9 @@ static void arm_retransmit(struct ike_session *s)
     g_source_attach(s->retransmit, s->ctx);
 }
 
-static void send_request_kind(struct ike_session *s, GBytes *msg, uint32_t msg_id, int kind)
+static void send_request_kind(struct ike_session *s, GPtrArray *msg, uint32_t msg_id, int kind)
 {
-    g_clear_pointer(&s->request, g_bytes_unref);
+    g_clear_pointer(&s->request, g_ptr_array_unref);
     s->request_kind = kind;
     s->request = msg;
     s->request_id = msg_id;
@@ -320,7 +348,7 @@ static void send_request_kind(struct ike_session *s, GBytes *msg, uint32_t msg_i
     arm_retransmit(s);
 }
 
-static void send_request(struct ike_session *s, GBytes *msg, uint32_t msg_id)
+static void send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id)
 {
     send_request_kind(s, msg, msg_id, REQ_OTHER);
 }
@@ -328,7 +356,7 @@ static void send_request(struct ike_session *s, GBytes *msg, uint32_t msg_id)
 static void request_done(struct ike_session *s)
 {
     stop_timer(&s->retransmit);
-    g_clear_pointer(&s->request, g_bytes_unref);
+    g_clear_pointer(&s->request, g_ptr_array_unref);
 }
 
 static gboolean on_retransmit(gpointer data)
@@ -338,7 +366,7 @@ static gboolean on_retransmit(gpointer data)
 
     if (++s->tries >= max) {
         stop_timer(&s->retransmit);
-        g_clear_pointer(&s->request, g_bytes_unref);
+        g_clear_pointer(&s->request, g_ptr_array_unref);
         switch (s->state) {
         case ST_CLOSING:
             set_state(s, ST_DONE);
@@ -362,28 +390,94 @@ static gboolean on_retransmit(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* Finish an encrypted message whose inner payloads were added after ike_builder_sk_begin(). */
-static GBytes *seal_on(struct sa_ctx *sa, struct ike_builder *b)
+/* Pad, encrypt and add the ICV to the SK/SKF payload the builder just closed. */
+static GBytes *protect(struct sa_ctx *sa, struct ike_builder *b, const struct ike_sk_region *r)
 {
-    struct ike_sk_region r;
     size_t off, msg_len;
-
-    if (ike_builder_sk_end(b, &r) < 0)
-        return NULL;
-    size_t inner = r.plain_end - r.plain_off;
+    size_t inner = r->plain_end - r->plain_off;
     size_t tail = ike_sk_overhead(sa->enc, inner) - ike_sk_iv_len(sa->enc);
+
     if (ike_builder_append(b, NULL, tail, &off) < 0 || ike_builder_finish(b) < 0)
         return NULL;
     uint8_t *d = ike_builder_data(b);
-    if (ike_sk_encrypt_after_iv(sa->enc, d, r.sk_off, r.iv_off, inner, ike_builder_len(b),
+    if (ike_sk_encrypt_after_iv(sa->enc, d, r->sk_off, r->iv_off, inner, ike_builder_len(b),
                                 &msg_len) < 0)
         return NULL;
     return g_bytes_new(d, msg_len);
 }
 
-static GBytes *seal(struct ike_session *s, struct ike_builder *b)
+/*
+ * RFC 7383: the inner chain of @b cut into SKF fragments that each fit
+ * @max bytes, each encrypted on its own.  NULL on failure.
+ */
+static GPtrArray *fragment(struct sa_ctx *sa, struct ike_builder *b, const struct ike_sk_region *r,
+                           size_t max)
 {
-    return seal_on(&s->sa, b);
+    const uint8_t *d = ike_builder_data(b);
+    const uint8_t *inner = d + r->plain_off;
+    size_t inner_len = r->plain_end - r->plain_off;
+    size_t chunk = ike_sk_max_inner(sa->enc, max - IKE_HDR_LEN - IKE_GENERIC_HDR_LEN - 4);
+    uint8_t exchange = d[18], flags = d[19], first_type = d[r->sk_off];
+    uint32_t msg_id = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+
+    if (chunk < 64)
+        return NULL;
+    size_t total = (inner_len + chunk - 1) / chunk;
+    if (total > IKE_MAX_FRAGMENTS)
+        return NULL;
+    GPtrArray *out = dgrams_new();
+    for (size_t i = 0; i < total; i++) {
+        struct ike_builder f;
+        struct ike_sk_region fr;
+        size_t len = MIN(chunk, inner_len - i * chunk);
+        ike_builder_init(&f, sa->spi_i, sa->spi_r, exchange, flags, msg_id);
+        ike_builder_skf_begin(&f, (uint16_t)(i + 1), (uint16_t)total, first_type,
+                              ike_sk_iv_len(sa->enc));
+        ike_builder_append(&f, inner + i * chunk, len, NULL);
+        GBytes *g = ike_builder_sk_end(&f, &fr) == 0 ? protect(sa, &f, &fr) : NULL;
+        ike_builder_clear(&f);
+        if (!g) {
+            g_ptr_array_unref(out);
+            return NULL;
+        }
+        g_ptr_array_add(out, g);
+    }
+    return out;
+}
+
+/*
+ * Finish an encrypted message whose inner payloads were added after
+ * ike_builder_sk_begin(): one datagram, or fragments when both sides support
+ * them and it would not fit (@frag_max, 0 = never fragment).
+ */
+static GPtrArray *seal_frag(struct sa_ctx *sa, struct ike_builder *b, size_t frag_max)
+{
+    struct ike_sk_region r;
+
+    if (ike_builder_sk_end(b, &r) < 0)
+        return NULL;
+    size_t inner = r.plain_end - r.plain_off;
+    /* the IV is already in plain_off; the overhead adds padding and ICV */
+    size_t whole = r.plain_off + inner + ike_sk_overhead(sa->enc, inner) - ike_sk_iv_len(sa->enc);
+    if (frag_max && whole > frag_max) {
+        GPtrArray *f = fragment(sa, b, &r, frag_max);
+        if (f)
+            _LOG(LOG_INFO, "[%016" G_GINT64_MODIFIER "x] message of %zu bytes sent as %u fragments",
+                 sa->spi_i, whole, f->len);
+        return f;
+    }
+    GBytes *g = protect(sa, b, &r);
+    return g ? dgrams_one(g) : NULL;
+}
+
+static GPtrArray *seal_on(struct sa_ctx *sa, struct ike_builder *b)
+{
+    return seal_frag(sa, b, 0);
+}
+
+static GPtrArray *seal(struct ike_session *s, struct ike_builder *b)
+{
+    return seal_frag(&s->sa, b, s->frag_ok ? s->frag_max : 0);
 }
 
 static void begin_encrypted_on(struct sa_ctx *sa, struct ike_builder *b, uint8_t exchange,
@@ -407,7 +501,7 @@ static void sa_ctx_clear(struct sa_ctx *sa)
     ike_keys_free(sa->keys);
     ike_sk_ctx_free(sa->enc);
     ike_sk_ctx_free(sa->dec);
-    g_clear_pointer(&sa->last_response, g_bytes_unref);
+    g_clear_pointer(&sa->last_response, g_ptr_array_unref);
     memset(sa, 0, sizeof(*sa));
 }
 
@@ -479,6 +573,8 @@ static void send_init(struct ike_session *s)
     ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
     ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,
                      sizeof(natd_dst));
+    if (s->frag_wanted)
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
     if (s->auth != IKE_AUTHM_PSK) {
         uint8_t hashes[IKE_SIG_HASH_DATA_LEN];
         size_t hl;
@@ -497,7 +593,7 @@ static void send_init(struct ike_session *s)
     if (s->state != ST_INIT_SENT)
         set_state(s, ST_INIT_SENT);
     s->sa.next_id = 1;
-    send_request(s, g_bytes_ref(s->init_req), 0);
+    send_request(s, dgrams_one(g_bytes_ref(s->init_req)), 0);
 }
 
 static const struct ike_pl *find_notify(const struct ike_msg *m, uint16_t type,
@@ -630,6 +726,8 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
 
     if (find_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, &n))
         ike_sig_hash_parse(n.data, n.data_len, &s->peer_hashes);
+    s->frag_ok = s->frag_wanted && find_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL);
+    _LOGS(LOG_DEBUG, s, "IKE fragmentation %s", s->frag_ok ? "on" : "off");
 
     /* keys */
     uint8_t *gir = NULL;
@@ -839,7 +937,7 @@ static void send_auth(struct ike_session *s)
         ike_build_cp(&b, IKE_CFG_REQUEST, attrs, n_attrs);
     ike_build_sa(&b, s->esp_props, s->n_esp_props);
     add_ts_payloads(s, &b);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     uip_wipe(auth, sizeof(auth));
     if (!msg) {
@@ -859,7 +957,7 @@ static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
     begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     /* the EAP message is already encoded: code, id, length, type, data */
     ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (!msg) {
         fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
@@ -880,7 +978,7 @@ static void send_eap_auth(struct ike_session *s)
     }
     begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len); /* RFC 7296 2.16: shared key method */
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     uip_wipe(auth, sizeof(auth));
     if (!msg) {
@@ -1315,12 +1413,12 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
 /* Answer the gateway's request @msg_id on @sa with the payloads @b already holds. */
 static void respond(struct sa_ctx *sa, struct ike_builder *b, struct ike_session *s)
 {
-    GBytes *msg = seal_on(sa, b);
+    GPtrArray *msg = seal_on(sa, b);
 
     ike_builder_clear(b);
     if (!msg)
         return;
-    g_clear_pointer(&sa->last_response, g_bytes_unref);
+    g_clear_pointer(&sa->last_response, g_ptr_array_unref);
     sa->last_response = msg;
     transmit(s, msg);
 }
@@ -1623,7 +1721,7 @@ static gboolean on_dpd(gpointer data)
         return G_SOURCE_CONTINUE;
     struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (msg) {
         _LOGS(LOG_DEBUG, s, "liveness check");
@@ -1709,7 +1807,7 @@ void ike_session_rekey_child(struct ike_session *s)
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
     ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
     ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (!msg)
         return;
@@ -1764,7 +1862,7 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (msg)
         send_request_kind(s, msg, s->sa.next_id++, REQ_DELETE_CHILD);
@@ -1798,7 +1896,7 @@ void ike_session_rekey_ike(struct ike_session *s)
     ike_build_sa(&b, s->rk_props, s->n_rk_props);
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
     ike_build_ke(&b, s->sa.sel.ke, pub, pub_len);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     if (!msg)
         return;
@@ -1858,11 +1956,11 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     struct ike_builder b;
     begin_encrypted_on(&s->sa, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
-    GBytes *msg = seal_on(&s->sa, &b);
+    GPtrArray *msg = seal_on(&s->sa, &b);
     ike_builder_clear(&b);
     if (msg) {
         transmit(s, msg);
-        g_bytes_unref(msg);
+        g_ptr_array_unref(msg);
     }
     switch_sa(s, &n, false);
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed: %s", s->info.ike_proposal);
@@ -1874,6 +1972,57 @@ void ike_session_traffic_seen(struct ike_session *s)
 }
 
 /* ---- input ------------------------------------------------------------------------ */
+
+static void frags_reset(struct ike_session *s)
+{
+    for (unsigned i = 0; i < IKE_MAX_FRAGMENTS; i++)
+        if (s->frags.parts[i]) {
+            gsize n = 0;
+            uip_wipe((void *)g_bytes_get_data(s->frags.parts[i], &n), n);
+            g_clear_pointer(&s->frags.parts[i], g_bytes_unref);
+        }
+    memset(&s->frags, 0, sizeof(s->frags));
+}
+
+/*
+ * RFC 7383 2.6: keep the decrypted content of one fragment.  Returns true
+ * and the whole inner chain in @out when the message is complete.
+ */
+static bool frags_add(struct ike_session *s, const struct ike_msg *m, const struct ike_sk *sk,
+                      const uint8_t *inner, size_t inner_len, GBytes **out)
+{
+    bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
+
+    if (sk->frag_total > IKE_MAX_FRAGMENTS || sk->frag_num == 0 || sk->frag_num > sk->frag_total)
+        return false;
+    if (s->frags.total &&
+        (s->frags.msg_id != m->hdr.msg_id || s->frags.response != response ||
+         s->frags.total != sk->frag_total))
+        frags_reset(s); /* a new message: the old one will never complete */
+    if (s->frags.parts[sk->frag_num - 1])
+        return false; /* duplicate */
+    if (s->frags.bytes + inner_len > IKE_MAX_MSG_LEN) {
+        frags_reset(s);
+        return false;
+    }
+    s->frags.msg_id = m->hdr.msg_id;
+    s->frags.response = response;
+    s->frags.total = sk->frag_total;
+    if (sk->frag_num == 1)
+        s->frags.first_type = sk->first_type;
+    s->frags.parts[sk->frag_num - 1] = g_bytes_new(inner, inner_len);
+    s->frags.bytes += inner_len;
+    if (++s->frags.have < s->frags.total)
+        return false;
+    GByteArray *all = g_byte_array_sized_new((guint)s->frags.bytes);
+    for (unsigned i = 0; i < s->frags.total; i++) {
+        gsize n = 0;
+        const uint8_t *d = g_bytes_get_data(s->frags.parts[i], &n);
+        g_byte_array_append(all, d, (guint)n);
+    }
+    *out = g_byte_array_free_to_bytes(all);
+    return true;
+}
 
 /* The IKE SA a message belongs to, or NULL. */
 static struct sa_ctx *find_sa(struct ike_session *s, const struct ike_hdr *h)
@@ -1930,20 +2079,36 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
         }
     }
     struct ike_sk sk;
-    if (ike_sk_parse(&m.pl[m.sk], &sk) < 0 || sk.frag_total) {
-        s->dropped++; /* fragments (RFC 7383) are not reassembled yet */
+    if (ike_sk_parse(&m.pl[m.sk], &sk) < 0) {
+        s->dropped++;
         return;
     }
     copy = g_memdup2(buf, len);
     size_t body_off = (size_t)(sk.enc - buf);
+    size_t sk_off = body_off - (sk.frag_total ? 8 : 4);
     uint8_t *inner;
     size_t inner_len;
-    if (ike_sk_decrypt(sa->dec, copy, len, body_off - 4, body_off, &inner, &inner_len) < 0) {
+    if (ike_sk_decrypt(sa->dec, copy, len, sk_off, body_off, &inner, &inner_len) < 0) {
         s->dropped++;
         _LOGS(LOG_DEBUG, s, "message %u did not decrypt: dropped", m.hdr.msg_id);
         return;
     }
-    if (ike_msg_parse_inner(&m, sk.first_type, inner, inner_len) < 0) {
+    uint8_t first_type = sk.first_type;
+    g_autoptr(GBytes) whole = NULL;
+    if (sk.frag_total) {
+        bool done = frags_add(s, &m, &sk, inner, inner_len, &whole);
+        uip_wipe(copy, len);
+        if (!done)
+            return; /* more fragments to come */
+        first_type = s->frags.first_type;
+        _LOGS(LOG_INFO, s, "message %u reassembled from %u fragments", m.hdr.msg_id,
+              s->frags.total);
+        frags_reset(s);
+        gsize n = 0;
+        inner = (uint8_t *)g_bytes_get_data(whole, &n);
+        inner_len = n;
+    }
+    if (ike_msg_parse_inner(&m, first_type, inner, inner_len) < 0) {
         uip_wipe(copy, len);
         s->dropped++;
         return;
@@ -1981,6 +2146,10 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
         s->dropped++;
     }
     uip_wipe(copy, len);
+    if (whole) {
+        gsize n = 0;
+        uip_wipe((void *)g_bytes_get_data(whole, &n), n);
+    }
 }
 
 /* ---- life cycle --------------------------------------------------------------------- */
@@ -2045,6 +2214,9 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->vip6 = cfg->virtual_ipv6;
     s->dpd_interval = cfg->dpd_interval;
     s->child_rekey_time = cfg->child_rekey_time;
+    s->frag_wanted = cfg->fragmentation;
+    /* RFC 7383 2.5.1: fragments that fit 1280 bytes with the IP, UDP and non-ESP marker headers */
+    s->frag_max = IKE_FRAG_PATH_MTU - (cfg->gateway.ss_family == AF_INET6 ? 40 : 20) - 8 - 4;
     s->ike_rekey_time = cfg->ike_rekey_time;
     s->tries_max = cfg->retransmit_tries ? cfg->retransmit_tries : DEFAULT_TRIES;
     s->base_ms = cfg->retransmit_base_ms ? cfg->retransmit_base_ms : DEFAULT_BASE_MS;
@@ -2166,7 +2338,7 @@ void ike_session_close(struct ike_session *s)
     struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
-    GBytes *msg = seal(s, &b);
+    GPtrArray *msg = seal(s, &b);
     ike_builder_clear(&b);
     set_state(s, ST_CLOSING);
     stop_timer(&s->dpd_timer);
@@ -2193,7 +2365,8 @@ void ike_session_free(struct ike_session *s)
     stop_timer(&s->child_rekey_timer);
     stop_timer(&s->ike_rekey_timer);
     ike_dh_free(s->rk_dh);
-    g_clear_pointer(&s->request, g_bytes_unref);
+    frags_reset(s);
+    g_clear_pointer(&s->request, g_ptr_array_unref);
     g_clear_pointer(&s->init_req, g_bytes_unref);
     g_clear_pointer(&s->init_resp, g_bytes_unref);
     ike_dh_free(s->dh);

@@ -66,6 +66,7 @@ struct ike_session_config {
     unsigned n_local_ts;
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
     unsigned n_remote_ts;
+    bool fragmentation;          /* RFC 7383 IKE fragmentation when the gateway supports it */
     unsigned dpd_interval;       /* seconds; 0 = no liveness checks */
     unsigned child_rekey_time;   /* seconds until we rekey the CHILD_SA; 0 = leave it to the gateway */
     unsigned ike_rekey_time;     /* seconds until we rekey the IKE SA; 0 = leave it to the gateway */

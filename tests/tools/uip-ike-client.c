@@ -349,6 +349,8 @@ int main(int argc, char **argv)
     cfg.esp_proposals = esp;
     cfg.virtual_ipv4 = yes(kf, "virtual-ipv4");
     cfg.virtual_ipv6 = yes(kf, "virtual-ipv6");
+    cfg.fragmentation = !g_key_file_has_key(kf, "ike", "fragmentation", NULL) ||
+                        yes(kf, "fragmentation");
     cfg.dpd_interval = (unsigned)g_key_file_get_integer(kf, "ike", "dpd-interval", NULL);
     cfg.child_rekey_time = (unsigned)g_key_file_get_integer(kf, "ike", "rekey-child", NULL);
     cfg.ike_rekey_time = (unsigned)g_key_file_get_integer(kf, "ike", "rekey-ike", NULL);
