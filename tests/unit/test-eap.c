@@ -16,6 +16,8 @@
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 
+#include "test-util.h"
+
 #define SERVER_NAME "strongSwan"
 
 struct fake_server {
@@ -30,24 +32,13 @@ struct fake_server {
     uint8_t msk[MSCHAPV2_MSK_LEN];
 };
 
-static void put16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static size_t get16(const uint8_t *p)
-{
-    return (size_t)p[0] << 8 | p[1];
-}
-
 /* EAP Request of @type with @data. */
 static GByteArray *eap_req(uint8_t id, uint8_t type, const void *data, size_t len)
 {
     GByteArray *b = g_byte_array_new();
     uint8_t hdr[5] = {EAP_CODE_REQUEST, id, 0, 0, type};
 
-    put16(hdr + 2, 5 + len);
+    test_put_be16(hdr + 2, 5 + len);
     g_byte_array_append(b, hdr, 5);
     if (len)
         g_byte_array_append(b, data, (guint)len);
@@ -63,7 +54,7 @@ static GByteArray *ms_req(uint8_t id, uint8_t opcode, uint8_t ms_id, const void 
 
     data[0] = opcode;
     data[1] = ms_id;
-    put16(data + 2, (size_t)((int)(4 + len) + ms_len_delta));
+    test_put_be16(data + 2, (size_t)((int)(4 + len) + ms_len_delta));
     if (len)
         memcpy(data + 4, body, len);
     b = eap_req(id, EAP_TYPE_MSCHAPV2, data, 4 + len);
@@ -98,11 +89,11 @@ static bool srv_check_response(struct fake_server *s, const uint8_t *r, size_t l
     g_assert_cmpuint(len, >=, 4 + 1 + 4 + 1 + 49 + 1);
     g_assert_cmpuint(r[0], ==, EAP_CODE_RESPONSE);
     g_assert_cmpuint(r[1], ==, s->id);
-    g_assert_cmpuint(get16(r + 2), ==, len);
+    g_assert_cmpuint(test_get_be16(r + 2), ==, len);
     g_assert_cmpuint(r[4], ==, EAP_TYPE_MSCHAPV2);
     g_assert_cmpuint(r[5], ==, 2); /* Response */
     g_assert_cmpuint(r[6], ==, s->ms_id);
-    g_assert_cmpuint(get16(r + 7), ==, len - 5);
+    g_assert_cmpuint(test_get_be16(r + 7), ==, len - 5);
     g_assert_cmpuint(r[9], ==, 49);
     memcpy(s->peer_challenge, r + 10, 16);
     g_assert_cmpmem(r + 26, 8, zero, 8); /* reserved */
@@ -173,7 +164,7 @@ static GByteArray *feed(struct eap_peer *peer, GByteArray *req, int want)
     if (r == 0) {
         g_assert_nonnull(out);
         g_assert_cmpuint(out_len, >=, 5);
-        g_assert_cmpuint(get16(out + 2), ==, out_len);
+        g_assert_cmpuint(test_get_be16(out + 2), ==, out_len);
         resp = g_byte_array_new_take(out, out_len);
     } else {
         /* out-params untouched */
@@ -856,7 +847,7 @@ static void test_mutations(void)
         g_assert_true(r == 0 || r == EAP_DONE_SUCCESS || r == -EBADMSG || r == -EACCES ||
                       r == -EPROTO);
         if (r == 0) {
-            g_assert_cmpuint(get16(out + 2), ==, out_len);
+            g_assert_cmpuint(test_get_be16(out + 2), ==, out_len);
             g_free(out);
         }
         g_byte_array_unref(msg);

@@ -26,109 +26,17 @@
 #include <string.h>
 
 #include <glib.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "common/uip-secret.h"
 #include "ike/ike-types.h"
 
-/* ---------------------------------------------------------------------------------------------
- * OpenSSL allocation hooks: count, and fail on demand
- */
-
-static bool mem_hooks_installed;
-static gint n_allocs;
-static gint n_frees;
-static gint fail_countdown; /* > 0: the n-th allocation from now fails */
-
-static bool inject_failure(void)
-{
-    return g_atomic_int_get(&fail_countdown) > 0 && g_atomic_int_dec_and_test(&fail_countdown);
-}
-
-static void *hook_malloc(size_t n, const char *file, int line)
-{
-    if (inject_failure())
-        return NULL;
-    g_atomic_int_inc(&n_allocs);
-    return malloc(n);
-}
-
-static void *hook_realloc(void *p, size_t n, const char *file, int line)
-{
-    if (inject_failure())
-        return NULL;
-    g_atomic_int_inc(&n_allocs);
-    if (p)
-        g_atomic_int_inc(&n_frees);
-    return realloc(p, n);
-}
-
-static void hook_free(void *p, const char *file, int line)
-{
-    if (p)
-        g_atomic_int_inc(&n_frees);
-    free(p);
-}
+#include "test-util.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Helpers and the independent reference computations
  */
-
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-    size_t n = 0;
-    int hi = -1;
-
-    for (; *s; s++) {
-        int v;
-
-        if (g_ascii_isspace(*s))
-            continue;
-        v = g_ascii_xdigit_value(*s);
-        g_assert_cmpint(v, >=, 0);
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        g_assert_cmpuint(n, <, max);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    g_assert_cmpint(hi, ==, -1);
-    return n;
-}
-
-static void random_bytes(uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        p[i] = (uint8_t)g_test_rand_int_range(0, 256);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 struct prf_case {
     uint16_t id;
@@ -250,13 +158,13 @@ static void test_prf_kat(void)
         size_t key_len;
 
         if (v->key) {
-            key_len = unhex(v->key, key, sizeof(key));
+            key_len = test_unhex(v->key, key, sizeof(key));
         } else {
             key_len = v->key_rep;
             memset(key, v->key_byte, key_len);
         }
         for (size_t p = 0; p < G_N_ELEMENTS(prfs); p++) {
-            size_t want_len = unhex(v->out[p], want, sizeof(want));
+            size_t want_len = test_unhex(v->out[p], want, sizeof(want));
 
             g_assert_cmpuint(want_len, ==, prfs[p].len);
             g_assert_cmpuint(ike_prf_len(prfs[p].id), ==, prfs[p].len);
@@ -295,8 +203,8 @@ static void test_prf_plus(void)
 {
     uint8_t key[100], seed[300];
 
-    random_bytes(key, sizeof(key));
-    random_bytes(seed, sizeof(seed));
+    test_random_bytes(key, sizeof(key));
+    test_random_bytes(seed, sizeof(seed));
     for (size_t p = 0; p < G_N_ELEMENTS(prfs); p++) {
         size_t h = prfs[p].len;
         size_t lens[] = {1, h - 1, h, h + 1, 2 * h + 7, 7 * h, 255 * h};
@@ -428,18 +336,19 @@ struct cavs {
 
 static void cavs_load(struct cavs *v)
 {
-    v->ni_len = unhex(CAVS_NI, v->ni, sizeof(v->ni));
-    v->nr_len = unhex(CAVS_NR, v->nr, sizeof(v->nr));
-    v->gir_len = unhex(CAVS_GIR, v->gir, sizeof(v->gir));
-    v->gir_new_len = unhex(CAVS_GIR_NEW, v->gir_new, sizeof(v->gir_new));
-    g_assert_cmpuint(unhex(CAVS_SPII, v->spii, sizeof(v->spii)), ==, 8);
-    g_assert_cmpuint(unhex(CAVS_SPIR, v->spir, sizeof(v->spir)), ==, 8);
-    g_assert_cmpuint(unhex(CAVS_SKEYSEED, v->skeyseed, sizeof(v->skeyseed)), ==, 32);
-    g_assert_cmpuint(unhex(CAVS_DKM, v->dkm, sizeof(v->dkm)), ==, 384);
-    g_assert_cmpuint(unhex(CAVS_DKM_CHILD, v->dkm_child, sizeof(v->dkm_child)), ==, 384);
-    g_assert_cmpuint(unhex(CAVS_DKM_CHILD_DH, v->dkm_child_dh, sizeof(v->dkm_child_dh)), ==, 384);
-    g_assert_cmpuint(unhex(CAVS_SKEYSEED_REKEY, v->skeyseed_rekey, sizeof(v->skeyseed_rekey)), ==,
-                     32);
+    v->ni_len = test_unhex(CAVS_NI, v->ni, sizeof(v->ni));
+    v->nr_len = test_unhex(CAVS_NR, v->nr, sizeof(v->nr));
+    v->gir_len = test_unhex(CAVS_GIR, v->gir, sizeof(v->gir));
+    v->gir_new_len = test_unhex(CAVS_GIR_NEW, v->gir_new, sizeof(v->gir_new));
+    g_assert_cmpuint(test_unhex(CAVS_SPII, v->spii, sizeof(v->spii)), ==, 8);
+    g_assert_cmpuint(test_unhex(CAVS_SPIR, v->spir, sizeof(v->spir)), ==, 8);
+    g_assert_cmpuint(test_unhex(CAVS_SKEYSEED, v->skeyseed, sizeof(v->skeyseed)), ==, 32);
+    g_assert_cmpuint(test_unhex(CAVS_DKM, v->dkm, sizeof(v->dkm)), ==, 384);
+    g_assert_cmpuint(test_unhex(CAVS_DKM_CHILD, v->dkm_child, sizeof(v->dkm_child)), ==, 384);
+    g_assert_cmpuint(test_unhex(CAVS_DKM_CHILD_DH, v->dkm_child_dh, sizeof(v->dkm_child_dh)), ==,
+                     384);
+    g_assert_cmpuint(test_unhex(CAVS_SKEYSEED_REKEY, v->skeyseed_rekey, sizeof(v->skeyseed_rekey)),
+                     ==, 32);
     g_assert_cmpuint(v->ni_len, ==, 256);
     g_assert_cmpuint(v->nr_len, ==, 256);
 }
@@ -539,11 +448,11 @@ static void test_keys_all_suites(void)
 {
     uint8_t ni[32], nr[48], spii[8], spir[8], gir[256];
 
-    random_bytes(ni, sizeof(ni));
-    random_bytes(nr, sizeof(nr));
-    random_bytes(spii, sizeof(spii));
-    random_bytes(spir, sizeof(spir));
-    random_bytes(gir, sizeof(gir));
+    test_random_bytes(ni, sizeof(ni));
+    test_random_bytes(nr, sizeof(nr));
+    test_random_bytes(spii, sizeof(spii));
+    test_random_bytes(spir, sizeof(spir));
+    test_random_bytes(gir, sizeof(gir));
 
     for (size_t p = 0; p < G_N_ELEMENTS(prfs); p++) {
         uint8_t skeyseed[IKE_PRF_MAX_LEN], want_seed[EVP_MAX_MD_SIZE];
@@ -604,7 +513,7 @@ static void test_keys_all_suites(void)
             g_autofree uint8_t *data = NULL;
             size_t data_len;
 
-            random_bytes(sk_d, sizeof(sk_d));
+            test_random_bytes(sk_d, sizeof(sk_d));
             data = concat4(gir, 100, ni, sizeof(ni), nr, sizeof(nr), NULL, 0, &data_len);
             ref_hmac(prfs[p].digest, sk_d, h, data, data_len, want);
             g_assert_cmpint(ike_skeyseed_rekey(prfs[p].id, sk_d, h, gir, 100, ni, sizeof(ni), nr,
@@ -683,10 +592,10 @@ static void test_child_keys(void)
 {
     uint8_t sk_d[64], ni[32], nr[32], gir[97];
 
-    random_bytes(sk_d, sizeof(sk_d));
-    random_bytes(ni, sizeof(ni));
-    random_bytes(nr, sizeof(nr));
-    random_bytes(gir, sizeof(gir));
+    test_random_bytes(sk_d, sizeof(sk_d));
+    test_random_bytes(ni, sizeof(ni));
+    test_random_bytes(nr, sizeof(nr));
+    test_random_bytes(gir, sizeof(gir));
 
     for (size_t p = 0; p < G_N_ELEMENTS(prfs); p++) {
         static const size_t lens[][2] = {{20, 0}, {36, 0}, {16, 32}, {32, 64}, {1, 0}};
@@ -843,21 +752,21 @@ static size_t build_plain(uint8_t *msg, size_t sk_off, bool skf, const uint8_t *
     msg[17] = IKE_VERSION;
     msg[18] = IKE_AUTH;
     msg[19] = IKE_FLAG_INITIATOR;
-    put_be32(msg + 20, 1);
-    put_be32(msg + 24, 0);
+    test_put_be32(msg + 20, 1);
+    test_put_be32(msg + 24, 0);
     if (sk_off > IKE_HDR_LEN) {
         msg[IKE_HDR_LEN] = sk_type;
         msg[IKE_HDR_LEN + 1] = 0;
-        put_be16(msg + IKE_HDR_LEN + 2, (uint16_t)(sk_off - IKE_HDR_LEN));
+        test_put_be16(msg + IKE_HDR_LEN + 2, (uint16_t)(sk_off - IKE_HDR_LEN));
         for (size_t i = IKE_HDR_LEN + 4; i < sk_off; i++)
             msg[i] = (uint8_t)i;
     }
     msg[sk_off] = IKE_PL_IDI; /* first inner payload */
     msg[sk_off + 1] = 0;
-    put_be16(msg + sk_off + 2, 0);
+    test_put_be16(msg + sk_off + 2, 0);
     if (skf) {
-        put_be16(msg + sk_off + 4, 1); /* Fragment Number */
-        put_be16(msg + sk_off + 6, 1); /* Total Fragments */
+        test_put_be16(msg + sk_off + 4, 1); /* Fragment Number */
+        test_put_be16(msg + sk_off + 6, 1); /* Total Fragments */
     }
     memcpy(msg + body_off, inner, inner_len);
     return body_off;
@@ -910,8 +819,8 @@ static size_t ref_seal(const struct sk_case *tc, const struct sk_keys *k, uint8_
 
 static void set_lengths(uint8_t *msg, size_t sk_off, size_t total)
 {
-    put_be32(msg + 24, (uint32_t)total);
-    put_be16(msg + sk_off + 2, (uint16_t)(total - sk_off));
+    test_put_be32(msg + 24, (uint32_t)total);
+    test_put_be16(msg + sk_off + 2, (uint16_t)(total - sk_off));
 }
 
 static void expect_decrypt_fails(struct ike_sk_ctx *dec, const uint8_t *msg, size_t len,
@@ -959,8 +868,8 @@ static size_t roundtrip_gap(const struct sk_case *tc, const struct sk_keys *k,
     enc_len = inner_len + pad + 1;
     g_assert_cmpuint(len, ==, body_off + tc->iv_len + enc_len + tc->icv_len);
     g_assert_cmpuint(len, ==, body_off + inner_len + ike_sk_overhead(enc, inner_len));
-    g_assert_cmpuint(get_be32(msg + 24), ==, len);
-    g_assert_cmpuint(get_be16(msg + sk_off + 2), ==, len - sk_off);
+    g_assert_cmpuint(test_get_be32(msg + 24), ==, len);
+    g_assert_cmpuint(test_get_be16(msg + sk_off + 2), ==, len - sk_off);
     g_assert_cmpuint(enc_len % tc->align, ==, 0);
 
     /* the same bytes from the reference, given the IV the code chose */
@@ -989,8 +898,8 @@ static size_t roundtrip_one(const struct sk_case *tc, const struct sk_keys *k,
 
 static void random_keys(const struct sk_case *tc, struct sk_keys *k)
 {
-    random_bytes(k->ekey, sizeof(k->ekey));
-    random_bytes(k->ikey, sizeof(k->ikey));
+    test_random_bytes(k->ekey, sizeof(k->ekey));
+    test_random_bytes(k->ikey, sizeof(k->ikey));
 }
 
 static void run_sk_roundtrip(gconstpointer data)
@@ -1002,7 +911,7 @@ static void run_sk_roundtrip(gconstpointer data)
     uint8_t inner[1500], msg[MSG_MAX], prev_iv[16] = {0};
 
     random_keys(tc, &k);
-    random_bytes(inner, sizeof(inner));
+    test_random_bytes(inner, sizeof(inner));
     enc = sk_ctx(tc, &k, true);
     dec = sk_ctx(tc, &k, false);
 
@@ -1050,7 +959,7 @@ static void run_sk_tamper(gconstpointer data)
     size_t len;
 
     random_keys(tc, &k);
-    random_bytes(inner, sizeof(inner));
+    test_random_bytes(inner, sizeof(inner));
     enc = sk_ctx(tc, &k, true);
     dec = sk_ctx(tc, &k, false);
     len = roundtrip_one(tc, &k, enc, dec, sk_off, false, inner, sizeof(inner), msg);
@@ -1110,7 +1019,7 @@ static void run_sk_padding(gconstpointer data)
     uint8_t inner[64];
 
     random_keys(tc, &k);
-    random_bytes(inner, sizeof(inner));
+    test_random_bytes(inner, sizeof(inner));
     dec = sk_ctx(tc, &k, false);
 
     for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
@@ -1123,10 +1032,10 @@ static void run_sk_padding(gconstpointer data)
         if (enc_len % tc->align)
             continue; /* not a valid CBC length */
         build_plain(msg, sk_off, false, inner, 0);
-        random_bytes(msg + body_off, tc->iv_len);
+        test_random_bytes(msg + body_off, tc->iv_len);
         pt = msg + body_off + tc->iv_len;
         memcpy(pt, inner, cases[c].inner);
-        random_bytes(pt + cases[c].inner, cases[c].pad); /* padding MAY be anything */
+        test_random_bytes(pt + cases[c].inner, cases[c].pad); /* padding MAY be anything */
         pt[enc_len - 1] = pl;
         total = body_off + tc->iv_len + enc_len + tc->icv_len;
         set_lengths(msg, sk_off, total);
@@ -1155,7 +1064,7 @@ static void test_sk_kat_rfc7634(void)
     static const uint8_t notify[12] = {0x00, 0x00, 0x00, 0x0c, 0x00, 0x00,
                                        0x40, 0x01, 0x00, 0x00, 0x00, 0x0a};
     uint8_t key[36], want[128], msg[128], *got = NULL;
-    size_t want_len = unhex(want_hex, want, sizeof(want)), len = 0, got_len = 0;
+    size_t want_len = test_unhex(want_hex, want, sizeof(want)), len = 0, got_len = 0;
     struct ike_sk_ctx *enc = NULL, *dec = NULL;
 
     for (size_t i = 0; i < sizeof(key); i++)
@@ -1171,11 +1080,11 @@ static void test_sk_kat_rfc7634(void)
     msg[17] = IKE_VERSION;
     msg[18] = IKE_INFORMATIONAL;
     msg[19] = 0;
-    put_be32(msg + 20, 9);
-    put_be32(msg + 24, 0);
+    test_put_be32(msg + 20, 9);
+    test_put_be32(msg + 24, 0);
     msg[28] = IKE_PL_NOTIFY;
     msg[29] = 0;
-    put_be16(msg + 30, 0);
+    test_put_be16(msg + 30, 0);
     memcpy(msg + 32, notify, sizeof(notify));
 
     g_assert_cmpint(
@@ -1188,8 +1097,8 @@ static void test_sk_kat_rfc7634(void)
     /* the same with the IV room reserved by the builder */
     memset(msg + 32, 0, 8);
     memcpy(msg + 40, notify, sizeof(notify));
-    put_be32(msg + 24, 0);
-    put_be16(msg + 30, 0);
+    test_put_be32(msg + 24, 0);
+    test_put_be16(msg + 30, 0);
     g_assert_cmpint(ike_sk_set_iv_counter(enc, 0x1011121314151617ull), ==, 0);
     len = 0;
     g_assert_cmpint(ike_sk_encrypt_after_iv(enc, msg, 28, 32, sizeof(notify), sizeof(msg), &len),
@@ -1215,10 +1124,10 @@ static void test_sk_from_keys(void)
     };
     uint8_t skeyseed[48], n[32], spi[8], inner[50];
 
-    random_bytes(skeyseed, sizeof(skeyseed));
-    random_bytes(n, sizeof(n));
-    random_bytes(spi, sizeof(spi));
-    random_bytes(inner, sizeof(inner));
+    test_random_bytes(skeyseed, sizeof(skeyseed));
+    test_random_bytes(n, sizeof(n));
+    test_random_bytes(spi, sizeof(spi));
+    test_random_bytes(inner, sizeof(inner));
 
     for (size_t s = 0; s < G_N_ELEMENTS(suites_); s++) {
         struct ike_keys *k = NULL;
@@ -1298,7 +1207,7 @@ static void test_sk_misuse(void)
     size_t len = 31337, got_len = 4242, body_off;
 
     random_keys(cbc, &k);
-    random_bytes(inner, sizeof(inner));
+    test_random_bytes(inner, sizeof(inner));
 
     /* contexts: wrong key lengths, unsupported or inconsistent transforms */
     g_assert_cmpint(ike_sk_ctx_new(IKE_ENCR_AES_CBC, 128, IKE_INTEG_HMAC_SHA2_256_128, k.ekey, 32,
@@ -1405,7 +1314,7 @@ static void test_sk_misuse(void)
 /* Keyed once per SA: AEAD messages allocate nothing in OpenSSL, CBC only HMAC's own copies. */
 static void test_sk_no_alloc_per_message(void)
 {
-    g_assert_true(mem_hooks_installed);
+    g_assert_true(test_mem_hooks_installed());
 
     for (size_t t = 0; t < G_N_ELEMENTS(sk_cases); t++) {
         const struct sk_case *tc = &sk_cases[t];
@@ -1413,14 +1322,13 @@ static void test_sk_no_alloc_per_message(void)
         struct ike_sk_ctx *enc, *dec;
         uint8_t msg[MSG_MAX], inner[100], *got;
         size_t len, got_len, body_off;
-        gint a0, f0;
+        int a0, f0, a1, f1;
 
         random_keys(tc, &k);
-        random_bytes(inner, sizeof(inner));
+        test_random_bytes(inner, sizeof(inner));
         enc = sk_ctx(tc, &k, true);
         dec = sk_ctx(tc, &k, false);
-        a0 = g_atomic_int_get(&n_allocs);
-        f0 = g_atomic_int_get(&n_frees);
+        test_mem_counts(&a0, &f0);
         for (int n = 0; n < 32; n++) {
             body_off = build_plain(msg, IKE_HDR_LEN, false, inner, sizeof(inner));
             g_assert_cmpint(
@@ -1429,11 +1337,12 @@ static void test_sk_no_alloc_per_message(void)
             g_assert_cmpint(ike_sk_decrypt(dec, msg, len, IKE_HDR_LEN, body_off, &got, &got_len),
                             ==, 0);
         }
+        test_mem_counts(&a1, &f1);
         if (is_aead(tc))
-            g_assert_cmpint(g_atomic_int_get(&n_allocs) - a0, ==, 0);
+            g_assert_cmpint(a1 - a0, ==, 0);
         else
-            g_assert_cmpint(g_atomic_int_get(&n_allocs) - a0, <=, 32 * 2 * 2);
-        g_assert_cmpint(g_atomic_int_get(&n_allocs) - a0, ==, g_atomic_int_get(&n_frees) - f0);
+            g_assert_cmpint(a1 - a0, <=, 32 * 2 * 2);
+        g_assert_cmpint(a1 - a0, ==, f1 - f0);
         ike_sk_ctx_free(enc);
         ike_sk_ctx_free(dec);
     }
@@ -1458,11 +1367,11 @@ static void test_auth(void)
 {
     uint8_t msg[300], nonce[32], sk_p[64], id[4 + 15], psk[23], msk[64];
 
-    random_bytes(msg, sizeof(msg));
-    random_bytes(nonce, sizeof(nonce));
-    random_bytes(sk_p, sizeof(sk_p));
-    random_bytes(psk, sizeof(psk));
-    random_bytes(msk, sizeof(msk));
+    test_random_bytes(msg, sizeof(msg));
+    test_random_bytes(nonce, sizeof(nonce));
+    test_random_bytes(sk_p, sizeof(sk_p));
+    test_random_bytes(psk, sizeof(psk));
+    test_random_bytes(msk, sizeof(msk));
     id[0] = IKE_ID_FQDN;
     id[1] = id[2] = id[3] = 0;
     memcpy(id + 4, "vpn.example.org", 15);
@@ -1567,8 +1476,8 @@ static void test_alloc_failures(void)
     uint8_t b[64];
     bool completed = false;
 
-    g_assert_true(mem_hooks_installed);
-    random_bytes(b, sizeof(b));
+    g_assert_true(test_mem_hooks_installed());
+    test_random_bytes(b, sizeof(b));
 
     /* once for real first: provider loading and algorithm caches are not under test */
     {
@@ -1599,7 +1508,7 @@ static void test_alloc_failures(void)
         int r1, r2, r3, r4;
 
         g_assert_cmpint(n, <, 2000);
-        g_atomic_int_set(&fail_countdown, n);
+        test_mem_fail_after(n);
         r1 = ike_keys_derive(&suite, b, 48, b, 32, b, 32, b, b, &k);
         r2 = ike_child_keys_derive(IKE_PRF_HMAC_SHA2_384, b, 48, b, 32, b, 32, b, 32, 32, 48, &ck);
         r3 = ike_sk_ctx_new(IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_384_192, b, 32, b, 48, true,
@@ -1607,8 +1516,7 @@ static void test_alloc_failures(void)
         r4 = ike_signed_octets(IKE_PRF_HMAC_SHA2_384, b, 64, b, 32, b, 48, b, 20, &so, &so_len);
         if (r4 == 0)
             r4 = ike_auth_psk(IKE_PRF_HMAC_SHA2_384, b, 16, so, so_len, so_auth);
-        completed = g_atomic_int_get(&fail_countdown) > 0;
-        g_atomic_int_set(&fail_countdown, 0);
+        completed = test_mem_fail_cancel();
 
         if (r1 < 0)
             g_assert_true(k == (struct ike_keys *)&k);
@@ -1637,7 +1545,7 @@ static void test_alloc_failures(void)
 int main(int argc, char **argv)
 {
     /* Before OpenSSL's first allocation, or it refuses. */
-    mem_hooks_installed = CRYPTO_set_mem_functions(hook_malloc, hook_realloc, hook_free) == 1;
+    test_mem_hooks_install();
 
     g_test_init(&argc, &argv, NULL);
 

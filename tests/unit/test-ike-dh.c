@@ -23,79 +23,17 @@
 #include <glib.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "common/uip-secret.h"
 #include "ike/ike-types.h"
 
-/* ---------------------------------------------------------------------------------------------
- * OpenSSL allocation hooks: count, and fail on demand
- */
-
-static bool mem_hooks_installed;
-static gint n_allocs;
-static gint n_frees;
-static gint fail_countdown; /* > 0: the n-th allocation from now fails */
-
-static bool inject_failure(void)
-{
-    return g_atomic_int_get(&fail_countdown) > 0 && g_atomic_int_dec_and_test(&fail_countdown);
-}
-
-static void *hook_malloc(size_t n, const char *file, int line)
-{
-    if (inject_failure())
-        return NULL;
-    g_atomic_int_inc(&n_allocs);
-    return malloc(n);
-}
-
-static void *hook_realloc(void *p, size_t n, const char *file, int line)
-{
-    if (inject_failure())
-        return NULL;
-    g_atomic_int_inc(&n_allocs);
-    if (p)
-        g_atomic_int_inc(&n_frees);
-    return realloc(p, n);
-}
-
-static void hook_free(void *p, const char *file, int line)
-{
-    if (p)
-        g_atomic_int_inc(&n_frees);
-    free(p);
-}
+#include "test-util.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Helpers
  */
-
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-    size_t n = 0;
-    int hi = -1;
-
-    for (; *s; s++) {
-        int v;
-
-        if (g_ascii_isspace(*s))
-            continue;
-        v = g_ascii_xdigit_value(*s);
-        g_assert_cmpint(v, >=, 0);
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        g_assert_cmpuint(n, <, max);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    g_assert_cmpint(hi, ==, -1);
-    return n;
-}
 
 static void assert_mem(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
 {
@@ -301,11 +239,11 @@ static void run_kat(gconstpointer data)
 {
     const struct kat *v = data;
     uint8_t priv_i[64], pub_i[128], priv_r[64], pub_r[128], want[64];
-    size_t l_priv_i = unhex(v->priv_i, priv_i, sizeof(priv_i));
-    size_t l_pub_i = unhex(v->pub_i, pub_i, sizeof(pub_i));
-    size_t l_priv_r = unhex(v->priv_r, priv_r, sizeof(priv_r));
-    size_t l_pub_r = unhex(v->pub_r, pub_r, sizeof(pub_r));
-    size_t l_want = unhex(v->secret, want, sizeof(want));
+    size_t l_priv_i = test_unhex(v->priv_i, priv_i, sizeof(priv_i));
+    size_t l_pub_i = test_unhex(v->pub_i, pub_i, sizeof(pub_i));
+    size_t l_priv_r = test_unhex(v->priv_r, priv_r, sizeof(priv_r));
+    size_t l_pub_r = test_unhex(v->pub_r, pub_r, sizeof(pub_r));
+    size_t l_want = test_unhex(v->secret, want, sizeof(want));
     struct ike_dh *i = NULL, *r = NULL;
     const uint8_t *pub;
     size_t pub_len;
@@ -355,8 +293,8 @@ static void run_kat(gconstpointer data)
 static void test_modp_primes(void)
 {
     uint8_t p[512], want[512], head[32], tail[32];
-    size_t l_want = unhex(MODP2048_P, want, sizeof(want));
-    size_t l_head = unhex(MODP_HEAD, head, sizeof(head));
+    size_t l_want = test_unhex(MODP2048_P, want, sizeof(want));
+    size_t l_head = test_unhex(MODP_HEAD, head, sizeof(head));
     size_t l_tail;
 
     openssl_prime("modp_2048", p, 256);
@@ -364,12 +302,12 @@ static void test_modp_primes(void)
 
     openssl_prime("modp_3072", p, 384);
     g_assert_cmpmem(p, l_head, head, l_head);
-    l_tail = unhex(MODP3072_TAIL, tail, sizeof(tail));
+    l_tail = test_unhex(MODP3072_TAIL, tail, sizeof(tail));
     g_assert_cmpmem(p + 384 - l_tail, l_tail, tail, l_tail);
 
     openssl_prime("modp_4096", p, 512);
     g_assert_cmpmem(p, l_head, head, l_head);
-    l_tail = unhex(MODP4096_TAIL, tail, sizeof(tail));
+    l_tail = test_unhex(MODP4096_TAIL, tail, sizeof(tail));
     g_assert_cmpmem(p + 512 - l_tail, l_tail, tail, l_tail);
 }
 
@@ -500,7 +438,7 @@ static void test_invalid_x25519(void)
     uint8_t u[32];
 
     for (size_t k = 0; k < G_N_ELEMENTS(small_order); k++) {
-        g_assert_cmpuint(unhex(small_order[k], u, sizeof(u)), ==, 32);
+        g_assert_cmpuint(test_unhex(small_order[k], u, sizeof(u)), ==, 32);
         expect_bad_peer(a, u, sizeof(u));
     }
     ike_dh_free(a);
@@ -544,8 +482,8 @@ static void test_misuse(void)
     /* ECP scalars must be in [1, n-1] */
     memset(priv, 0, 32);
     g_assert_cmpint(ike_dh_new_from_private(IKE_KE_ECP256, priv, 32, &out), ==, -EINVAL);
-    unhex("FFFFFFFF 00000000 FFFFFFFF FFFFFFFF BCE6FAAD A7179E84 F3B9CAC2 FC632551", p256_n,
-          sizeof(p256_n)); /* the order of P-256 */
+    test_unhex("FFFFFFFF 00000000 FFFFFFFF FFFFFFFF BCE6FAAD A7179E84 F3B9CAC2 FC632551", p256_n,
+               sizeof(p256_n)); /* the order of P-256 */
     g_assert_cmpint(ike_dh_new_from_private(IKE_KE_ECP256, p256_n, 32, &out), ==, -EINVAL);
     g_assert_true(out == (struct ike_dh *)&out);
     p256_n[31] -= 1; /* n - 1 is fine */
@@ -563,7 +501,7 @@ static void test_alloc_failures(void)
     /* one group of each kind keeps this quick */
     static const uint16_t groups[] = {IKE_KE_CURVE25519, IKE_KE_ECP256, IKE_KE_MODP2048};
 
-    g_assert_true(mem_hooks_installed);
+    g_assert_true(test_mem_hooks_installed());
 
     for (size_t k = 0; k < G_N_ELEMENTS(groups); k++) {
         struct ike_dh *peer = new_ok(groups[k]);
@@ -578,10 +516,9 @@ static void test_alloc_failures(void)
             int r;
 
             g_assert_cmpint(n, <, 5000);
-            g_atomic_int_set(&fail_countdown, n);
+            test_mem_fail_after(n);
             r = ike_dh_new(groups[k], &dh);
-            completed = g_atomic_int_get(&fail_countdown) > 0;
-            g_atomic_int_set(&fail_countdown, 0);
+            completed = test_mem_fail_cancel();
             if (r < 0) {
                 g_assert_true(r == -ENOMEM || r == -EIO);
                 g_assert_true(dh == (struct ike_dh *)&dh);
@@ -599,10 +536,9 @@ static void test_alloc_failures(void)
             int r;
 
             g_assert_cmpint(n, <, 5000);
-            g_atomic_int_set(&fail_countdown, n);
+            test_mem_fail_after(n);
             r = ike_dh_compute(dh, pp, lp, &s, &ls);
-            completed = g_atomic_int_get(&fail_countdown) > 0;
-            g_atomic_int_set(&fail_countdown, 0);
+            completed = test_mem_fail_cancel();
             if (r < 0) {
                 /* an import refused for lack of memory reads as a bad peer value */
                 g_assert_true(r == -ENOMEM || r == -EIO || r == -EBADMSG);
@@ -622,7 +558,7 @@ static void test_alloc_failures(void)
 int main(int argc, char **argv)
 {
     /* Before OpenSSL's first allocation, or it refuses. */
-    mem_hooks_installed = CRYPTO_set_mem_functions(hook_malloc, hook_realloc, hook_free) == 1;
+    test_mem_hooks_install();
 
     g_test_init(&argc, &argv, NULL);
 

@@ -15,38 +15,13 @@
 
 #include "ike/payload.h"
 
+#include "test-util.h"
+
 /* ---- helpers ------------------------------------------------------------------ */
-
-/* Hex (whitespace ignored) into an exactly sized heap buffer, so ASan sees overreads. */
-static uint8_t *unhex(const char *s, size_t *len)
-{
-    GByteArray *a = g_byte_array_new();
-
-    for (; *s; s++) {
-        if (g_ascii_isspace(*s))
-            continue;
-        g_assert_true(g_ascii_isxdigit(s[0]) && g_ascii_isxdigit(s[1]));
-        uint8_t v = (uint8_t)(g_ascii_xdigit_value(s[0]) << 4 | g_ascii_xdigit_value(s[1]));
-        g_byte_array_append(a, &v, 1);
-        s++;
-    }
-    *len = a->len;
-    uint8_t *r = g_memdup2(a->data ? a->data : (const guint8 *)"", MAX(a->len, 1));
-    g_byte_array_unref(a);
-    return r;
-}
 
 static uint8_t *dup_exact(const uint8_t *p, size_t len)
 {
     return g_memdup2(len ? p : (const uint8_t *)"", MAX(len, 1));
-}
-
-static void put32be(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
 }
 
 /* A view over a heap copy of @hex as the body of a payload of @type. */
@@ -60,7 +35,7 @@ static struct view view_hex(uint8_t type, const char *hex)
     struct view v = {0};
     size_t len;
 
-    v.mem = unhex(hex, &len);
+    v.mem = test_unhex_dup(hex, &len);
     v.pl.type = type;
     v.pl.body = v.mem;
     v.pl.body_len = len;
@@ -128,7 +103,7 @@ static const char empty_info_hex[] = "5f54bf6d8b48e6e1909232b3d1edcb5c2e20252800
 /* Inner plaintext of ike_auth_hex with padding and Pad Length removed. */
 static uint8_t *ike_auth_plain(size_t *len)
 {
-    uint8_t *p = unhex(ike_auth_plain_padded_hex, len);
+    uint8_t *p = test_unhex_dup(ike_auth_plain_padded_hex, len);
     g_assert_cmpuint(*len, ==, 176);
     *len -= 1 + p[*len - 1];
     g_assert_cmpuint(*len, ==, 164);
@@ -138,7 +113,7 @@ static uint8_t *ike_auth_plain(size_t *len)
 static void test_captured_sa_init(void)
 {
     size_t len;
-    g_autofree uint8_t *buf = unhex(sa_init_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(sa_init_hex, &len);
     static const uint8_t want_types[] = {IKE_PL_SA,     IKE_PL_KE,     IKE_PL_NONCE,
                                          IKE_PL_NOTIFY, IKE_PL_NOTIFY, IKE_PL_VENDOR};
     struct ike_msg m;
@@ -228,7 +203,7 @@ static void test_captured_sa_init(void)
 static void test_captured_sa_init_rebuild(void)
 {
     size_t len;
-    g_autofree uint8_t *buf = unhex(sa_init_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(sa_init_hex, &len);
     struct ike_msg m;
     struct ike_proposal props[1];
     unsigned n;
@@ -326,7 +301,7 @@ static void check_ike_auth_inner(const struct ike_msg *m, unsigned first)
 static void test_captured_ike_auth(void)
 {
     size_t len, plen;
-    g_autofree uint8_t *buf = unhex(ike_auth_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(ike_auth_hex, &len);
     g_autofree uint8_t *plain = ike_auth_plain(&plen);
     struct ike_msg m;
     struct ike_sk sk;
@@ -365,7 +340,7 @@ static void test_captured_ike_auth(void)
 static void test_captured_ike_auth_rebuild(void)
 {
     size_t len, plen;
-    g_autofree uint8_t *buf = unhex(ike_auth_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(ike_auth_hex, &len);
     g_autofree uint8_t *plain = ike_auth_plain(&plen);
     struct ike_msg m;
     struct ike_id idi, idr;
@@ -405,7 +380,7 @@ static void test_captured_ike_auth_rebuild(void)
 static void test_captured_skf(void)
 {
     size_t len;
-    g_autofree uint8_t *buf = unhex(skf_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(skf_hex, &len);
     struct ike_msg m;
     struct ike_sk sk;
 
@@ -439,7 +414,7 @@ static void test_captured_skf(void)
 static void test_captured_empty_info(void)
 {
     size_t len;
-    g_autofree uint8_t *buf = unhex(empty_info_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(empty_info_hex, &len);
     struct ike_msg m;
     struct ike_sk sk;
 
@@ -459,35 +434,33 @@ static void test_captured_empty_info(void)
 static const uint8_t nonce32[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
-static void fill_props(struct ike_proposal *p, unsigned *n)
-{
-    memset(p, 0, 3 * sizeof(*p));
+/* Three IKE proposals for the IKE_SA_INIT round trip. */
+static const struct ike_proposal sa_init_props[] = {
     /* 1: AES-GCM-16-256 / PRF-SHA384 / Curve25519 + ECP256 */
-    p[0].num = 1;
-    p[0].protocol = IKE_PROTO_IKE;
-    p[0].n_transforms = 4;
-    p[0].transforms[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256};
-    p[0].transforms[1] = (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, 0};
-    p[0].transforms[2] = (struct ike_transform){IKE_TRANS_KE, IKE_KE_CURVE25519, 0};
-    p[0].transforms[3] = (struct ike_transform){IKE_TRANS_KE, IKE_KE_ECP256, 0};
+    {.num = 1,
+     .protocol = IKE_PROTO_IKE,
+     .n_transforms = 4,
+     .transforms = {{IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256},
+                    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, 0},
+                    {IKE_TRANS_KE, IKE_KE_CURVE25519, 0},
+                    {IKE_TRANS_KE, IKE_KE_ECP256, 0}}},
     /* 2: ChaCha20-Poly1305 / PRF-SHA256 / Curve25519 */
-    p[1].num = 2;
-    p[1].protocol = IKE_PROTO_IKE;
-    p[1].n_transforms = 3;
-    p[1].transforms[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0};
-    p[1].transforms[1] = (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0};
-    p[1].transforms[2] = (struct ike_transform){IKE_TRANS_KE, IKE_KE_CURVE25519, 0};
+    {.num = 2,
+     .protocol = IKE_PROTO_IKE,
+     .n_transforms = 3,
+     .transforms = {{IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0},
+                    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0},
+                    {IKE_TRANS_KE, IKE_KE_CURVE25519, 0}}},
     /* 3: AES-CBC-128 and -256 / SHA2-256 / SHA2-256-128 / MODP2048 */
-    p[2].num = 3;
-    p[2].protocol = IKE_PROTO_IKE;
-    p[2].n_transforms = 5;
-    p[2].transforms[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128};
-    p[2].transforms[1] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 256};
-    p[2].transforms[2] = (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0};
-    p[2].transforms[3] = (struct ike_transform){IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0};
-    p[2].transforms[4] = (struct ike_transform){IKE_TRANS_KE, IKE_KE_MODP2048, 0};
-    *n = 3;
-}
+    {.num = 3,
+     .protocol = IKE_PROTO_IKE,
+     .n_transforms = 5,
+     .transforms = {{IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128},
+                    {IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 256},
+                    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0},
+                    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0},
+                    {IKE_TRANS_KE, IKE_KE_MODP2048, 0}}},
+};
 
 static void assert_props_equal(const struct ike_proposal *a, const struct ike_proposal *b,
                                unsigned n)
@@ -509,25 +482,24 @@ static void assert_props_equal(const struct ike_proposal *a, const struct ike_pr
 /* A realistic IKE_SA_INIT request: several proposals, KE, nonce, NAT-D, fragmentation. */
 static void test_build_sa_init(void)
 {
-    struct ike_proposal props[3], got[IKE_MAX_PROPOSALS];
+    struct ike_proposal got[IKE_MAX_PROPOSALS];
     uint8_t ke_data[32], natd_s[20], natd_d[20];
     static const uint8_t sigh[] = {0, 2, 0, 3, 0, 4};
     struct ike_builder b;
     struct ike_msg m;
-    unsigned n, ng;
+    unsigned ng;
     struct ike_ke ke;
     struct ike_nonce nonce;
     struct ike_notify no;
     struct ike_cert cr;
     g_autofree uint8_t *copy = NULL;
 
-    fill_props(props, &n);
     memset(ke_data, 0x5a, sizeof(ke_data));
     memset(natd_s, 0x11, sizeof(natd_s));
     memset(natd_d, 0x22, sizeof(natd_d));
 
     ike_builder_init(&b, 0x0102030405060708ULL, 0, IKE_SA_INIT, IKE_FLAG_INITIATOR, 0);
-    g_assert_cmpint(ike_build_sa(&b, props, n), ==, 0);
+    g_assert_cmpint(ike_build_sa(&b, sa_init_props, G_N_ELEMENTS(sa_init_props)), ==, 0);
     g_assert_cmpint(ike_build_ke(&b, IKE_KE_CURVE25519, ke_data, sizeof(ke_data)), ==, 0);
     g_assert_cmpint(ike_build_nonce(&b, nonce32, sizeof(nonce32)), ==, 0);
     g_assert_cmpint(ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_s, 20), ==,
@@ -557,7 +529,7 @@ static void test_build_sa_init(void)
 
     g_assert_cmpint(ike_sa_parse(&m.pl[0], got, G_N_ELEMENTS(got), &ng), ==, 0);
     g_assert_cmpuint(ng, ==, 3);
-    assert_props_equal(got, props, 3);
+    assert_props_equal(got, sa_init_props, 3);
     /* exactly 3 fit in 3, 2 do not */
     g_assert_cmpint(ike_sa_parse(&m.pl[0], got, 3, &ng), ==, 0);
     g_assert_cmpint(ike_sa_parse(&m.pl[0], got, 2, &ng), ==, -E2BIG);
@@ -1004,7 +976,7 @@ static void test_truncated(void)
 
     for (unsigned k = 0; k < G_N_ELEMENTS(msgs); k++) {
         size_t len;
-        g_autofree uint8_t *full = unhex(msgs[k], &len);
+        g_autofree uint8_t *full = test_unhex_dup(msgs[k], &len);
 
         for (size_t cut = 0; cut < len; cut++) {
             g_autofree uint8_t *p = dup_exact(full, cut);
@@ -1015,7 +987,7 @@ static void test_truncated(void)
             g_assert_cmpint(ike_msg_parse(p, cut, &m), ==, -EBADMSG);
             g_assert_cmphex(m.hdr.exchange, ==, 0xaa); /* untouched */
             if (cut >= IKE_HDR_LEN) {
-                put32be(p + 24, (uint32_t)cut);
+                test_put_be32(p + 24, (uint32_t)cut);
                 r = ike_msg_parse(p, cut, &m); /* every cut breaks the payload chain */
                 g_assert_cmpint(r, ==, -EBADMSG);
             }
@@ -1024,7 +996,7 @@ static void test_truncated(void)
 
     /* every prefix of the decrypted inner chain */
     size_t len, plen;
-    g_autofree uint8_t *buf = unhex(ike_auth_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(ike_auth_hex, &len);
     g_autofree uint8_t *plain = ike_auth_plain(&plen);
     struct ike_msg m0, m;
 
@@ -1038,7 +1010,7 @@ static void test_truncated(void)
     /* padding left in: bytes after the chain */
     {
         size_t padded;
-        g_autofree uint8_t *p = unhex(ike_auth_plain_padded_hex, &padded);
+        g_autofree uint8_t *p = test_unhex_dup(ike_auth_plain_padded_hex, &padded);
         m = m0;
         g_assert_cmpint(ike_msg_parse_inner(&m, IKE_PL_IDI, p, padded), ==, -EBADMSG);
         g_assert_cmpint(ike_msg_parse_inner(&m, IKE_PL_NONE, p, 4), ==, -EBADMSG);
@@ -1092,7 +1064,7 @@ static void test_malformed_header_and_chain(void)
 
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         size_t len;
-        g_autofree uint8_t *orig = unhex(sa_init_hex, &len);
+        g_autofree uint8_t *orig = test_unhex_dup(sa_init_hex, &len);
         size_t nlen = len + (size_t)cases[i].extra;
         g_autofree uint8_t *p = g_malloc0(nlen);
         struct ike_parse_error err = {.offset = 12345, .type = 0xee};
@@ -1105,7 +1077,7 @@ static void test_malformed_header_and_chain(void)
         if (cases[i].off2)
             p[cases[i].off2] = (uint8_t)cases[i].val2;
         if (cases[i].fix_len)
-            put32be(p + 24, (uint32_t)nlen);
+            test_put_be32(p + 24, (uint32_t)nlen);
         r = ike_msg_parse_ex(p, nlen, &m, &err);
         if (r != cases[i].want)
             g_error("%s: got %d want %d", cases[i].what, r, cases[i].want);
@@ -1118,7 +1090,7 @@ static void test_malformed_header_and_chain(void)
     /* unknown non-critical payload: skipped, the rest still there */
     {
         size_t len;
-        g_autofree uint8_t *p = unhex(sa_init_hex, &len);
+        g_autofree uint8_t *p = test_unhex_dup(sa_init_hex, &len);
         struct ike_msg m;
         p[16] = 0xff;
         g_assert_cmpint(ike_msg_parse(p, len, &m), ==, 0);
@@ -1144,7 +1116,7 @@ static void test_malformed_header_and_chain(void)
 
         g_autofree uint8_t *big = g_malloc0(IKE_MAX_MSG_LEN + 1);
         big[17] = IKE_VERSION;
-        put32be(big + 24, IKE_MAX_MSG_LEN + 1);
+        test_put_be32(big + 24, IKE_MAX_MSG_LEN + 1);
         g_assert_cmpint(ike_msg_parse(big, IKE_MAX_MSG_LEN + 1, &m), ==, -EMSGSIZE);
         /* a v3 header is still decoded for INVALID_MAJOR_VERSION */
         big[17] = 0x30;
@@ -1203,7 +1175,7 @@ static void test_too_many_payloads(void)
 static void test_malformed_inner(void)
 {
     size_t len;
-    g_autofree uint8_t *buf = unhex(ike_auth_hex, &len);
+    g_autofree uint8_t *buf = test_unhex_dup(ike_auth_hex, &len);
     struct ike_msg m0, m;
     struct ike_parse_error err;
     static const struct {
@@ -1228,7 +1200,7 @@ static void test_malformed_inner(void)
     g_assert_cmpint(ike_msg_parse(buf, len, &m0), ==, 0);
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         size_t plen;
-        g_autofree uint8_t *p = unhex(cases[i].hex, &plen);
+        g_autofree uint8_t *p = test_unhex_dup(cases[i].hex, &plen);
         int r;
 
         m = m0;
@@ -1241,7 +1213,8 @@ static void test_malformed_inner(void)
     m = m0;
     {
         size_t plen;
-        g_autofree uint8_t *p = unhex("c0000008 00004000 29000006 abcd 00000008 00004001", &plen);
+        g_autofree uint8_t *p =
+            test_unhex_dup("c0000008 00004000 29000006 abcd 00000008 00004001", &plen);
         g_assert_cmpint(ike_msg_parse_inner(&m, IKE_PL_NOTIFY, p, plen), ==, 0);
         g_assert_cmpuint(m.n_pl, ==, 3);
         g_assert_cmpuint(m.pl[1].type, ==, IKE_PL_NOTIFY);

@@ -10,28 +10,12 @@
 #include "ike/mschapv2.h"
 #include "common/uip-secret.h"
 
-/* Hex string (spaces allowed) -> bytes; asserts on bad input. */
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-    size_t n = 0;
-
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        g_assert_true(g_ascii_isxdigit(s[0]) && g_ascii_isxdigit(s[1]));
-        g_assert_cmpuint(n, <, max);
-        out[n++] = (uint8_t)(g_ascii_xdigit_value(s[0]) << 4 | g_ascii_xdigit_value(s[1]));
-        s += 2;
-    }
-    return n;
-}
+#include "test-util.h"
 
 #define assert_hex(buf, len, hex)                                                                  \
     do {                                                                                           \
         uint8_t want_[128];                                                                        \
-        size_t n_ = unhex(hex, want_, sizeof(want_));                                              \
+        size_t n_ = test_unhex(hex, want_, sizeof(want_));                                         \
         g_assert_cmpmem(buf, len, want_, n_);                                                      \
     } while (0)
 
@@ -63,10 +47,10 @@ static struct {
 
 static void load_vectors(void)
 {
-    g_assert_cmpuint(unhex(RFC_AUTH_CHALLENGE, v.auth_challenge, 16), ==, 16);
-    g_assert_cmpuint(unhex(RFC_PEER_CHALLENGE, v.peer_challenge, 16), ==, 16);
-    g_assert_cmpuint(unhex(RFC_PASSWORD_HASH, v.password_hash, 16), ==, 16);
-    g_assert_cmpuint(unhex(RFC_NT_RESPONSE, v.nt_response, 24), ==, 24);
+    g_assert_cmpuint(test_unhex(RFC_AUTH_CHALLENGE, v.auth_challenge, 16), ==, 16);
+    g_assert_cmpuint(test_unhex(RFC_PEER_CHALLENGE, v.peer_challenge, 16), ==, 16);
+    g_assert_cmpuint(test_unhex(RFC_PASSWORD_HASH, v.password_hash, 16), ==, 16);
+    g_assert_cmpuint(test_unhex(RFC_NT_RESPONSE, v.nt_response, 24), ==, 24);
 }
 
 static void test_rfc2759(void)
@@ -136,7 +120,7 @@ static void test_rfc3079(void)
     static const uint8_t zero[32];
 
     load_vectors();
-    g_assert_cmpuint(unhex(RFC_PW_HASH_HASH, hash_hash, 16), ==, 16);
+    g_assert_cmpuint(test_unhex(RFC_PW_HASH_HASH, hash_hash, 16), ==, 16);
 
     g_assert_cmpint(mschapv2_get_master_key(hash_hash, v.nt_response, master), ==, 0);
     assert_hex(master, sizeof(master), RFC_MASTER_KEY);
