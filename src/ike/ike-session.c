@@ -127,8 +127,9 @@ struct ike_session {
     struct ike_id_value idr; /* type 0: not configured */
     struct ike_proposal ike_props[IKE_MAX_PROPOSALS];
     unsigned n_ike_props;
-    struct ike_proposal esp_props[IKE_MAX_PROPOSALS];
+    struct ike_proposal esp_props[IKE_MAX_PROPOSALS]; /* IKE_AUTH offer: no KE */
     unsigned n_esp_props;
+    struct ike_proposal esp_pfs_props[IKE_MAX_PROPOSALS]; /* as configured: KE = PFS on rekey */
     bool vip4, vip6;
     struct uip_ts tsi[IKE_SESSION_MAX_TS];
     unsigned n_tsi;
@@ -1782,6 +1783,16 @@ static bool busy(struct ike_session *s, GSource **timer, GSourceFunc fn)
     return false;
 }
 
+/* The gateway said no (@err) to our rekey: the old SA goes on; try again soon
+ * after a collision (TEMPORARY_FAILURE), later otherwise. */
+static void rekey_refused(struct ike_session *s, const char *what, uint16_t err, GSource **timer,
+                          GSourceFunc fn)
+{
+    _LOGS(LOG_WARNING, s, "the gateway refused our %s rekey (%s); retrying later", what,
+          notify_name(err));
+    arm_timer(s, timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30, fn);
+}
+
 void ike_session_rekey_child(struct ike_session *s)
 {
     struct ike_builder b;
@@ -1797,14 +1808,21 @@ void ike_session_rekey_child(struct ike_session *s)
         spi_be[k] = (uint8_t)(s->rk_spi_in >> (24 - 8 * k));
         old_be[k] = (uint8_t)(s->cur.spi_in >> (24 - 8 * k));
     }
-    memcpy(s->rk_props, s->esp_props, sizeof(s->esp_props));
+    /* the ESP proposals as configured: a key exchange method in them means PFS */
+    memcpy(s->rk_props, s->esp_pfs_props, sizeof(s->esp_pfs_props));
     s->n_rk_props = s->n_esp_props;
     ike_proposals_set_spi(s->rk_props, s->n_rk_props, spi_be, 4);
+    uint16_t pfs;
+    ike_dh_free(g_steal_pointer(&s->rk_dh));
+    if (ike_proposals_first_ke(s->rk_props, s->n_rk_props, &pfs) == 0 && pfs &&
+        ike_dh_new(pfs, &s->rk_dh) < 0)
+        return;
 
     begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, false, s->sa.next_id);
     ike_build_notify(&b, IKE_PROTO_ESP, old_be, 4, IKE_N_REKEY_SA, NULL, 0);
     ike_build_sa(&b, s->rk_props, s->n_rk_props);
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
+    add_ke(&b, s->rk_dh);
     ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
     ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
     GPtrArray *msg = seal(s, &b);
@@ -1829,11 +1847,7 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
 
     request_done(s);
     if (err) {
-        /* the old CHILD_SA goes on; try again later */
-        _LOGS(LOG_WARNING, s, "the gateway refused our CHILD_SA rekey (%s); retrying later",
-              notify_name(err));
-        arm_timer(s, &s->child_rekey_timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30,
-                  on_child_rekey_timer);
+        rekey_refused(s, "CHILD_SA", err, &s->child_rekey_timer, on_child_rekey_timer);
         return;
     }
     if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
@@ -1843,8 +1857,22 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our CHILD_SA rekey is unusable");
         return;
     }
-    int r = install_child(s, &c, &esp, s->rk_spi_in, true, NULL, 0, s->rk_ni, sizeof(s->rk_ni),
-                          nr.data, nr.len);
+    /* PFS: the group we offered and the gateway chose */
+    uint8_t *gir = NULL;
+    size_t gir_len = 0;
+    if (sel.ke) {
+        const struct ike_pl *pl_ke = ike_msg_find(m, IKE_PL_KE, NULL);
+        struct ike_ke ke;
+        if (!s->rk_dh || sel.ke != ike_dh_group(s->rk_dh) || !pl_ke || ike_ke_parse(pl_ke, &ke) < 0 ||
+            ke.group != sel.ke || ike_dh_compute(s->rk_dh, ke.data, ke.len, &gir, &gir_len) < 0) {
+            fail(s, IKE_FAIL_PROTOCOL, "the gateway's key exchange in our CHILD_SA rekey is unusable");
+            return;
+        }
+    }
+    ike_dh_free(g_steal_pointer(&s->rk_dh));
+    int r = install_child(s, &c, &esp, s->rk_spi_in, true, gir, gir_len, s->rk_ni,
+                          sizeof(s->rk_ni), nr.data, nr.len);
+    uip_free_secret(gir, gir_len);
     if (r < 0) {
         fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA: %s", g_strerror(-r));
         return;
@@ -1918,10 +1946,7 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
 
     request_done(s);
     if (err) {
-        _LOGS(LOG_WARNING, s, "the gateway refused our IKE_SA rekey (%s); retrying later",
-              notify_name(err));
-        arm_timer(s, &s->ike_rekey_timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30,
-                  on_ike_rekey_timer);
+        rekey_refused(s, "IKE_SA", err, &s->ike_rekey_timer, on_ike_rekey_timer);
         return;
     }
     if (!pl_sa || !pl_n || !pl_ke || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
@@ -2308,6 +2333,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     uint8_t spi_be[4] = {(uint8_t)(s->cur.spi_in >> 24), (uint8_t)(s->cur.spi_in >> 16),
                          (uint8_t)(s->cur.spi_in >> 8), (uint8_t)s->cur.spi_in};
     ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
+    memcpy(s->esp_pfs_props, s->esp_props, sizeof(s->esp_props));
     ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
     RAND_bytes(s->ni, sizeof(s->ni));
     if (s->eap)

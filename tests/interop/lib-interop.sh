@@ -473,7 +473,9 @@ cl_start() {
     EV=()
     CL_SEEN=0
     if [ "$CL_KIND" = ours ]; then
-        ip netns exec "$NS_CL" env G_MESSAGES_DEBUG=all stdbuf -oL -eL \
+        # no stdbuf: the client flushes each event line itself, and stdbuf's
+        # preloaded library would come before the sanitizer runtime of an ASan build
+        ip netns exec "$NS_CL" env G_MESSAGES_DEBUG=all \
             "$UIP_IKE_CLIENT" "$CL_CONF" >"$CL_OUT" 2>"$CL_ERR" &
         CL_PID=$!
         uipi_track "$CL_PID"

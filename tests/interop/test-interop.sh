@@ -33,7 +33,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client rekey-pfs wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -236,10 +236,22 @@ case_close() {
     grep -qx closed "$CL_OUT" || uip_fail "the client printed no 'closed' line"
 }
 
+# rekey_under_iperf EVENT VIP: a TCP connection from VIP through the tunnel for
+# 10 s while rekeys go on (a new EVENT line must appear meanwhile): it must
+# finish without error.
+rekey_under_iperf() {
+    uip_iperf_server "$NS_GW"
+    uip_iperf "$NS_CL" "$2" "$PROT4" 10 || uip_fail "iperf3 across the rekeys failed"
+    uip_log "  iperf3 TCP across the rekeys: $IPERF_MBPS Mbit/s"
+    uip_stop "$IPERF_PID" TERM 3 || true
+    cl_wait "$1" 1 || { cl_dump; uip_fail "no rekey happened during the iperf3 run"; }
+}
+
 case_rekey() {
     gw_start "$(gw_conn rekey psk pools=pool4 local_ts=$NET4 rekey_time=10s over_time=5s child_rekey_time=5s child_life_time=9s)"
     psk_client "$UIP_TMP/rekey.ini" virtual-ipv6=no
     up_and_ping "$UIP_TMP/rekey.ini" "$PROT4"
+    local vip=${EV[vip4]}
     local t0=$SECONDS pingout
     # 16 s of traffic over two CHILD_SA rekeys and one IKE_SA rekey, all gateway-initiated
     pingout=$(ip netns exec "$NS_CL" ping -n -q -i 0.2 -w 16 -I "${EV[vip4]}" "$PROT4" 2>&1 || true)
@@ -255,7 +267,8 @@ case_rekey() {
     cl_wait ike-rekeyed 1 || { cl_dump; uip_fail "the client printed no ike-rekeyed line"; }
     # loss only around the switch-overs is acceptable; the tunnel must carry traffic now
     ping_through 3 "$PROT4"
-    [ $((SECONDS - t0)) -lt 60 ] || uip_fail "rekey case too slow"
+    rekey_under_iperf child-rekeyed "$vip"
+    [ $((SECONDS - t0)) -lt 90 ] || uip_fail "rekey case too slow"
 }
 
 case_rekey_client() {
@@ -263,6 +276,7 @@ case_rekey_client() {
     gw_start "$(gw_conn rekeyc psk pools=pool4 local_ts=$NET4)"
     psk_client "$UIP_TMP/rekeyc.ini" virtual-ipv6=no rekey-child=3 rekey-ike=7
     up_and_ping "$UIP_TMP/rekeyc.ini" "$PROT4"
+    local vip=${EV[vip4]}
     local pingout sent recv
     # 12 s of traffic over three CHILD_SA rekeys and one IKE_SA rekey of ours
     pingout=$(ip netns exec "$NS_CL" ping -n -q -i 0.2 -w 12 -I "${EV[vip4]}" "$PROT4" 2>&1 || true)
@@ -281,6 +295,21 @@ case_rekey_client() {
     [ -n "$sent" ] && [ "$((sent - recv))" -le 1 ] ||
         uip_fail "lost $((sent - recv)) of $sent pings across our rekeys"
     gw_has_sa || uip_fail "no IKE_SA left after the rekeys"
+    ping_through 3 "$PROT4"
+    rekey_under_iperf child-rekeyed "$vip"
+}
+
+case_rekey_pfs() {
+    # ESP with a key exchange method: IKE_AUTH carries none, our rekeys do (PFS)
+    gw_start "$(gw_conn rekeyp psk pools=pool4 local_ts=$NET4 esp_proposals=aes256gcm16-x25519)"
+    psk_client "$UIP_TMP/rekeyp.ini" virtual-ipv6=no esp=aes256gcm16-x25519 rekey-child=3
+    up_and_ping "$UIP_TMP/rekeyp.ini" "$PROT4"
+    cl_wait child-rekeyed 8 || { cl_dump; uip_fail "the client printed no child-rekeyed line"; }
+    # strongSwan names the group of a CHILD_SA it set up with a key exchange
+    grep -qE 'parsed CREATE_CHILD_SA request [0-9]+ \[ .*KE' "$GW_LOG" ||
+        { gw_log_tail 40; uip_fail "our CHILD_SA rekey carried no KE payload (no PFS)"; }
+    grep -qE 'selected proposal: ESP:AES_GCM_16_256/CURVE_25519' "$GW_LOG" ||
+        { gw_log_tail 40; uip_fail "the gateway did not select the PFS group"; }
     ping_through 3 "$PROT4"
 }
 
