@@ -21,6 +21,10 @@
  *     then DELETE of the old.  A request of the gateway's that collides with
  *     ours gets TEMPORARY_FAILURE (RFC 7296 2.25), and it retries.
  *
+ * Messages that would not fit 1280 bytes go out as RFC 7383 fragments when
+ * both sides support them; fragments received are decrypted one by one and
+ * reassembled (bounded count and size) before parsing.
+ *
  * Each received message is parsed whole (and decrypted) before any state
  * changes.  Our requests are retransmitted with exponential backoff, a
  * bounded number of times.

@@ -304,6 +304,8 @@ pools {
     pool4 {
         addrs = $POOL4
         dns = $DNS4
+        # INTERNAL_IP4_SUBNET: the protected network, for split routes
+        subnet = $NET4
         # INTERNAL_DNS_DOMAIN (RFC 8598, type 25): numbered attributes are sent as raw bytes
         25 = $DNS_DOMAIN
     }

@@ -33,7 +33,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client rekey-pfs wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client rekey-pfs rekey-both eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -94,6 +94,7 @@ case_psk() {
         check_list_has "${EV[dns4]:-}" "$DNS4" "dns4"
         check_list_has "${EV[dns6]:-}" "$DNS6" "dns6"
         check_list_has "${EV[domains]:-}" "$DNS_DOMAIN" "domains (INTERNAL_DNS_DOMAIN)"
+        check_list_has "${EV[subnets]:-}" "$NET4" "subnets (INTERNAL_IP4_SUBNET)"
     else
         uip_log "  (stand-in: DNS and domains are checked in the 'wire' case, on the decrypted CFG_REPLY)"
     fi
@@ -312,6 +313,42 @@ case_rekey_pfs() {
         { gw_log_tail 40; uip_fail "the gateway did not select the PFS group"; }
     ping_through 3 "$PROT4"
 }
+
+case_rekey_both() {
+    # both sides rekey the CHILD_SA every 3 s, so their requests meet now and
+    # then; a collision is answered TEMPORARY_FAILURE and retried
+    gw_start "$(gw_conn rekeyb psk pools=pool4 local_ts=$NET4 child_rekey_time=3s child_life_time=8s)"
+    psk_client "$UIP_TMP/rekeyb.ini" virtual-ipv6=no rekey-child=3
+    up_and_ping "$UIP_TMP/rekeyb.ini" "$PROT4"
+    local pingout sent recv
+    pingout=$(ip netns exec "$NS_CL" ping -n -q -i 0.2 -w 15 -I "${EV[vip4]}" "$PROT4" 2>&1 || true)
+    uip_log "  $(grep -o '[0-9]* packets transmitted.*loss' <<<"$pingout")"
+    sent=$(grep -o '^[0-9]* packets transmitted' <<<"$pingout" | cut -d' ' -f1)
+    recv=$(grep -o '[0-9]* received' <<<"$pingout" | cut -d' ' -f1)
+    [ -n "$sent" ] && [ "$((sent - recv))" -le 1 ] ||
+        uip_fail "lost $((sent - recv)) of $sent pings while both sides rekeyed"
+    cl_wait child-rekeyed 1 || { cl_dump; uip_fail "no CHILD_SA rekey"; }
+    uip_log "  rekey collisions answered: $(grep -c 'rekey collision' "$CL_ERR" || true)"
+    gw_has_sa || uip_fail "no IKE_SA left after the rekeys"
+    ping_through 3 "$PROT4"
+}
+
+_case_eap_store() { # yes|no: is the test CA in the "system" store?
+    [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the system store of our client)"; return 0; }
+    gw_start "$(gw_conn eap eap pools=pool4 local_ts=$NET4)"
+    cl_conf "$UIP_TMP/eaps.ini" auth=eap-mschapv2 "user=$EAP_USER" "password=$GW_EAP_PASSWORD" \
+        "remote-id=$GW_ID" virtual-ipv4=yes
+    if [ "$1" = yes ]; then
+        # no ca-cert: OpenSSL's default store, which SSL_CERT_FILE points at here
+        SSL_CERT_FILE=$PKI/ca.pem SSL_CERT_DIR=$UIP_TMP up_and_ping "$UIP_TMP/eaps.ini" "$PROT4"
+    else
+        # a store without our test CA: the gateway must not be trusted
+        SSL_CERT_FILE=$UIP_TMP/empty-store.pem SSL_CERT_DIR=$UIP_TMP cl_start "$UIP_TMP/eaps.ini"
+        cl_expect_failure auth 30
+    fi
+}
+case_eap_system_store() { _case_eap_store yes; }
+case_neg_system_store() { : >"$UIP_TMP/empty-store.pem"; _case_eap_store no; }
 
 case_wire() {
     uip_need tshark dumpcap
