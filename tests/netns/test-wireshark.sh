@@ -207,6 +207,14 @@ for side in "$NSA:$VA" "$NSB:$VB"; do
     ip netns exec "${side%%:*}" ethtool -K "${side#*:}" tx-udp-segmentation off >/dev/null ||
         uip_fail "cannot turn off UDP segmentation offload on ${side#*:}"
 done
+# Keep the ephemeral ports of the inner TCP connections in a range where
+# Wireshark 4.0 registers no dissector: a random port such as 48049 (CBSP)
+# would have tshark parse iperf3's control bytes as that protocol and call
+# them malformed, which says nothing about our ESP.
+for ns in "$NSA" "$NSB"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40999" ||
+        uip_fail "cannot set the local port range in $ns"
+done
 uip_ping "$NSA" "$OA" "$OB" 2 || uip_fail "the outer link does not work"
 uip_iperf_server "$NSB"
 
