@@ -485,6 +485,19 @@ static GPtrArray *seal(struct ike_session *s, struct ike_builder *b)
     return seal_frag(&s->sa, b, s->frag_ok ? s->frag_max : 0);
 }
 
+/* Seal the message built in @b, free the builder, and send it as our next
+ * request (of @kind).  False when it could not be built: nothing was sent. */
+static bool send_built_request(struct ike_session *s, struct ike_builder *b, int kind)
+{
+    GPtrArray *msg = seal(s, b);
+
+    ike_builder_clear(b);
+    if (!msg)
+        return false;
+    send_request_kind(s, msg, s->sa.next_id++, kind);
+    return true;
+}
+
 static void begin_encrypted_on(struct sa_ctx *sa, struct ike_builder *b, uint8_t exchange,
                                bool response, uint32_t msg_id)
 {
@@ -942,17 +955,15 @@ static void send_auth(struct ike_session *s)
         ike_build_cp(&b, IKE_CFG_REQUEST, attrs, n_attrs);
     ike_build_sa(&b, s->esp_props, s->n_esp_props);
     add_ts_payloads(s, &b);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
+    bool sent = send_built_request(s, &b, REQ_OTHER);
     uip_wipe(auth, sizeof(auth));
-    if (!msg) {
+    if (!sent) {
         fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
         return;
     }
-    _LOGS(LOG_INFO, s, "sending IKE_AUTH (%s)",
+    _LOGS(LOG_INFO, s, "sent IKE_AUTH (%s)",
           s->auth == IKE_AUTHM_PSK ? "PSK" : s->auth == IKE_AUTHM_CERT ? "certificate" : "EAP");
     set_state(s, ST_AUTH_SENT);
-    send_request(s, msg, s->sa.next_id++);
 }
 
 static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
@@ -962,13 +973,8 @@ static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
     begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     /* the EAP message is already encoded: code, id, length, type, data */
     ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
-    if (!msg) {
+    if (!send_built_request(s, &b, REQ_OTHER))
         fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
-        return;
-    }
-    send_request(s, msg, s->sa.next_id++);
 }
 
 static void send_eap_auth(struct ike_session *s)
@@ -983,15 +989,13 @@ static void send_eap_auth(struct ike_session *s)
     }
     begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len); /* RFC 7296 2.16: shared key method */
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
+    bool sent = send_built_request(s, &b, REQ_OTHER);
     uip_wipe(auth, sizeof(auth));
-    if (!msg) {
+    if (!sent) {
         fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
         return;
     }
     set_state(s, ST_EAP_AUTH_SENT);
-    send_request(s, msg, s->sa.next_id++);
 }
 
 /* The gateway's signed octets: RealMessage2 | Ni | prf(SK_pr, IDr body). */
@@ -1726,12 +1730,8 @@ static gboolean on_dpd(gpointer data)
         return G_SOURCE_CONTINUE;
     struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
-    if (msg) {
-        _LOGS(LOG_DEBUG, s, "liveness check");
-        send_request(s, msg, s->sa.next_id++);
-    }
+    if (send_built_request(s, &b, REQ_OTHER))
+        _LOGS(LOG_DEBUG, s, "liveness check sent");
     return G_SOURCE_CONTINUE;
 }
 
@@ -1829,12 +1829,8 @@ void ike_session_rekey_child(struct ike_session *s)
     add_ke(&b, s->rk_dh);
     ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
     ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
-    if (!msg)
-        return;
-    _LOGS(LOG_INFO, s, "rekeying CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
-    send_request_kind(s, msg, s->sa.next_id++, REQ_REKEY_CHILD);
+    if (send_built_request(s, &b, REQ_REKEY_CHILD))
+        _LOGS(LOG_INFO, s, "rekeying CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
 }
 
 static void on_rekey_child_response(struct ike_session *s, const struct ike_msg *m)
@@ -1894,10 +1890,7 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
-    if (msg)
-        send_request_kind(s, msg, s->sa.next_id++, REQ_DELETE_CHILD);
+    send_built_request(s, &b, REQ_DELETE_CHILD);
     arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
 }
 
@@ -1928,12 +1921,8 @@ void ike_session_rekey_ike(struct ike_session *s)
     ike_build_sa(&b, s->rk_props, s->n_rk_props);
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
     ike_build_ke(&b, s->sa.sel.ke, pub, pub_len);
-    GPtrArray *msg = seal(s, &b);
-    ike_builder_clear(&b);
-    if (!msg)
-        return;
-    _LOGS(LOG_INFO, s, "rekeying the IKE_SA");
-    send_request_kind(s, msg, s->sa.next_id++, REQ_REKEY_IKE);
+    if (send_built_request(s, &b, REQ_REKEY_IKE))
+        _LOGS(LOG_INFO, s, "rekeying the IKE_SA");
 }
 
 static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m)
