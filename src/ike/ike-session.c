@@ -1659,7 +1659,14 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
     uint32_t id = m->hdr.msg_id;
 
     if (sa == &s->old) {
-        /* after a rekey the gateway deletes the old IKE SA; anything else gets an empty answer */
+        /* After a rekey the gateway deletes the old IKE SA.  A CHILD_SA rekey
+         * it started there meanwhile is refused with TEMPORARY_FAILURE (its
+         * keys would come from the old SK_d), so it retries on the new SA;
+         * anything else gets an empty answer. */
+        if (m->hdr.exchange == IKE_CREATE_CHILD_SA) {
+            send_error_response(s, sa, m->hdr.exchange, id, IKE_N_TEMPORARY_FAILURE);
+            return;
+        }
         bool delete_ike = false;
         for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_DELETE, NULL); pl;
              pl = ike_msg_find(m, IKE_PL_DELETE, pl)) {
