@@ -642,3 +642,55 @@ enum uip_auth uip_settings_get_auth(GHashTable *data)
 {
     return uip_auth_from_string(lookup_value(data, UIP_KEY_AUTH));
 }
+
+/* ---- secrets --------------------------------------------------------------------------------- */
+
+gboolean uip_key_file_is_encrypted(const char *path)
+{
+    g_autofree char *text = NULL;
+    gsize len;
+
+    if (!path || !path[0] || !g_file_get_contents(path, &text, &len, NULL))
+        return FALSE;
+    /* a PEM file is text: look only for the markers, never parse the key here */
+    return g_strstr_len(text, (gssize)len, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+           g_strstr_len(text, (gssize)len, "Proc-Type: 4,ENCRYPTED") != NULL;
+}
+
+char **uip_settings_secrets_wanted(GHashTable *data)
+{
+    g_autoptr(GPtrArray) keys = g_ptr_array_new();
+    enum uip_auth auth = uip_settings_get_auth(data);
+
+    for (gsize i = 0; auth != UIP_AUTH_INVALID && i < G_N_ELEMENTS(settings); i++) {
+        const struct uip_setting *s = &settings[i];
+        gboolean wanted;
+
+        if (!s->secret)
+            continue;
+        if (uip_settings_get_uint(data, s->flags_key) & UIP_SECRET_FLAG_NOT_REQUIRED)
+            continue;
+        if (g_str_equal(s->key, UIP_KEY_USER_KEY_PASSWORD))
+            wanted = (auth == UIP_AUTH_CERT || auth == UIP_AUTH_EAP_TLS) &&
+                     uip_key_file_is_encrypted(uip_settings_get_string(data, UIP_KEY_USER_KEY));
+        else
+            wanted = (s->required_auth & UIP_AUTH_BIT(auth)) != 0;
+        if (wanted)
+            g_ptr_array_add(keys, g_strdup(s->key));
+    }
+    g_ptr_array_add(keys, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&keys), FALSE);
+}
+
+char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets)
+{
+    g_auto(GStrv) wanted = uip_settings_secrets_wanted(data);
+    g_autoptr(GPtrArray) keys = g_ptr_array_new();
+
+    for (guint i = 0; wanted[i]; i++) {
+        if (!lookup_value(secrets, wanted[i]))
+            g_ptr_array_add(keys, g_strdup(wanted[i]));
+    }
+    g_ptr_array_add(keys, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&keys), FALSE);
+}

@@ -210,3 +210,28 @@ guint uip_settings_get_uint(GHashTable *data, const char *key);         /* UINT,
 gboolean uip_settings_get_bool(GHashTable *data, const char *key);      /* BOOL */
 const char *uip_settings_get_string(GHashTable *data, const char *key); /* any data key; or NULL */
 enum uip_auth uip_settings_get_auth(GHashTable *data); /* UIP_AUTH_INVALID when unset/bad */
+
+/* ---- secrets --------------------------------------------------------------------------------- */
+
+/*
+ * The secret keys the connection's auth method uses, in table order, as a
+ * NULL-terminated array (free with g_strfreev; never NULL, maybe empty):
+ * psk for psk, password for eap-mschapv2, and user-key-password for cert and
+ * eap-tls when the private key file is encrypted (uip_key_file_is_encrypted()).
+ * A secret whose flags say UIP_SECRET_FLAG_NOT_REQUIRED is left out.
+ */
+char **uip_settings_secrets_wanted(GHashTable *data);
+
+/*
+ * Of those, the ones not present (or empty) in @secrets: what NetworkManager's
+ * need_secrets must ask for, and what an auth dialog prompts for.
+ */
+char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets);
+
+/*
+ * TRUE when the PEM file at @path holds an encrypted private key
+ * ("ENCRYPTED PRIVATE KEY", or a legacy "Proc-Type: 4,ENCRYPTED" header).
+ * FALSE for a clear key, a DER file, or a file that cannot be read (the
+ * service then reports the unreadable file when it loads it).
+ */
+gboolean uip_key_file_is_encrypted(const char *path);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nm-uipsec-service: NetworkManager starts one per VPN connection (with
+ * --bus-name org.freedesktop.NetworkManager.uipsec.Connection_N), talks to it
+ * over D-Bus, and it runs until NetworkManager lets go of it.
+ *
+ * Logging: NM_VPN_LOG_LEVEL (a syslog level, as NetworkManager passes it) or
+ * --debug; to syslog when NM_VPN_LOG_SYSLOG=1 and a syslog socket exists,
+ * else to stderr (which NetworkManager copies into its own log).
+ */
+#ifndef GETTEXT_PACKAGE
+#define GETTEXT_PACKAGE "NetworkManager-uipsec"
+#endif
+
+#include <locale.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+
+#include "common/uip-log.h"
+#include "service/nm-uipsec-plugin.h"
+#include "service/tunnel-settings.h"
+
+static gboolean on_signal(gpointer loop)
+{
+    _LOGI("signal received: quitting");
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_quit(NMVpnServicePlugin *plugin, gpointer loop)
+{
+    g_main_loop_quit(loop);
+}
+
+static int log_level(gboolean debug)
+{
+    const char *env = g_getenv("NM_VPN_LOG_LEVEL");
+    char *end;
+    long v;
+
+    if (debug)
+        return LOG_DEBUG;
+    if (env && *env) {
+        v = strtol(env, &end, 10);
+        if (!*end && v >= 0 && v <= LOG_DEBUG)
+            return (int)v;
+    }
+    return LOG_NOTICE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) opts = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(NMUipsecPlugin) plugin = NULL;
+    gboolean persist = FALSE, debug = FALSE;
+    g_autofree char *bus_name = g_strdup(NM_DBUS_SERVICE_UIPSEC);
+    GOptionEntry entries[] = {
+        {"persist", 0, 0, G_OPTION_ARG_NONE, &persist, N_("Do not quit when VPN connection terminates"), NULL},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &debug, N_("Enable verbose debug logging (may expose passwords)"), NULL},
+        {"bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, N_("D-Bus name to use for this instance"), NULL},
+        {NULL},
+    };
+
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+
+    opts = g_option_context_new(NULL);
+    g_option_context_add_main_entries(opts, entries, GETTEXT_PACKAGE);
+    g_option_context_set_summary(opts, _("nm-uipsec-service provides an IKEv2/IPsec VPN with a "
+                                         "userspace ESP engine to NetworkManager."));
+    if (!g_option_context_parse(opts, &argc, &argv, &error)) {
+        g_printerr("%s\n", error->message);
+        return EXIT_FAILURE;
+    }
+
+    gboolean use_syslog = !debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0 &&
+                          access("/dev/log", W_OK) == 0;
+    uip_log_setup(log_level(debug), use_syslog, "nm-uipsec");
+    _LOGI("starting as %s", bus_name);
+
+    uip_tunnel_settings_init(); /* "ike" / "esp" checked by the real parser */
+    plugin = nm_uipsec_plugin_new(bus_name, &error);
+    if (!plugin) {
+        _LOGE("cannot start the service: %s", error->message);
+        return EXIT_FAILURE;
+    }
+    loop = g_main_loop_new(NULL, FALSE);
+    if (!persist)
+        g_signal_connect(plugin, "quit", G_CALLBACK(on_quit), loop);
+    g_unix_signal_add(SIGTERM, on_signal, loop);
+    g_unix_signal_add(SIGINT, on_signal, loop);
+
+    g_main_loop_run(loop);
+
+    /* teardown: sends nothing more, removes the TUN device, wipes keys */
+    nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(plugin));
+    g_clear_object(&plugin);
+    _LOGI("stopped");
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * NMUipsecPlugin: the NMVpnServicePlugin that NetworkManager talks to.  It
+ * validates the connection's settings, runs one tunnel (tunnel.h) in the
+ * main loop and reports its result; it writes no addresses, routes or DNS.
+ */
+#pragma once
+
+#include <NetworkManager.h>
+
+#define NM_DBUS_SERVICE_UIPSEC "org.freedesktop.NetworkManager.uipsec"
+
+#define NM_TYPE_UIPSEC_PLUGIN (nm_uipsec_plugin_get_type())
+G_DECLARE_FINAL_TYPE(NMUipsecPlugin, nm_uipsec_plugin, NM, UIPSEC_PLUGIN, NMVpnServicePlugin)
+
+NMUipsecPlugin *nm_uipsec_plugin_new(const char *bus_name, GError **error);

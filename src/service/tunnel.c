@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The glue between one IKEv2 session and the ESP engine (see tunnel.h).
+ *
+ * Flow: datagrams from the gateway's port 500 arrive on sock500 and go to the
+ * session; those on the NAT-T port arrive in the engine, which decrypts ESP
+ * into the TUN device and hands IKE (behind the non-ESP marker) back here.
+ * The session's messages leave through sock500 or, once it moved to NAT-T,
+ * through the engine's socket.  A one-second tick tells the session when the
+ * engine saw traffic from the gateway, so that DPD only probes an idle peer.
+ */
+#include "service/tunnel.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "common/uip-log.h"
+
+#define IKE_RECV_BUDGET 16
+
+struct uip_tunnel {
+    struct uip_tunnel_callbacks cb;
+    void *user;
+    struct uip_engine *engine;
+    struct ike_session *session;
+    int sock500;
+    guint sock500_watch;
+    guint tick;
+    uint64_t last_pkts_in;
+    struct sockaddr_storage local;
+    socklen_t local_len;
+};
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static const uint8_t *addr_bytes(const struct sockaddr_storage *ss, size_t *len)
+{
+    if (ss->ss_family == AF_INET) {
+        *len = 4;
+        return (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+    }
+    *len = 16;
+    return (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+/* The name of the interface that holds @local, for SO_BINDTODEVICE. */
+static int device_of(const struct sockaddr_storage *local, char name[IFNAMSIZ])
+{
+    struct ifaddrs *ifa, *i;
+    size_t len, ilen;
+    const uint8_t *want = addr_bytes(local, &len);
+    int r = -ENODEV;
+
+    if (getifaddrs(&ifa) < 0)
+        return -errno;
+    for (i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != local->ss_family)
+            continue;
+        if (memcmp(addr_bytes((const struct sockaddr_storage *)i->ifa_addr, &ilen), want, len) ==
+            0) {
+            g_strlcpy(name, i->ifa_name, IFNAMSIZ);
+            r = 0;
+            break;
+        }
+    }
+    freeifaddrs(ifa);
+    return r;
+}
+
+static int bind_to_device(int fd, const char *dev)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1) < 0
+               ? -errno
+               : 0;
+}
+
+/* ---- session callbacks ------------------------------------------------------------------------ */
+
+static int cb_send(void *user, bool natt, const uint8_t *msg, size_t len)
+{
+    struct uip_tunnel *t = user;
+
+    if (natt)
+        return uip_engine_send_ike(t->engine, msg, len);
+    return send(t->sock500, msg, len, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static int cb_child_install(void *user, const struct ike_child *c)
+{
+    struct uip_tunnel *t = user;
+    struct uip_sa_config sa;
+    int r;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.reqid = c->reqid;
+    if (uip_encr_from_name(c->encr_name, &sa.encr) < 0 ||
+        uip_integ_from_name(c->integ_name, &sa.integ) < 0)
+        return -EINVAL;
+    sa.esn = c->esn;
+    sa.n_local_ts = MIN(c->n_local_ts, UIP_SA_MAX_TS);
+    memcpy(sa.local_ts, c->local_ts, sizeof(struct uip_ts) * sa.n_local_ts);
+    sa.n_remote_ts = MIN(c->n_remote_ts, UIP_SA_MAX_TS);
+    memcpy(sa.remote_ts, c->remote_ts, sizeof(struct uip_ts) * sa.n_remote_ts);
+
+    sa.inbound = true;
+    sa.spi = c->in.spi;
+    sa.keymat = c->in.keymat;
+    sa.keymat_len = c->in.keymat_len;
+    r = uip_engine_sa_add(t->engine, &sa);
+    if (r < 0)
+        return r;
+    sa.inbound = false;
+    sa.spi = c->out.spi;
+    sa.keymat = c->out.keymat;
+    sa.keymat_len = c->out.keymat_len;
+    r = uip_engine_sa_add(t->engine, &sa);
+    if (r < 0)
+        uip_engine_sa_del(t->engine, c->in.spi, true);
+    return r;
+}
+
+static void cb_child_delete(void *user, uint32_t reqid, uint32_t spi_in, uint32_t spi_out)
+{
+    struct uip_tunnel *t = user;
+
+    uip_engine_sa_del(t->engine, spi_in, true);
+    uip_engine_sa_del(t->engine, spi_out, false);
+}
+
+static void cb_established(void *user, const struct ike_established *info)
+{
+    struct uip_tunnel *t = user;
+    t->cb.established(t->user, info);
+}
+
+static void cb_failed(void *user, enum ike_failure reason, const char *message)
+{
+    struct uip_tunnel *t = user;
+    t->cb.failed(t->user, reason, message);
+}
+
+static void cb_closed(void *user)
+{
+    struct uip_tunnel *t = user;
+    t->cb.closed(t->user);
+}
+
+static void cb_child_rekeyed(void *user, const struct ike_child *c)
+{
+    struct uip_tunnel *t = user;
+    if (t->cb.child_rekeyed)
+        t->cb.child_rekeyed(t->user, c);
+}
+
+static void cb_ike_rekeyed(void *user, const char *proposal)
+{
+    struct uip_tunnel *t = user;
+    if (t->cb.ike_rekeyed)
+        t->cb.ike_rekeyed(t->user, proposal);
+}
+
+static void cb_debug_keys(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
+                          const char *integ, const uint8_t *ei, const uint8_t *er, size_t e_len,
+                          const uint8_t *ai, const uint8_t *ar, size_t a_len)
+{
+    struct uip_tunnel *t = user;
+    if (t->cb.debug_keys)
+        t->cb.debug_keys(t->user, spi_i, spi_r, encr, integ, ei, er, e_len, ai, ar, a_len);
+}
+
+/* ---- I/O -------------------------------------------------------------------------------------- */
+
+static void on_ike_packet(void *user, const uint8_t *msg, size_t len, const struct sockaddr *from,
+                          socklen_t from_len)
+{
+    struct uip_tunnel *t = user;
+    ike_session_input(t->session, msg, len);
+}
+
+static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
+{
+    struct uip_tunnel *t = user;
+    uint8_t buf[65536];
+
+    for (int i = 0; i < IKE_RECV_BUDGET; i++) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        ike_session_input(t->session, buf, (size_t)n);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_tick(gpointer user)
+{
+    struct uip_tunnel *t = user;
+    struct uip_engine_stats st;
+
+    uip_engine_stats(t->engine, &st);
+    if (st.c.pkts_in != t->last_pkts_in) {
+        t->last_pkts_in = st.c.pkts_in;
+        ike_session_traffic_seen(t->session);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- API -------------------------------------------------------------------------------------- */
+
+int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_callbacks *cb,
+                   void *user, struct uip_tunnel **out, char *err, size_t err_len)
+{
+    struct ike_session_config cfg = p->ike;
+    struct uip_engine_config ecfg;
+    struct uip_tunnel *t;
+    char dev[IFNAMSIZ] = "";
+    int r;
+
+    t = g_new0(struct uip_tunnel, 1);
+    t->cb = *cb;
+    t->user = user;
+    t->sock500 = socket(cfg.gateway.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->sock500 < 0) {
+        r = -errno;
+        snprintf(err, err_len, "cannot open a UDP socket: %s", g_strerror(-r));
+        goto fail;
+    }
+    if (p->bind_local && bind(t->sock500, p->bind_local, p->bind_local_len) < 0) {
+        r = -errno;
+        snprintf(err, err_len, "cannot bind to the local address: %s", g_strerror(-r));
+        goto fail;
+    }
+    /* a connected socket: the kernel picks our address by the route to the gateway */
+    if (connect(t->sock500, (struct sockaddr *)&cfg.gateway, cfg.gateway_len) < 0) {
+        r = -errno;
+        snprintf(err, err_len, "no route to the gateway: %s", g_strerror(-r));
+        goto fail;
+    }
+    t->local_len = sizeof(t->local);
+    if (getsockname(t->sock500, (struct sockaddr *)&t->local, &t->local_len) < 0) {
+        r = -errno;
+        snprintf(err, err_len, "cannot read the local address: %s", g_strerror(-r));
+        goto fail;
+    }
+    cfg.local = t->local;
+    cfg.local_len = t->local_len;
+    set_port(&t->local, 0);
+
+    if (p->bind_device) {
+        /* Keep IKE and ESP on the device that reaches the gateway now, whatever routes the
+         * tunnel brings (a host-to-host tunnel routes the gateway's own address into it). */
+        r = device_of(&t->local, dev);
+        if (r == 0)
+            r = bind_to_device(t->sock500, dev);
+        if (r < 0) {
+            snprintf(err, err_len, "cannot bind to the outgoing device: %s", g_strerror(-r));
+            goto fail;
+        }
+    }
+
+    uip_engine_config_init(&ecfg);
+    ecfg.tun_name = p->tun_name;
+    ecfg.set_tun_mtu = p->set_tun_mtu;
+    ecfg.local = t->local;
+    ecfg.local_len = t->local_len;
+    ecfg.peer = cfg.gateway;
+    ecfg.peer_len = cfg.gateway_len;
+    set_port(&ecfg.peer, cfg.natt_port ? cfg.natt_port : 4500);
+    ecfg.keepalive_interval = p->nat_keepalive;
+    struct uip_engine_callbacks ecb = {.ike_packet = on_ike_packet};
+    r = uip_engine_new(&ecfg, &ecb, t, NULL, &t->engine);
+    if (r < 0) {
+        snprintf(err, err_len, "cannot start the ESP engine (TUN device or UDP socket): %s",
+                 g_strerror(-r));
+        goto fail;
+    }
+    if (dev[0]) {
+        r = bind_to_device(uip_engine_udp_fd(t->engine), dev);
+        if (r < 0) {
+            snprintf(err, err_len, "cannot bind to the outgoing device: %s", g_strerror(-r));
+            goto fail;
+        }
+        _LOGI("IKE and ESP bound to %s", dev);
+    }
+
+    struct ike_session_callbacks icb = {
+        .send = cb_send,
+        .child_install = cb_child_install,
+        .child_delete = cb_child_delete,
+        .established = cb_established,
+        .failed = cb_failed,
+        .closed = cb_closed,
+        .child_rekeyed = cb_child_rekeyed,
+        .ike_rekeyed = cb_ike_rekeyed,
+        .debug_keys = cb_debug_keys,
+    };
+    r = ike_session_new(&cfg, &icb, t, NULL, &t->session, err, err_len);
+    if (r < 0)
+        goto fail;
+
+    t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
+    t->tick = g_timeout_add_seconds(1, on_tick, t);
+    *out = t;
+    return 0;
+
+fail:
+    uip_tunnel_free(t);
+    return r;
+}
+
+void uip_tunnel_start(struct uip_tunnel *t)
+{
+    ike_session_start(t->session);
+}
+
+void uip_tunnel_close(struct uip_tunnel *t)
+{
+    ike_session_close(t->session);
+}
+
+void uip_tunnel_free(struct uip_tunnel *t)
+{
+    if (!t)
+        return;
+    g_clear_handle_id(&t->sock500_watch, g_source_remove);
+    g_clear_handle_id(&t->tick, g_source_remove);
+    ike_session_free(t->session);
+    uip_engine_free(t->engine);
+    if (t->sock500 >= 0)
+        close(t->sock500);
+    g_free(t);
+}
+
+const char *uip_tunnel_tun_name(const struct uip_tunnel *t)
+{
+    return uip_engine_tun_name(t->engine);
+}
+
+unsigned uip_tunnel_mtu(const struct uip_tunnel *t)
+{
+    return uip_engine_mtu(t->engine);
+}
+
+const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len)
+{
+    *len = t->local_len;
+    return (const struct sockaddr *)&t->local;
+}
+
+struct uip_engine *uip_tunnel_engine(struct uip_tunnel *t)
+{
+    return t->engine;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One VPN tunnel: the IKEv2 session, the ESP engine with its TUN device, and
+ * the sockets between them and the gateway, in the caller's GMainContext.
+ *
+ * Shared by nm-uipsec-service and the uip-ike-client test tool, so that both
+ * run the same glue.  It reports what the session negotiated (established,
+ * rekeyed, failed, closed) and never configures addresses, routes or DNS.
+ *
+ *   gateway --UDP 500--> sock500 --> ike_session_input()
+ *   gateway --UDP 4500--> engine: ESP -> TUN; non-ESP marker -> ike_session_input()
+ *   ike_session send() --> sock500, or the engine's socket once NAT-T is on
+ *   ike_session child_install()/child_delete() --> engine SA table
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "engine/engine.h"
+#include "ike/ike-session.h"
+
+struct uip_tunnel_params {
+    struct ike_session_config ike; /* gateway (with the IKE port) and everything else; .local is
+                                    * filled in by uip_tunnel_new() unless bind_local is set */
+    const char *tun_name;          /* NULL = the kernel picks */
+    bool set_tun_mtu;              /* tools: the engine sets the MTU (NM does it for the service) */
+    unsigned nat_keepalive;        /* seconds; 0 = off */
+    const struct sockaddr *bind_local; /* tools: source address to bind to; NULL = the route's */
+    socklen_t bind_local_len;
+    bool bind_device;              /* bind both sockets to the outgoing device (host-to-host) */
+};
+
+struct uip_tunnel_callbacks {
+    void (*established)(void *user, const struct ike_established *info);
+    void (*failed)(void *user, enum ike_failure reason, const char *message);
+    void (*closed)(void *user); /* after uip_tunnel_close() */
+    void (*child_rekeyed)(void *user, const struct ike_child *child); /* may be NULL */
+    void (*ike_rekeyed)(void *user, const char *proposal);            /* may be NULL */
+    void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
+                       const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
+                       size_t e_len, const uint8_t *sk_ai, const uint8_t *sk_ar,
+                       size_t a_len); /* tests only; may be NULL */
+};
+
+struct uip_tunnel;
+
+/*
+ * Open the sockets and the TUN device and create the session (nothing sent
+ * yet).  0, or a negative errno with a message in @err: -ENETUNREACH (no
+ * route to the gateway), -EINVAL (bad session config: the message says what),
+ * or the errno of the TUN device / sockets.
+ */
+int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_callbacks *cb,
+                   void *user, struct uip_tunnel **out, char *err, size_t err_len);
+
+void uip_tunnel_start(struct uip_tunnel *t);
+
+/* Send DELETE; closed() follows (when the gateway answers, or its retransmits give up). */
+void uip_tunnel_close(struct uip_tunnel *t);
+
+/* Remove the TUN device, wipe all keys, close the sockets.  Sends nothing. NULL is fine. */
+void uip_tunnel_free(struct uip_tunnel *t);
+
+const char *uip_tunnel_tun_name(const struct uip_tunnel *t);
+unsigned uip_tunnel_mtu(const struct uip_tunnel *t);
+/* Our address as the gateway sees it (before NAT), with port 0. */
+const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len);
+struct uip_engine *uip_tunnel_engine(struct uip_tunnel *t);
