@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   # build
-  meson ninja-build gcc clang pkg-config libglib2.0-dev libssl-dev
+  meson ninja-build gcc clang pkg-config libglib2.0-dev libssl-dev libnm-dev libsecret-1-dev
+  gettext
   # sanitizers and libFuzzer runtime
   libclang-rt-14-dev
   # network-namespace tests, demo, benchmark
@@ -14,6 +15,11 @@ packages=(
   # the strongSwan peer of the benchmark (kernel-libipsec: this kernel has no ESP)
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
   strongswan-pki
+  # end-to-end tests and demo: a real NetworkManager on a private D-Bus; NetworkManager-strongswan
+  # (charon-nm) for the benchmark's comparison
+  network-manager dbus-daemon network-manager-strongswan strongswan-nm
+  # auth dialog: its GTK window (optional) and the Secret Service part of its test
+  libgtk-3-dev libnma-dev gnome-keyring libsecret-tools
 )
 
 missing=()

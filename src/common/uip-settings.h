@@ -20,6 +20,9 @@
 
 #include <glib.h>
 
+/* The VPN service type (vpn.service-type) and D-Bus name of NetworkManager-uipsec. */
+#define UIP_VPN_SERVICE "org.freedesktop.NetworkManager.uipsec"
+
 /* ---- vpn.data keys --------------------------------------------------------------------------- */
 
 #define UIP_KEY_GATEWAY       "gateway"       /* IPv4/IPv6 address or DNS name; required */

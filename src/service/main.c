@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(NMUipsecPlugin) plugin = NULL;
     gboolean persist = FALSE, debug = FALSE;
-    g_autofree char *bus_name = g_strdup(NM_DBUS_SERVICE_UIPSEC);
+    g_autofree char *bus_name = g_strdup(UIP_VPN_SERVICE);
     GOptionEntry entries[] = {
         {"persist", 0, 0, G_OPTION_ARG_NONE, &persist, N_("Do not quit when VPN connection terminates"), NULL},
         {"debug", 0, 0, G_OPTION_ARG_NONE, &debug, N_("Enable verbose debug logging (may expose passwords)"), NULL},

@@ -8,7 +8,7 @@
 
 #include <NetworkManager.h>
 
-#define NM_DBUS_SERVICE_UIPSEC "org.freedesktop.NetworkManager.uipsec"
+#include "common/uip-settings.h"
 
 #define NM_TYPE_UIPSEC_PLUGIN (nm_uipsec_plugin_get_type())
 G_DECLARE_FINAL_TYPE(NMUipsecPlugin, nm_uipsec_plugin, NM, UIPSEC_PLUGIN, NMVpnServicePlugin)
