@@ -10,8 +10,6 @@
 
 #include "common/uip-settings.h"
 
-/* The VPN service type of the plugin (NM_VPN_SERVICE_TYPE_* style; data/'s .name file). */
-
 /* One secret the connection needs. */
 struct ad_secret {
     const struct uip_setting *setting; /* its descriptor: key, flags key, human name */
