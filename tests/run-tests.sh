@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 build_root=${BUILD_ROOT:-$top/_build}
 fuzz_seconds=${FUZZ_SECONDS:-60}
-suites=(--suite unit --suite netns --suite interop)
+suites=(--suite unit --suite netns --suite interop --suite e2e)
 
 bash tests/install-deps.sh
 # everything is installed and we are root: a netns test may not skip itself

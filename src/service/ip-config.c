@@ -203,9 +203,9 @@ GVariant *uip_report_ip6(const struct uip_report_input *in)
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
     g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP6_CONFIG_ADDRESS,
                           g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, e->vip6, 16, 1));
-    /* RFC 7296 3.15.1: the prefix length of INTERNAL_IP6_ADDRESS; the address is ours alone */
-    g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP6_CONFIG_PREFIX,
-                          g_variant_new_uint32(e->vip6_prefix ? e->vip6_prefix : 128));
+    /* /128 whatever prefix INTERNAL_IP6_ADDRESS names: the address is ours alone, and a
+     * prefix route would send the rest of the gateway's pool into the tunnel */
+    g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP6_CONFIG_PREFIX, g_variant_new_uint32(128));
     if (e->n_dns6) {
         g_variant_builder_init(&dns, G_VARIANT_TYPE("aay"));
         for (unsigned i = 0; i < e->n_dns6; i++)

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(NMUipsecPlugin) plugin = NULL;
     gboolean persist = FALSE, debug = FALSE;
-    g_autofree char *bus_name = g_strdup(UIP_VPN_SERVICE);
+    g_autofree char *bus_name = NULL; /* --bus-name, else UIP_VPN_SERVICE */
     GOptionEntry entries[] = {
         {"persist", 0, 0, G_OPTION_ARG_NONE, &persist, N_("Do not quit when VPN connection terminates"), NULL},
         {"debug", 0, 0, G_OPTION_ARG_NONE, &debug, N_("Enable verbose debug logging (may expose passwords)"), NULL},
@@ -78,6 +78,8 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
+    if (!bus_name)
+        bus_name = g_strdup(UIP_VPN_SERVICE);
     gboolean use_syslog = !debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0 &&
                           access("/dev/log", W_OK) == 0;
     uip_log_setup(log_level(debug), use_syslog, "nm-uipsec");

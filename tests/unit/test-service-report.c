@@ -224,7 +224,7 @@ static void test_split_tunnel(void)
     f.info.n_subnets = 1;
     f.info.has_vip6 = true;
     inet_pton(AF_INET6, "2001:db8:100::1", f.info.vip6);
-    f.info.vip6_prefix = 128;
+    f.info.vip6_prefix = 64; /* strongSwan sends its pool's prefix: still a /128 for us */
 
     g_autoptr(GVariant) v4 = g_variant_ref_sink(uip_report_ip4(&f.in));
     g_assert_true(never_default(v4, NM_VPN_PLUGIN_IP4_CONFIG_NEVER_DEFAULT));
@@ -237,6 +237,9 @@ static void test_split_tunnel(void)
     g_autoptr(GVariant) addr = g_variant_lookup_value(v6, NM_VPN_PLUGIN_IP6_CONFIG_ADDRESS,
                                                       G_VARIANT_TYPE_BYTESTRING);
     g_assert_cmpmem(g_variant_get_data(addr), 16, f.info.vip6, 16);
+    guint32 prefix6 = 0;
+    g_assert_true(g_variant_lookup(v6, NM_VPN_PLUGIN_IP6_CONFIG_PREFIX, "u", &prefix6));
+    g_assert_cmpuint(prefix6, ==, 128);
     g_autoptr(GVariant) routes = g_variant_lookup_value(v6, NM_VPN_PLUGIN_IP6_CONFIG_ROUTES,
                                                         G_VARIANT_TYPE("a(ayuayu)"));
     g_assert_nonnull(routes);
