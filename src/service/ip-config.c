@@ -127,6 +127,25 @@ static GVariant *routes_for(const struct uip_report_input *in, int family, gbool
     return g_variant_builder_end(&r.b);
 }
 
+/* Does a (non-default) remote selector of @family cover the gateway's own address? */
+static gboolean gateway_in_tunnel(const struct uip_report_input *in, int family)
+{
+    const struct ike_child *c = in->info->child;
+    const uint8_t *gw;
+    unsigned prefix;
+
+    if (in->gateway->sa_family != family)
+        return FALSE;
+    gw = family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)in->gateway)->sin_addr
+                           : (const uint8_t *)&((const struct sockaddr_in6 *)in->gateway)->sin6_addr;
+    for (unsigned i = 0; i < c->n_remote_ts; i++) {
+        if (c->remote_ts[i].family == family && uip_ts_contains_addr(&c->remote_ts[i], gw) &&
+            !(uip_ts_is_prefix(&c->remote_ts[i], &prefix) && prefix == 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* ---- the dictionaries ------------------------------------------------------------------------- */
 
 GVariant *uip_report_config(const struct uip_report_input *in)
@@ -175,6 +194,14 @@ GVariant *uip_report_ip4(const struct uip_report_input *in)
     memcpy(&a, e->vip4, 4);
     g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_ADDRESS, g_variant_new_uint32(a));
     g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_PREFIX, g_variant_new_uint32(32));
+    if (gateway_in_tunnel(in, AF_INET)) {
+        /* NetworkManager drops a host route to the VPN gateway from "routes" (it routes the
+         * gateway around the tunnel itself); a point-to-point peer is its way to route it
+         * into the tunnel: a /32 on our TUN at the VPN's metric, below the host route it adds
+         * through the parent device.  Our IKE and ESP sockets are bound to that device. */
+        memcpy(&a, &((const struct sockaddr_in *)in->gateway)->sin_addr, 4);
+        g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_PTP, g_variant_new_uint32(a));
+    }
     if (e->n_dns4) {
         g_variant_builder_init(&dns, G_VARIANT_TYPE("au"));
         for (unsigned i = 0; i < e->n_dns4; i++) {

@@ -56,6 +56,10 @@ CHARON_NM=${UIP_CHARON_NM:-/usr/lib/ipsec/charon-nm}
 E2E_DIR='' E2E_ETC='' E2E_NM_LOG='' E2E_BUS=''
 DBUS_PID='' NM_PID=''
 E2E_PLUGIN='' E2E_SERVICE='' E2E_PROGRAM='' E2E_AUTH_DIALOG=''
+# Every plugin NetworkManager gets (.name file, D-Bus policy), space separated; set it
+# before e2e_init to run several side by side (e2e_plugin_select switches between them).
+# Empty: only E2E_PLUGIN.
+E2E_PLUGINS=''
 GW2_PID='' GW2_DIR='' GW2_LOG=''
 UP_SECS='' UP_OUT='' E2E_TUN=''
 declare -A E2E_F=() # runtime fields of the last e2e_fields call (E2E_F[IP4.ADDRESS[1]], ...)
@@ -63,7 +67,8 @@ declare -A E2E_F=() # runtime fields of the last e2e_fields call (E2E_F[IP4.ADDR
 # ---------------------------------------------------------------- set-up
 
 # e2e_init "$@": build folder ($1, else $MESON_BUILD_ROOT, else <repo>/build), the plugin
-# (UIP_E2E_PLUGIN: uipsec (default) or strongswan), prerequisites, temp folder, EXIT trap.
+# (UIP_E2E_PLUGIN: uipsec (default) or strongswan; also those in E2E_PLUGINS),
+# prerequisites, temp folder, EXIT trap.
 e2e_init() {
     # The interop client under test is not used here: no need for uip-ike-client.
     UIP_INTEROP_CLIENT=standin
@@ -81,6 +86,25 @@ e2e_init() {
     esac
 
     E2E_PLUGIN=${UIP_E2E_PLUGIN:-uipsec}
+    case " $E2E_PLUGINS " in *" $E2E_PLUGIN "*) ;; *) E2E_PLUGINS="$E2E_PLUGIN${E2E_PLUGINS:+ $E2E_PLUGINS}" ;; esac
+    local p
+    for p in $E2E_PLUGINS; do e2e_plugin_select "$p"; done
+    e2e_plugin_select "$E2E_PLUGIN"
+
+    E2E_DIR=$UIP_TMP/e2e
+    E2E_ETC=$E2E_DIR/etc-NetworkManager
+    E2E_NM_LOG=$E2E_DIR/NetworkManager.log
+    E2E_BUS=unix:path=$E2E_DIR/dbus/system_bus_socket
+    mkdir -p "$E2E_DIR/dbus/system.d" "$E2E_DIR/lib-VPN" "$E2E_ETC"/{conf.d,system-connections,VPN,dispatcher.d}
+    chmod 700 "$E2E_DIR" "$E2E_ETC/system-connections"
+}
+
+# e2e_plugin_select NAME: the plugin (uipsec | strongswan, one of E2E_PLUGINS) that
+# e2e_add, e2e_install_plugin, e2e_plugin_pids and e2e_nm_dump work with from now on:
+# sets E2E_PLUGIN, E2E_SERVICE, E2E_PROGRAM (for strongswan, once installed: the wrapper
+# NetworkManager runs) and E2E_AUTH_DIALOG; skips when the plugin is not installed.
+e2e_plugin_select() {
+    E2E_PLUGIN=$1
     case $E2E_PLUGIN in
     uipsec)
         E2E_SERVICE=org.freedesktop.NetworkManager.uipsec
@@ -94,20 +118,16 @@ e2e_init() {
     strongswan)
         E2E_SERVICE=org.freedesktop.NetworkManager.strongswan
         E2E_PROGRAM=$CHARON_NM
+        if [ -n "$E2E_DIR" ] && [ -x "$E2E_DIR/charon-nm/charon-nm" ]; then
+            E2E_PROGRAM=$E2E_DIR/charon-nm/charon-nm
+        fi
         E2E_AUTH_DIALOG=
         [ -x "$CHARON_NM" ] || uip_skip "no $CHARON_NM (Debian: network-manager-strongswan strongswan-nm)"
         [ -r /usr/share/dbus-1/system.d/nm-strongswan-service.conf ] ||
             uip_skip "no nm-strongswan-service.conf D-Bus policy (Debian: network-manager-strongswan)"
         ;;
-    *) uip_fail "UIP_E2E_PLUGIN must be uipsec or strongswan, not '$E2E_PLUGIN'" ;;
+    *) uip_fail "UIP_E2E_PLUGIN (and E2E_PLUGINS) must be uipsec or strongswan, not '$E2E_PLUGIN'" ;;
     esac
-
-    E2E_DIR=$UIP_TMP/e2e
-    E2E_ETC=$E2E_DIR/etc-NetworkManager
-    E2E_NM_LOG=$E2E_DIR/NetworkManager.log
-    E2E_BUS=unix:path=$E2E_DIR/dbus/system_bus_socket
-    mkdir -p "$E2E_DIR/dbus/system.d" "$E2E_DIR/lib-VPN" "$E2E_ETC"/{conf.d,system-connections,VPN,dispatcher.d}
-    chmod 700 "$E2E_DIR" "$E2E_ETC/system-connections"
 }
 
 # e2e_cleanup (EXIT trap): a running case ended, active VPN connections down, then
@@ -200,10 +220,12 @@ e2e_dbus_start() {
         uip_fail "the adapted system.conf still has <user>/activation/system includes: $d/system.conf"
     fi
     cp /usr/share/dbus-1/system.d/org.freedesktop.NetworkManager.conf "$d/system.d/"
-    case $E2E_PLUGIN in
-    uipsec) cp "$UIP_SRC_ROOT/data/nm-uipsec-service.conf" "$d/system.d/" ;;
-    strongswan) cp /usr/share/dbus-1/system.d/nm-strongswan-service.conf "$d/system.d/" ;;
-    esac
+    for i in $E2E_PLUGINS; do
+        case $i in
+        uipsec) cp "$UIP_SRC_ROOT/data/nm-uipsec-service.conf" "$d/system.d/" ;;
+        strongswan) cp /usr/share/dbus-1/system.d/nm-strongswan-service.conf "$d/system.d/" ;;
+        esac
+    done
     ip netns exec "$NS_CL" dbus-daemon --config-file="$d/system.conf" --nofork --nopidfile \
         --nosyslog --print-address=1 >"$d/address" 2>"$d/dbus.log" &
     DBUS_PID=$!
@@ -228,6 +250,7 @@ e2e_dbus_start() {
 
 # e2e_install_plugin: the .name file of the selected plugin in NetworkManager's private
 # VPN folder (and, for strongSwan, charon-nm's configuration and a wrapper that selects it).
+# (e2e_nm_start installs every plugin of E2E_PLUGINS.)
 e2e_install_plugin() {
     case $E2E_PLUGIN in
     uipsec)
@@ -325,10 +348,10 @@ e2e_plugin_pids() {
 
 # ---------------------------------------------------------------- NetworkManager
 
-# e2e_nm_start: NetworkManager in uipe-cl (see the top of this file); waits until it runs
-# and uipe-cl0 is connected with its keyfile profile.
+# e2e_nm_start: NetworkManager in uipe-cl (see the top of this file) with the plugins of
+# E2E_PLUGINS; waits until it runs and uipe-cl0 is connected with its keyfile profile.
 e2e_nm_start() {
-    local i st
+    local i st p main=$E2E_PLUGIN
     cat >"$E2E_ETC/NetworkManager.conf" <<EOF
 [main]
 plugins=keyfile
@@ -374,7 +397,11 @@ addr-gen-mode=eui64
 may-fail=false
 EOF
     )
-    e2e_install_plugin
+    for p in $E2E_PLUGINS; do
+        e2e_plugin_select "$p"
+        e2e_install_plugin
+    done
+    e2e_plugin_select "$main"
     ip netns exec "$NS_CL" env DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" \
         unshare --mount --propagation private \
         sh -c "mount -t tmpfs -o mode=0755 uipe-run /run &&
@@ -478,6 +505,59 @@ e2e_add() {
     out=$(e2e_nmcli connection add type vpn vpn-type "$E2E_SERVICE" con-name "$name" \
         autoconnect no vpn.data "$data" ${secrets:+vpn.secrets "$secrets"} 2>&1) ||
         uip_fail "nmcli connection add $name failed: $out"
+}
+
+# e2e_vpn_add NAME KEY=VALUE... [-- SECRET=VALUE...]: a connection for the selected
+# plugin, written with our keys (src/common/uip-settings.h) and translated for
+# NetworkManager-strongswan when that is the plugin (its keys: nm_service.c of charon-nm;
+# lists are ';'-separated there).  Our keys it has no setting for are dropped, others fail.
+e2e_vpn_add() {
+    local name=$1 kv k v sec=0 virt=no
+    shift
+    if [ "$E2E_PLUGIN" = uipsec ]; then
+        e2e_add "$name" "$@"
+        return
+    fi
+    local data=() secrets=() proposal=()
+    for kv in "$@"; do
+        if [ "$kv" = -- ]; then
+            sec=1
+            continue
+        fi
+        k=${kv%%=*} v=${kv#*=}
+        if [ "$sec" = 1 ]; then
+            case $k in
+            psk | password | user-key-password) secrets+=("password=$v") ;;
+            *) uip_fail "e2e_vpn_add: no strongSwan secret for $k" ;;
+            esac
+            continue
+        fi
+        case $k in
+        gateway) data+=("address=$v") ;;
+        auth)
+            case $v in
+            psk) data+=(method=psk) ;;
+            eap-mschapv2) data+=(method=eap) ;;
+            cert) data+=(method=key) ;;
+            *) uip_fail "e2e_vpn_add: no strongSwan method for auth=$v" ;;
+            esac
+            ;;
+        local-id) data+=("local-identity=$v") ;;
+        remote-id) data+=("remote-identity=$v") ;;
+        user) data+=("user=$v") ;;
+        ca-cert) data+=("certificate=$v") ;;
+        user-cert) data+=("usercert=$v") ;;
+        user-key) data+=("userkey=$v") ;;
+        virtual-ipv4 | virtual-ipv6) [ "$v" != yes ] || virt=yes ;;
+        remote-ts) data+=("remote-ts=${v//,/;}") ;;
+        ike | esp) proposal+=("$k=${v//,/;}") ;; # only used with proposal=yes
+        psk-flags | password-flags | user-key-password-flags) data+=("password-flags=$v") ;;
+        dpd-interval | nat-keepalive | rekey-child | rekey-ike | fragmentation | mtu) ;; # no such setting
+        *) uip_fail "e2e_vpn_add: no strongSwan key for $k" ;;
+        esac
+    done
+    [ "${#proposal[@]}" = 0 ] || data+=(proposal=yes "${proposal[@]}")
+    e2e_add "$name" "${data[@]}" "virtual=$virt" encap=yes ipcomp=no -- "${secrets[@]}"
 }
 
 # e2e_up NAME [nmcli up args...]: activate and time it; sets UP_SECS, UP_OUT and E2E_TUN

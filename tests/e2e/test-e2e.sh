@@ -27,7 +27,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert split ipv6 two wrongpw gwkill svckill"
+CASES="psk eap cert split ipv6 h2h two wrongpw gwkill svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -54,61 +54,11 @@ e2e_nm_start
 
 # ---------------------------------------------------------------- helpers
 
-# vpn_add NAME KEY=VALUE... [-- SECRET=VALUE...]: a connection for the plugin under test,
-# written with our keys (src/common/uip-settings.h) and translated for NetworkManager-
-# strongswan when that is the plugin.
-vpn_add() {
-    local name=$1 kv k v sec=0 virt=no
-    shift
-    if [ "$E2E_PLUGIN" = uipsec ]; then
-        e2e_add "$name" "$@"
-        return
-    fi
-    local data=() secrets=()
-    for kv in "$@"; do
-        if [ "$kv" = -- ]; then
-            sec=1
-            continue
-        fi
-        k=${kv%%=*} v=${kv#*=}
-        if [ "$sec" = 1 ]; then
-            case $k in
-            psk | password | user-key-password) secrets+=("password=$v") ;;
-            *) uip_fail "vpn_add: no strongSwan secret for $k" ;;
-            esac
-            continue
-        fi
-        case $k in
-        gateway) data+=("address=$v") ;;
-        auth)
-            case $v in
-            psk) data+=(method=psk) ;;
-            eap-mschapv2) data+=(method=eap) ;;
-            cert) data+=(method=key) ;;
-            *) uip_fail "vpn_add: no strongSwan method for auth=$v" ;;
-            esac
-            ;;
-        local-id) data+=("local-identity=$v") ;;
-        remote-id) data+=("remote-identity=$v") ;;
-        user) data+=("user=$v") ;;
-        ca-cert) data+=("certificate=$v") ;;
-        user-cert) data+=("usercert=$v") ;;
-        user-key) data+=("userkey=$v") ;;
-        virtual-ipv4 | virtual-ipv6) [ "$v" != yes ] || virt=yes ;;
-        remote-ts) data+=("remote-ts=${v//,/;}") ;;
-        psk-flags | password-flags | user-key-password-flags) data+=("password-flags=$v") ;;
-        dpd-interval | nat-keepalive | rekey-child | rekey-ike | fragmentation | mtu) ;; # no such setting
-        *) uip_fail "vpn_add: no strongSwan key for $k" ;;
-        esac
-    done
-    e2e_add "$name" "${data[@]}" "virtual=$virt" encap=yes ipcomp=no -- "${secrets[@]}"
-}
-
 # psk_add NAME [KEY=VALUE...]: a PSK connection to the first gateway.
 psk_add() {
     local name=$1
     shift
-    vpn_add "$name" "gateway=$OUT_GW" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
+    e2e_vpn_add "$name" "gateway=$OUT_GW" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
         virtual-ipv4=yes "$@" -- "psk=$GW_PSK"
 }
 
@@ -207,7 +157,7 @@ case_eap() {
     gw_start "$(gw_conn eap eap pools=pool4 "local_ts=$NET4")"
     uipi_assert_unreachable
     # the password is not saved (flags 2): nmcli hands it over from a passwd-file
-    vpn_add e2e-eap "gateway=$OUT_GW" auth=eap-mschapv2 "user=$EAP_USER" "remote-id=$GW_ID" \
+    e2e_vpn_add e2e-eap "gateway=$OUT_GW" auth=eap-mschapv2 "user=$EAP_USER" "remote-id=$GW_ID" \
         "ca-cert=$PKI/ca.pem" virtual-ipv4=yes password-flags=2
     if grep -rqF -- "$GW_EAP_PASSWORD" "$E2E_ETC/system-connections"; then
         uip_fail "the EAP password was saved although password-flags=2"
@@ -237,7 +187,7 @@ case_eap() {
 case_cert() {
     gw_start "$(gw_conn cert-rsa cert-rsa pools=pool4 "local_ts=$NET4")"
     uipi_assert_unreachable
-    vpn_add e2e-cert "gateway=$OUT_GW" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
+    e2e_vpn_add e2e-cert "gateway=$OUT_GW" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
         "ca-cert=$PKI/ca.pem" "user-cert=$PKI/cl-rsa.pem" "user-key=$PKI/cl-rsa.p8.pem" virtual-ipv4=yes
     e2e_up e2e-cert
     record_up cert
@@ -284,6 +234,48 @@ case_split() {
     e2e_expect_clean "$E2E_TUN"
 }
 
+# h2h: a host-to-host tunnel, the remote selector being the gateway's own address.  The
+# gateway refuses everything but UDP (IKE, ESP in UDP) that reaches its outer address in
+# cleartext, so the ping and TCP below only pass through the tunnel, while IKE and ESP
+# to the same address must still go around it.  No fwmark, no rp_filter change.
+case_h2h() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (not for $E2E_PLUGIN)"
+        exit 77
+    fi
+    gw_start "$(gw_conn h2h psk pools=pool4 "local_ts=$OUT_GW/32")"
+    printf 'table inet uipe_h2h {\n chain input {\n  type filter hook input priority 0;\n  iifname "%s" ip daddr %s meta l4proto != udp counter drop\n }\n}\n' \
+        "$VETH_GW" "$OUT_GW" | ip netns exec "$NS_GW" nft -f - || uip_fail "nft rule failed"
+    if ip netns exec "$NS_CL" ping -n -c 1 -W 1 "$OUT_GW" >/dev/null 2>&1; then
+        uip_fail "$OUT_GW answers ping in cleartext: the test would prove nothing"
+    fi
+    uip_log "  ($OUT_GW refuses cleartext ICMP/TCP before up)"
+    # reverse-path filtering as distributions set it (systemd: loose, 2); UIP_E2E_RP_FILTER=1
+    # tries strict mode
+    ip netns exec "$NS_CL" sysctl -qw "net.ipv4.conf.all.rp_filter=${UIP_E2E_RP_FILTER:-2}" \
+        "net.ipv4.conf.default.rp_filter=${UIP_E2E_RP_FILTER:-2}" "net.ipv4.conf.$VETH_CL.rp_filter=${UIP_E2E_RP_FILTER:-2}"
+    psk_add e2e-h2h "remote-ts=$OUT_GW/32"
+    e2e_up e2e-h2h
+    record_up h2h
+    e2e_expect_activated e2e-h2h
+    local vip out dropped
+    vip=$(vip4_of "$E2E_TUN")
+    uip_log "  route to the gateway: $(ip -n "$NS_CL" route get "$OUT_GW" from "$vip" 2>&1 | head -n 1 | tr -s ' ')"
+    ping_from "$vip" "$OUT_GW"
+    uip_iperf_server "$NS_GW"
+    out=$(ip netns exec "$NS_CL" timeout 15 iperf3 -c "$OUT_GW" -B "$vip" -t 2 -f m 2>&1) ||
+        uip_fail "iperf3 to the gateway through the tunnel failed: $out"
+    uip_log "  iperf3 TCP to the gateway itself (2 s): $(grep -E 'receiver' <<<"$out" | awk '{ print $(NF-2), $(NF-1) }')"
+    uip_stop "$IPERF_PID" TERM 5 || true # (its exit status after SIGTERM)
+    dropped=$(ip netns exec "$NS_GW" nft list table inet uipe_h2h | grep -o 'packets [0-9]*' | head -n 1)
+    uip_log "  cleartext packets the gateway refused meanwhile: ${dropped#packets }"
+    e2e_down e2e-h2h
+    e2e_expect_clean "$E2E_TUN"
+    ip netns exec "$NS_GW" nft delete table inet uipe_h2h
+    ip netns exec "$NS_CL" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        "net.ipv4.conf.$VETH_CL.rp_filter=0"
+}
+
 case_ipv6() {
     gw_start "$(gw_conn ipv6 psk)"
     uipi_assert_unreachable
@@ -320,7 +312,7 @@ case_two() {
         uip_fail "$PROT4_2 answers in cleartext before the tunnel is up"
     fi
     psk_add e2e-two-a
-    vpn_add e2e-two-b "gateway=$OUT_GW2" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
+    e2e_vpn_add e2e-two-b "gateway=$OUT_GW2" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
         virtual-ipv4=yes -- "psk=$GW_PSK"
     e2e_up e2e-two-a
     local tun_a=$E2E_TUN
@@ -354,7 +346,7 @@ case_two() {
 
 case_wrongpw() {
     gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4")"
-    vpn_add e2e-wrongpw "gateway=$OUT_GW" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
+    e2e_vpn_add e2e-wrongpw "gateway=$OUT_GW" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
         virtual-ipv4=yes -- "psk=wrong-$GW_PSK"
     local rc=0
     e2e_up_try e2e-wrongpw || rc=$?
