@@ -253,6 +253,32 @@ static void test_split_tunnel(void)
     g_assert_cmpuint(plen, ==, 64);
 }
 
+static void test_host_to_host(void)
+{
+    struct fixture f;
+    guint32 u;
+
+    /* a split tunnel that does not cover the gateway: no point-to-point peer */
+    fixture_init(&f);
+    ts(&f.child.remote_ts[0], "198.18.2.0/24");
+    f.child.n_remote_ts = 1;
+    g_autoptr(GVariant) v1 = g_variant_ref_sink(uip_report_ip4(&f.in));
+    g_assert_false(g_variant_lookup(v1, NM_VPN_PLUGIN_IP4_CONFIG_PTP, "u", &u));
+
+    /* a full tunnel: the gateway stays on NetworkManager's host route around it */
+    ts(&f.child.remote_ts[0], "0.0.0.0/0");
+    g_autoptr(GVariant) v2 = g_variant_ref_sink(uip_report_ip4(&f.in));
+    g_assert_false(g_variant_lookup(v2, NM_VPN_PLUGIN_IP4_CONFIG_PTP, "u", &u));
+
+    /* the gateway itself behind the tunnel: it becomes the peer of our address, which is how
+     * NetworkManager routes it into the TUN (it drops a /32 route to the gateway) */
+    ts(&f.child.remote_ts[0], "192.0.2.2/32");
+    g_autoptr(GVariant) v3 = g_variant_ref_sink(uip_report_ip4(&f.in));
+    g_assert_true(g_variant_lookup(v3, NM_VPN_PLUGIN_IP4_CONFIG_PTP, "u", &u));
+    g_assert_cmpuint(u, ==, ip4("192.0.2.2"));
+    g_assert_true(never_default(v3, NM_VPN_PLUGIN_IP4_CONFIG_NEVER_DEFAULT));
+}
+
 /* ---- settings -> parameters ------------------------------------------------------------------- */
 
 static GHashTable *table(const char *const *kv)
@@ -393,6 +419,7 @@ int main(int argc, char **argv)
     g_test_add_func("/service/config", test_config);
     g_test_add_func("/service/full-tunnel", test_full_tunnel);
     g_test_add_func("/service/split-tunnel", test_split_tunnel);
+    g_test_add_func("/service/host-to-host", test_host_to_host);
     g_test_add_func("/service/params", test_params);
     g_test_add_func("/service/proposal-validator", test_proposal_validator);
     g_test_add_func("/service/secrets-needed", test_secrets_needed);
