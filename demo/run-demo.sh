@@ -1,86 +1,99 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# A short demo of the ESP data plane, before IKE exists: two engines (uip-static) with
-# static random keys, one per network namespace, each with its TUN device:
+# The demo: NetworkManager-uipsec as a user meets it.  A real strongSwan gateway (charon +
+# kernel-libipsec) in one network namespace, a real NetworkManager on a private D-Bus in
+# another, our plugin installed into NetworkManager's VPN folder; then
 #
-#   uipd-l                                                uipd-r
-#   198.18.30.1 [TUN] -- uip-static -- uipd-l0 203.0.113.1 ==== ESP in UDP 4500 ====
-#                                      uipd-r0 203.0.113.2 -- uip-static -- [TUN] 198.18.40.1
+#   nmcli connection add type vpn vpn-type uipsec ...   (PSK, virtual IP, DNS from the gateway)
+#   nmcli connection up demo-vpn
 #
-# It pings and runs iperf3 (TCP, 5 s) through the tunnel both ways, prints the results
-# and the engines' counters, then removes everything it made.
+# shows what NetworkManager applied (nmcli, the TUN device, its routes, resolv.conf), pings the
+# protected network (unreachable before), runs iperf3 through the tunnel both ways, then
+# `nmcli connection down` and checks that nothing is left behind.
 #
-# Usage: sudo demo/run-demo.sh [BUILD_DIR]   (default: build/ in the source tree; or set
-# MESON_BUILD_ROOT, or UIP_STATIC=/path/to/uip-static)
-# UIP_DEMO_TRANSFORM picks the transform: aes128gcm16 (default), aes256gcm16,
-# chacha20poly1305, aes128-sha256, aes256-sha384, aes256-sha512.
-
-# With no build given, set everything up first: packages, then a build in ./build.
-if [ $# -eq 0 ] && [ -z "${MESON_BUILD_ROOT:-}" ] && [ -z "${UIP_STATIC:-}" ]; then
-    src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-    bash "$src/tests/install-deps.sh" || exit 1
-    [ -f "$src/build/build.ninja" ] || meson setup "$src/build" >/dev/null || exit 1
-    ninja -C "$src/build" tests/tools/uip-static >/dev/null || exit 1
+#   uipd-cl: NetworkManager, nm-uipsec-service   uipd-gw: charon, protected 198.18.2.0/24
+#   192.0.2.1 uipd-cl0 ==================== uipd-gw0 192.0.2.2
+#
+# Usage: sudo demo/run-demo.sh [BUILD_DIR]   With no argument it first installs the packages
+# (tests/install-deps.sh) and builds into ./build.  UIP_DEMO_SECS: iperf3 seconds (default 5).
+# The ESP engine alone with static keys: demo/run-engine-demo.sh.
+set -euo pipefail
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ $# -eq 0 ] && [ -z "${MESON_BUILD_ROOT:-}" ]; then
+    bash "$src/tests/install-deps.sh"
+    [ -f "$src/build/build.ninja" ] || meson setup "$src/build" >/dev/null
+    ninja -C "$src/build" >/dev/null
 fi
 
-# shellcheck source=tests/netns/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
-uip_init "$@"
-uip_need iperf3 ss timeout
-
-NSL=uipd-l NSR=uipd-r
-OL=203.0.113.1 OR=203.0.113.2
-IL=198.18.30.1 IR=198.18.40.1
-TRANSFORM=${UIP_DEMO_TRANSFORM:-aes128gcm16}
+# shellcheck source=tests/e2e/lib-e2e.sh
+. "$src/tests/e2e/lib-e2e.sh"
+# our own names, so that the demo never meets a test run
+NS_GW=uipd-gw NS_CL=uipd-cl VETH_GW=uipd-gw0 VETH_CL=uipd-cl0 BR_GW=uipd-br CL_TUN=uipd-tun0
+UIP_NETNS_REQUIRED=1 # a demo that cannot run says why and fails
+e2e_init "$@"
 SECS=${UIP_DEMO_SECS:-5}
+GW_PSK=$(openssl rand -hex 16)
+export GW_PSK
 
-counters() { # NAME: the engine's counters, three to a line
-    tr ' ' '\n' <<<"${STATS[$1]#stats }" | awk -F= 'NF == 2 {
-        printf "      %-16s %12s", $1, $2; if (++n % 3 == 0) printf "\n" }
-        END { if (n % 3) printf "\n" }'
-}
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+show() { printf '    %s\n' "$@"; }
+run() { printf '  $ %s\n' "$*"; }
 
-uip_step "Setting up two namespaces: $NSL ($OL) and $NSR ($OR)"
-uip_ns_pair "$NSL" "$NSR" uipd-l0 uipd-r0 "$OL/24" "$OR/24"
+say "1. Network: gateway namespace $NS_GW, client namespace $NS_CL"
+e2e_setup_net
+uipi_pki
+gw_start "$(gw_conn demo psk)"
+show "strongSwan gateway up at $OUT_GW (PSK, identities $GW_ID / $CL_ID, pool $POOL4, DNS $DNS4)"
+uipi_assert_unreachable
+show "$PROT4 (protected network $NET4) is unreachable from the client before the tunnel"
 
-uip_step "Starting two ESP engines ($TRANSFORM, random keys made for this run)"
-uip_write_pair "$TRANSFORM" true "$UIP_TMP/l.conf" "$UIP_TMP/r.conf" uipd-l-tun uipd-r-tun \
-    "$OL" "$OR" "198.18.30.0/24" "198.18.40.0/24"
-uip_engine_start l "$NSL" "$UIP_TMP/l.conf"
-uip_engine_start r "$NSR" "$UIP_TMP/r.conf"
-ip -n "$NSL" addr add "$IL/32" dev "${ENG_TUN[l]}"
-ip -n "$NSL" route add 198.18.40.0/24 dev "${ENG_TUN[l]}" src "$IL"
-ip -n "$NSR" addr add "$IR/32" dev "${ENG_TUN[r]}"
-ip -n "$NSR" route add 198.18.30.0/24 dev "${ENG_TUN[r]}" src "$IR"
-uip_log "  left : ${ENG_TUN[l]} $IL, MTU ${ENG_MTU[l]}, sends with SPI $SA_SPI_AB"
-uip_log "  right: ${ENG_TUN[r]} $IR, MTU ${ENG_MTU[r]}, sends with SPI $SA_SPI_BA"
+say "2. NetworkManager with the uipsec plugin"
+e2e_dbus_start
+e2e_nm_start
 
-uip_step "Ping through the tunnel"
-ip netns exec "$NSL" ping -n -c 4 -i 0.2 -w 10 -I "$IL" "$IR" || uip_fail "ping $IL -> $IR failed"
-echo
-ip netns exec "$NSR" ping -n -c 4 -i 0.2 -w 10 -I "$IR" "$IL" || uip_fail "ping $IR -> $IL failed"
+say "3. The connection, made with nmcli"
+data="gateway=$OUT_GW, auth=psk, local-id=$CL_ID, remote-id=$GW_ID, virtual-ipv4=yes, virtual-ipv6=yes"
+run nmcli connection add type vpn vpn-type uipsec con-name demo-vpn autoconnect no \
+    vpn.data "\"$data\"" vpn.secrets "\"psk=<32 hex digits>\""
+e2e_nmcli connection add type vpn vpn-type uipsec con-name demo-vpn autoconnect no \
+    vpn.data "$data" vpn.secrets "psk=$GW_PSK" | sed 's/^/    /'
 
-uip_iperf_server "$NSR"
-uip_step "iperf3 TCP, $SECS s, left -> right"
-uip_iperf "$NSL" "$IL" "$IR" "$SECS" || uip_fail "iperf3 left -> right failed"
+say "4. Up"
+run nmcli connection up demo-vpn
+e2e_up demo-vpn
+show "activated in $UP_SECS s; TUN device $E2E_TUN"
+run nmcli -f GENERAL.STATE,VPN.VPN-STATE,VPN.GATEWAY,IP4.ADDRESS,IP4.ROUTE,IP4.DNS,IP4.DOMAIN,IP6.ADDRESS,IP6.DNS connection show demo-vpn
+e2e_nmcli -f GENERAL.STATE,VPN.VPN-STATE,VPN.GATEWAY,IP4.ADDRESS,IP4.ROUTE,IP4.DNS,IP4.DOMAIN,IP6.ADDRESS,IP6.DNS \
+    connection show demo-vpn | sed 's/^/    /'
+run ip addr show dev "$E2E_TUN"
+ip -n "$NS_CL" addr show dev "$E2E_TUN" | sed 's/^/    /'
+run ip route show dev "$E2E_TUN"
+ip -n "$NS_CL" route show dev "$E2E_TUN" | sed 's/^/    /'
+run cat /run/NetworkManager/resolv.conf
+e2e_resolv | sed 's/^/    /'
+
+say "5. Traffic through the tunnel"
+vip=$(e2e_tun_addr4 "$E2E_TUN" | head -n 1)
+vip=${vip%/*}
+for ((i = 0; i < 20; i++)); do
+    ip netns exec "$NS_CL" ping -n -c 1 -W 1 "$PROT4" >/dev/null 2>&1 && break
+done
+uip_ping "$NS_CL" "$vip" "$PROT4" 5 || uip_fail "ping through the tunnel failed"
+uip_iperf_server "$NS_GW"
+uip_iperf "$NS_CL" "$vip" "$PROT4" "$SECS" || uip_fail "iperf3 client -> gateway failed"
 up=$IPERF_MBPS
-uip_log "  left -> right: $up Mbit/s"
-uip_step "iperf3 TCP, $SECS s, right -> left"
-uip_iperf "$NSL" "$IL" "$IR" "$SECS" -R || uip_fail "iperf3 right -> left failed"
+uip_iperf "$NS_CL" "$vip" "$PROT4" "$SECS" -R || uip_fail "iperf3 gateway -> client failed"
 down=$IPERF_MBPS
-uip_log "  right -> left: $down Mbit/s"
+uip_stop "$IPERF_PID" TERM 5 || true
+show "iperf3 TCP, $SECS s each way: client -> gateway $up Mbit/s, gateway -> client $down Mbit/s"
+show "(the gateway's kernel-libipsec, not our client, limits these: see tests/bench/)"
+run ip netns exec "$NS_GW" swanctl --list-sas
+gw_sas | sed 's/^/    /' | head -n 12
 
-uip_step "Engine counters"
-uip_stats l
-uip_stats r
-uip_log "  left engine ($NSL):"
-counters l
-uip_log "  right engine ($NSR):"
-counters r
+say "6. Down"
+run nmcli connection down demo-vpn
+e2e_down demo-vpn
+e2e_expect_clean "$E2E_TUN"
 
-uip_engine_stop l
-uip_engine_stop r
-uip_step "Done: $TRANSFORM, ping OK both ways, iperf3 $up Mbit/s left->right, $down Mbit/s right->left"
-uip_log "  (engines stopped, namespaces $NSL and $NSR removed on exit)"
-exit 0
+say "Demo done: up in $UP_SECS s, iperf3 $up / $down Mbit/s through the tunnel."
