@@ -85,11 +85,10 @@ e2e_init() {
         ;;
     esac
 
-    E2E_PLUGIN=${UIP_E2E_PLUGIN:-uipsec}
-    case " $E2E_PLUGINS " in *" $E2E_PLUGIN "*) ;; *) E2E_PLUGINS="$E2E_PLUGIN${E2E_PLUGINS:+ $E2E_PLUGINS}" ;; esac
-    local p
+    local p main=${UIP_E2E_PLUGIN:-uipsec}
+    case " $E2E_PLUGINS " in *" $main "*) ;; *) E2E_PLUGINS="$main${E2E_PLUGINS:+ $E2E_PLUGINS}" ;; esac
     for p in $E2E_PLUGINS; do e2e_plugin_select "$p"; done
-    e2e_plugin_select "$E2E_PLUGIN"
+    e2e_plugin_select "$main"
 
     E2E_DIR=$UIP_TMP/e2e
     E2E_ETC=$E2E_DIR/etc-NetworkManager

@@ -27,7 +27,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert split ipv6 h2h two wrongpw gwkill svckill"
+CASES="psk eap cert split ipv6 h2h two wrongpw badcfg gwkill svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -364,6 +364,37 @@ case_wrongpw() {
     done
     [ -n "$why" ] || { e2e_log_since | grep -iE 'vpn' | tail -n 30 >&2; uip_fail "NetworkManager's log does not say the login failed"; }
     uip_log "  NetworkManager: $(head -n 1 <<<"$why" | sed 's/^.*\]: //')"
+    e2e_expect_clean "$E2E_TUN"
+}
+
+# badcfg: a bad value and a misspelt key are refused before any packet leaves, and
+# NetworkManager's log carries our message naming the key.
+case_badcfg() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (our settings validation: nothing to test for $E2E_PLUGIN)"
+        exit 77
+    fi
+    gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4")"
+    local before after rc kv key
+    for kv in "port=99999" "gatway=$OUT_GW" "remote-ts=198.18.2.0/33"; do
+        key=${kv%%=*}
+        before=$(grep -c 'received packet' "$GW_LOG" || true)
+        e2e_vpn_add e2e-badcfg "gateway=$OUT_GW" auth=psk virtual-ipv4=yes "$kv" -- "psk=$GW_PSK"
+        rc=0
+        e2e_up_try e2e-badcfg || rc=$?
+        [ "$rc" != 0 ] || uip_fail "activation with $kv succeeded"
+        local msg=''
+        for ((i = 0; i < 30; i++)); do
+            msg=$(e2e_log_since | grep -E "invalid connection: .*“$key”" | head -n 1 || true)
+            [ -z "$msg" ] || break
+            sleep 0.1
+        done
+        [ -n "$msg" ] || { e2e_log_since | tail -n 30 >&2; uip_fail "no message naming “$key” in NetworkManager's log"; }
+        uip_log "  $kv: refused: ${msg#*invalid connection: }"
+        after=$(grep -c 'received packet' "$GW_LOG" || true)
+        [ "$before" = "$after" ] || uip_fail "the gateway received IKE packets for a connection with $kv"
+    done
+    uip_log "  no IKE packet reached the gateway"
     e2e_expect_clean "$E2E_TUN"
 }
 
