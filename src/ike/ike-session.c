@@ -1307,6 +1307,30 @@ static void switch_sa(struct ike_session *s, struct sa_ctx *n, bool keep_old)
 
 static void start_dpd(struct ike_session *s);
 
+/*
+ * The gateway authenticated us and keeps an IKE SA, but the tunnel we asked
+ * for cannot be used: tell it to delete the IKE SA (once, without waiting:
+ * the session fails right after), so that no half-open SA lingers there.
+ */
+static void fail_established(struct ike_session *s, enum ike_failure reason, const char *what,
+                             const char *detail)
+{
+    struct ike_builder b;
+    GPtrArray *msg;
+
+    begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
+    ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
+    msg = seal(s, &b);
+    ike_builder_clear(&b);
+    if (msg) {
+        s->sa.next_id++;
+        transmit(s, msg);
+        g_ptr_array_unref(msg);
+        _LOGS(LOG_INFO, s, "sent DELETE for the IKE SA the gateway keeps");
+    }
+    fail(s, reason, "%s%s", what, detail);
+}
+
 static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
 {
     struct ike_proposal reply[IKE_MAX_PROPOSALS];
@@ -1320,28 +1344,29 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     uint16_t err = error_notify(m);
     if (err) {
         /* the IKE SA is up, the CHILD_SA is not */
-        fail(s,
-             err == IKE_N_INTERNAL_ADDRESS_FAILURE || err == IKE_N_FAILED_CP_REQUIRED
-                 ? IKE_FAIL_CONFIG
-                 : IKE_FAIL_PROPOSAL,
-             "the gateway refused the tunnel: %s", notify_name(err));
+        fail_established(s,
+                         err == IKE_N_INTERNAL_ADDRESS_FAILURE || err == IKE_N_FAILED_CP_REQUIRED
+                             ? IKE_FAIL_CONFIG
+                             : IKE_FAIL_PROPOSAL,
+                         "the gateway refused the tunnel: ", notify_name(err));
         return;
     }
     pl = ike_msg_find(m, IKE_PL_SA, NULL);
     if (!pl || ike_sa_parse(pl, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
         ike_proposal_select_reply(s->esp_props, s->n_esp_props, reply, n_reply, &sel) < 0 ||
         ike_selected_esp_params(&sel, &esp) < 0) {
-        fail(s, IKE_FAIL_PROPOSAL, "the gateway chose an ESP proposal we did not offer");
+        fail_established(s, IKE_FAIL_PROPOSAL, "the gateway chose an ESP proposal we did not offer",
+                         "");
         return;
     }
     struct ike_child *c = &s->child;
     if (!read_ts_pair(m, c->local_ts, &c->n_local_ts, c->remote_ts, &c->n_remote_ts)) {
-        fail(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors");
+        fail_established(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors", "");
         return;
     }
     read_cp(s, m);
     if ((s->vip4 || s->vip6) && !s->info.has_vip4 && !s->info.has_vip6) {
-        fail(s, IKE_FAIL_CONFIG, "the gateway assigned no virtual IP address");
+        fail_established(s, IKE_FAIL_CONFIG, "the gateway assigned no virtual IP address", "");
         return;
     }
 
@@ -1350,7 +1375,7 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     int r = install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni), s->nr,
                           s->nr_len);
     if (r < 0) {
-        fail(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: %s", g_strerror(-r));
+        fail_established(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: ", g_strerror(-r));
         return;
     }
     s->cur.installed = true;

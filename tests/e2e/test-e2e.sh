@@ -27,7 +27,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert split ipv6 h2h two wrongpw badcfg gwkill svckill"
+CASES="psk eap cert split ipv6 h2h two wrongpw noip badcfg gwkill svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -364,6 +364,29 @@ case_wrongpw() {
     done
     [ -n "$why" ] || { e2e_log_since | grep -iE 'vpn' | tail -n 30 >&2; uip_fail "NetworkManager's log does not say the login failed"; }
     uip_log "  NetworkManager: $(head -n 1 <<<"$why" | sed 's/^.*\]: //')"
+    e2e_expect_clean "$E2E_TUN"
+}
+
+# noip: the gateway assigns no virtual address (no pool): NetworkManager gets the failure
+# "bad IP config" from us, and nothing is left behind.
+case_noip() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (our failure mapping: nothing to test for $E2E_PLUGIN)"
+        exit 77
+    fi
+    gw_start "$(gw_conn psk psk pools= "local_ts=$NET4")"
+    psk_add e2e-noip
+    local rc=0 why='' i
+    e2e_up_try e2e-noip || rc=$?
+    [ "$rc" != 0 ] || uip_fail "activation without a virtual address succeeded"
+    for ((i = 0; i < 30; i++)); do
+        why=$(e2e_log_since | grep -E "vpn\\[.*failure: bad-ip-config" | head -n 1 || true)
+        [ -z "$why" ] || break
+        sleep 0.1
+    done
+    [ -n "$why" ] || { e2e_log_since | grep -iE 'vpn|uipsec' | tail -n 30 >&2; uip_fail "NetworkManager's log shows no bad-ip-config failure"; }
+    uip_log "  NetworkManager: $(sed 's/^.*\]: //' <<<"$why")"
+    uip_log "  plugin: $(e2e_log_since | grep -m1 -o 'connection failed: .*' || true)"
     e2e_expect_clean "$E2E_TUN"
 }
 
