@@ -20,6 +20,9 @@ packages=(
   network-manager dbus-daemon network-manager-strongswan strongswan-nm
   # auth dialog: its GTK window (optional) and the Secret Service part of its test
   libgtk-3-dev libnma-dev gnome-keyring libsecret-tools
+  # connection editor (GTK 3 and GTK 4, libnma; gtk4-builder-tool turns the .ui into GTK 4),
+  # import/export (json-glib), and a headless X server for the editor tests
+  libgtk-4-dev libnma-gtk4-dev libgtk-4-bin libjson-glib-dev xvfb
 )
 
 missing=()

@@ -412,7 +412,7 @@ static gboolean check_value(const struct uip_setting *s, const char *value, GErr
 {
     if (s->max_len && strlen(value) > s->max_len) {
         g_autofree char *reason =
-            g_strdup_printf(_("must be at most %" G_GSIZE_FORMAT " bytes long"), s->max_len);
+            g_strdup_printf(_("must be at most %u bytes long"), (unsigned)s->max_len);
         return invalid(error, s, value, reason);
     }
 

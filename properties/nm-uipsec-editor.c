@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The uipsec connection editor: the NMVpnEditor that nm-connection-editor and
+ * GNOME Settings show for a uipsec connection.
+ *
+ * One source for two libraries: compiled against GTK 3 it is
+ * libnm-vpn-plugin-uipsec-editor.so, against GTK 4
+ * libnm-gtk4-vpn-plugin-uipsec-editor.so (the few API differences are the
+ * small helpers under "GTK 3 / GTK 4" below).  The widgets come from
+ * nm-uipsec-dialog.ui, built into the library as a GResource (the GTK 4 copy
+ * is converted from the GTK 3 one at build time).  The core plugin
+ * (nm-uipsec-editor-plugin.c) loads the library and calls
+ * nm_vpn_editor_factory_uipsec(), the only symbol it exports.
+ *
+ * fields[] below maps each settings key to its widget.  Every edit
+ * re-validates the page with the service's own table (uip_settings_validate_one()
+ * per field, uip_settings_validate() for the whole set; proposals through the
+ * real IKE proposal parser, uip_tunnel_settings_init()), marks the fields at
+ * fault with the "error" style class and their reason as tooltip, and emits
+ * "changed"; update_connection() refuses, with that same error, anything the
+ * service would refuse.  Fields that the chosen authentication method does not
+ * use are hidden, keep their text, and are not written.
+ */
+#ifndef GETTEXT_PACKAGE
+#define GETTEXT_PACKAGE "NetworkManager-uipsec"
+#endif
+
+#include <NetworkManager.h>
+#include <gtk/gtk.h>
+#include <glib/gi18n-lib.h>
+#include <nma-cert-chooser.h>
+#include <nma-ui-utils.h>
+
+#include "common/uip-secret.h"
+#include "common/uip-settings.h"
+#include "nm-uipsec-editor-plugin.h"
+#include "service/tunnel-settings.h"
+
+#if GTK_CHECK_VERSION(4, 0, 0)
+#define UIP_GTK4 1
+#else
+#define UIP_GTK4 0
+#endif
+
+#define UI_RESOURCE "/org/freedesktop/network-manager-uipsec/nm-uipsec-dialog.ui"
+
+/* The page's GtkBuilder, for tests: g_object_get_data(widget, UIP_EDITOR_BUILDER_DATA). */
+#define UIP_EDITOR_BUILDER_DATA "uip-builder"
+/* A widget's own tooltip, put back when it is no longer marked invalid. */
+#define TOOLTIP_DATA "uip-tooltip"
+
+/* vpn.secrets as a table: its values are wiped when freed. */
+static GHashTable *new_secrets_table(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                 (GDestroyNotify)uip_free_secret_str);
+}
+
+/* ---- GTK 3 / GTK 4 --------------------------------------------------------------------------- */
+
+static const char *entry_get_text(GtkWidget *entry)
+{
+#if UIP_GTK4
+    return gtk_editable_get_text(GTK_EDITABLE(entry));
+#else
+    return gtk_entry_get_text(GTK_ENTRY(entry));
+#endif
+}
+
+static void entry_set_text(GtkWidget *entry, const char *text)
+{
+#if UIP_GTK4
+    gtk_editable_set_text(GTK_EDITABLE(entry), text ? text : "");
+#else
+    gtk_entry_set_text(GTK_ENTRY(entry), text ? text : "");
+#endif
+}
+
+static gboolean check_get_active(GtkWidget *check)
+{
+#if UIP_GTK4
+    return gtk_check_button_get_active(GTK_CHECK_BUTTON(check));
+#else
+    return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(check));
+#endif
+}
+
+static void check_set_active(GtkWidget *check, gboolean active)
+{
+#if UIP_GTK4
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(check), active);
+#else
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(check), active);
+#endif
+}
+
+static void widget_set_error_class(GtkWidget *widget, gboolean error)
+{
+#if UIP_GTK4
+    if (error)
+        gtk_widget_add_css_class(widget, "error");
+    else
+        gtk_widget_remove_css_class(widget, "error");
+#else
+    GtkStyleContext *context = gtk_widget_get_style_context(widget);
+
+    if (error)
+        gtk_style_context_add_class(context, "error");
+    else
+        gtk_style_context_remove_class(context, "error");
+#endif
+}
+
+static void box_append(GtkWidget *box, GtkWidget *child)
+{
+#if UIP_GTK4
+    gtk_box_append(GTK_BOX(box), child);
+#else
+    gtk_box_pack_start(GTK_BOX(box), child, FALSE, TRUE, 0);
+#endif
+    gtk_widget_set_visible(child, TRUE);
+}
+
+/* The window @widget is in, or NULL. */
+static GtkWindow *widget_window(GtkWidget *widget)
+{
+#if UIP_GTK4
+    GtkRoot *root = gtk_widget_get_root(widget);
+    return GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL;
+#else
+    GtkWidget *top = gtk_widget_get_toplevel(widget);
+    return gtk_widget_is_toplevel(top) && GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : NULL;
+#endif
+}
+
+/* A copy of @widget's tooltip text, or NULL. */
+static char *widget_dup_tooltip(GtkWidget *widget)
+{
+#if UIP_GTK4
+    return g_strdup(gtk_widget_get_tooltip_text(widget));
+#else
+    return gtk_widget_get_tooltip_text(widget);
+#endif
+}
+
+static void window_destroy(GtkWidget *window)
+{
+#if UIP_GTK4
+    gtk_window_destroy(GTK_WINDOW(window));
+#else
+    gtk_widget_destroy(window);
+#endif
+}
+
+/* ---- the fields ------------------------------------------------------------------------------ */
+
+enum field_kind {
+    FIELD_ENTRY,        /* a GtkEntry; empty = not set (the default applies) */
+    FIELD_BOOL,         /* a GtkCheckButton: UIP_VALUE_YES / UIP_VALUE_NO */
+    FIELD_AUTH,         /* the GtkComboBoxText of UIP_AUTH_NAME_* ids */
+    FIELD_SECRET,       /* a GtkEntry with libnma's password storage menu */
+    FIELD_CA_CERT,      /* the CA NMACertChooser, off while "system CAs" is checked */
+    FIELD_USER_CERT,    /* the certificate of the user NMACertChooser */
+    FIELD_USER_KEY,     /* its private key */
+    FIELD_KEY_PASSWORD, /* its key password, with the chooser's password storage menu */
+};
+
+#define AUTH_CERTS (UIP_AUTH_BIT(UIP_AUTH_CERT) | UIP_AUTH_BIT(UIP_AUTH_EAP_TLS))
+
+struct field {
+    const char *key;    /* UIP_KEY_* */
+    const char *widget; /* builder id (the choosers are exposed under theirs) */
+    const char *label;  /* builder id of its label, hidden with it; NULL if none */
+    enum field_kind kind;
+    guint auth; /* UIP_AUTH_BIT()s of the methods that use it */
+};
+
+/*
+ * Every key of the settings table but the secret flags, which go with their
+ * secret.  test-editor.c checks that a connection with every key set comes
+ * back unchanged.
+ */
+static const struct field fields[] = {
+    {UIP_KEY_GATEWAY, "gateway_entry", "gateway_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_PORT, "port_entry", "port_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REMOTE_ID, "remote_id_entry", "remote_id_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_CA_CERT, "ca_chooser", NULL, FIELD_CA_CERT, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_AUTH, "auth_combo", "auth_label", FIELD_AUTH, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_LOCAL_ID, "local_id_entry", "local_id_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_USER, "user_entry", "user_label", FIELD_ENTRY, UIP_AUTH_BIT(UIP_AUTH_EAP_MSCHAPV2)},
+    {UIP_KEY_PASSWORD, "password_entry", "password_label", FIELD_SECRET,
+     UIP_AUTH_BIT(UIP_AUTH_EAP_MSCHAPV2)},
+    {UIP_KEY_PSK, "psk_entry", "psk_label", FIELD_SECRET, UIP_AUTH_BIT(UIP_AUTH_PSK)},
+    {UIP_KEY_USER_CERT, "user_chooser", NULL, FIELD_USER_CERT, AUTH_CERTS},
+    {UIP_KEY_USER_KEY, "user_chooser", NULL, FIELD_USER_KEY, AUTH_CERTS},
+    {UIP_KEY_USER_KEY_PASSWORD, "user_chooser", NULL, FIELD_KEY_PASSWORD, AUTH_CERTS},
+    /* the Advanced window */
+    {UIP_KEY_IKE, "ike_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_ESP, "esp_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_VIRTUAL_IPV4, "virtual_ipv4_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_VIRTUAL_IPV6, "virtual_ipv6_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REMOTE_TS, "remote_ts_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_LOCAL_TS, "local_ts_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_MTU, "mtu_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_DPD_INTERVAL, "dpd_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_FRAGMENTATION, "fragmentation_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REKEY_CHILD, "rekey_child_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REKEY_IKE, "rekey_ike_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+};
+
+/* The choices of the auth combo, in this order. */
+static const struct {
+    enum uip_auth auth;
+    const char *label;
+} auth_choices[] = {
+    {UIP_AUTH_EAP_MSCHAPV2, N_("User name and password (EAP-MSCHAPv2)")},
+    {UIP_AUTH_CERT, N_("Certificate")},
+    {UIP_AUTH_EAP_TLS, N_("Certificate through EAP (EAP-TLS)")},
+    {UIP_AUTH_PSK, N_("Pre-shared key")},
+};
+
+/* A new connection starts with this method. */
+#define AUTH_DEFAULT UIP_AUTH_EAP_MSCHAPV2
+
+/* ---- the editor object ----------------------------------------------------------------------- */
+
+#define UIP_TYPE_VPN_EDITOR (uip_vpn_editor_get_type())
+G_DECLARE_FINAL_TYPE(UipVpnEditor, uip_vpn_editor, UIP, VPN_EDITOR, GObject)
+
+struct _UipVpnEditor {
+    GObject parent;
+    GtkBuilder *builder;
+    GtkWidget *widget;   /* the page (ours: a reference) */
+    GtkWidget *advanced; /* the Advanced window (ours: a reference; destroyed in dispose) */
+    GtkWidget *ca_chooser, *user_chooser;
+    gboolean loading; /* filling the widgets: no "changed" */
+};
+
+static void editor_interface_init(NMVpnEditorInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(UipVpnEditor, uip_vpn_editor, G_TYPE_OBJECT,
+                        G_IMPLEMENT_INTERFACE(NM_TYPE_VPN_EDITOR, editor_interface_init))
+
+static GtkWidget *ui(UipVpnEditor *self, const char *id)
+{
+    GObject *object = gtk_builder_get_object(self->builder, id);
+
+    g_return_val_if_fail(GTK_IS_WIDGET(object), NULL);
+    return GTK_WIDGET(object);
+}
+
+static enum uip_auth current_auth(UipVpnEditor *self)
+{
+    return uip_auth_from_string(gtk_combo_box_get_active_id(GTK_COMBO_BOX(ui(self, "auth_combo"))));
+}
+
+static gboolean field_applies(const struct field *f, enum uip_auth auth)
+{
+    if (f->auth == UIP_AUTH_BITS_ALL)
+        return TRUE;
+    return auth != UIP_AUTH_INVALID && (f->auth & UIP_AUTH_BIT(auth));
+}
+
+/* The secret flags shown by a secret field's storage menu. */
+static guint field_secret_flags(UipVpnEditor *self, const struct field *f)
+{
+    if (f->kind == FIELD_KEY_PASSWORD)
+        return nma_cert_chooser_get_key_password_flags(NMA_CERT_CHOOSER(self->user_chooser));
+    return nma_utils_menu_to_secret_flags(ui(self, f->widget));
+}
+
+/* The value a field holds, NULL when it is not set. */
+static char *field_get(UipVpnEditor *self, const struct field *f)
+{
+    /* a PKCS#11 token gives its URI (not a path): the path check refuses it */
+    NMSetting8021xCKScheme scheme = NM_SETTING_802_1X_CK_SCHEME_UNKNOWN;
+    GtkWidget *w = ui(self, f->widget);
+    const char *text = NULL;
+    char *value = NULL;
+
+    switch (f->kind) {
+    case FIELD_ENTRY:
+    case FIELD_SECRET:
+        text = entry_get_text(w);
+        break;
+    case FIELD_BOOL:
+        text = check_get_active(w) ? UIP_VALUE_YES : UIP_VALUE_NO;
+        break;
+    case FIELD_AUTH:
+        text = gtk_combo_box_get_active_id(GTK_COMBO_BOX(w));
+        break;
+    case FIELD_CA_CERT:
+        if (check_get_active(ui(self, "ca_system_check")))
+            return NULL;
+        /* fall through */
+    case FIELD_USER_CERT:
+        value = nma_cert_chooser_get_cert(NMA_CERT_CHOOSER(w), &scheme);
+        break;
+    case FIELD_USER_KEY:
+        value = nma_cert_chooser_get_key(NMA_CERT_CHOOSER(w), &scheme);
+        break;
+    case FIELD_KEY_PASSWORD:
+        text = nma_cert_chooser_get_key_password(NMA_CERT_CHOOSER(w));
+        break;
+    }
+    if (!value && text)
+        value = g_strdup(text);
+    if (value && !value[0])
+        g_clear_pointer(&value, g_free);
+    return value;
+}
+
+/* Mark @f's widget invalid (with @reason as its tooltip), or not (@reason NULL). */
+static void field_mark(UipVpnEditor *self, const struct field *f, const char *reason)
+{
+    GtkWidget *w = ui(self, f->widget);
+
+    widget_set_error_class(w, reason != NULL);
+    gtk_widget_set_tooltip_text(w, reason ? reason : g_object_get_data(G_OBJECT(w), TOOLTIP_DATA));
+}
+
+/*
+ * Read the page into @data and @secrets (vpn.data / vpn.secrets as the
+ * service reads them) and mark the fields at fault.  FALSE with the first
+ * error, in fields[] order: a bad value (uip_settings_validate_one()), a
+ * missing one, then whatever uip_settings_validate() finds in the whole set.
+ */
+static gboolean read_page(UipVpnEditor *self, GHashTable *data, GHashTable *secrets, GError **error)
+{
+    const enum uip_auth auth = current_auth(self);
+    g_autoptr(GError) first = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+        const struct uip_setting *s = uip_settings_lookup(f->key);
+        g_autofree char *value = NULL;
+        g_autoptr(GError) local = NULL;
+        gboolean missing = FALSE;
+        guint flags = 0;
+
+        g_assert(s);
+        if (!field_applies(f, auth)) {
+            if (f->kind != FIELD_KEY_PASSWORD && f->kind != FIELD_USER_KEY)
+                field_mark(self, f, NULL);
+            continue;
+        }
+        value = field_get(self, f);
+
+        if (s->secret) {
+            g_autofree char *flags_text = NULL;
+
+            flags = field_secret_flags(self, f);
+            flags_text = g_strdup_printf("%u", flags);
+            if (!uip_settings_validate_one(s->flags_key, flags_text, &local))
+                goto bad;
+            g_hash_table_insert(data, g_strdup(s->flags_key), g_steal_pointer(&flags_text));
+            /* asked every time, or not needed: nothing to keep */
+            if (flags & (UIP_SECRET_FLAG_NOT_SAVED | UIP_SECRET_FLAG_NOT_REQUIRED))
+                g_clear_pointer(&value, uip_free_secret_str);
+        }
+
+        if (!uip_settings_validate_one(f->key, value, &local))
+            goto bad;
+
+        /* required by this method (a secret: only when NetworkManager keeps it) */
+        if (!value && auth != UIP_AUTH_INVALID && (s->required_auth & UIP_AUTH_BIT(auth)))
+            missing = !s->secret || flags == UIP_SECRET_FLAG_NONE;
+        if (f->kind == FIELD_CA_CERT && !value && !check_get_active(ui(self, "ca_system_check"))) {
+            g_set_error(&local, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_MISSING,
+                        _("Missing value for “%s” (%s): choose a file, or use the system's CA "
+                          "certificates"),
+                        f->key, uip_setting_get_name(s));
+            goto bad;
+        }
+        if (missing) {
+            /* uip_settings_validate() below words the error; the field is marked here */
+            field_mark(self, f, _("Required"));
+        } else if (f->kind != FIELD_USER_KEY && f->kind != FIELD_KEY_PASSWORD) {
+            field_mark(self, f, NULL);
+        }
+        if (value)
+            g_hash_table_insert(s->secret ? secrets : data, g_strdup(f->key),
+                                g_steal_pointer(&value));
+        continue;
+    bad:
+        if (s->secret)
+            g_clear_pointer(&value, uip_free_secret_str);
+        field_mark(self, f, local->message);
+        if (!first)
+            first = g_steal_pointer(&local);
+    }
+
+    if (first) {
+        g_propagate_error(error, g_steal_pointer(&first));
+        return FALSE;
+    }
+    return uip_settings_validate(data, secrets, error);
+}
+
+static gboolean page_is_valid(UipVpnEditor *self, GError **error)
+{
+    g_autoptr(GHashTable) data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) secrets = new_secrets_table();
+
+    return read_page(self, data, secrets, error);
+}
+
+/* ---- reacting to edits ----------------------------------------------------------------------- */
+
+/* Show the fields of the chosen method, hide the others. */
+static void update_visibility(UipVpnEditor *self)
+{
+    const enum uip_auth auth = current_auth(self);
+    gboolean passwords = FALSE;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+        gboolean on = field_applies(f, auth);
+
+        if (f->auth == UIP_AUTH_BITS_ALL)
+            continue;
+        gtk_widget_set_visible(ui(self, f->widget), on);
+        if (f->label)
+            gtk_widget_set_visible(ui(self, f->label), on);
+        if (on && f->kind == FIELD_SECRET)
+            passwords = TRUE;
+    }
+    gtk_widget_set_visible(ui(self, "show_passwords_check"), passwords);
+}
+
+static void changed(UipVpnEditor *self)
+{
+    if (self->loading)
+        return;
+    page_is_valid(self, NULL);
+    g_signal_emit_by_name(self, "changed");
+}
+
+static void on_changed(GObject *object, gpointer user_data)
+{
+    changed(UIP_VPN_EDITOR(user_data));
+}
+
+static void on_auth_changed(GObject *object, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+
+    update_visibility(self);
+    changed(self);
+}
+
+static void on_ca_system_toggled(GObject *object, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+
+    gtk_widget_set_sensitive(self->ca_chooser, !check_get_active(ui(self, "ca_system_check")));
+    changed(self);
+}
+
+static void on_show_passwords_toggled(GObject *object, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+    const gboolean show = check_get_active(ui(self, "show_passwords_check"));
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
+        if (fields[i].kind == FIELD_SECRET)
+            gtk_entry_set_visibility(GTK_ENTRY(ui(self, fields[i].widget)), show);
+}
+
+static void on_advanced_clicked(GObject *object, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+    GtkWindow *parent = widget_window(self->widget);
+
+    gtk_window_set_transient_for(GTK_WINDOW(self->advanced), parent);
+    gtk_window_present(GTK_WINDOW(self->advanced));
+}
+
+static void on_advanced_close(GObject *object, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+
+    gtk_widget_set_visible(self->advanced, FALSE);
+}
+
+/* ---- from the connection to the widgets ------------------------------------------------------ */
+
+static void table_add_item(const char *key, const char *value, gpointer user_data)
+{
+    g_hash_table_insert(user_data, g_strdup(key), g_strdup(value));
+}
+
+static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
+{
+    g_autoptr(GHashTable) data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) secrets = new_secrets_table();
+    NMACertChooser *user_chooser = NMA_CERT_CHOOSER(self->user_chooser);
+
+    if (s_vpn) {
+        nm_setting_vpn_foreach_data_item(s_vpn, table_add_item, data);
+        nm_setting_vpn_foreach_secret(s_vpn, table_add_item, secrets);
+    }
+    if (!g_hash_table_contains(data, UIP_KEY_AUTH))
+        g_hash_table_insert(data, g_strdup(UIP_KEY_AUTH),
+                            g_strdup(uip_auth_to_string(AUTH_DEFAULT)));
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+        const struct uip_setting *s = uip_settings_lookup(f->key);
+        const char *value = g_hash_table_lookup(s->secret ? secrets : data, f->key);
+        GtkWidget *w = ui(self, f->widget);
+
+        switch (f->kind) {
+        case FIELD_ENTRY:
+            entry_set_text(w, value);
+            break;
+        case FIELD_BOOL:
+            /* an unset or bad value shows the default; saving writes what is shown */
+            check_set_active(w, uip_settings_get_bool(data, f->key));
+            break;
+        case FIELD_AUTH:
+            /* an unknown method selects nothing, which is marked */
+            if (!value || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value))
+                gtk_combo_box_set_active(GTK_COMBO_BOX(w), -1);
+            break;
+        case FIELD_SECRET:
+            entry_set_text(w, value);
+            nma_utils_setup_password_storage(w, uip_settings_get_uint(data, s->flags_key), NULL,
+                                             NULL, TRUE, FALSE);
+            break;
+        case FIELD_CA_CERT:
+            check_set_active(ui(self, "ca_system_check"), !value || !value[0]);
+            gtk_widget_set_sensitive(w, value && value[0]);
+            /* fall through */
+        case FIELD_USER_CERT:
+            if (value && value[0])
+                nma_cert_chooser_set_cert(NMA_CERT_CHOOSER(w), value,
+                                          NM_SETTING_802_1X_CK_SCHEME_PATH);
+            break;
+        case FIELD_USER_KEY:
+            /* after the certificate: the key button is insensitive until there is one */
+            if (value && value[0])
+                nma_cert_chooser_set_key(user_chooser, value, NM_SETTING_802_1X_CK_SCHEME_PATH);
+            break;
+        case FIELD_KEY_PASSWORD:
+            if (value)
+                nma_cert_chooser_set_key_password(user_chooser, value);
+            nma_cert_chooser_setup_key_password_storage(
+                user_chooser, uip_settings_get_uint(data, s->flags_key), NULL, NULL, TRUE, FALSE);
+            break;
+        }
+    }
+}
+
+/* ---- construction ---------------------------------------------------------------------------- */
+
+/* Placeholders: the table's default for numbers (unless the .ui says better). */
+static void setup_placeholders(UipVpnEditor *self)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+        const struct uip_setting *s = uip_settings_lookup(f->key);
+        GtkWidget *w = ui(self, f->widget);
+
+        if (f->kind != FIELD_ENTRY || s->type != UIP_SETTING_UINT || !s->default_value)
+            continue;
+        if (!gtk_entry_get_placeholder_text(GTK_ENTRY(w)))
+            gtk_entry_set_placeholder_text(GTK_ENTRY(w), s->default_value);
+    }
+}
+
+/* Line up the labels of the grids (and of the choosers) of the page, and of the Advanced window. */
+static void setup_size_groups(UipVpnEditor *self)
+{
+    static const char *const page_labels[] = {
+        "gateway_label",  "port_label", "remote_id_label", "auth_label",
+        "local_id_label", "user_label", "password_label",  "psk_label",
+    };
+    static const char *const advanced_labels[] = {
+        "ike_label", "esp_label",           "remote_ts_label",   "local_ts_label",  "mtu_label",
+        "dpd_label", "nat_keepalive_label", "rekey_child_label", "rekey_ike_label",
+    };
+    g_autoptr(GtkSizeGroup) page = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
+    g_autoptr(GtkSizeGroup) advanced = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(page_labels); i++)
+        gtk_size_group_add_widget(page, ui(self, page_labels[i]));
+    nma_cert_chooser_add_to_size_group(NMA_CERT_CHOOSER(self->ca_chooser), page);
+    nma_cert_chooser_add_to_size_group(NMA_CERT_CHOOSER(self->user_chooser), page);
+    for (gsize i = 0; i < G_N_ELEMENTS(advanced_labels); i++)
+        gtk_size_group_add_widget(advanced, ui(self, advanced_labels[i]));
+}
+
+static GtkWidget *add_chooser(UipVpnEditor *self, const char *box, const char *id,
+                              const char *title, NMACertChooserFlags flags)
+{
+    GtkWidget *chooser = nma_cert_chooser_new(title, flags);
+
+    gtk_builder_expose_object(self->builder, id, G_OBJECT(chooser));
+    box_append(ui(self, box), chooser);
+    return chooser;
+}
+
+static void connect_signals(UipVpnEditor *self)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+        GtkWidget *w = ui(self, f->widget);
+
+        switch (f->kind) {
+        case FIELD_ENTRY:
+        case FIELD_SECRET:
+            g_signal_connect_object(w, "changed", G_CALLBACK(on_changed), self, 0);
+            break;
+        case FIELD_BOOL:
+            g_signal_connect_object(w, "toggled", G_CALLBACK(on_changed), self, 0);
+            break;
+        case FIELD_AUTH:
+            g_signal_connect_object(w, "changed", G_CALLBACK(on_auth_changed), self, 0);
+            break;
+        case FIELD_CA_CERT:
+        case FIELD_USER_CERT:
+            /* the chooser says "changed" for its certificate, key and password */
+            g_signal_connect_object(w, "changed", G_CALLBACK(on_changed), self, 0);
+            break;
+        case FIELD_USER_KEY:
+        case FIELD_KEY_PASSWORD:
+            break;
+        }
+    }
+    g_signal_connect_object(ui(self, "ca_system_check"), "toggled",
+                            G_CALLBACK(on_ca_system_toggled), self, 0);
+    g_signal_connect_object(ui(self, "show_passwords_check"), "toggled",
+                            G_CALLBACK(on_show_passwords_toggled), self, 0);
+    g_signal_connect_object(ui(self, "advanced_button"), "clicked", G_CALLBACK(on_advanced_clicked),
+                            self, 0);
+    g_signal_connect_object(ui(self, "advanced_close_button"), "clicked",
+                            G_CALLBACK(on_advanced_close), self, 0);
+#if UIP_GTK4
+    gtk_window_set_hide_on_close(GTK_WINDOW(self->advanced), TRUE);
+#else
+    g_signal_connect(self->advanced, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), NULL);
+#endif
+}
+
+static UipVpnEditor *uip_vpn_editor_new(NMConnection *connection, GError **error)
+{
+    g_autoptr(UipVpnEditor) self = g_object_new(UIP_TYPE_VPN_EDITOR, NULL);
+    GtkComboBoxText *combo;
+
+    self->builder = gtk_builder_new();
+    /* here, not as <interface domain=...> in the .ui: GTK (3.24, 4.8) then sets the domain to
+     * its own string again, and frees it first */
+    gtk_builder_set_translation_domain(self->builder, GETTEXT_PACKAGE);
+    if (!gtk_builder_add_from_resource(self->builder, UI_RESOURCE, error))
+        return NULL;
+    self->widget = g_object_ref_sink(ui(self, "uipsec_page"));
+    self->advanced = g_object_ref(ui(self, "advanced_dialog"));
+    g_object_set_data(G_OBJECT(self->widget), UIP_EDITOR_BUILDER_DATA, self->builder);
+
+    self->ca_chooser = add_chooser(self, "ca_chooser_box", "ca_chooser", _("CA"),
+                                   NMA_CERT_CHOOSER_FLAG_CERT | NMA_CERT_CHOOSER_FLAG_PEM);
+    self->user_chooser =
+        add_chooser(self, "user_chooser_box", "user_chooser", _("User"), NMA_CERT_CHOOSER_FLAG_PEM);
+
+    setup_size_groups(self);
+
+    combo = GTK_COMBO_BOX_TEXT(ui(self, "auth_combo"));
+    for (gsize i = 0; i < G_N_ELEMENTS(auth_choices); i++)
+        gtk_combo_box_text_append(combo, uip_auth_to_string(auth_choices[i].auth),
+                                  _(auth_choices[i].label));
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        GtkWidget *w = ui(self, fields[i].widget);
+        g_object_set_data_full(G_OBJECT(w), TOOLTIP_DATA, widget_dup_tooltip(w), g_free);
+    }
+    setup_placeholders(self);
+
+    self->loading = TRUE;
+    fill_page(self, nm_connection_get_setting_vpn(connection));
+    update_visibility(self);
+    connect_signals(self);
+    self->loading = FALSE;
+
+    page_is_valid(self, NULL); /* mark what is wrong from the start */
+    return g_steal_pointer(&self);
+}
+
+/* ---- NMVpnEditor ----------------------------------------------------------------------------- */
+
+static GObject *get_widget(NMVpnEditor *editor)
+{
+    return G_OBJECT(UIP_VPN_EDITOR(editor)->widget);
+}
+
+static void table_remove_key(const char *key, const char *value, gpointer user_data)
+{
+    g_ptr_array_add(user_data, g_strdup(key));
+}
+
+static gboolean update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(editor);
+    g_autoptr(GHashTable) data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) secrets = new_secrets_table();
+    g_autoptr(GPtrArray) old_data = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) old_secrets = g_ptr_array_new_with_free_func(g_free);
+    NMSettingVpn *s_vpn;
+    GHashTableIter iter;
+    const char *key, *value;
+
+    g_return_val_if_fail(NM_IS_CONNECTION(connection), FALSE);
+
+    if (!read_page(self, data, secrets, error))
+        return FALSE;
+
+    /* keep the setting (vpn.persistent, vpn.timeout ...); replace its data and secrets */
+    s_vpn = nm_connection_get_setting_vpn(connection);
+    if (!s_vpn) {
+        s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
+        nm_connection_add_setting(connection, NM_SETTING(s_vpn));
+    }
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, UIP_VPN_SERVICE, NULL);
+    nm_setting_vpn_foreach_data_item(s_vpn, table_remove_key, old_data);
+    nm_setting_vpn_foreach_secret(s_vpn, table_remove_key, old_secrets);
+    for (guint i = 0; i < old_data->len; i++)
+        nm_setting_vpn_remove_data_item(s_vpn, old_data->pdata[i]);
+    for (guint i = 0; i < old_secrets->len; i++)
+        nm_setting_vpn_remove_secret(s_vpn, old_secrets->pdata[i]);
+
+    g_hash_table_iter_init(&iter, data);
+    while (g_hash_table_iter_next(&iter, (gpointer *)&key, (gpointer *)&value))
+        nm_setting_vpn_add_data_item(s_vpn, key, value);
+    g_hash_table_iter_init(&iter, secrets);
+    while (g_hash_table_iter_next(&iter, (gpointer *)&key, (gpointer *)&value))
+        nm_setting_vpn_add_secret(s_vpn, key, value);
+    return TRUE;
+}
+
+static void editor_interface_init(NMVpnEditorInterface *iface)
+{
+    iface->get_widget = get_widget;
+    iface->update_connection = update_connection;
+}
+
+static void uip_vpn_editor_init(UipVpnEditor *self)
+{
+}
+
+static void dispose(GObject *object)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(object);
+
+    if (self->advanced) {
+        window_destroy(self->advanced);
+        g_clear_object(&self->advanced);
+    }
+    g_clear_object(&self->widget);
+    g_clear_object(&self->builder);
+    G_OBJECT_CLASS(uip_vpn_editor_parent_class)->dispose(object);
+}
+
+static void uip_vpn_editor_class_init(UipVpnEditorClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = dispose;
+}
+
+/* ---- the entry point ------------------------------------------------------------------------- */
+
+NMVpnEditor *nm_vpn_editor_factory_uipsec(NMVpnEditorPlugin *editor_plugin,
+                                          NMConnection *connection, GError **error)
+{
+    static gsize initialized;
+
+    g_return_val_if_fail(NM_IS_CONNECTION(connection), NULL);
+    g_return_val_if_fail(!error || !*error, NULL);
+
+    if (g_once_init_enter(&initialized)) {
+        bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+        bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+        /* "ike" and "esp" checked by the service's own proposal parser */
+        uip_tunnel_settings_init();
+        g_once_init_leave(&initialized, 1);
+    }
+    return NM_VPN_EDITOR(uip_vpn_editor_new(connection, error));
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Import and export of strongSwan ".sswan" VPN profiles (the JSON files of the
+ * strongSwan VPN Client for Android, media type application/vnd.strongswan.profile).
+ * GTK-free: the core editor plugin, the unit tests and the fuzzer link it.
+ *
+ * Import is two steps so that parsing can run without touching the disk:
+ *   uip_sswan_parse()               bytes -> a validated NMConnection, and the
+ *                                   certificate / key files it refers to, held
+ *                                   in memory under the paths they will have
+ *                                   (CERT_DIR/<uuid>-ca.pem, -cert.pem, -key.pem);
+ *   uip_sswan_import_write_files()  writes them (folder 0700, files 0600).
+ * uip_sswan_import_data() and uip_sswan_import_file() do both.
+ *
+ * What cannot be mapped is reported, never dropped: libnm's import API has no
+ * channel for warnings, so an unknown field, or a known one whose value
+ * uipsec cannot honour, fails the import with a GError naming the field(s).
+ * Export likewise fails on anything the format cannot express.  The mapping,
+ * field by field, is described at the top of uip-sswan.c.
+ *
+ * Errors: NM_CONNECTION_ERROR_FAILED for the file and its format;
+ * UIP_SETTINGS_ERROR (from uip_settings_validate) for a value of the profile
+ * that uipsec refuses, with a prefix naming the profile field; GFileError for
+ * files that cannot be read or written.
+ */
+#pragma once
+
+#include <NetworkManager.h>
+
+/* Profiles larger than this are refused (a real one is a few kilobytes). */
+#define UIP_SSWAN_MAX_SIZE (1024 * 1024)
+
+/* The folder below g_get_user_data_dir() that receives imported certificates and keys. */
+#define UIP_SSWAN_DATA_SUBDIR "NetworkManager-uipsec"
+
+/* The file name extension of the format, without the dot. */
+#define UIP_SSWAN_EXTENSION "sswan"
+
+typedef struct _UipSswanImport UipSswanImport;
+
+/*
+ * Parse @len bytes of a profile.  @cert_dir is the absolute folder that the
+ * certificate and key files will go to (nothing is written here).  Returns the
+ * parsed import (free with uip_sswan_import_free) or NULL with @error set.
+ * Never writes a file, never prompts; safe on any input.
+ */
+UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_dir, GError **error);
+
+/* The connection (borrowed): connection id and uuid, vpn.data, DNS servers in ipv4/ipv6. */
+NMConnection *uip_sswan_import_get_connection(UipSswanImport *imp);
+
+/* The number of files uip_sswan_import_write_files() would write (0..3). */
+guint uip_sswan_import_get_n_files(UipSswanImport *imp);
+
+/* Create the certificate folder (0700) and write the files (0600).  FALSE with @error. */
+gboolean uip_sswan_import_write_files(UipSswanImport *imp, GError **error);
+
+void uip_sswan_import_free(UipSswanImport *imp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UipSswanImport, uip_sswan_import_free)
+
+/* Parse, write the files, return a new connection; @cert_dir NULL = the default folder. */
+NMConnection *uip_sswan_import_data(const char *data, gsize len, const char *cert_dir,
+                                    GError **error);
+NMConnection *uip_sswan_import_file(const char *path, const char *cert_dir, GError **error);
+
+/* g_get_user_data_dir()/NetworkManager-uipsec, or NULL with @error if that is not absolute. */
+char *uip_sswan_default_cert_dir(GError **error);
+
+/*
+ * The profile for @connection as JSON text (newly allocated), or NULL with
+ * @error when the connection is not a uipsec one or uses something the format
+ * cannot express.  Reads the CA, certificate and key files it refers to.
+ */
+char *uip_sswan_export_data(NMConnection *connection, GError **error);
+
+/* The same written to @path (mode 0600: it may hold a private key). */
+gboolean uip_sswan_export_file(NMConnection *connection, const char *path, GError **error);
+
+/* TRUE when export has a rule for vpn.data key @key (every key of the settings table must). */
+gboolean uip_sswan_export_knows_key(const char *key);
+
+/* "<connection id>.sswan" with characters unsafe in file names replaced; newly allocated. */
+char *uip_sswan_suggested_filename(NMConnection *connection);

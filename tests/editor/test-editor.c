@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The connection editor (properties/nm-uipsec-editor.c), built once against
+ * GTK 3 and once against GTK 4, driven through libnm exactly as the connection
+ * editors do: load the core plugin module, get_editor(), read the widgets,
+ * edit them, update_connection().
+ *
+ *   - every field shows the connection's value, for a connection with every key;
+ *   - what is written back for each authentication method: exactly the keys
+ *     that method uses, unchanged (together: every key of the settings table);
+ *   - edits through the widgets emit "changed" and are written;
+ *   - invalid and missing values: update_connection() fails naming the key,
+ *     the field gets the "error" style class, and loses it once fixed;
+ *   - libnma's password storage menu decides the flags and whether the secret
+ *     is kept;
+ *   - the Advanced window opens and closes; the library exports only its factory.
+ *
+ * Run by with-xvfb.sh on an X server of its own.  The widgets are found by
+ * their builder ids through the GtkBuilder the page carries
+ * (g_object_get_data(widget, "uip-builder")).
+ */
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <NetworkManager.h>
+#include <gtk/gtk.h>
+#include <nma-cert-chooser.h>
+#include <nma-ui-utils.h>
+
+#include "common/uip-settings.h"
+
+#if GTK_CHECK_VERSION(4, 0, 0)
+#define UIP_GTK4 1
+#else
+#define UIP_GTK4 0
+#endif
+
+static NMVpnEditorPlugin *plugin;
+
+/* ---- GTK 3 / GTK 4 --------------------------------------------------------------------------- */
+
+static const char *entry_text(GtkWidget *w)
+{
+#if UIP_GTK4
+    return gtk_editable_get_text(GTK_EDITABLE(w));
+#else
+    return gtk_entry_get_text(GTK_ENTRY(w));
+#endif
+}
+
+static void entry_type(GtkWidget *w, const char *text)
+{
+#if UIP_GTK4
+    gtk_editable_set_text(GTK_EDITABLE(w), text);
+#else
+    gtk_entry_set_text(GTK_ENTRY(w), text);
+#endif
+}
+
+static gboolean check_active(GtkWidget *w)
+{
+#if UIP_GTK4
+    return gtk_check_button_get_active(GTK_CHECK_BUTTON(w));
+#else
+    return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w));
+#endif
+}
+
+static void check_click(GtkWidget *w, gboolean active)
+{
+#if UIP_GTK4
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(w), active);
+#else
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w), active);
+#endif
+}
+
+static gboolean has_error_class(GtkWidget *w)
+{
+#if UIP_GTK4
+    return gtk_widget_has_css_class(w, "error");
+#else
+    return gtk_style_context_has_class(gtk_widget_get_style_context(w), "error");
+#endif
+}
+
+static void run_pending(void)
+{
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+/* ---- connections ----------------------------------------------------------------------------- */
+
+/* Keys and values, NULL-terminated. */
+typedef const char *const kv_t[];
+
+static NMConnection *new_connection(const char *const *data, const char *const *secrets)
+{
+    NMConnection *c = nm_simple_connection_new();
+    NMSetting *s_con = nm_setting_connection_new();
+    NMSetting *s_vpn = nm_setting_vpn_new();
+    g_autofree char *uuid = nm_utils_uuid_generate();
+
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, "editor test", NM_SETTING_CONNECTION_UUID, uuid,
+                 NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
+    nm_connection_add_setting(c, s_con);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, UIP_VPN_SERVICE, NULL);
+    for (guint i = 0; data && data[i]; i += 2)
+        nm_setting_vpn_add_data_item(NM_SETTING_VPN(s_vpn), data[i], data[i + 1]);
+    for (guint i = 0; secrets && secrets[i]; i += 2)
+        nm_setting_vpn_add_secret(NM_SETTING_VPN(s_vpn), secrets[i], secrets[i + 1]);
+    nm_connection_add_setting(c, s_vpn);
+    return c;
+}
+
+static void count_item(const char *key, const char *value, gpointer user_data)
+{
+    (*(guint *)user_data)++;
+}
+
+/* vpn.data (or vpn.secrets) of @c is exactly @kv. */
+static void assert_items(NMConnection *c, gboolean secrets, const char *const *kv)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(c);
+    guint n = 0, expected = 0;
+
+    g_assert_nonnull(s_vpn);
+    g_assert_cmpstr(nm_setting_vpn_get_service_type(s_vpn), ==, UIP_VPN_SERVICE);
+    for (guint i = 0; kv[i]; i += 2, expected++) {
+        const char *v = secrets ? nm_setting_vpn_get_secret(s_vpn, kv[i])
+                                : nm_setting_vpn_get_data_item(s_vpn, kv[i]);
+        if (g_strcmp0(v, kv[i + 1]) != 0)
+            g_error("%s “%s”: “%s”, expected “%s”", secrets ? "secret" : "data", kv[i], v,
+                    kv[i + 1]);
+    }
+    if (secrets)
+        nm_setting_vpn_foreach_secret(s_vpn, count_item, &n);
+    else
+        nm_setting_vpn_foreach_data_item(s_vpn, count_item, &n);
+    g_assert_cmpuint(n, ==, expected);
+}
+
+/* ---- the editor ------------------------------------------------------------------------------ */
+
+struct page {
+    NMVpnEditor *editor;
+    GtkBuilder *builder;
+    guint changed; /* "changed" emissions */
+};
+
+static void on_changed(NMVpnEditor *editor, gpointer user_data)
+{
+    ((struct page *)user_data)->changed++;
+}
+
+static void page_open(struct page *p, NMConnection *c)
+{
+    g_autoptr(GError) error = NULL;
+    GObject *widget;
+
+    p->editor = nm_vpn_editor_plugin_get_editor(plugin, c, &error);
+    g_assert_no_error(error);
+    g_assert_true(NM_IS_VPN_EDITOR(p->editor));
+    widget = nm_vpn_editor_get_widget(p->editor);
+    g_assert_true(GTK_IS_WIDGET(widget));
+    p->builder = g_object_get_data(widget, "uip-builder");
+    g_assert_true(GTK_IS_BUILDER(p->builder));
+    p->changed = 0;
+    g_signal_connect(p->editor, "changed", G_CALLBACK(on_changed), p);
+}
+
+static void page_close(struct page *p)
+{
+    g_clear_object(&p->editor);
+    p->builder = NULL;
+    run_pending();
+}
+
+static GtkWidget *w(struct page *p, const char *id)
+{
+    GObject *o = gtk_builder_get_object(p->builder, id);
+
+    if (!GTK_IS_WIDGET(o))
+        g_error("no widget “%s”", id);
+    return GTK_WIDGET(o);
+}
+
+static NMACertChooser *chooser(struct page *p, const char *id)
+{
+    return NMA_CERT_CHOOSER(w(p, id));
+}
+
+static void set_auth(struct page *p, const char *auth)
+{
+    g_assert_true(gtk_combo_box_set_active_id(GTK_COMBO_BOX(w(p, "auth_combo")), auth));
+}
+
+/* update_connection() on a fresh connection succeeds: the new connection. */
+static NMConnection *save(struct page *p)
+{
+    g_autoptr(NMConnection) c = new_connection(NULL, NULL);
+    g_autoptr(GError) error = NULL;
+
+    if (!nm_vpn_editor_update_connection(p->editor, c, &error))
+        g_error("update_connection: %s", error->message);
+    return g_steal_pointer(&c);
+}
+
+/* update_connection() fails naming @key; nothing is written. */
+static void save_fails(struct page *p, const char *key)
+{
+    static kv_t before = {UIP_KEY_GATEWAY, "untouched.example.test", NULL};
+    g_autoptr(NMConnection) c = new_connection(before, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *quoted = g_strdup_printf("“%s”", key);
+
+    g_assert_false(nm_vpn_editor_update_connection(p->editor, c, &error));
+    g_assert_error(error, UIP_SETTINGS_ERROR, error->code);
+    if (!strstr(error->message, quoted))
+        g_error("the error does not name %s: %s", quoted, error->message);
+    assert_items(c, FALSE, before);
+}
+
+/* ---- every field ----------------------------------------------------------------------------- */
+
+#define CA   "/etc/uipsec/ca.pem"
+#define CERT "/etc/uipsec/alice.pem"
+#define KEY  "/etc/uipsec/alice.key"
+
+static kv_t all_data = {UIP_KEY_GATEWAY,
+                        "vpn.example.test",
+                        UIP_KEY_PORT,
+                        "4500",
+                        UIP_KEY_LOCAL_ID,
+                        "alice@example.test",
+                        UIP_KEY_REMOTE_ID,
+                        "vpn.example.test",
+                        UIP_KEY_AUTH,
+                        UIP_AUTH_NAME_EAP_MSCHAPV2,
+                        UIP_KEY_CA_CERT,
+                        CA,
+                        UIP_KEY_USER_CERT,
+                        CERT,
+                        UIP_KEY_USER_KEY,
+                        KEY,
+                        UIP_KEY_USER,
+                        "alice",
+                        UIP_KEY_IKE,
+                        "aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048",
+                        UIP_KEY_ESP,
+                        "aes256gcm16,aes128-sha256",
+                        UIP_KEY_VIRTUAL_IPV4,
+                        UIP_VALUE_NO,
+                        UIP_KEY_VIRTUAL_IPV6,
+                        UIP_VALUE_YES,
+                        UIP_KEY_REMOTE_TS,
+                        "10.0.0.0/8,fd00::/8",
+                        UIP_KEY_LOCAL_TS,
+                        "192.168.1.0/24",
+                        UIP_KEY_MTU,
+                        "1400",
+                        UIP_KEY_DPD_INTERVAL,
+                        "60",
+                        UIP_KEY_NAT_KEEPALIVE,
+                        "25",
+                        UIP_KEY_FRAGMENTATION,
+                        UIP_VALUE_NO,
+                        UIP_KEY_REKEY_CHILD,
+                        "3600",
+                        UIP_KEY_REKEY_IKE,
+                        "14400",
+                        UIP_KEY_PSK_FLAGS,
+                        "1",
+                        UIP_KEY_PASSWORD_FLAGS,
+                        "0",
+                        UIP_KEY_USER_KEY_PASSWORD_FLAGS,
+                        "0",
+                        NULL};
+static kv_t all_secrets = {UIP_KEY_PSK, "shared secret",           UIP_KEY_PASSWORD,
+                           "s3cret",    UIP_KEY_USER_KEY_PASSWORD, "key pass",
+                           NULL};
+
+/* The keys of all_data every method writes. */
+#define COMMON_WRITTEN                                                                             \
+    UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_PORT, "4500", UIP_KEY_LOCAL_ID,                   \
+        "alice@example.test", UIP_KEY_REMOTE_ID, "vpn.example.test", UIP_KEY_CA_CERT, CA,          \
+        UIP_KEY_IKE, "aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048", UIP_KEY_ESP,           \
+        "aes256gcm16,aes128-sha256", UIP_KEY_VIRTUAL_IPV4, UIP_VALUE_NO, UIP_KEY_VIRTUAL_IPV6,     \
+        UIP_VALUE_YES, UIP_KEY_REMOTE_TS, "10.0.0.0/8,fd00::/8", UIP_KEY_LOCAL_TS,                 \
+        "192.168.1.0/24", UIP_KEY_MTU, "1400", UIP_KEY_DPD_INTERVAL, "60", UIP_KEY_NAT_KEEPALIVE,  \
+        "25", UIP_KEY_FRAGMENTATION, UIP_VALUE_NO, UIP_KEY_REKEY_CHILD, "3600", UIP_KEY_REKEY_IKE, \
+        "14400"
+
+static const struct {
+    const char *entry, *key;
+} entries[] = {
+    {"gateway_entry", UIP_KEY_GATEWAY},
+    {"port_entry", UIP_KEY_PORT},
+    {"local_id_entry", UIP_KEY_LOCAL_ID},
+    {"remote_id_entry", UIP_KEY_REMOTE_ID},
+    {"user_entry", UIP_KEY_USER},
+    {"ike_entry", UIP_KEY_IKE},
+    {"esp_entry", UIP_KEY_ESP},
+    {"remote_ts_entry", UIP_KEY_REMOTE_TS},
+    {"local_ts_entry", UIP_KEY_LOCAL_TS},
+    {"mtu_entry", UIP_KEY_MTU},
+    {"dpd_entry", UIP_KEY_DPD_INTERVAL},
+    {"nat_keepalive_entry", UIP_KEY_NAT_KEEPALIVE},
+    {"rekey_child_entry", UIP_KEY_REKEY_CHILD},
+    {"rekey_ike_entry", UIP_KEY_REKEY_IKE},
+};
+
+static const char *kv_get(const char *const *kv, const char *key)
+{
+    for (guint i = 0; kv[i]; i += 2)
+        if (strcmp(kv[i], key) == 0)
+            return kv[i + 1];
+    return NULL;
+}
+
+static void mark_keys(NMConnection *c, GHashTable *seen)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(c);
+    g_autofree const char **data = nm_setting_vpn_get_data_keys(s_vpn, NULL);
+    g_autofree const char **secrets = nm_setting_vpn_get_secret_keys(s_vpn, NULL);
+
+    for (guint i = 0; data && data[i]; i++)
+        g_hash_table_add(seen, g_strdup(data[i]));
+    for (guint i = 0; secrets && secrets[i]; i++)
+        g_hash_table_add(seen, g_strdup(secrets[i]));
+}
+
+static void test_every_field(void)
+{
+    g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    NMSetting8021xCKScheme scheme;
+    struct page p;
+    gsize n_settings;
+    const struct uip_setting *settings = uip_settings_all(&n_settings);
+
+    page_open(&p, c);
+
+    /* what the page shows */
+    for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
+        g_assert_cmpstr(entry_text(w(&p, entries[i].entry)), ==, kv_get(all_data, entries[i].key));
+    g_assert_cmpstr(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w(&p, "auth_combo"))), ==,
+                    UIP_AUTH_NAME_EAP_MSCHAPV2);
+    g_assert_false(check_active(w(&p, "virtual_ipv4_check")));
+    g_assert_true(check_active(w(&p, "virtual_ipv6_check")));
+    g_assert_false(check_active(w(&p, "fragmentation_check")));
+    g_assert_false(check_active(w(&p, "ca_system_check")));
+    {
+        g_autofree char *ca = nma_cert_chooser_get_cert(chooser(&p, "ca_chooser"), &scheme);
+        g_autofree char *cert = NULL, *key = NULL;
+
+        g_assert_cmpstr(ca, ==, CA);
+        g_assert_cmpint(scheme, ==, NM_SETTING_802_1X_CK_SCHEME_PATH);
+        cert = nma_cert_chooser_get_cert(chooser(&p, "user_chooser"), &scheme);
+        g_assert_cmpstr(cert, ==, CERT);
+        key = nma_cert_chooser_get_key(chooser(&p, "user_chooser"), &scheme);
+        g_assert_cmpstr(key, ==, KEY);
+        g_assert_cmpint(scheme, ==, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    }
+    g_assert_cmpstr(nma_cert_chooser_get_key_password(chooser(&p, "user_chooser")), ==, "key pass");
+    g_assert_cmpstr(entry_text(w(&p, "psk_entry")), ==, "shared secret");
+    g_assert_cmpstr(entry_text(w(&p, "password_entry")), ==, "s3cret");
+    g_assert_cmpint(nma_utils_menu_to_secret_flags(w(&p, "psk_entry")), ==,
+                    NM_SETTING_SECRET_FLAG_AGENT_OWNED);
+    g_assert_cmpint(nma_utils_menu_to_secret_flags(w(&p, "password_entry")), ==,
+                    NM_SETTING_SECRET_FLAG_NONE);
+    g_assert_cmpint(nma_cert_chooser_get_key_password_flags(chooser(&p, "user_chooser")), ==,
+                    NM_SETTING_SECRET_FLAG_NONE);
+
+    /* the method's fields only; nothing marked */
+    g_assert_true(gtk_widget_get_visible(w(&p, "user_entry")));
+    g_assert_true(gtk_widget_get_visible(w(&p, "password_entry")));
+    g_assert_false(gtk_widget_get_visible(w(&p, "psk_entry")));
+    g_assert_false(gtk_widget_get_visible(w(&p, "user_chooser")));
+    for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
+        g_assert_false(has_error_class(w(&p, entries[i].entry)));
+
+    /* EAP-MSCHAPv2: user name and password */
+    {
+        static kv_t data = {COMMON_WRITTEN,
+                            UIP_KEY_AUTH,
+                            UIP_AUTH_NAME_EAP_MSCHAPV2,
+                            UIP_KEY_USER,
+                            "alice",
+                            UIP_KEY_PASSWORD_FLAGS,
+                            "0",
+                            NULL};
+        static kv_t secrets = {UIP_KEY_PASSWORD, "s3cret", NULL};
+        g_autoptr(NMConnection) out = save(&p);
+
+        assert_items(out, FALSE, data);
+        assert_items(out, TRUE, secrets);
+        mark_keys(out, seen);
+    }
+    g_assert_cmpuint(p.changed, ==, 0);
+
+    /* certificate: the user chooser */
+    set_auth(&p, UIP_AUTH_NAME_CERT);
+    g_assert_cmpuint(p.changed, ==, 1);
+    g_assert_false(gtk_widget_get_visible(w(&p, "user_entry")));
+    g_assert_false(gtk_widget_get_visible(w(&p, "password_entry")));
+    g_assert_true(gtk_widget_get_visible(w(&p, "user_chooser")));
+    {
+        static kv_t data = {COMMON_WRITTEN,
+                            UIP_KEY_AUTH,
+                            UIP_AUTH_NAME_CERT,
+                            UIP_KEY_USER_CERT,
+                            CERT,
+                            UIP_KEY_USER_KEY,
+                            KEY,
+                            UIP_KEY_USER_KEY_PASSWORD_FLAGS,
+                            "0",
+                            NULL};
+        static kv_t secrets = {UIP_KEY_USER_KEY_PASSWORD, "key pass", NULL};
+        g_autoptr(NMConnection) out = save(&p);
+
+        assert_items(out, FALSE, data);
+        assert_items(out, TRUE, secrets);
+        mark_keys(out, seen);
+    }
+
+    /* EAP-TLS: the same fields */
+    set_auth(&p, UIP_AUTH_NAME_EAP_TLS);
+    {
+        g_autoptr(NMConnection) out = save(&p);
+        NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(out);
+
+        g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_AUTH), ==,
+                        UIP_AUTH_NAME_EAP_TLS);
+        g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY), ==, KEY);
+    }
+
+    /* pre-shared key, agent-owned */
+    set_auth(&p, UIP_AUTH_NAME_PSK);
+    g_assert_true(gtk_widget_get_visible(w(&p, "psk_entry")));
+    g_assert_false(gtk_widget_get_visible(w(&p, "user_chooser")));
+    {
+        static kv_t data = {COMMON_WRITTEN,    UIP_KEY_AUTH, UIP_AUTH_NAME_PSK,
+                            UIP_KEY_PSK_FLAGS, "1",          NULL};
+        static kv_t secrets = {UIP_KEY_PSK, "shared secret", NULL};
+        g_autoptr(NMConnection) out = save(&p);
+
+        assert_items(out, FALSE, data);
+        assert_items(out, TRUE, secrets);
+        mark_keys(out, seen);
+    }
+
+    /* together: every key of the settings table */
+    for (gsize i = 0; i < n_settings; i++)
+        if (!g_hash_table_contains(seen, settings[i].key))
+            g_error("the editor never writes “%s”", settings[i].key);
+
+    page_close(&p);
+}
+
+/* ---- edits ----------------------------------------------------------------------------------- */
+
+static void test_edits(void)
+{
+    g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
+    g_autoptr(NMConnection) out = NULL;
+    NMSettingVpn *s_vpn;
+    struct page p;
+    guint n;
+
+    page_open(&p, c);
+
+    entry_type(w(&p, "gateway_entry"), "198.51.100.7");
+    g_assert_cmpuint(p.changed, >, 0);
+    n = p.changed;
+    entry_type(w(&p, "port_entry"), "");
+    entry_type(w(&p, "user_entry"), "bob");
+    entry_type(w(&p, "password_entry"), "hunter2");
+    entry_type(w(&p, "mtu_entry"), "1280");
+    entry_type(w(&p, "remote_ts_entry"), "");
+    check_click(w(&p, "virtual_ipv6_check"), FALSE);
+    check_click(w(&p, "fragmentation_check"), TRUE);
+    check_click(w(&p, "ca_system_check"), TRUE);
+    g_assert_false(gtk_widget_get_sensitive(w(&p, "ca_chooser")));
+    g_assert_cmpuint(p.changed, >=, n + 8);
+
+    out = save(&p);
+    s_vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_GATEWAY), ==, "198.51.100.7");
+    g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PORT));
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER), ==, "bob");
+    g_assert_cmpstr(nm_setting_vpn_get_secret(s_vpn, UIP_KEY_PASSWORD), ==, "hunter2");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_MTU), ==, "1280");
+    g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_REMOTE_TS));
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_VIRTUAL_IPV6), ==, UIP_VALUE_NO);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_FRAGMENTATION), ==, UIP_VALUE_YES);
+    g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT));
+    g_clear_object(&out);
+
+    /* a CA file again, and certificate authentication with other files */
+    check_click(w(&p, "ca_system_check"), FALSE);
+    nma_cert_chooser_set_cert(chooser(&p, "ca_chooser"), "/srv/ca2.pem",
+                              NM_SETTING_802_1X_CK_SCHEME_PATH);
+    set_auth(&p, UIP_AUTH_NAME_CERT);
+    nma_cert_chooser_set_cert(chooser(&p, "user_chooser"), "/srv/bob.crt",
+                              NM_SETTING_802_1X_CK_SCHEME_PATH);
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), "/srv/bob.key",
+                             NM_SETTING_802_1X_CK_SCHEME_PATH);
+    out = save(&p);
+    s_vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT), ==, "/srv/ca2.pem");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_CERT), ==, "/srv/bob.crt");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY), ==, "/srv/bob.key");
+
+    /* the setting is updated in place: its other properties stay */
+    {
+        g_autoptr(NMConnection) keep = new_connection(NULL, NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_object_set(nm_connection_get_setting_vpn(keep), NM_SETTING_VPN_PERSISTENT, TRUE,
+                     NM_SETTING_VPN_TIMEOUT, 42, NULL);
+        g_assert_true(nm_vpn_editor_update_connection(p.editor, keep, &error));
+        g_assert_no_error(error);
+        g_assert_true(nm_setting_vpn_get_persistent(nm_connection_get_setting_vpn(keep)));
+        g_assert_cmpuint(nm_setting_vpn_get_timeout(nm_connection_get_setting_vpn(keep)), ==, 42);
+    }
+
+    page_close(&p);
+}
+
+/* ---- invalid values -------------------------------------------------------------------------- */
+
+/* Typing @bad into @entry marks it and makes saving fail naming @key; @good heals it. */
+static void check_bad_entry(struct page *p, const char *entry, const char *key, const char *bad,
+                            const char *good)
+{
+    g_autoptr(NMConnection) out = NULL;
+
+    entry_type(w(p, entry), bad);
+    g_assert_true(has_error_class(w(p, entry)));
+    save_fails(p, key);
+    for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
+        if (strcmp(entries[i].entry, entry) != 0)
+            g_assert_false(has_error_class(w(p, entries[i].entry)));
+    entry_type(w(p, entry), good);
+    g_assert_false(has_error_class(w(p, entry)));
+    out = save(p);
+}
+
+static void test_invalid(void)
+{
+    g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
+    struct page p;
+
+    page_open(&p, c);
+
+    check_bad_entry(&p, "gateway_entry", UIP_KEY_GATEWAY, "bad host!", "vpn.example.test");
+    check_bad_entry(&p, "gateway_entry", UIP_KEY_GATEWAY, "", "2001:db8::1");
+    check_bad_entry(&p, "port_entry", UIP_KEY_PORT, "99999", "500");
+    check_bad_entry(&p, "port_entry", UIP_KEY_PORT, "0", "");
+    check_bad_entry(&p, "remote_id_entry", UIP_KEY_REMOTE_ID, "tab\there", "");
+    /* the service's proposal parser, not only the syntax */
+    check_bad_entry(&p, "ike_entry", UIP_KEY_IKE, "aes999-sha256-modp2048", "aes128-sha256-ecp256");
+    check_bad_entry(&p, "esp_entry", UIP_KEY_ESP, "aes256gcm16,", "");
+    check_bad_entry(&p, "remote_ts_entry", UIP_KEY_REMOTE_TS, "10.0.0.0/33", "0.0.0.0/0,::/0");
+    check_bad_entry(&p, "local_ts_entry", UIP_KEY_LOCAL_TS, "10.0.0.1-10.0.0.9", "");
+    check_bad_entry(&p, "mtu_entry", UIP_KEY_MTU, "100", "0");
+    check_bad_entry(&p, "dpd_entry", UIP_KEY_DPD_INTERVAL, "-1", "0");
+    check_bad_entry(&p, "nat_keepalive_entry", UIP_KEY_NAT_KEEPALIVE, "3601", "");
+    check_bad_entry(&p, "rekey_child_entry", UIP_KEY_REKEY_CHILD, "1h", "");
+    check_bad_entry(&p, "rekey_ike_entry", UIP_KEY_REKEY_IKE, "86401", "86400");
+    check_bad_entry(&p, "user_entry", UIP_KEY_USER, "", "carol");
+
+    /* a field of another method is not checked */
+    entry_type(w(&p, "user_entry"), "");
+    set_auth(&p, UIP_AUTH_NAME_PSK);
+    g_assert_false(has_error_class(w(&p, "user_entry")));
+    g_clear_object(&c);
+    c = save(&p);
+
+    /* a pre-shared key NetworkManager keeps must be there */
+    nma_utils_update_password_storage(w(&p, "psk_entry"), NM_SETTING_SECRET_FLAG_NONE, NULL, NULL);
+    check_bad_entry(&p, "psk_entry", UIP_KEY_PSK, "", "a better secret");
+
+    /* a CA file, or the system's */
+    check_click(w(&p, "ca_system_check"), FALSE);
+    /* (libnma's choosers say "changed" when the user picks a file, not when a program sets
+     * one: saving checks again, and marks) */
+    nma_cert_chooser_set_cert(chooser(&p, "ca_chooser"), NULL, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    save_fails(&p, UIP_KEY_CA_CERT);
+    g_assert_true(has_error_class(w(&p, "ca_chooser")));
+    nma_cert_chooser_set_cert(chooser(&p, "ca_chooser"), "relative/ca.pem",
+                              NM_SETTING_802_1X_CK_SCHEME_PATH);
+    save_fails(&p, UIP_KEY_CA_CERT);
+    check_click(w(&p, "ca_system_check"), TRUE);
+    g_assert_false(has_error_class(w(&p, "ca_chooser")));
+    g_clear_object(&c);
+    c = save(&p);
+
+    /* certificates are required with certificate authentication */
+    set_auth(&p, UIP_AUTH_NAME_CERT);
+    nma_cert_chooser_set_cert(chooser(&p, "user_chooser"), NULL, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), NULL, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    save_fails(&p, UIP_KEY_USER_CERT);
+    g_assert_true(has_error_class(w(&p, "user_chooser")));
+    nma_cert_chooser_set_cert(chooser(&p, "user_chooser"), CERT, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    save_fails(&p, UIP_KEY_USER_KEY);
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), KEY, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    g_clear_object(&c);
+    c = save(&p);
+    g_assert_false(has_error_class(w(&p, "user_chooser")));
+
+    page_close(&p);
+}
+
+/* A connection with no uipsec data yet (the "Add" button): defaults, gateway missing. */
+static void test_new_connection(void)
+{
+    g_autoptr(NMConnection) c = new_connection(NULL, NULL);
+    g_autoptr(NMConnection) out = NULL;
+    NMSettingVpn *s_vpn;
+    struct page p;
+
+    nm_connection_remove_setting(c, NM_TYPE_SETTING_VPN);
+    page_open(&p, c);
+    g_assert_cmpstr(entry_text(w(&p, "gateway_entry")), ==, "");
+    g_assert_true(has_error_class(w(&p, "gateway_entry")));
+    g_assert_nonnull(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w(&p, "auth_combo"))));
+    g_assert_true(check_active(w(&p, "virtual_ipv4_check")));
+    g_assert_false(check_active(w(&p, "virtual_ipv6_check")));
+    g_assert_true(check_active(w(&p, "fragmentation_check")));
+    g_assert_true(check_active(w(&p, "ca_system_check")));
+    /* the table's defaults as placeholders */
+    g_assert_cmpstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "port_entry"))), ==, "500");
+    g_assert_cmpstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "dpd_entry"))), ==, "30");
+    save_fails(&p, UIP_KEY_GATEWAY);
+
+    entry_type(w(&p, "gateway_entry"), "vpn.example.test");
+    set_auth(&p, UIP_AUTH_NAME_EAP_MSCHAPV2);
+    entry_type(w(&p, "user_entry"), "alice");
+    nma_utils_update_password_storage(w(&p, "password_entry"), NM_SETTING_SECRET_FLAG_NOT_SAVED,
+                                      NULL, NULL);
+    out = save(&p);
+    s_vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_GATEWAY), ==, "vpn.example.test");
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_VIRTUAL_IPV4), ==, UIP_VALUE_YES);
+    g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PORT));
+    g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT));
+
+    page_close(&p);
+}
+
+/* An auth method the table does not know: nothing selected, marked, refused.  Keys the table
+ * does not know are dropped. */
+static void test_unknown_auth(void)
+{
+    static kv_t data = {
+        UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, "xauth", "no-such-key", "1", NULL};
+    static kv_t written = {UIP_KEY_GATEWAY,
+                           "vpn.example.test",
+                           UIP_KEY_AUTH,
+                           UIP_AUTH_NAME_PSK,
+                           UIP_KEY_PSK_FLAGS,
+                           "0",
+                           NULL};
+    static kv_t secrets = {UIP_KEY_PSK, "psk", NULL};
+    g_autoptr(NMConnection) c = new_connection(data, NULL);
+    g_autoptr(NMConnection) out = NULL;
+    struct page p;
+
+    page_open(&p, c);
+    g_assert_null(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w(&p, "auth_combo"))));
+    g_assert_true(has_error_class(w(&p, "auth_combo")));
+    save_fails(&p, UIP_KEY_AUTH);
+    set_auth(&p, UIP_AUTH_NAME_PSK);
+    g_assert_false(has_error_class(w(&p, "auth_combo")));
+    entry_type(w(&p, "psk_entry"), "psk");
+    out = save(&p);
+    /* the booleans are written as shown */
+    g_assert_cmpstr(
+        nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_FRAGMENTATION), ==,
+        UIP_VALUE_YES);
+    nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV4);
+    nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV6);
+    nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_FRAGMENTATION);
+    assert_items(out, FALSE, written);
+    assert_items(out, TRUE, secrets);
+    page_close(&p);
+}
+
+/* ---- secret flags ---------------------------------------------------------------------------- */
+
+static void test_secret_flags(void)
+{
+    static const struct {
+        NMSettingSecretFlags flags;
+        const char *flags_text;
+        gboolean kept;
+    } cases[] = {
+        {NM_SETTING_SECRET_FLAG_NONE, "0", TRUE},
+        {NM_SETTING_SECRET_FLAG_AGENT_OWNED, "1", TRUE},
+        {NM_SETTING_SECRET_FLAG_NOT_SAVED, "2", FALSE},
+        {NM_SETTING_SECRET_FLAG_NOT_REQUIRED, "4", FALSE},
+    };
+    static kv_t data = {UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, UIP_AUTH_NAME_PSK, NULL};
+    g_autoptr(NMConnection) c = new_connection(data, NULL);
+    struct page p;
+
+    page_open(&p, c);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(NMConnection) out = NULL;
+        NMSettingVpn *s_vpn;
+
+        nma_utils_update_password_storage(w(&p, "psk_entry"), cases[i].flags, NULL, NULL);
+        entry_type(w(&p, "psk_entry"), "psk value");
+        out = save(&p);
+        s_vpn = nm_connection_get_setting_vpn(out);
+        g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PSK_FLAGS), ==,
+                        cases[i].flags_text);
+        g_assert_cmpstr(nm_setting_vpn_get_secret(s_vpn, UIP_KEY_PSK), ==,
+                        cases[i].kept ? "psk value" : NULL);
+    }
+
+    /* the key password of the certificate chooser */
+    set_auth(&p, UIP_AUTH_NAME_CERT);
+    nma_cert_chooser_set_cert(chooser(&p, "user_chooser"), CERT, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), KEY, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    nma_cert_chooser_set_key_password(chooser(&p, "user_chooser"), "pem pass");
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(NMConnection) out = NULL;
+        NMSettingVpn *s_vpn;
+
+        nma_cert_chooser_update_key_password_storage(chooser(&p, "user_chooser"), cases[i].flags,
+                                                     NULL, NULL);
+        nma_cert_chooser_set_key_password(chooser(&p, "user_chooser"), "pem pass");
+        out = save(&p);
+        s_vpn = nm_connection_get_setting_vpn(out);
+        g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY_PASSWORD_FLAGS), ==,
+                        cases[i].flags_text);
+        g_assert_cmpstr(nm_setting_vpn_get_secret(s_vpn, UIP_KEY_USER_KEY_PASSWORD), ==,
+                        cases[i].kept ? "pem pass" : NULL);
+    }
+    page_close(&p);
+}
+
+/* ---- the Advanced window, the library -------------------------------------------------------- */
+
+static void test_advanced_window(void)
+{
+    g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
+    GtkWidget *window;
+    struct page p;
+
+    page_open(&p, c);
+    window = w(&p, "advanced_dialog");
+    g_assert_false(gtk_widget_get_visible(window));
+    g_signal_emit_by_name(w(&p, "advanced_button"), "clicked");
+    run_pending();
+    g_assert_true(gtk_widget_get_visible(window));
+    g_signal_emit_by_name(w(&p, "advanced_close_button"), "clicked");
+    run_pending();
+    g_assert_false(gtk_widget_get_visible(window));
+    page_close(&p);
+}
+
+static void test_exports(void)
+{
+    const char *path = g_getenv("UIP_EDITOR_PATH");
+    void *handle;
+
+    g_assert_nonnull(path);
+    /* loaded by the core plugin already */
+    handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    g_assert_nonnull(handle);
+    g_assert_nonnull(dlsym(handle, "nm_vpn_editor_factory_uipsec"));
+    g_assert_null(dlsym(handle, "uip_settings_validate"));
+    g_assert_null(dlsym(handle, "uip_tunnel_settings_init"));
+    g_assert_null(dlsym(handle, "ike_proposals_parse"));
+    g_assert_null(dlsym(handle, "uip_vpn_editor_get_type"));
+    g_assert_null(dlsym(handle, "uip_editor_resources_get_resource"));
+    dlclose(handle);
+}
+
+int main(int argc, char **argv)
+{
+    const char *plugin_path = g_getenv("UIP_PLUGIN_PATH");
+    g_autoptr(GError) error = NULL;
+
+    g_test_init(&argc, &argv, NULL);
+#if UIP_GTK4
+    if (!gtk_init_check()) {
+#else
+    if (!gtk_init_check(&argc, &argv)) {
+#endif
+        if (g_strcmp0(g_getenv("UIP_NETNS_REQUIRED"), "1") == 0)
+            g_error("no display (run through with-xvfb.sh)");
+        g_test_skip("no display (run through with-xvfb.sh)");
+        return 77;
+    }
+    if (!plugin_path)
+        g_error("UIP_PLUGIN_PATH is not set");
+
+    plugin = nm_vpn_editor_plugin_load_from_file(plugin_path, UIP_VPN_SERVICE, (int)geteuid(), NULL,
+                                                 NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(plugin);
+
+    g_test_add_func("/editor/every-field", test_every_field);
+    g_test_add_func("/editor/edits", test_edits);
+    g_test_add_func("/editor/invalid", test_invalid);
+    g_test_add_func("/editor/new-connection", test_new_connection);
+    g_test_add_func("/editor/unknown-auth", test_unknown_auth);
+    g_test_add_func("/editor/secret-flags", test_secret_flags);
+    g_test_add_func("/editor/advanced-window", test_advanced_window);
+    g_test_add_func("/editor/exports", test_exports);
+    return g_test_run();
+}
