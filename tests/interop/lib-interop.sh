@@ -284,7 +284,8 @@ EOF
 }
 
 # gw_start CONNECTION-TEXT: (re)start the gateway charon with those connections, the
-# pools and the secrets; wait for its vici socket; load everything.
+# pools and the secrets; wait for its vici socket; load everything.  GW_CHARON_EXTRA: more
+# charon { } settings (one per line).
 gw_start() {
     local conns=$1 i
     uipi_pki
@@ -296,7 +297,7 @@ gw_start() {
     cp "$PKI/ca.pem" "$GW_DIR/x509ca/"
     cp "$PKI/gw-rsa.key" "$GW_DIR/rsa/"
     cp "$PKI/gw-ecdsa.key" "$GW_DIR/ecdsa/"
-    _charon_conf "$GW_DIR" gw
+    _charon_conf "$GW_DIR" gw "${GW_CHARON_EXTRA:-}"
     {
         printf 'connections {\n%s\n}\n' "$conns"
         cat <<EOF

@@ -33,7 +33,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable dpd close rekey rekey-client rekey-pfs rekey-both eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -205,6 +205,40 @@ case_neg_unreachable() {
     psk_client "$UIP_TMP/neg-unreach.ini"
     cl_start "$UIP_TMP/neg-unreach.ini"
     cl_expect_failure unreachable "$UNREACH_SECS"
+}
+
+# cookie: the gateway demands a COOKIE (RFC 7296 2.6) once it holds a half-open IKE SA
+# (cookie_threshold = 1).  A first attempt whose IKE_AUTH the gateway never receives
+# (nftables drops the NAT-T port) leaves that half-open SA; the second attempt gets
+# N(COOKIE) in answer to IKE_SA_INIT and must repeat it with the cookie, then come up.
+case_cookie() {
+    if [ "$CL_KIND" != ours ]; then
+        uip_log "  (the stand-in is strongSwan itself: nothing to learn)"
+        return 0
+    fi
+    GW_CHARON_EXTRA="cookie_threshold = 1" gw_start "$(gw_conn psk psk)"
+    ip netns exec "$NS_GW" nft -f - <<NFT || uip_fail "nft rule failed"
+table inet uipi_cookie {
+    chain input {
+        type filter hook input priority 0;
+        udp dport 4500 counter drop
+    }
+}
+NFT
+    psk_client "$UIP_TMP/cookie-1.ini" retransmit-tries=1
+    cl_start "$UIP_TMP/cookie-1.ini"
+    cl_expect_failure unreachable 15
+    ip netns exec "$NS_GW" nft delete table inet uipi_cookie
+    psk_client "$UIP_TMP/cookie-2.ini"
+    local t0=$SECONDS
+    cl_start "$UIP_TMP/cookie-2.ini"
+    cl_established 30
+    grep -q 'N(COOKIE)' "$GW_LOG" || { gw_log_tail 40; uip_fail "the gateway never asked for a COOKIE: the case proves nothing"; }
+    grep -q 'asks for a cookie' "$CL_ERR" || { cl_dump; uip_fail "the client did not log a COOKIE retry"; }
+    uip_log "  gateway: $(grep -m1 'N(COOKIE)' "$GW_LOG" | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //')"
+    uip_log "  client: $(grep -m1 -o 'gateway asks for a cookie.*' "$CL_ERR"); up after $((SECONDS - t0)) s"
+    cl_apply
+    ping_through 3 "$PROT4"
 }
 
 case_dpd() {
