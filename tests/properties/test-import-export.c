@@ -658,7 +658,7 @@ static void test_module(void)
 {
     NMVpnEditorPlugin *plugin = load_plugin();
     g_autofree char *path = g_build_filename(plugin_dir, "libnm-vpn-plugin-uipsec.so", NULL);
-    g_autofree char *name = NULL, *desc = NULL, *service = NULL, *file = NULL, *json = NULL;
+    g_autofree char *name = NULL, *desc = NULL, *service = NULL, *file = NULL;
     g_autofree char *fixture = fixture_path("good-eap.sswan");
     g_autofree char *out = g_build_filename(test_home(), "out.sswan", NULL);
     g_autofree char *expect_ca = NULL;
