@@ -324,6 +324,11 @@ void uip_tunnel_start(struct uip_tunnel *t)
     ike_session_start(t->session);
 }
 
+void uip_tunnel_rekey_child(struct uip_tunnel *t)
+{
+    ike_session_rekey_child(t->session);
+}
+
 void uip_tunnel_close(struct uip_tunnel *t)
 {
     ike_session_close(t->session);
