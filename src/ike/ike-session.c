@@ -1690,6 +1690,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
          * anything else gets an empty answer. */
         if (m->hdr.exchange == IKE_CREATE_CHILD_SA) {
             send_error_response(s, sa, m->hdr.exchange, id, IKE_N_TEMPORARY_FAILURE);
+            _LOGS(LOG_INFO, s, "CREATE_CHILD_SA on the old IKE SA: asked the gateway to retry");
             return;
         }
         bool delete_ike = false;
