@@ -156,3 +156,16 @@ bool uip_ts_match(const struct uip_ts *ts, int family, const uint8_t *addr, uint
         return false;
     return uip_ts_contains_addr(ts, addr);
 }
+
+bool uip_ts_list_narrowly_contains(const struct uip_ts *ts, unsigned n, int family,
+                                   const uint8_t *addr)
+{
+    unsigned prefix;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (ts[i].family == family && uip_ts_contains_addr(&ts[i], addr) &&
+            !(uip_ts_is_prefix(&ts[i], &prefix) && prefix == 0))
+            return true;
+    }
+    return false;
+}

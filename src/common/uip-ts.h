@@ -40,6 +40,13 @@ bool uip_ts_is_prefix(const struct uip_ts *ts, unsigned *prefix_len);
 bool uip_ts_contains_addr(const struct uip_ts *ts, const uint8_t *addr);
 
 /*
+ * True when one of @ts[0..@n) of @family, other than the whole family (a /0),
+ * contains @addr: the host is reached through a narrower selector (host-to-host).
+ */
+bool uip_ts_list_narrowly_contains(const struct uip_ts *ts, unsigned n, int family,
+                                   const uint8_t *addr);
+
+/*
  * True when a packet of @family from @src to @dst with @proto and
  * destination/source @port (host order, 0 when the protocol has none) matches
  * @ts on its address, protocol and port.

@@ -132,18 +132,12 @@ static gboolean gateway_in_tunnel(const struct uip_report_input *in, int family)
 {
     const struct ike_child *c = in->info->child;
     const uint8_t *gw;
-    unsigned prefix;
 
     if (in->gateway->sa_family != family)
         return FALSE;
     gw = family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)in->gateway)->sin_addr
                            : (const uint8_t *)&((const struct sockaddr_in6 *)in->gateway)->sin6_addr;
-    for (unsigned i = 0; i < c->n_remote_ts; i++) {
-        if (c->remote_ts[i].family == family && uip_ts_contains_addr(&c->remote_ts[i], gw) &&
-            !(uip_ts_is_prefix(&c->remote_ts[i], &prefix) && prefix == 0))
-            return TRUE;
-    }
-    return FALSE;
+    return uip_ts_list_narrowly_contains(c->remote_ts, c->n_remote_ts, family, gw);
 }
 
 /* ---- the dictionaries ------------------------------------------------------------------------- */

@@ -151,21 +151,14 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
 gboolean uip_tunnel_params_covers_gateway(const struct uip_tunnel_params *p)
 {
     const struct ike_session_config *c = &p->ike;
-    const uint8_t *gw;
-    unsigned prefix;
+    const uint8_t *gw =
+        c->gateway.ss_family == AF_INET
+            ? (const uint8_t *)&((const struct sockaddr_in *)&c->gateway)->sin_addr
+            : (const uint8_t *)&((const struct sockaddr_in6 *)&c->gateway)->sin6_addr;
 
-    gw = c->gateway.ss_family == AF_INET
-             ? (const uint8_t *)&((const struct sockaddr_in *)&c->gateway)->sin_addr
-             : (const uint8_t *)&((const struct sockaddr_in6 *)&c->gateway)->sin6_addr;
-    for (unsigned i = 0; i < c->n_remote_ts; i++) {
-        const struct uip_ts *ts = &c->remote_ts[i];
-        /* a full tunnel (/0) leaves the gateway to NetworkManager's host route: only a selector
-         * aimed at the gateway's own address needs the sockets kept off the tunnel */
-        if (ts->family == c->gateway.ss_family && uip_ts_contains_addr(ts, gw) &&
-            !(uip_ts_is_prefix(ts, &prefix) && prefix == 0))
-            return TRUE;
-    }
-    return FALSE;
+    /* a full tunnel (/0) leaves the gateway to NetworkManager's host route: only a selector
+     * aimed at the gateway's own address needs the sockets kept off the tunnel */
+    return uip_ts_list_narrowly_contains(c->remote_ts, c->n_remote_ts, c->gateway.ss_family, gw);
 }
 
 /* ---- proposal strings ------------------------------------------------------------------------- */
