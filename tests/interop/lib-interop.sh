@@ -27,11 +27,14 @@
 # shellcheck disable=SC2034 # used by test-interop.sh
 UIPI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-NS_GW=uipi-gw NS_CL=uipi-cl
-VETH_GW=uipi-gw0 VETH_CL=uipi-cl0
+# UIP_INTEROP_PREFIX (4 letters, default uipi) names the namespaces and links, so that two
+# runs (a developer's and a helper's) can share a machine.
+P=${UIP_INTEROP_PREFIX:-uipi}
+NS_GW=$P-gw NS_CL=$P-cl
+VETH_GW=$P-gw0 VETH_CL=$P-cl0
 OUT_GW=192.0.2.2 OUT_CL=192.0.2.1
 OUT6_GW=2001:db8:ff::2 OUT6_CL=2001:db8:ff::1
-BR_GW=uipi-br
+BR_GW=$P-br
 PROT4=198.18.2.1 PROT6=2001:db8:2::1
 NET4=198.18.2.0/24 NET6=2001:db8:2::/64
 POOL4=198.18.100.0/24 POOL6=2001:db8:100::/112
@@ -39,7 +42,7 @@ DNS4=198.18.2.53 DNS6=2001:db8:2::53
 DNS_DOMAIN=corp.example.test
 GW_ID=gw.example.test CL_ID=client.example.test
 EAP_USER=alice
-CL_TUN=uipi-tun0
+CL_TUN=$P-tun0
 CHARON=${UIP_CHARON:-/usr/lib/ipsec/charon}
 
 GW_DIR='' GW_PID='' GW_LOG=''
@@ -406,7 +409,7 @@ _charon_start() {
     local d=$1 ns=$2 i
     ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" \
         unshare --mount --propagation private \
-        sh -c "mount -t tmpfs -o mode=0755 uipi-run /run && exec $CHARON" \
+        sh -c "mount -t tmpfs -o mode=0755 $P-run /run && exec $CHARON" \
         >"$d/charon.stdout" 2>&1 &
     CHARON_PID=$!
     uipi_track "$CHARON_PID"

@@ -11,6 +11,7 @@
 #
 # Usage: test-interop.sh [BUILD_DIR]   (or MESON_BUILD_ROOT=..., UIP_IKE_CLIENT=...)
 #   UIP_INTEROP_CASES   space/comma separated case names (default: all; see CASES below)
+#   UIP_INTEROP_PREFIX  namespace and link name prefix (default uipi)
 #   UIP_INTEROP_CLIENT  ours | standin | auto (default auto: ours if built, else the
 #                       strongSwan stand-in client; with UIP_NETNS_REQUIRED=1 ours is required)
 #   UIP_KEEP_TMP=1      keep the temp folder (logs, captures, throwaway keys) of a failed run
