@@ -176,7 +176,8 @@ struct ike_session {
         REQ_OTHER,
         REQ_REKEY_CHILD,
         REQ_REKEY_IKE,
-        REQ_DELETE_CHILD,
+        REQ_DELETE_CHILD,     /* the old CHILD_SA after our rekey */
+        REQ_DELETE_REDUNDANT, /* our new CHILD_SA after a lost rekey collision */
     } request_kind;
     uint32_t request_id;
     unsigned tries;
@@ -188,6 +189,21 @@ struct ike_session {
     uint32_t reqid;
     struct ike_child child; /* as reported */
     struct ike_established info;
+
+    /* CHILD_SA rekey collision (RFC 7296 2.8.1): the SA made by answering
+     * the gateway's rekey while ours was out.  Only its inbound half is
+     * installed until the nonces decide; its outbound keys wait here. */
+    struct {
+        bool active;
+        bool promoted; /* the gateway deleted the old SA first: its SA is current */
+        struct child_ids ids;
+        struct ike_child child;
+        uint8_t *out_keymat; /* wiped */
+        size_t out_keymat_len;
+        uint8_t lower_nonce[IKE_NONCE_MAX_LEN]; /* the lower of its two nonces */
+        size_t lower_len;
+    } coll;
+    struct child_ids redundant; /* the gateway's SA of a collision we won, until it deletes it */
 
     /* our rekeys */
     unsigned child_rekey_time, ike_rekey_time;
@@ -273,10 +289,21 @@ static void remove_child_ids(struct ike_session *s, struct child_ids *c)
     c->installed = false;
 }
 
+static void coll_clear(struct ike_session *s)
+{
+    uip_free_secret(g_steal_pointer(&s->coll.out_keymat), s->coll.out_keymat_len);
+    s->coll.out_keymat_len = 0;
+    s->coll.active = s->coll.promoted = false;
+}
+
 static void remove_child(struct ike_session *s)
 {
     remove_child_ids(s, &s->prev);
     remove_child_ids(s, &s->cur);
+    remove_child_ids(s, &s->redundant);
+    if (s->coll.active && !s->coll.promoted)
+        remove_child_ids(s, &s->coll.ids);
+    coll_clear(s);
 }
 
 /* The end: report, and never send again. */
@@ -1225,10 +1252,15 @@ static bool read_ts_pair(const struct ike_msg *m, struct uip_ts *tsi, unsigned *
  * owner.  @we_initiated: we started this exchange (@ni is ours).  The key
  * material is wiped before returning.  0, or -errno of derivation/install.
  */
+/*
+ * Derive the keys of a CHILD_SA and install it.  With @keep_out (a rekey
+ * collision) only the inbound half goes in; a copy of the outbound keys is
+ * returned in *keep_out (free with uip_free_secret()).
+ */
 static int install_child(struct ike_session *s, struct ike_child *c,
                          const struct ike_esp_params *esp, uint32_t spi_in, bool we_initiated,
                          const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
-                         const uint8_t *nr, size_t nr_len)
+                         const uint8_t *nr, size_t nr_len, uint8_t **keep_out, size_t *keep_len)
 {
     struct ike_child_keys *ck = NULL;
     int r = ike_child_keys_derive(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir,
@@ -1243,9 +1275,16 @@ static int install_child(struct ike_session *s, struct ike_child *c,
     c->esn = esp->esn;
     c->in = (struct ike_child_sa){spi_in, we_initiated ? ck->r2i : ck->i2r, len};
     c->out = (struct ike_child_sa){esp->spi, we_initiated ? ck->i2r : ck->r2i, len};
+    if (keep_out) {
+        *keep_out = g_memdup2(c->out.keymat, len);
+        *keep_len = len;
+        c->out.keymat = NULL;
+    }
     r = s->cb.child_install ? s->cb.child_install(s->user, c) : 0;
     c->in.keymat = c->out.keymat = NULL;
     ike_child_keys_free(ck);
+    if (r < 0 && keep_out)
+        uip_free_secret(g_steal_pointer(keep_out), len);
     return r;
 }
 
@@ -1306,6 +1345,7 @@ static void switch_sa(struct ike_session *s, struct sa_ctx *n, bool keep_old)
 }
 
 static void start_dpd(struct ike_session *s);
+static int coll_promote(struct ike_session *s);
 
 /*
  * The gateway authenticated us and keeps an IKE SA, but the tunnel we asked
@@ -1373,7 +1413,7 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     s->cur.spi_out = esp.spi;
     s->reqid = 1;
     int r = install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni), s->nr,
-                          s->nr_len);
+                          s->nr_len, NULL, NULL);
     if (r < 0) {
         fail_established(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: ", g_strerror(-r));
         return;
@@ -1511,11 +1551,33 @@ static void add_ke(struct ike_builder *b, const struct ike_dh *dh)
         ike_build_ke(b, ike_dh_group(dh), pub, len);
 }
 
-/* The gateway rekeys our CHILD_SA (RFC 7296 2.8): we answer with a new SA,
- * install it beside the old one, and wait for the gateway to delete the old. */
+/* Compare two nonces over their common length (RFC 7296 2.8.1; as strongSwan does). */
+static int nonce_cmp(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    return memcmp(a, b, MIN(a_len, b_len));
+}
+
+/* The lower of an exchange's two nonces, into @out (IKE_NONCE_MAX_LEN octets). */
+static size_t lower_nonce(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                          uint8_t *out)
+{
+    bool a_lower = nonce_cmp(a, a_len, b, b_len) < 0;
+    size_t len = MIN(a_lower ? a_len : b_len, IKE_NONCE_MAX_LEN);
+
+    memcpy(out, a_lower ? a : b, len);
+    return len;
+}
+
+/*
+ * The gateway rekeys our CHILD_SA (RFC 7296 2.8): we answer with a new SA,
+ * install it beside the old one, and wait for the gateway to delete the old.
+ * @collision: our own rekey of it is out (RFC 7296 2.8.1): the new SA goes in
+ * inbound only and waits in s->coll until the nonces of both exchanges say
+ * which of the two new SAs is redundant (see on_rekey_child_response()).
+ */
 static void rekey_child(struct ike_session *s, const struct ike_msg *m,
                         const struct ike_proposal *theirs, unsigned n_theirs,
-                        const struct ike_nonce *ni)
+                        const struct ike_nonce *ni, bool collision)
 {
     uint32_t id = m->hdr.msg_id;
     struct ike_proposal chosen;
@@ -1544,12 +1606,14 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     }
     do {
         RAND_bytes((uint8_t *)&spi_in, sizeof(spi_in));
-    } while (spi_in < 256 || spi_in == s->cur.spi_in);
+    } while (spi_in < 256 || spi_in == s->cur.spi_in || spi_in == s->rk_spi_in);
     RAND_bytes(nr, sizeof(nr));
 
     /* the gateway initiated: its nonce first, its direction (to us) the first keys */
+    uint8_t *keep = NULL;
+    size_t keep_len = 0;
     int r = install_child(s, &c, &esp, spi_in, false, gir, gir_len, ni->data, ni->len, nr,
-                          sizeof(nr));
+                          sizeof(nr), collision ? &keep : NULL, &keep_len);
     uip_free_secret(gir, gir_len);
     if (r < 0) {
         ike_dh_free(dh);
@@ -1571,6 +1635,20 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     respond(&s->sa, &b, s);
     ike_dh_free(dh);
 
+    if (collision) {
+        s->coll.active = true;
+        s->coll.promoted = false;
+        s->coll.ids = (struct child_ids){spi_in, esp.spi, true};
+        s->coll.child = c;
+        s->coll.out_keymat = keep;
+        s->coll.out_keymat_len = keep_len;
+        s->coll.lower_len = lower_nonce(ni->data, ni->len, nr, sizeof(nr), s->coll.lower_nonce);
+        _LOGS(LOG_INFO, s,
+              "CHILD_SA rekey collision: answered the gateway's rekey (%08x/%08x, inbound only "
+              "until ours completes)",
+              spi_in, esp.spi);
+        return;
+    }
     /* the old one stays until the gateway deletes it; an older one goes now */
     remove_child_ids(s, &s->prev);
     s->prev = s->cur;
@@ -1651,9 +1729,12 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_INVALID_SYNTAX);
         return;
     }
-    if (s->request && (s->request_kind == REQ_REKEY_CHILD || s->request_kind == REQ_REKEY_IKE ||
-                       s->request_kind == REQ_DELETE_CHILD)) {
-        /* our own rekey is under way: the gateway tries again later */
+    /* RFC 7296 2.25: while we rekey the IKE SA, or delete a CHILD_SA, or
+     * rekey the CHILD_SA and the gateway the IKE SA, it tries again later */
+    bool child_rekey_out = s->request && s->request_kind == REQ_REKEY_CHILD;
+    if (s->request && (s->request_kind == REQ_REKEY_IKE || s->request_kind == REQ_DELETE_CHILD ||
+                       s->request_kind == REQ_DELETE_REDUNDANT ||
+                       (child_rekey_out && theirs[0].protocol == IKE_PROTO_IKE))) {
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
                             IKE_N_TEMPORARY_FAILURE);
         _LOGS(LOG_INFO, s, "rekey collision: asked the gateway to retry later");
@@ -1672,7 +1753,13 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
                                 IKE_N_CHILD_SA_NOT_FOUND);
             return;
         }
-        rekey_child(s, m, theirs, n_theirs, &ni);
+        if (child_rekey_out && s->coll.active) {
+            /* a second rekey of the same SA before ours is answered */
+            send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                                IKE_N_TEMPORARY_FAILURE);
+            return;
+        }
+        rekey_child(s, m, theirs, n_theirs, &ni, child_rekey_out);
         return;
     }
     /* a second CHILD_SA: one tunnel is all a VPN connection needs */
@@ -1718,6 +1805,8 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
     }
 
     bool delete_ike = false, delete_cur = false, delete_prev = false;
+    bool delete_red = false, delete_coll = false;
+    bool coll_pending = s->coll.active && !s->coll.promoted;
     for (const struct ike_pl *pl = ike_msg_find(m, IKE_PL_DELETE, NULL); pl;
          pl = ike_msg_find(m, IKE_PL_DELETE, pl)) {
         struct ike_delete del;
@@ -1729,6 +1818,8 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
             uint32_t spi = ike_delete_spi(&del, i);
             delete_cur |= s->cur.installed && spi == s->cur.spi_out;
             delete_prev |= s->prev.installed && spi == s->prev.spi_out;
+            delete_red |= s->redundant.installed && spi == s->redundant.spi_out;
+            delete_coll |= coll_pending && spi == s->coll.ids.spi_out;
         }
     }
     if (delete_ike) {
@@ -1736,20 +1827,47 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
         fail(s, IKE_FAIL_PROTOCOL, "the gateway closed the connection");
         return;
     }
-    if (delete_prev && !delete_cur) {
-        /* the end of a CHILD_SA rekey */
-        send_response(s, sa, IKE_INFORMATIONAL, id, &s->prev.spi_in, 1);
-        _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
-        remove_child_ids(s, &s->prev);
-        return;
-    }
-    if (delete_cur) {
+    if (delete_cur && !coll_pending) {
         send_response(s, sa, IKE_INFORMATIONAL, id, &s->cur.spi_in, 1);
         fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel");
         return;
     }
-    /* liveness check or notifies: an empty answer */
-    send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
+
+    /* the end of a rekey, or of a collision; our answer names our inbound SPIs */
+    uint32_t spis[3];
+    unsigned n = 0;
+    if (delete_red) {
+        _LOGS(LOG_INFO, s, "redundant CHILD_SA %08x/%08x deleted", s->redundant.spi_in,
+              s->redundant.spi_out);
+        spis[n++] = s->redundant.spi_in;
+        remove_child_ids(s, &s->redundant);
+    }
+    if (delete_coll) {
+        /* the gateway lost the collision: our rekey goes on as usual */
+        _LOGS(LOG_INFO, s, "the gateway deleted its redundant CHILD_SA %08x/%08x",
+              s->coll.ids.spi_in, s->coll.ids.spi_out);
+        spis[n++] = s->coll.ids.spi_in;
+        remove_child_ids(s, &s->coll.ids);
+        coll_clear(s);
+    } else if (delete_cur) {
+        /* the gateway won the collision and deleted the old SA before our
+         * rekey was answered: its SA takes over now */
+        spis[n++] = s->cur.spi_in;
+        if (coll_promote(s) < 0) {
+            send_response(s, sa, IKE_INFORMATIONAL, id, spis, n);
+            fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA");
+            return;
+        }
+        delete_prev = true; /* the old SA, now s->prev */
+    }
+    if (delete_prev) {
+        _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
+        if (!delete_cur)
+            spis[n++] = s->prev.spi_in;
+        remove_child_ids(s, &s->prev);
+    }
+    /* or a liveness check, or notifies: an empty answer */
+    send_response(s, sa, IKE_INFORMATIONAL, id, spis, n);
 }
 
 static gboolean on_dpd(gpointer data)
@@ -1866,6 +1984,51 @@ void ike_session_rekey_child(struct ike_session *s)
         _LOGS(LOG_INFO, s, "rekeying CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
 }
 
+/*
+ * A rekey collision ends with the gateway's new SA as the winner: its
+ * outbound half goes in (replacing the old one), it becomes current, and
+ * the old SA waits for the gateway's DELETE.  0 or -errno (nothing changed).
+ */
+static int coll_promote(struct ike_session *s)
+{
+    struct ike_child c = s->coll.child;
+
+    c.in.keymat = NULL;
+    c.out.keymat = s->coll.out_keymat;
+    c.out.keymat_len = s->coll.out_keymat_len;
+    int r = s->cb.child_install ? s->cb.child_install(s->user, &c) : 0;
+    c.out.keymat = NULL;
+    uip_free_secret(g_steal_pointer(&s->coll.out_keymat), s->coll.out_keymat_len);
+    s->coll.out_keymat_len = 0;
+    if (r < 0)
+        return r;
+    remove_child_ids(s, &s->prev);
+    s->prev = s->cur;
+    s->cur = s->coll.ids;
+    s->child = c;
+    s->coll.promoted = true;
+    _LOGS(LOG_INFO, s, "CHILD_SA rekeyed by the gateway: %08x/%08x replaces %08x/%08x",
+          s->cur.spi_in, s->cur.spi_out, s->prev.spi_in, s->prev.spi_out);
+    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
+    if (s->cb.child_rekeyed)
+        s->cb.child_rekeyed(s->user, &s->child);
+    return 0;
+}
+
+/*
+ * Our rekey collided with the gateway's and was refused or lost: the
+ * gateway's SA is the new one.  False when the session failed.
+ */
+static bool coll_concede(struct ike_session *s)
+{
+    int r = s->coll.promoted ? 0 : coll_promote(s);
+
+    coll_clear(s);
+    if (r < 0)
+        fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA: %s", g_strerror(-r));
+    return r == 0;
+}
+
 static void on_rekey_child_response(struct ike_session *s, const struct ike_msg *m)
 {
     struct ike_proposal reply[IKE_MAX_PROPOSALS];
@@ -1879,6 +2042,12 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     uint16_t err = error_notify(m);
 
     request_done(s);
+    if (err && s->coll.active) {
+        _LOGS(LOG_INFO, s, "the gateway refused our CHILD_SA rekey (%s) and rekeyed it itself",
+              notify_name(err));
+        coll_concede(s);
+        return;
+    }
     if (err) {
         rekey_refused(s, "CHILD_SA", err, &s->child_rekey_timer, on_child_rekey_timer);
         return;
@@ -1903,8 +2072,36 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         }
     }
     ike_dh_free(g_steal_pointer(&s->rk_dh));
+
+    struct ike_builder b;
+    if (s->coll.active) {
+        /* RFC 7296 2.8.1: of the two new SAs, the one whose exchange holds
+         * the lowest of the four nonces is redundant; its initiator deletes it */
+        uint8_t ours[IKE_NONCE_MAX_LEN];
+        size_t ours_len = lower_nonce(s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, ours);
+        bool lost = nonce_cmp(ours, ours_len, s->coll.lower_nonce, s->coll.lower_len) < 0;
+        uip_wipe(ours, sizeof(ours));
+        if (lost) {
+            uip_free_secret(gir, gir_len);
+            _LOGS(LOG_INFO, s, "CHILD_SA rekey collision lost: deleting our redundant %08x/%08x",
+                  s->rk_spi_in, esp.spi);
+            if (!coll_concede(s))
+                return;
+            begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
+            ike_build_delete(&b, IKE_PROTO_ESP, &s->rk_spi_in, 1);
+            send_built_request(s, &b, REQ_DELETE_REDUNDANT);
+            return;
+        }
+        _LOGS(LOG_INFO, s, "CHILD_SA rekey collision won: the gateway deletes its %08x/%08x",
+              s->coll.ids.spi_in, s->coll.ids.spi_out);
+        if (!s->coll.promoted) {
+            remove_child_ids(s, &s->redundant);
+            s->redundant = s->coll.ids;
+        }
+        coll_clear(s);
+    }
     int r = install_child(s, &c, &esp, s->rk_spi_in, true, gir, gir_len, s->rk_ni,
-                          sizeof(s->rk_ni), nr.data, nr.len);
+                          sizeof(s->rk_ni), nr.data, nr.len, NULL, NULL);
     uip_free_secret(gir, gir_len);
     if (r < 0) {
         fail(s, IKE_FAIL_CONFIG, "cannot install the new CHILD_SA: %s", g_strerror(-r));
@@ -1920,7 +2117,6 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         s->cb.child_rekeyed(s->user, &s->child);
 
     /* delete the old one; its inbound SA takes late packets until then */
-    struct ike_builder b;
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
     send_built_request(s, &b, REQ_DELETE_CHILD);
@@ -2424,6 +2620,7 @@ void ike_session_free(struct ike_session *s)
     ike_dh_free(s->dh);
     sa_ctx_clear(&s->sa);
     sa_ctx_clear(&s->old);
+    coll_clear(s);
     eap_peer_free(s->eap);
     ike_trust_free(s->trust);
     ike_cred_free(s->cred);

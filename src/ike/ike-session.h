@@ -115,7 +115,9 @@ struct ike_session_callbacks {
     /* Send @msg to the gateway: on port 500, or once @natt on the NAT-T socket
      * (behind the non-ESP marker, which the owner adds).  0 or -errno. */
     int (*send)(void *user, bool natt, const uint8_t *msg, size_t len);
-    /* Install a CHILD_SA (both directions) in the ESP engine. 0 or -errno. */
+    /* Install a CHILD_SA in the ESP engine: each direction whose keymat is
+     * set (both, except in a rekey collision: the inbound half first, the
+     * outbound one once the collision is decided).  0 or -errno. */
     int (*child_install)(void *user, const struct ike_child *child);
     /* Remove both SAs of a CHILD_SA. */
     void (*child_delete)(void *user, uint32_t reqid, uint32_t spi_in, uint32_t spi_out);

@@ -114,19 +114,24 @@ static int cb_child_install(void *user, const struct ike_child *c)
     sa.n_remote_ts = MIN(c->n_remote_ts, UIP_SA_MAX_TS);
     memcpy(sa.remote_ts, c->remote_ts, sizeof(struct uip_ts) * sa.n_remote_ts);
 
-    sa.inbound = true;
-    sa.spi = c->in.spi;
-    sa.keymat = c->in.keymat;
-    sa.keymat_len = c->in.keymat_len;
-    r = uip_engine_sa_add(t->engine, &sa);
-    if (r < 0)
-        return r;
+    /* a direction without keys is left as it is (rekey collisions install in two steps) */
+    if (c->in.keymat) {
+        sa.inbound = true;
+        sa.spi = c->in.spi;
+        sa.keymat = c->in.keymat;
+        sa.keymat_len = c->in.keymat_len;
+        r = uip_engine_sa_add(t->engine, &sa);
+        if (r < 0)
+            return r;
+    }
+    if (!c->out.keymat)
+        return 0;
     sa.inbound = false;
     sa.spi = c->out.spi;
     sa.keymat = c->out.keymat;
     sa.keymat_len = c->out.keymat_len;
     r = uip_engine_sa_add(t->engine, &sa);
-    if (r < 0)
+    if (r < 0 && c->in.keymat)
         uip_engine_sa_del(t->engine, c->in.spi, true);
     return r;
 }

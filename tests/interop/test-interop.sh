@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -373,18 +373,16 @@ case_rekey_both() {
     ping_through 3 "$PROT4"
 }
 
-# rekey-collide (not in the default list: it FAILS today, see issue 3): a certain CHILD_SA
-# rekey collision.  While the client namespace drops
-# everything the gateway sends on the NAT-T port, the gateway starts a CHILD_SA rekey
-# (swanctl --rekey) and then our client starts one (SIGUSR2): each side's request reaches
-# the other only while its own is outstanding.  Then the path opens; both sides must end
-# with one working CHILD_SA, and pings on the way lose at most what the blocked second
-# cost.  What happens now: we answer the gateway's request with TEMPORARY_FAILURE (RFC 7296
-# 2.25) and complete ours; strongSwan 5.9.8 installed only the inbound half of our new
-# CHILD_SA while its own rekey was pending, and after the TEMPORARY_FAILURE and our DELETE
-# of the old SA it never installs the outbound half: gateway->client traffic stops until the
-# next rekey.  The fix is RFC 7296 2.8.1 (answer the colliding request, then the creator of
-# the SA with the lowest nonce deletes it).  Run with UIP_INTEROP_CASES=rekey-collide.
+# rekey-collide: a certain CHILD_SA rekey collision (RFC 7296 2.8.1).  While the client
+# namespace drops everything the gateway sends on the NAT-T port, the gateway starts a
+# CHILD_SA rekey (swanctl --rekey) and then our client starts one (SIGUSR2): each side's
+# request reaches the other only while its own is outstanding.  Then the path opens.  Both
+# sides answer the other's request; the SA whose exchange holds the lowest of the four
+# nonces is redundant and its creator deletes it: the two sides must agree on who won
+# (random nonces: either side wins about half the time), end with one working CHILD_SA,
+# and pings on the way lose at most what the blocked second cost.  (Before 2.8.1 we
+# answered TEMPORARY_FAILURE, and strongSwan 5.9.8 never installed the outbound half of
+# our new SA: gateway->client traffic stopped until the next rekey.)
 case_rekey_collide() {
     if [ "$CL_KIND" != ours ]; then
         uip_log "  (needs our client's SIGUSR2 rekey)"
@@ -410,8 +408,19 @@ case_rekey_collide() {
     uip_log "  ${EV[line]} (was spi-in=$spi_before)"
     grep -q 'rekey collision' "$CL_ERR" ||
         { cl_dump 60; uip_fail "the client saw no collision: the case proves nothing"; }
-    uip_log "  client: $(grep -m1 -o 'rekey collision.*' "$CL_ERR")"
+    local cl_says gw_says
+    for ((i = 0; i < 50; i++)); do
+        cl_says=$(sed -n 's/.*rekey collision \(won\|lost\).*/\1/p' "$CL_ERR" | head -n 1)
+        gw_says=$(sed -n 's/.*rekey collision \(won\|lost\).*/\1/p' "$GW_LOG" | head -n 1)
+        [ -n "$cl_says" ] && [ -n "$gw_says" ] && break
+        sleep 0.1
+    done
+    uip_log "  client: $(grep -o 'rekey collision.*' "$CL_ERR" | tr '\n' ';')"
     uip_log "  gateway: $(grep -E 'TEMPORARY_FAILURE|collision' "$GW_LOG" | head -n 2 | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //' | tr '\n' ';')"
+    case "$cl_says/$gw_says" in
+    won/lost | lost/won) ;;
+    *) cl_dump 60; uip_fail "client and gateway disagree on the collision: client '$cl_says', gateway '$gw_says'" ;;
+    esac
     # the gateway settles on one installed CHILD_SA (its own retried rekey may follow)
     for ((i = 0; i < 100; i++)); do
         installed=$(gw_sas | grep -c 'INSTALLED' || true)
