@@ -174,7 +174,7 @@ struct ike_session {
     GPtrArray *request; /* outstanding request (its datagrams), for retransmission */
     enum {
         REQ_OTHER,
-        REQ_REKEY_CHILD,
+        REQ_REKEY_CHILD,      /* or, with no CHILD_SA left, a new one */
         REQ_REKEY_IKE,
         REQ_DELETE_CHILD,     /* the old CHILD_SA after our rekey */
         REQ_DELETE_REDUNDANT, /* our new CHILD_SA after a lost rekey collision */
@@ -1654,8 +1654,11 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     s->prev = s->cur;
     s->cur = (struct child_ids){spi_in, esp.spi, true};
     s->child = c;
-    _LOGS(LOG_INFO, s, "CHILD_SA rekeyed by the gateway: %08x/%08x replaces %08x/%08x", spi_in,
-          esp.spi, s->prev.spi_in, s->prev.spi_out);
+    if (s->prev.installed)
+        _LOGS(LOG_INFO, s, "CHILD_SA rekeyed by the gateway: %08x/%08x replaces %08x/%08x",
+              spi_in, esp.spi, s->prev.spi_in, s->prev.spi_out);
+    else
+        _LOGS(LOG_INFO, s, "new CHILD_SA from the gateway: %08x/%08x", spi_in, esp.spi);
     arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
     if (s->cb.child_rekeyed)
         s->cb.child_rekeyed(s->user, &s->child);
@@ -1762,8 +1765,14 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
         rekey_child(s, m, theirs, n_theirs, &ni, child_rekey_out);
         return;
     }
+    if (!s->cur.installed && !child_rekey_out) {
+        /* it deleted our CHILD_SA (an expiry, say) and makes a new one */
+        rekey_child(s, m, theirs, n_theirs, &ni, false);
+        return;
+    }
     /* a second CHILD_SA: one tunnel is all a VPN connection needs */
-    send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_NO_ADDITIONAL_SAS);
+    send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                        child_rekey_out ? IKE_N_TEMPORARY_FAILURE : IKE_N_NO_ADDITIONAL_SAS);
 }
 
 static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct ike_msg *m)
@@ -1828,8 +1837,14 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
         return;
     }
     if (delete_cur && !coll_pending) {
+        /* not the end of the connection (that deletes the IKE SA): an
+         * expiry, or an administrator.  The IKE SA stays; unless the gateway
+         * makes a new CHILD_SA first, we ask for one in a second. */
         send_response(s, sa, IKE_INFORMATIONAL, id, &s->cur.spi_in, 1);
-        fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel");
+        _LOGS(LOG_WARNING, s, "the gateway deleted the CHILD_SA %08x/%08x; asking for a new one",
+              s->cur.spi_in, s->cur.spi_out);
+        remove_child(s);
+        arm_timer(s, &s->child_rekey_timer, 1, on_child_rekey_timer);
         return;
     }
 
@@ -1948,10 +1963,13 @@ static void rekey_refused(struct ike_session *s, const char *what, uint16_t err,
     arm_timer(s, timer, err == IKE_N_TEMPORARY_FAILURE ? 2 : 30, fn);
 }
 
+/* Rekey the CHILD_SA; or, when the gateway deleted it, ask for a new one
+ * (the same exchange without REKEY_SA, RFC 7296 1.3.1). */
 void ike_session_rekey_child(struct ike_session *s)
 {
     struct ike_builder b;
     uint8_t spi_be[4], old_be[4];
+    bool create = !s->cur.installed;
 
     if (busy(s, &s->child_rekey_timer, on_child_rekey_timer))
         return;
@@ -1974,13 +1992,18 @@ void ike_session_rekey_child(struct ike_session *s)
         return;
 
     begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, false, s->sa.next_id);
-    ike_build_notify(&b, IKE_PROTO_ESP, old_be, 4, IKE_N_REKEY_SA, NULL, 0);
+    if (!create)
+        ike_build_notify(&b, IKE_PROTO_ESP, old_be, 4, IKE_N_REKEY_SA, NULL, 0);
     ike_build_sa(&b, s->rk_props, s->n_rk_props);
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
     add_ke(&b, s->rk_dh);
     ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
     ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
-    if (send_built_request(s, &b, REQ_REKEY_CHILD))
+    if (!send_built_request(s, &b, REQ_REKEY_CHILD))
+        return;
+    if (create)
+        _LOGS(LOG_INFO, s, "asking for a new CHILD_SA");
+    else
         _LOGS(LOG_INFO, s, "rekeying CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
 }
 
@@ -2048,6 +2071,11 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         coll_concede(s);
         return;
     }
+    if (err && !s->cur.installed) {
+        fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel and refused a new one (%s)",
+             notify_name(err));
+        return;
+    }
     if (err) {
         rekey_refused(s, "CHILD_SA", err, &s->child_rekey_timer, on_child_rekey_timer);
         return;
@@ -2111,6 +2139,14 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     s->prev = s->cur;
     s->cur = (struct child_ids){s->rk_spi_in, esp.spi, true};
     s->child = c;
+    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
+    if (!s->prev.installed) {
+        /* a new one after the gateway deleted ours */
+        _LOGS(LOG_INFO, s, "new CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
+        if (s->cb.child_rekeyed)
+            s->cb.child_rekeyed(s->user, &s->child);
+        return;
+    }
     _LOGS(LOG_INFO, s, "CHILD_SA rekeyed: %08x/%08x replaces %08x/%08x", s->cur.spi_in,
           s->cur.spi_out, s->prev.spi_in, s->prev.spi_out);
     if (s->cb.child_rekeyed)
@@ -2120,7 +2156,6 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
     send_built_request(s, &b, REQ_DELETE_CHILD);
-    arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
 }
 
 void ike_session_rekey_ike(struct ike_session *s)

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide child-delete eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -310,6 +310,35 @@ case_rekey() {
     ping_through 3 "$PROT4"
     rekey_under_iperf child-rekeyed "$vip"
     [ $((SECONDS - t0)) -lt 90 ] || uip_fail "rekey case too slow"
+}
+
+# child-delete: the gateway deletes the CHILD_SA but keeps the IKE SA, twice: an
+# administrator's `swanctl --terminate --child` (nobody makes a new one: the client must ask
+# for one with CREATE_CHILD_SA), then a hard expiry with rekeying off (strongSwan may make a
+# new one itself: the client must accept it, or ask).  Each time the tunnel must carry
+# traffic again within seconds, on the same IKE SA, and the client must not fail.
+case_child_delete() {
+    gw_start "$(gw_conn chdel psk pools=pool4 local_ts=$NET4 child_rekey_time=0 child_life_time=8s)"
+    psk_client "$UIP_TMP/chdel.ini" virtual-ipv6=no
+    up_and_ping "$UIP_TMP/chdel.ini" "$PROT4"
+    local spi0=${EV[spi-in]} ike0 ike1
+    ike0=$(gw_sas | grep -o 'chdel: #[0-9]*' | head -n 1)
+    gw_swanctl --terminate --child net >/dev/null 2>&1 || uip_fail "swanctl --terminate --child failed"
+    cl_wait child-rekeyed 10 || { cl_dump 40; gw_log_tail 30; uip_fail "no new CHILD_SA after the gateway deleted it"; }
+    uip_log "  after --terminate --child: ${EV[line]} (was spi-in=$spi0)"
+    [ "${EV[spi-in]}" != "$spi0" ] || uip_fail "the CHILD_SA did not change"
+    grep -q 'asking for a new CHILD_SA' "$CL_ERR" || { cl_dump 40; uip_fail "the client did not ask for the new CHILD_SA"; }
+    ping_through 3 "$PROT4"
+    local spi1=${EV[spi-in]}
+    # hard expiry 8 s after the new CHILD_SA was made
+    cl_wait child-rekeyed 15 || { cl_dump 40; gw_log_tail 30; uip_fail "no new CHILD_SA after the hard expiry"; }
+    uip_log "  after the hard expiry: ${EV[line]} (was spi-in=$spi1)"
+    uip_log "  client: $(grep -oE 'new CHILD_SA from the gateway|asking for a new CHILD_SA' "$CL_ERR" | tail -n 1)"
+    ping_through 3 "$PROT4"
+    ike1=$(gw_sas | grep -o 'chdel: #[0-9]*' | head -n 1)
+    [ -n "$ike0" ] && [ "$ike0" = "$ike1" ] || uip_fail "the IKE SA changed ($ike0 -> $ike1): expected the same one"
+    uip_alive "$CL_PID" || { cl_dump 40; uip_fail "the client ended"; }
+    ! grep -q "^failed" "$CL_OUT" || uip_fail "the client reported a failure"
 }
 
 case_rekey_client() {
