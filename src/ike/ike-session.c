@@ -56,6 +56,7 @@
 #define SHA1_LEN           20
 #define IKE_MAX_FRAGMENTS  32
 #define IKE_FRAG_PATH_MTU  1280 /* RFC 7383 2.5.1: what IPv6 guarantees */
+#define CREATE_RETRIES_MAX 5 /* a new CHILD_SA refused with TEMPORARY_FAILURE: asked again */
 
 enum state {
     ST_IDLE,
@@ -204,6 +205,7 @@ struct ike_session {
         size_t lower_len;
     } coll;
     struct child_ids redundant; /* the gateway's SA of a collision we won, until it deletes it */
+    unsigned create_retries;    /* TEMPORARY_FAILUREs to our request for a new CHILD_SA */
 
     /* our rekeys */
     unsigned child_rekey_time, ike_rekey_time;
@@ -1844,6 +1846,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
         _LOGS(LOG_WARNING, s, "the gateway deleted the CHILD_SA %08x/%08x; asking for a new one",
               s->cur.spi_in, s->cur.spi_out);
         remove_child(s);
+        s->create_retries = 0;
         arm_timer(s, &s->child_rekey_timer, 1, on_child_rekey_timer);
         return;
     }
@@ -1859,7 +1862,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
     }
     if (delete_coll) {
         /* the gateway lost the collision: our rekey goes on as usual */
-        _LOGS(LOG_INFO, s, "the gateway deleted its redundant CHILD_SA %08x/%08x",
+        _LOGS(LOG_INFO, s, "CHILD_SA rekey collision won: the gateway deleted its redundant %08x/%08x",
               s->coll.ids.spi_in, s->coll.ids.spi_out);
         spis[n++] = s->coll.ids.spi_in;
         remove_child_ids(s, &s->coll.ids);
@@ -2072,6 +2075,12 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
         return;
     }
     if (err && !s->cur.installed) {
+        /* busy making one itself, say: it may send it, or we ask again */
+        if (err == IKE_N_TEMPORARY_FAILURE && ++s->create_retries <= CREATE_RETRIES_MAX) {
+            _LOGS(LOG_INFO, s, "the gateway cannot make a new CHILD_SA yet; asking again");
+            arm_timer(s, &s->child_rekey_timer, 1, on_child_rekey_timer);
+            return;
+        }
         fail(s, IKE_FAIL_PROTOCOL, "the gateway deleted the tunnel and refused a new one (%s)",
              notify_name(err));
         return;

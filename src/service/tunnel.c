@@ -334,6 +334,11 @@ void uip_tunnel_rekey_child(struct uip_tunnel *t)
     ike_session_rekey_child(t->session);
 }
 
+void uip_tunnel_rekey_ike(struct uip_tunnel *t)
+{
+    ike_session_rekey_ike(t->session);
+}
+
 void uip_tunnel_close(struct uip_tunnel *t)
 {
     ike_session_close(t->session);

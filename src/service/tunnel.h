@@ -58,6 +58,8 @@ void uip_tunnel_start(struct uip_tunnel *t);
 
 /* Rekey the CHILD_SA now (ike_session_rekey_child()). */
 void uip_tunnel_rekey_child(struct uip_tunnel *t);
+/* Rekey the IKE SA now (ike_session_rekey_ike()). */
+void uip_tunnel_rekey_ike(struct uip_tunnel *t);
 
 /* Send DELETE; closed() follows (when the gateway answers, or its retransmits give up). */
 void uip_tunnel_close(struct uip_tunnel *t);

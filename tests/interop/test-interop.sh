@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide child-delete eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -312,6 +312,48 @@ case_rekey() {
     [ $((SECONDS - t0)) -lt 90 ] || uip_fail "rekey case too slow"
 }
 
+# rekey-collide-ike: the same for the IKE SA (RFC 7296 2.8.2 / 2.25.2).  We answer the
+# gateway's IKE SA rekey with TEMPORARY_FAILURE while ours is out, and complete ours;
+# strongSwan, which answered ours, takes our new IKE SA when its own is refused.  Both sides
+# must end on one IKE SA that works (a liveness check and a CHILD_SA rekey over it), with
+# the tunnel carrying traffic.
+case_rekey_collide_ike() {
+    if [ "$CL_KIND" != ours ]; then
+        uip_log "  (needs our client's SIGHUP rekey)"
+        return 0
+    fi
+    gw_start "$(gw_conn rekeyci psk pools=pool4 local_ts=$NET4)"
+    psk_client "$UIP_TMP/rekeyci.ini" virtual-ipv6=no
+    up_and_ping "$UIP_TMP/rekeyci.ini" "$PROT4"
+    local i n
+    printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
+        ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
+    gw_swanctl --rekey --ike rekeyci >/dev/null 2>&1 || uip_fail "swanctl --rekey --ike failed"
+    sleep 0.2
+    kill -HUP "$CL_PID"
+    sleep 0.6
+    ip netns exec "$NS_CL" nft delete table inet uipi_collide
+    cl_wait ike-rekeyed 20 || { cl_dump 40; gw_log_tail 40; uip_fail "no IKE_SA rekey after the collision"; }
+    grep -q 'rekey collision' "$CL_ERR" ||
+        { cl_dump 60; uip_fail "the client saw no collision: the case proves nothing"; }
+    uip_log "  client: $(grep -o 'rekey collision.*' "$CL_ERR" | head -n 1)"
+    uip_log "  gateway: $(grep -E 'collision|TEMPORARY_FAILURE' "$GW_LOG" | head -n 3 | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //' | tr '\n' ';')"
+    for ((i = 0; i < 50; i++)); do
+        n=$(gw_sas | grep -c 'rekeyci: #' || true)
+        [ "$n" = 1 ] && break
+        sleep 0.2
+    done
+    [ "$n" = 1 ] || { gw_sas >&2; uip_fail "the gateway has $n IKE SAs after the collision"; }
+    ping_through 3 "$PROT4"
+    # the surviving IKE SA carries exchanges both ways: our CHILD_SA rekey and its own
+    kill -USR2 "$CL_PID"
+    cl_wait child-rekeyed 10 || { cl_dump 40; gw_log_tail 40; uip_fail "no CHILD_SA rekey over the new IKE SA"; }
+    gw_swanctl --rekey --child net >/dev/null 2>&1 || uip_fail "swanctl --rekey failed"
+    cl_wait child-rekeyed 10 || { cl_dump 40; gw_log_tail 40; uip_fail "the gateway's CHILD_SA rekey over the new IKE SA failed"; }
+    ping_through 3 "$PROT4"
+    ! grep -q "^failed" "$CL_OUT" || uip_fail "the client reported a failure"
+}
+
 # child-delete: the gateway deletes the CHILD_SA but keeps the IKE SA, twice: an
 # administrator's `swanctl --terminate --child` (nobody makes a new one: the client must ask
 # for one with CREATE_CHILD_SA), then a hard expiry with rekeying off (strongSwan may make a
@@ -384,8 +426,8 @@ case_rekey_pfs() {
 }
 
 case_rekey_both() {
-    # both sides rekey the CHILD_SA every 3 s, so their requests meet now and
-    # then; a collision is answered TEMPORARY_FAILURE and retried
+    # both sides rekey the CHILD_SA every 3 s, so their requests meet now and then
+    # (RFC 7296 2.8.1: both answered, the redundant SA deleted; see rekey-collide)
     gw_start "$(gw_conn rekeyb psk pools=pool4 local_ts=$NET4 child_rekey_time=3s child_life_time=8s)"
     psk_client "$UIP_TMP/rekeyb.ini" virtual-ipv6=no rekey-child=3
     up_and_ping "$UIP_TMP/rekeyb.ini" "$PROT4"

@@ -162,6 +162,12 @@ static gboolean on_usr2(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_hup(gpointer data)
+{
+    uip_tunnel_rekey_ike(tunnel);
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_give_up(gpointer data)
 {
     printf("closed\n");
@@ -295,6 +301,7 @@ int main(int argc, char **argv)
 
     g_unix_signal_add(SIGUSR1, on_usr1, NULL);
     g_unix_signal_add(SIGUSR2, on_usr2, NULL);
+    g_unix_signal_add(SIGHUP, on_hup, NULL);
     g_unix_signal_add(SIGTERM, on_term, NULL);
     g_unix_signal_add(SIGINT, on_term, NULL);
     uip_tunnel_start(tunnel);
