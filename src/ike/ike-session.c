@@ -149,6 +149,12 @@ struct ike_session {
     struct sa_ctx sa;  /* current */
     struct sa_ctx old; /* replaced by a rekey, until deleted */
     bool has_old;
+    /* IKE SA rekey collision (RFC 7296 2.8.2): the gateway's new IKE SA, made
+     * by answering its rekey while ours was out, until the nonces decide */
+    struct sa_ctx ike_coll;
+    bool has_ike_coll;
+    uint8_t ike_coll_lower[IKE_NONCE_MAX_LEN];
+    size_t ike_coll_lower_len;
     struct ike_dh *dh;
     bool ke_retried;
     uint8_t *cookie;
@@ -1667,10 +1673,12 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
 }
 
 /* The gateway rekeys the IKE SA (RFC 7296 2.18): the new SA is the gateway's,
- * so there we are the responder; the old one stays until it is deleted. */
+ * so there we are the responder; the old one stays until it is deleted.
+ * @collision: our own IKE SA rekey is out (RFC 7296 2.8.2): the new SA waits
+ * in s->ike_coll until ours completes (on_rekey_ike_response()). */
 static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
                       const struct ike_proposal *theirs, unsigned n_theirs,
-                      const struct ike_nonce *ni)
+                      const struct ike_nonce *ni, bool collision)
 {
     uint32_t id = m->hdr.msg_id;
     struct ike_proposal chosen;
@@ -1715,6 +1723,13 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
     respond(&s->sa, &b, s);
     ike_dh_free(dh);
 
+    if (collision) {
+        s->ike_coll = n;
+        s->has_ike_coll = true;
+        s->ike_coll_lower_len = lower_nonce(ni->data, ni->len, nr, sizeof(nr), s->ike_coll_lower);
+        _LOGS(LOG_INFO, s, "IKE_SA rekey collision: answered the gateway's rekey; ours decides");
+        return;
+    }
     /* the old SA lives until the gateway deletes it */
     switch_sa(s, &n, true);
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed by the gateway: %s", s->info.ike_proposal);
@@ -1737,7 +1752,12 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
     /* RFC 7296 2.25: while we rekey the IKE SA, or delete a CHILD_SA, or
      * rekey the CHILD_SA and the gateway the IKE SA, it tries again later */
     bool child_rekey_out = s->request && s->request_kind == REQ_REKEY_CHILD;
-    if (s->request && (s->request_kind == REQ_REKEY_IKE || s->request_kind == REQ_DELETE_CHILD ||
+    bool ike_rekey_out = s->request && s->request_kind == REQ_REKEY_IKE;
+    if (ike_rekey_out && theirs[0].protocol == IKE_PROTO_IKE && !s->has_ike_coll && !s->has_old) {
+        rekey_ike(s, m, theirs, n_theirs, &ni, true);
+        return;
+    }
+    if (s->request && (ike_rekey_out || s->request_kind == REQ_DELETE_CHILD ||
                        s->request_kind == REQ_DELETE_REDUNDANT ||
                        (child_rekey_out && theirs[0].protocol == IKE_PROTO_IKE))) {
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
@@ -1746,7 +1766,7 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     if (theirs[0].protocol == IKE_PROTO_IKE) {
-        rekey_ike(s, m, theirs, n_theirs, &ni);
+        rekey_ike(s, m, theirs, n_theirs, &ni, false);
         return;
     }
     if (find_notify(m, IKE_N_REKEY_SA, &n)) {
@@ -1781,10 +1801,11 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
 {
     uint32_t id = m->hdr.msg_id;
 
-    if (sa == &s->old) {
-        /* After a rekey the gateway deletes the old IKE SA.  A CHILD_SA rekey
-         * it started there meanwhile is refused with TEMPORARY_FAILURE (its
-         * keys would come from the old SK_d), so it retries on the new SA;
+    if (sa == &s->old || sa == &s->ike_coll) {
+        /* After a rekey the gateway deletes the old IKE SA (or, after a
+         * collision it lost, its redundant new one).  A CHILD_SA rekey it
+         * started there meanwhile is refused with TEMPORARY_FAILURE (its keys
+         * would come from that SA's SK_d), so it retries on the current SA;
          * anything else gets an empty answer. */
         if (m->hdr.exchange == IKE_CREATE_CHILD_SA) {
             send_error_response(s, sa, m->hdr.exchange, id, IKE_N_TEMPORARY_FAILURE);
@@ -1799,7 +1820,11 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
                 delete_ike = true;
         }
         send_response(s, sa, m->hdr.exchange, id, NULL, 0);
-        if (delete_ike) {
+        if (delete_ike && sa == &s->ike_coll) {
+            _LOGS(LOG_INFO, s, "IKE_SA rekey collision won: the gateway deleted its redundant IKE_SA");
+            sa_ctx_clear(&s->ike_coll);
+            s->has_ike_coll = false;
+        } else if (delete_ike) {
             _LOGS(LOG_INFO, s, "old IKE_SA deleted");
             sa_ctx_clear(&s->old);
             s->has_old = false;
@@ -1832,6 +1857,16 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
             delete_red |= s->redundant.installed && spi == s->redundant.spi_out;
             delete_coll |= coll_pending && spi == s->coll.ids.spi_out;
         }
+    }
+    if (delete_ike && s->has_ike_coll) {
+        /* it won the collision and deleted the old IKE SA before our rekey
+         * was answered: its new SA takes over (ours it will delete) */
+        send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
+        _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: the gateway deleted the old IKE_SA");
+        s->has_ike_coll = false;
+        switch_sa(s, &s->ike_coll, false);
+        memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+        return;
     }
     if (delete_ike) {
         send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
@@ -2167,6 +2202,21 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     send_built_request(s, &b, REQ_DELETE_CHILD);
 }
 
+/* DELETE an IKE SA over itself, without waiting for the answer. */
+static void send_ike_delete_on(struct ike_session *s, struct sa_ctx *sa)
+{
+    struct ike_builder b;
+
+    begin_encrypted_on(sa, &b, IKE_INFORMATIONAL, false, sa->next_id++);
+    ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
+    GPtrArray *msg = seal_on(sa, &b);
+    ike_builder_clear(&b);
+    if (msg) {
+        transmit(s, msg);
+        g_ptr_array_unref(msg);
+    }
+}
+
 void ike_session_rekey_ike(struct ike_session *s)
 {
     struct ike_builder b;
@@ -2211,6 +2261,14 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     uint16_t err = error_notify(m);
 
     request_done(s);
+    if (err && s->has_ike_coll) {
+        _LOGS(LOG_INFO, s, "the gateway refused our IKE_SA rekey (%s) and rekeyed it itself",
+              notify_name(err));
+        s->has_ike_coll = false;
+        switch_sa(s, &s->ike_coll, true); /* the old one until the gateway deletes it */
+        memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+        return;
+    }
     if (err) {
         rekey_refused(s, "IKE_SA", err, &s->ike_rekey_timer, on_ike_rekey_timer);
         return;
@@ -2243,17 +2301,33 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
         return;
     }
 
-    /* delete the old IKE SA over itself; we do not wait for the answer */
-    struct ike_builder b;
-    begin_encrypted_on(&s->sa, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
-    ike_build_delete(&b, IKE_PROTO_IKE, NULL, 0);
-    GPtrArray *msg = seal_on(&s->sa, &b);
-    ike_builder_clear(&b);
-    if (msg) {
-        transmit(s, msg);
-        g_ptr_array_unref(msg);
+    if (s->has_ike_coll) {
+        /* RFC 7296 2.8.2: the new SA whose exchange holds the lowest of the
+         * four nonces is redundant; its initiator deletes it */
+        uint8_t ours[IKE_NONCE_MAX_LEN];
+        size_t ours_len = lower_nonce(s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, ours);
+        bool lost = nonce_cmp(ours, ours_len, s->ike_coll_lower, s->ike_coll_lower_len) < 0;
+        if (lost) {
+            _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: deleting our redundant IKE_SA");
+            send_ike_delete_on(s, &n);
+            sa_ctx_clear(&n);
+            s->has_ike_coll = false;
+            switch_sa(s, &s->ike_coll, true); /* the old one until the gateway deletes it */
+            memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+            return;
+        }
+        _LOGS(LOG_INFO, s, "IKE_SA rekey collision won: the gateway deletes its redundant IKE_SA");
     }
+    /* delete the old IKE SA over itself; we do not wait for the answer */
+    send_ike_delete_on(s, &s->sa);
     switch_sa(s, &n, false);
+    if (s->has_ike_coll) {
+        /* the gateway's redundant one, until it deletes it */
+        s->old = s->ike_coll;
+        s->has_old = true;
+        s->has_ike_coll = false;
+        memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+    }
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed: %s", s->info.ike_proposal);
 }
 
@@ -2322,6 +2396,8 @@ static struct sa_ctx *find_sa(struct ike_session *s, const struct ike_hdr *h)
         return &s->sa;
     if (s->has_old && h->spi_i == s->old.spi_i && h->spi_r == s->old.spi_r)
         return &s->old;
+    if (s->has_ike_coll && h->spi_i == s->ike_coll.spi_i && h->spi_r == s->ike_coll.spi_r)
+        return &s->ike_coll;
     return NULL;
 }
 
@@ -2664,6 +2740,7 @@ void ike_session_free(struct ike_session *s)
     ike_dh_free(s->dh);
     sa_ctx_clear(&s->sa);
     sa_ctx_clear(&s->old);
+    sa_ctx_clear(&s->ike_coll);
     coll_clear(s);
     eap_peer_free(s->eap);
     ike_trust_free(s->trust);
