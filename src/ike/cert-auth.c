@@ -369,6 +369,11 @@ fail:
     return r;
 }
 
+X509_STORE *ike_trust_store(const struct ike_trust *t)
+{
+    return t ? t->store : NULL;
+}
+
 int ike_trust_certreq_data(const struct ike_trust *t, uint8_t **out, size_t *out_len)
 {
     uint8_t *buf;
@@ -827,6 +832,22 @@ static void subject_str(X509 *x, char *buf, size_t size)
     ERR_clear_error();
 }
 
+int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len,
+                            const char *expected_host, char *err, size_t err_len)
+{
+    if (!x || (!id && id_len))
+        return -EINVAL;
+    if (!id_bound(x, id_type, id, id_len)) {
+        set_err(err, err_len, "the gateway's IDr (type %u) is not in its certificate", id_type);
+        return -EACCES;
+    }
+    if (expected_host && !host_in_cert(x, expected_host)) {
+        set_err(err, err_len, "the gateway's certificate is not for '%s'", expected_host);
+        return -EACCES;
+    }
+    return 0;
+}
+
 /* ---- the gateway ---------------------------------------------------------------------------- */
 
 static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untrusted, char *err,
@@ -925,16 +946,9 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
         goto out;
 
     /* identity */
-    if (!id_bound(ee, id_type, id, id_len)) {
-        set_err(err, err_len, "the gateway's IDr (type %u) is not in its certificate", id_type);
-        r = -EACCES;
+    r = ike_cert_check_identity(ee, id_type, id, id_len, expected_host, err, err_len);
+    if (r < 0)
         goto out;
-    }
-    if (expected_host && !host_in_cert(ee, expected_host)) {
-        set_err(err, err_len, "the gateway's certificate is not for '%s'", expected_host);
-        r = -EACCES;
-        goto out;
-    }
 
     /* signature */
     pk = X509_get0_pubkey(ee);
@@ -1150,6 +1164,41 @@ void ike_cred_id(const struct ike_cred *c, uint8_t *id_type, const uint8_t **id,
         *id = c->id;
     if (id_len)
         *id_len = c->id_len;
+}
+
+char *ike_cred_id_string(const struct ike_cred *c)
+{
+    /* strongSwan's DN notation: RDNs in certificate order, ", " between them, short names */
+    const unsigned long flags =
+        XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char *out = NULL;
+    BIO *bio;
+    char *p = NULL;
+    long n;
+
+    if (!c)
+        return NULL;
+    if (c->id_type == IKE_ID_FQDN)
+        return g_strndup((const char *)c->id, c->id_len);
+    bio = BIO_new(BIO_s_mem());
+    if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(c->cert), 0, flags) >= 0) {
+        n = BIO_get_mem_data(bio, &p);
+        if (n > 0)
+            out = g_strndup(p, (gsize)n);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    return out;
+}
+
+X509 *ike_cred_x509(const struct ike_cred *c)
+{
+    return c ? c->cert : NULL;
+}
+
+EVP_PKEY *ike_cred_pkey(const struct ike_cred *c)
+{
+    return c ? c->key : NULL;
 }
 
 uint16_t ike_cred_choose_hash(const struct ike_cred *c, uint32_t peer_mask)

@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 /* Hash algorithm IDs of SIGNATURE_HASH_ALGORITHMS (RFC 7427 section 7, IANA registry). */
 enum {
     IKE_HASH_SHA1 = 1,
@@ -72,6 +74,14 @@ void ike_trust_free(struct ike_trust *t);
  * -EINVAL, -ENOMEM, -EIO.
  */
 int ike_trust_certreq_data(const struct ike_trust *t, uint8_t **out, size_t *out_len);
+
+/*
+ * The trust store itself, for a TLS context (EAP-TLS: SSL_CTX_set1_cert_store()
+ * takes its own reference).  Every CA-file certificate is a trust anchor
+ * (X509_V_FLAG_PARTIAL_CHAIN is set on it).  Owned by @t; the caller must not
+ * change it.  NULL for a NULL @t.
+ */
+X509_STORE *ike_trust_store(const struct ike_trust *t);
 
 /* ---- the gateway's certificate and AUTH ------------------------------------------------- */
 
@@ -130,6 +140,17 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
                          size_t auth_len, const uint8_t *signed_octets, size_t so_len, char *err,
                          size_t err_len);
 
+/*
+ * The identity binding step of ike_cert_verify_peer() on its own, for a
+ * certificate of the gateway that arrives elsewhere (the EAP-TLS server
+ * certificate): @x must be bound to @id_type / @id / @id_len (rules as above)
+ * and, unless @expected_host is NULL, contain @expected_host in its
+ * subjectAltName.  The chain is not looked at.
+ * Returns 0, -EACCES (not bound, or host missing; @err says which), -EINVAL.
+ */
+int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len,
+                            const char *expected_host, char *err, size_t err_len);
+
 /* ---- our own certificate ------------------------------------------------------------------- */
 
 struct ike_cred;
@@ -162,6 +183,22 @@ const uint8_t *ike_cred_cert_der(const struct ike_cred *c, size_t *len);
  * is owned by @c.
  */
 void ike_cred_id(const struct ike_cred *c, uint8_t *id_type, const uint8_t **id, size_t *id_len);
+
+/*
+ * The identity of ike_cred_id() as text, e.g. for a default EAP identity:
+ * the dNSName, or the subject DN in strongSwan's notation ("C=CH, O=Org,
+ * CN=name"; RFC 2253 escaping).  g_free() it.  NULL for a NULL @c or when
+ * OpenSSL cannot print the DN.
+ */
+char *ike_cred_id_string(const struct ike_cred *c);
+
+/*
+ * Our certificate and private key, for a TLS context (EAP-TLS:
+ * SSL_CTX_use_certificate() / SSL_CTX_use_PrivateKey() take their own
+ * references).  Owned by @c; NULL for a NULL @c.
+ */
+X509 *ike_cred_x509(const struct ike_cred *c);
+EVP_PKEY *ike_cred_pkey(const struct ike_cred *c);
 
 /*
  * The hash to sign with given the peer's SIGNATURE_HASH_ALGORITHMS

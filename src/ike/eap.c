@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * EAP peer with EAP-MSCHAPv2 for IKEv2 IKE_AUTH (RFC 3748, RFC 7296 2.16,
- * draft-kamath-pppext-eap-mschapv2-02, RFC 2759, RFC 3079).
+ * EAP peer with EAP-MSCHAPv2 or EAP-TLS for IKEv2 IKE_AUTH (RFC 3748,
+ * RFC 7296 2.16, draft-kamath-pppext-eap-mschapv2-02, RFC 2759, RFC 3079;
+ * EAP-TLS RFC 5216 / RFC 9190 in eap-tls.c).
  *
  * Where a message comes from: the body of an EAP payload in an IKE_AUTH
  * response, already decrypted and authenticated by the IKE layer.  What
  * happens to it: the EAP header is validated (Length against the buffer),
  * then Success/Failure codes end the run, and a Request is dispatched on its
  * Type: Identity, Notification, MSCHAPv2 (header validated: MS-Length against
- * the EAP Length, Value-Size), anything else gets a Nak.  Where the answer
+ * the EAP Length, Value-Size), EAP-TLS (handed to eap-tls.c with its
+ * Type-Data), any method but the configured one gets a Nak.  Where the answer
  * goes: a freshly allocated EAP Response back to the IKE layer, which puts it
  * in the EAP payload of its next IKE_AUTH request.  After EAP-Success the MSK
  * is handed to the AUTH computation.
  *
  * State: IDLE -(Challenge)-> RESPONSE_SENT -(Success req, S= verified)->
- * SUCCESS_SENT -(EAP-Success)-> DONE; any error -> FAILED.
+ * SUCCESS_SENT -(EAP-Success)-> DONE; EAP-TLS: IDLE -(EAP-TLS request)->
+ * TLS -(EAP-Success once eap_tls_finished())-> DONE; any error -> FAILED.
  */
 #include "ike/eap.h"
 
@@ -24,12 +27,15 @@
 #include <glib.h>
 #include <openssl/rand.h>
 
+#include "ike/eap-tls.h"
 #include "ike/ike-types.h"
 #include "ike/mschapv2.h"
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 
 #define EAP_HDR_LEN 4 /* Code, Identifier, Length */
+
+G_STATIC_ASSERT(EAP_PEER_MSK_LEN == EAP_TLS_MSK_LEN);
 
 /* Not (yet) in ike-types.h: RFC 3748 5.2 and 5.7 */
 #define EAP_PEER_TYPE_NOTIFICATION 2
@@ -57,12 +63,15 @@ enum eap_peer_state {
     ST_IDLE,          /* before the method: Identity, Notification, Nak */
     ST_RESPONSE_SENT, /* MSCHAPv2 Response sent, waiting for Success/Failure request */
     ST_SUCCESS_SENT,  /* gateway verified, MSCHAPv2 Success response sent */
+    ST_TLS,           /* EAP-TLS running (its own states in eap-tls.c) */
     ST_DONE,          /* EAP-Success received: MSK available */
     ST_FAILED,
 };
 
 struct eap_peer {
     enum eap_peer_state state;
+    uint8_t method; /* EAP_TYPE_MSCHAPV2 or EAP_TYPE_TLS */
+    struct eap_tls *tls;
     uint64_t spi;
     unsigned rounds;
     char *identity;
@@ -112,9 +121,46 @@ int eap_peer_new(const char *identity, const char *username, const char *passwor
     peer->have_hash = true;
     peer->identity = g_strdup(identity);
     peer->username = g_strdup(username);
+    peer->method = EAP_TYPE_MSCHAPV2;
     peer->state = ST_IDLE;
     *out = peer;
     return 0;
+}
+
+int eap_peer_new_tls(const char *identity, const struct ike_cred *cred,
+                     const struct ike_trust *trust, struct eap_peer **out)
+{
+    struct eap_peer *peer;
+    size_t id_len;
+    int r;
+
+    if (!out || !identity || !cred || !trust)
+        return -EINVAL;
+    id_len = strlen(identity);
+    if (id_len == 0 || id_len > EAP_PEER_MAX_IDENTITY_LEN)
+        return -EINVAL;
+
+    peer = g_new0(struct eap_peer, 1);
+    r = eap_tls_new(cred, trust, &peer->tls);
+    if (r < 0) {
+        g_free(peer);
+        return r;
+    }
+    peer->identity = g_strdup(identity);
+    peer->method = EAP_TYPE_TLS;
+    peer->state = ST_IDLE;
+    *out = peer;
+    return 0;
+}
+
+int eap_peer_set_server_id(struct eap_peer *peer, uint8_t id_type, const uint8_t *id, size_t id_len,
+                           const char *expected_host)
+{
+    if (!peer)
+        return -EINVAL;
+    if (!peer->tls)
+        return 0;
+    return eap_tls_set_server_id(peer->tls, id_type, id, id_len, expected_host);
 }
 
 void eap_peer_free(struct eap_peer *peer)
@@ -124,13 +170,16 @@ void eap_peer_free(struct eap_peer *peer)
     g_free(peer->identity);
     uip_free_secret_str(peer->username);
     g_free(peer->failure_message);
+    eap_tls_free(peer->tls);
     uip_free_secret(peer, sizeof(*peer)); /* hash, NT-Response, MSK */
 }
 
 void eap_peer_set_spi(struct eap_peer *peer, uint64_t spi)
 {
-    if (peer)
+    if (peer) {
         peer->spi = spi;
+        eap_tls_set_spi(peer->tls, spi);
+    }
 }
 
 int eap_peer_get_msk(const struct eap_peer *peer, const uint8_t **msk, size_t *msk_len)
@@ -146,6 +195,8 @@ int eap_peer_get_msk(const struct eap_peer *peer, const uint8_t **msk, size_t *m
 
 const char *eap_peer_failure_message(const struct eap_peer *peer)
 {
+    if (peer && peer->tls && eap_tls_failure_reason(peer->tls))
+        return eap_tls_failure_reason(peer->tls);
     return peer ? peer->failure_message : NULL;
 }
 
@@ -415,6 +466,28 @@ static int ms_process(struct eap_peer *peer, uint8_t identifier, const uint8_t *
     }
 }
 
+/* ---- EAP-TLS -------------------------------------------------------------- */
+
+static int tls_request(struct eap_peer *peer, uint8_t identifier, const uint8_t *data,
+                       size_t data_len, uint8_t **out, size_t *out_len)
+{
+    int r;
+
+    if (peer->state != ST_IDLE && peer->state != ST_TLS) {
+        EAP_LOGW(peer, "EAP-TLS request not expected now");
+        return -EPROTO;
+    }
+    r = eap_tls_process(peer->tls, identifier, data, data_len, out, out_len);
+    if (r == 0 && peer->state == ST_IDLE)
+        peer->state = ST_TLS;
+    return r;
+}
+
+static const char *method_name(uint8_t method)
+{
+    return method == EAP_TYPE_TLS ? "EAP-TLS" : "MSCHAPv2";
+}
+
 /* ---- EAP ------------------------------------------------------------------ */
 
 static int eap_request(struct eap_peer *peer, const uint8_t *msg, size_t msg_len, uint8_t **out,
@@ -428,7 +501,14 @@ static int eap_request(struct eap_peer *peer, const uint8_t *msg, size_t msg_len
 
     switch (msg[EAP_HDR_LEN]) {
     case EAP_TYPE_MSCHAPV2:
+        if (peer->method != EAP_TYPE_MSCHAPV2)
+            goto nak;
         return ms_process(peer, identifier, data, data_len, out, out_len);
+
+    case EAP_TYPE_TLS:
+        if (peer->method != EAP_TYPE_TLS)
+            goto nak;
+        return tls_request(peer, identifier, data, data_len, out, out_len);
 
     case EAP_TYPE_IDENTITY: {
         size_t id_len = strlen(peer->identity);
@@ -472,20 +552,23 @@ static int eap_request(struct eap_peer *peer, const uint8_t *msg, size_t msg_len
                 0, 0, 0, 0, 0, 0, EAP_TYPE_MSCHAPV2};
             buf = eap_response_new(identifier, EAP_PEER_TYPE_EXPANDED, sizeof(nak), &len);
             memcpy(buf + EAP_HDR_LEN + 1, nak, sizeof(nak));
+            buf[len - 1] = peer->method; /* the Vendor-Type proposed: the configured method */
         }
-        EAP_LOGI(peer, "EAP expanded method %02x%02x%02x/%u not supported, proposing MSCHAPv2",
-                 data[0], data[1], data[2],
-                 (unsigned)get_be16(data + 3) << 16 | get_be16(data + 5));
+        EAP_LOGI(peer, "EAP expanded method %02x%02x%02x/%u not supported, proposing %s", data[0],
+                 data[1], data[2], (unsigned)get_be16(data + 3) << 16 | get_be16(data + 5),
+                 method_name(peer->method));
         break;
 
     default:
+    nak:
         if (peer->state != ST_IDLE) {
             EAP_LOGW(peer, "EAP method change after the method started");
             return -EPROTO;
         }
         buf = eap_response_new(identifier, EAP_TYPE_NAK, 1, &len);
-        buf[EAP_HDR_LEN + 1] = EAP_TYPE_MSCHAPV2;
-        EAP_LOGI(peer, "EAP method %u not supported, proposing MSCHAPv2", msg[EAP_HDR_LEN]);
+        buf[EAP_HDR_LEN + 1] = peer->method;
+        EAP_LOGI(peer, "EAP method %u not configured, proposing %s", msg[EAP_HDR_LEN],
+                 method_name(peer->method));
         break;
     }
     *out = buf;
@@ -512,6 +595,27 @@ static int eap_dispatch(struct eap_peer *peer, const uint8_t *in, size_t in_len,
     case EAP_CODE_SUCCESS:
         if (len != EAP_HDR_LEN)
             return -EBADMSG;
+        if (peer->method == EAP_TYPE_TLS) {
+            const uint8_t *msk = NULL;
+            size_t msk_len = 0;
+
+            if (peer->state != ST_TLS || eap_tls_get_msk(peer->tls, &msk, &msk_len) < 0 ||
+                msk_len != sizeof(peer->msk)) {
+                const char *v = eap_tls_version_name(peer->tls);
+
+                g_free(peer->failure_message);
+                peer->failure_message = g_strdup_printf(
+                    "EAP-Success before the EAP-TLS run finished%s",
+                    v && strcmp(v, "TLSv1.3") == 0 ? " (no TLS 1.3 protected success indication)"
+                                                   : "");
+                EAP_LOGW(peer, "%s", peer->failure_message);
+                return -EACCES;
+            }
+            memcpy(peer->msk, msk, msk_len);
+            EAP_LOGI(peer, "EAP-TLS authentication succeeded (%s)",
+                     eap_tls_version_name(peer->tls));
+            return EAP_DONE_SUCCESS;
+        }
         if (peer->state != ST_SUCCESS_SENT) {
             EAP_LOGW(peer, "EAP-Success before the gateway authenticated itself");
             return -EACCES;
@@ -534,8 +638,10 @@ static int eap_dispatch(struct eap_peer *peer, const uint8_t *in, size_t in_len,
         EAP_LOGW(peer, "EAP request without a Type");
         return -EBADMSG;
     }
-    if (++peer->rounds > EAP_PEER_MAX_ROUNDS) {
-        EAP_LOGW(peer, "more than %d EAP requests, giving up", EAP_PEER_MAX_ROUNDS);
+    unsigned max_rounds =
+        peer->method == EAP_TYPE_TLS ? EAP_PEER_MAX_ROUNDS_TLS : EAP_PEER_MAX_ROUNDS;
+    if (++peer->rounds > max_rounds) {
+        EAP_LOGW(peer, "more than %u EAP requests, giving up", max_rounds);
         return -EPROTO;
     }
     return eap_request(peer, in, len, out, out_len);
@@ -555,6 +661,7 @@ int eap_peer_process(struct eap_peer *peer, const uint8_t *in, size_t in_len, ui
     if (r == EAP_DONE_SUCCESS) {
         peer->state = ST_DONE;
         eap_peer_wipe_keys(peer); /* all but the MSK */
+        g_clear_pointer(&peer->tls, eap_tls_free); /* its copy of the MSK too */
     } else if (r < 0) {
         peer->state = ST_FAILED;
         eap_peer_wipe_keys(peer);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * EAP peer (RFC 3748) for the IKEv2 initiator's IKE_AUTH exchange, with
- * EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2-02, RFC 2759) as the only
- * method.
+ * EAP peer (RFC 3748) for the IKEv2 initiator's IKE_AUTH exchange, with one
+ * configured method: EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2-02,
+ * RFC 2759; eap_peer_new()) or EAP-TLS (RFC 5216, RFC 9190; eap_peer_new_tls(),
+ * the method itself in eap-tls.h).
  *
  * The IKE layer hands in the body of each EAP payload received from the
  * gateway and sends back what eap_peer_process() produces in the EAP payload
@@ -15,9 +16,16 @@
  *   Request/MSCHAPv2 Success   ->        verify "S=", Response/MSCHAPv2 Success
  *   EAP-Success                ->        EAP_DONE_SUCCESS; MSK for the AUTH payload
  *
+ * With EAP-TLS the requests after the Identity round are EAP-TLS ones (see
+ * eap-tls.h); EAP-Success is accepted only once the TLS handshake finished
+ * with the gateway's certificate verified and bound to the identity given to
+ * eap_peer_set_server_id() (and, with TLS 1.3, after the protected success
+ * indication); the MSK is then the EAP-TLS one.
+ *
  * The Identity round is optional (the gateway may know the identity from IDi).
- * A Request for any other method is answered with a Nak proposing MSCHAPv2
- * (an Expanded Nak for expanded types); Notification requests are
+ * A Request for any other method (MSCHAPv2 when EAP-TLS is configured and
+ * vice versa) is answered with a Nak proposing the configured method (an
+ * Expanded Nak for expanded types); Notification requests are
  * acknowledged.  The peer never retries nor changes passwords: an MSCHAPv2
  * Failure request ends the run with -EACCES and no Failure response is sent
  * (as strongSwan's and Windows' clients do), the caller tears the IKE SA down.
@@ -36,16 +44,19 @@
 #include "ike/mschapv2.h"
 
 struct eap_peer;
+struct ike_cred;
+struct ike_trust;
 
 /* Positive results of eap_peer_process() (0 = "send *out"). */
 enum {
-    EAP_DONE_SUCCESS = 1, /* EAP-Success after a verified MSCHAPv2 Success: MSK available */
+    EAP_DONE_SUCCESS = 1, /* EAP-Success, the method authenticated the gateway: MSK ready */
 };
 
-#define EAP_PEER_MSK_LEN          MSCHAPV2_MSK_LEN
-#define EAP_PEER_MAX_IDENTITY_LEN 256 /* octets */
-#define EAP_PEER_MAX_MESSAGE_LEN  128 /* kept octets of a gateway's M= text */
-#define EAP_PEER_MAX_ROUNDS       32  /* requests processed before giving up */
+#define EAP_PEER_MSK_LEN          MSCHAPV2_MSK_LEN /* = EAP_TLS_MSK_LEN, 64 */
+#define EAP_PEER_MAX_IDENTITY_LEN 256              /* octets */
+#define EAP_PEER_MAX_MESSAGE_LEN  128              /* kept octets of a gateway's M= text */
+#define EAP_PEER_MAX_ROUNDS       32  /* requests processed before giving up (MSCHAPv2) */
+#define EAP_PEER_MAX_ROUNDS_TLS   128 /* the same for EAP-TLS: fragments count */
 
 /*
  * Create a peer.  @identity is what an EAP-Identity request is answered with;
@@ -60,6 +71,27 @@ enum {
 int eap_peer_new(const char *identity, const char *username, const char *password,
                  struct eap_peer **out);
 
+/*
+ * Create a peer for EAP-TLS.  @identity (1..EAP_PEER_MAX_IDENTITY_LEN octets)
+ * answers an EAP-Identity request; @cred is our certificate and key, @trust
+ * the anchors for the gateway's TLS certificate (OpenSSL keeps its own
+ * references: both may be freed after this returns).
+ * Returns 0, -EINVAL (bad argument), -ENOMEM, -EIO (OpenSSL failure).
+ */
+int eap_peer_new_tls(const char *identity, const struct ike_cred *cred,
+                     const struct ike_trust *trust, struct eap_peer **out);
+
+/*
+ * EAP-TLS: the identity the gateway's TLS certificate must be bound to, see
+ * eap_tls_set_server_id(): the IDr it authenticated with in IKE and, when no
+ * remote identity is configured, its address or DNS name (@expected_host).
+ * Call it once the gateway's IKE certificate verified, before the first
+ * EAP-TLS request.  A no-op for MSCHAPv2 (which proves the gateway through
+ * its authenticator response).  Returns 0, -EINVAL.
+ */
+int eap_peer_set_server_id(struct eap_peer *peer, uint8_t id_type, const uint8_t *id, size_t id_len,
+                           const char *expected_host);
+
 /* Wipe all secrets and free. NULL is fine. */
 void eap_peer_free(struct eap_peer *peer);
 
@@ -73,30 +105,38 @@ void eap_peer_set_spi(struct eap_peer *peer, uint64_t spi);
  * Returns
  *   0                 *out (g_malloc'd, free with g_free) / *out_len is the
  *                     EAP Response to send in the next IKE_AUTH request
- *   EAP_DONE_SUCCESS  EAP-Success after a verified MSCHAPv2 exchange; nothing
- *                     to send; eap_peer_get_msk() now works
+ *   EAP_DONE_SUCCESS  EAP-Success after a verified MSCHAPv2 exchange or a
+ *                     finished EAP-TLS one; nothing to send;
+ *                     eap_peer_get_msk() now works
  *   -EINVAL           NULL argument (the run is not ended)
  *   -EBADMSG          malformed message: lengths (EAP Length vs. buffer,
  *                     MS-Length vs. EAP Length, Value-Size), unknown code,
  *                     a Nak or Response from the gateway, a Success request
- *                     whose "S=" is not 40 hex digits
+ *                     whose "S=" is not 40 hex digits, EAP-TLS framing (see
+ *                     eap_tls_process())
+ *   -EMSGSIZE         EAP-TLS: a TLS message above EAP_TLS_MAX_MESSAGE_LEN
  *   -EACCES           authentication failed: MSCHAPv2 Failure request (see
  *                     eap_peer_failure_code/_message()), EAP-Failure,
  *                     EAP-Success before the gateway proved knowledge of the
- *                     password, or a wrong authenticator response (the
- *                     gateway is not who it claims to be)
+ *                     password or before the EAP-TLS run finished, a wrong
+ *                     authenticator response (the gateway is not who it
+ *                     claims to be), a TLS certificate of the gateway not
+ *                     bound to its identity, a TLS alert from the gateway
+ *   -EKEYREJECTED     EAP-TLS: the gateway's TLS certificate is not trusted
  *   -EPROTO           well-formed but not acceptable now (e.g. a second
  *                     Challenge, Identity after the method started, an
- *                     MSCHAPv2 opcode out of order, more than
- *                     EAP_PEER_MAX_ROUNDS requests), or the run already ended
- *   -ENOTSUP, -EIO    crypto failure (legacy provider, RAND_bytes, EVP)
+ *                     MSCHAPv2 opcode out of order, EAP-TLS out of order or
+ *                     TLS records refused, more than EAP_PEER_MAX_ROUNDS(_TLS)
+ *                     requests), or the run already ended
+ *   -ENOTSUP, -EIO, -ENOMEM  crypto failure (legacy provider, RAND_bytes, EVP, TLS)
  */
 int eap_peer_process(struct eap_peer *peer, const uint8_t *in, size_t in_len, uint8_t **out,
                      size_t *out_len);
 
 /*
- * The EAP-MSCHAPv2 MSK (EAP_PEER_MSK_LEN octets, see mschapv2_msk()) for the
- * IKEv2 AUTH payload, once eap_peer_process() returned EAP_DONE_SUCCESS.
+ * The MSK (EAP_PEER_MSK_LEN octets: mschapv2_msk() or the EAP-TLS MSK of
+ * eap-tls.h) for the IKEv2 AUTH payload, once eap_peer_process() returned
+ * EAP_DONE_SUCCESS.
  * *msk points into @peer and is valid until eap_peer_free(); do not copy it
  * without wiping the copy.  Returns 0, -EINVAL, -ENODATA (not done yet).
  */
@@ -106,7 +146,9 @@ int eap_peer_get_msk(const struct eap_peer *peer, const uint8_t **msk, size_t *m
  * After -EACCES from an MSCHAPv2 Failure request: the gateway's M= text,
  * printable ASCII only (others replaced by '?'), at most
  * EAP_PEER_MAX_MESSAGE_LEN characters; for logs and the user.  NULL when
- * there was no Failure request or it carried no M= text.
+ * there was no Failure request or it carried no M= text.  EAP-TLS: after a
+ * failure of the method, its reason (eap_tls_failure_reason()); after an
+ * early EAP-Success, why it was refused; else NULL.
  */
 const char *eap_peer_failure_message(const struct eap_peer *peer);
 

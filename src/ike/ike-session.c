@@ -895,6 +895,11 @@ static int our_signed_octets(struct ike_session *s, uint8_t **so, size_t *so_len
                              s->sa.keys->sk_p_len, s->idi.body, s->idi.body_len, so, so_len);
 }
 
+static bool auth_is_eap(const struct ike_session *s)
+{
+    return s->auth == IKE_AUTHM_EAP_MSCHAPV2 || s->auth == IKE_AUTHM_EAP_TLS;
+}
+
 /* AUTH for our side: prf(prf(secret, "Key Pad for IKEv2"), <InitiatorSignedOctets>) */
 static int our_auth(struct ike_session *s, uint8_t *auth, size_t *auth_len)
 {
@@ -966,7 +971,7 @@ static void send_auth(struct ike_session *s)
 
     begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_id(&b, IKE_PL_IDI, s->idi.type, s->idi.data, s->idi.len);
-    if (s->cred) {
+    if (s->cred && s->auth == IKE_AUTHM_CERT) { /* EAP-TLS sends it inside TLS */
         size_t der_len;
         const uint8_t *der = ike_cred_cert_der(s->cred, &der_len);
         ike_build_cert(&b, IKE_PL_CERT, IKE_CERT_X509_SIG, der, der_len);
@@ -1134,7 +1139,7 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
         return verify_gateway_cert(s, m, &id, &auth);
     }
     /* shared key: a PSK of ours, or the MSK of a finished EAP exchange */
-    if (s->auth == IKE_AUTHM_CERT || (s->auth == IKE_AUTHM_EAP_MSCHAPV2 && !s->gateway_verified)) {
+    if (s->auth == IKE_AUTHM_CERT || (auth_is_eap(s) && !s->gateway_verified)) {
         fail(s, IKE_FAIL_AUTH, "the gateway authenticates with a shared key, but %s",
              s->auth == IKE_AUTHM_CERT ? "we use certificates" : "EAP needs its certificate");
         return false;
@@ -1448,7 +1453,7 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
         fail(s, IKE_FAIL_AUTH, "the gateway rejected our authentication (AUTHENTICATION_FAILED)");
         return;
     }
-    if (s->auth != IKE_AUTHM_EAP_MSCHAPV2 || s->state == ST_EAP_AUTH_SENT) {
+    if (!auth_is_eap(s) || s->state == ST_EAP_AUTH_SENT) {
         on_auth_done(s, m);
         return;
     }
@@ -1466,6 +1471,13 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
             return;
         s->gateway_verified = true;
         _LOGS(LOG_INFO, s, "gateway certificate verified; starting EAP");
+        /* EAP-TLS: the TLS certificate must carry the identity just verified */
+        if (s->idr_body_len <= 4 ||
+            eap_peer_set_server_id(s->eap, s->idr_body[0], s->idr_body + 4, s->idr_body_len - 4,
+                                   s->idr.type ? NULL : s->gateway_host) < 0) {
+            fail(s, IKE_FAIL_AUTH, "the gateway's identity is unusable for EAP");
+            return;
+        }
     }
     if (!pl_eap) {
         fail(s, IKE_FAIL_PROTOCOL, "the gateway sent no EAP message");
@@ -1482,11 +1494,12 @@ static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
             set_state(s, ST_EAP);
     } else if (r == EAP_DONE_SUCCESS) {
         send_eap_auth(s);
-    } else if (r == -EACCES) {
+    } else if (r == -EACCES || r == -EKEYREJECTED) {
         const char *why = eap_peer_failure_message(s->eap);
         fail(s, IKE_FAIL_AUTH, "EAP authentication failed%s%s", why ? ": " : "", why ? why : "");
     } else {
-        fail(s, IKE_FAIL_PROTOCOL, "EAP failed: %s", g_strerror(-r));
+        const char *why = eap_peer_failure_message(s->eap);
+        fail(s, IKE_FAIL_PROTOCOL, "EAP failed: %s", why ? why : g_strerror(-r));
     }
 }
 
@@ -2555,7 +2568,8 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
         snprintf(err, err_len, "EAP needs a user name and a password");
         return -EINVAL;
     }
-    if (cfg->auth == IKE_AUTHM_CERT && (!cfg->user_cert || !*cfg->user_cert)) {
+    if ((cfg->auth == IKE_AUTHM_CERT || cfg->auth == IKE_AUTHM_EAP_TLS) &&
+        (!cfg->user_cert || !*cfg->user_cert)) {
         snprintf(err, err_len, "certificate authentication needs a certificate and a key");
         return -EINVAL;
     }
@@ -2601,7 +2615,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
             return -EINVAL;
         }
     }
-    if (cfg->auth == IKE_AUTHM_CERT) {
+    if (cfg->auth == IKE_AUTHM_CERT || cfg->auth == IKE_AUTHM_EAP_TLS) {
         char cerr[200];
         r = ike_cred_load(cfg->user_cert, cfg->user_key, cfg->user_key_password, &s->cred, cerr,
                           sizeof(cerr));
@@ -2618,6 +2632,20 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
         r = eap_peer_new(cfg->eap_identity, cfg->eap_identity, cfg->eap_password, &s->eap);
         if (r < 0) {
             snprintf(err, err_len, "cannot set up EAP: %s", g_strerror(-r));
+            ike_session_free(g_steal_pointer(&s));
+            return -EINVAL;
+        }
+    } else if (cfg->auth == IKE_AUTHM_EAP_TLS) {
+        /* the EAP identity: configured, else our IDi's text, else the certificate's */
+        g_autofree char *cert_id = NULL;
+        const char *eid = cfg->eap_identity && *cfg->eap_identity ? cfg->eap_identity
+                          : cfg->local_id && *cfg->local_id       ? cfg->local_id
+                                                                  : NULL;
+        if (!eid)
+            eid = cert_id = ike_cred_id_string(s->cred);
+        r = eid ? eap_peer_new_tls(eid, s->cred, s->trust, &s->eap) : -EINVAL;
+        if (r < 0) {
+            snprintf(err, err_len, "cannot set up EAP-TLS: %s", g_strerror(-r));
             ike_session_free(g_steal_pointer(&s));
             return -EINVAL;
         }

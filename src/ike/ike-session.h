@@ -27,6 +27,7 @@ enum ike_auth_method {
     IKE_AUTHM_PSK,
     IKE_AUTHM_EAP_MSCHAPV2,
     IKE_AUTHM_CERT,
+    IKE_AUTHM_EAP_TLS, /* our certificate inside EAP-TLS; the gateway signs with its own */
 };
 
 /* Why a session failed; the service maps these onto NetworkManager's reasons. */
@@ -50,10 +51,11 @@ struct ike_session_config {
     enum ike_auth_method auth;
     const uint8_t *psk; /* copied */
     size_t psk_len;
-    const char *eap_identity; /* EAP user name; copied */
+    const char *eap_identity; /* EAP user name; copied.  EAP-TLS: NULL = local_id, else the
+                               * certificate's identity (ike_cred_id_string()) */
     const char *eap_password; /* copied, wiped after use */
     const char *ca_cert;          /* CA file for the gateway's certificate; NULL/"" = system store */
-    const char *user_cert;        /* IKE_AUTHM_CERT: our certificate (PEM) */
+    const char *user_cert;        /* IKE_AUTHM_CERT, _EAP_TLS: our certificate (PEM) */
     const char *user_key;         /* its private key (PEM); NULL = in user_cert */
     const char *user_key_password; /* copied, wiped after use */
     const char *local_id;  /* our IDi; NULL = our address (PSK), user (EAP), certificate (cert) */

@@ -116,10 +116,16 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
         }
         break;
     case UIP_AUTH_CERT:
+    case UIP_AUTH_EAP_TLS:
         c->auth = IKE_AUTHM_CERT;
         c->user_cert = uip_settings_get_string(data, UIP_KEY_USER_CERT);
         c->user_key = uip_settings_get_string(data, UIP_KEY_USER_KEY);
         c->user_key_password = secret(secrets, UIP_KEY_USER_KEY_PASSWORD);
+        if (uip_settings_get_auth(data) == UIP_AUTH_EAP_TLS) {
+            /* the EAP identity; none = local-id, else the certificate's identity */
+            c->auth = IKE_AUTHM_EAP_TLS;
+            c->eap_identity = uip_settings_get_string(data, UIP_KEY_USER);
+        }
         break;
     default:
         g_set_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE,

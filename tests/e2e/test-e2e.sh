@@ -27,7 +27,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert split ipv6 h2h two wrongpw noip badcfg gwkill svckill"
+CASES="psk eap cert eaptls split ipv6 h2h two wrongpw noip badcfg gwkill svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -198,6 +198,41 @@ case_cert() {
     gw_sas | grep -qF "'$CL_ID'" || { gw_sas >&2; uip_fail "the gateway lists no SA for $CL_ID"; }
     uip_log "  gateway: SA with certificate identity $CL_ID"
     e2e_down e2e-cert
+    e2e_expect_clean "$E2E_TUN"
+}
+
+case_eaptls() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (EAP-TLS: our plugin only)"
+        return 0
+    fi
+    gw_start "$(gw_conn eaptls eap-tls pools=pool4 "local_ts=$NET4")"
+    uipi_assert_unreachable
+    # our key encrypted, its password not saved (flags 2): nmcli hands it over
+    local keypw=e2e-key-$RANDOM$RANDOM
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$PKI/cl-rsa.p8.pem" -out "$UIP_TMP/cl-rsa.enc.pem" \
+        -passout "pass:$keypw" 2>/dev/null || uip_fail "encrypting the client key failed"
+    e2e_vpn_add e2e-eaptls "gateway=$OUT_GW" auth=eap-tls "local-id=$CL_ID" "remote-id=$GW_ID" \
+        "ca-cert=$PKI/ca.pem" "user-cert=$PKI/cl-rsa.pem" "user-key=$UIP_TMP/cl-rsa.enc.pem" \
+        virtual-ipv4=yes user-key-password-flags=2
+    (
+        umask 077
+        printf 'vpn.secrets.user-key-password:%s\n' "$keypw" >"$UIP_TMP/eaptls.passwd"
+    )
+    e2e_up e2e-eaptls passwd-file "$UIP_TMP/eaptls.passwd"
+    record_up eaptls
+    e2e_expect_activated e2e-eaptls
+    local vip
+    vip=$(vip4_of "$(vip_dev)")
+    ping_from "$vip" "$PROT4"
+    grep -q 'EAP method EAP_TLS succeeded' "$GW_LOG" ||
+        { gw_log_tail 40; uip_fail "the gateway logged no EAP-TLS success"; }
+    gw_sas | grep -qF "'$CL_ID'" || { gw_sas >&2; uip_fail "the gateway lists no SA for $CL_ID"; }
+    uip_log "  gateway: EAP-TLS succeeded for $CL_ID"
+    if grep -rqF -- "$keypw" "$E2E_ETC/system-connections"; then
+        uip_fail "the key password was saved to the keyfile although its flags are 2"
+    fi
+    e2e_down e2e-eaptls
     e2e_expect_clean "$E2E_TUN"
 }
 

@@ -64,7 +64,7 @@ uipi_init() {
     uip_need ip openssl ping iperf3 ss unshare timeout stdbuf swanctl pki awk sed
     [ -x "$CHARON" ] || uip_skip "no charon at $CHARON (Debian: strongswan-charon)"
     local p
-    for p in kernel-libipsec eap-mschapv2 eap-identity vici openssl; do
+    for p in kernel-libipsec eap-mschapv2 eap-identity eap-tls vici openssl; do
         [ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
             uip_skip "strongSwan plugin $p missing (Debian: strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins strongswan-pki)"
     done
@@ -159,8 +159,9 @@ uipi_assert_unreachable() {
 # ---------------------------------------------------------------- test PKI
 
 # uipi_pki: a test CA (RSA 3072), gateway certificates (RSA 3072 and ECDSA P-256, SAN DNS
-# gw.example.test), client certificates (RSA 3072, ECDSA P-256, SAN client.example.test)
-# and a second, unrelated CA; all made now, in $UIP_TMP/pki, removed with it.
+# gw.example.test), client certificates (RSA 3072, ECDSA P-256, SAN client.example.test),
+# a second, unrelated CA and a client certificate it issued (cl-other, ECDSA P-256, same
+# SAN: the EAP-TLS negative case); all made now, in $UIP_TMP/pki, removed with it.
 uipi_pki() {
     local d=$UIP_TMP/pki n
     PKI=$d
@@ -183,8 +184,13 @@ uipi_pki() {
             # PKCS#8 copy for the client under test
             openssl pkey -in "$name.key" -out "$name.p8.pem"
         done
+        pki --gen --type ecdsa --size 256 --outform pem >cl-other.key
+        pki --pub --in cl-other.key --type ecdsa |
+            pki --issue --cacert other-ca.pem --cakey other-ca.key --lifetime 30 --dn "CN=$CL_ID" \
+                --san "$CL_ID" --flag clientAuth --outform pem >cl-other.pem
+        openssl pkey -in cl-other.key -out cl-other.p8.pem
     ) >"$UIP_TMP/pki.log" 2>&1 || true
-    for n in ca other-ca gw-rsa gw-ecdsa cl-rsa cl-ecdsa; do
+    for n in ca other-ca gw-rsa gw-ecdsa cl-rsa cl-ecdsa cl-other; do
         if ! [ -s "$d/$n.pem" ] || ! [ -s "$d/$n.key" ]; then
             cat "$UIP_TMP/pki.log" >&2
             uip_fail "making the test certificates with pki failed ($n)"
@@ -199,7 +205,9 @@ GW_IKE_ALL="aes256gcm16-aes128gcm16-chacha20poly1305-prfsha384-prfsha256-prfsha5
 GW_ESP_ALL="aes256gcm16-aes128gcm16-chacha20poly1305,aes256-aes128-sha384-sha256-sha512"
 
 # gw_conn NAME AUTH [key=value...]: emit one swanctl connection for the gateway.
-#   AUTH: psk | eap | cert-rsa | cert-ecdsa
+#   AUTH: psk | eap | eap-tls | cert-rsa | cert-ecdsa  (eap-tls: the gateway signs with
+#         gw-rsa in IKE and is the EAP-TLS server with the same certificate, strongSwan's
+#         default AAA identity; the client certificate must chain to ca.pem)
 #   keys: local_ts (default NET4,NET6), pools (pool4,pool6), proposals, esp_proposals,
 #         dpd_delay (0), rekey_time (IKE, 4h), child_rekey_time (1h), over_time, remote_id
 gw_conn() {
@@ -236,6 +244,15 @@ gw_conn() {
             certs = $PKI/gw-rsa.pem"
         remoteauth="auth = eap-mschapv2
             eap_id = %any"
+        ;;
+    eap-tls)
+        localauth="auth = pubkey
+            id = $GW_ID
+            certs = $PKI/gw-rsa.pem"
+        remoteauth="auth = eap-tls
+            id = $remote_id
+            eap_id = %any
+            cacerts = $PKI/ca.pem"
         ;;
     cert-rsa | cert-ecdsa)
         local t=${auth#cert-}
@@ -368,7 +385,7 @@ _charon_conf() {
     local d=$1 name=$2 extra=${3:-} ikelevel=${4:-2}
     cat >"$d/strongswan.conf" <<EOF
 charon {
-    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici eap-identity eap-mschapv2
+    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici eap-identity eap-mschapv2 eap-tls
     port = 500
     port_nat_t = 4500
     retransmit_tries = 3

@@ -334,12 +334,32 @@ static void test_params(void)
     g_assert_nonnull(strstr(error->message, UIP_KEY_PASSWORD));
     g_clear_error(&error);
 
-    /* EAP-TLS is a valid setting the tunnel cannot do yet: a clear error, not a crash */
+    /* EAP-TLS: the certificate and key of auth=cert, "user" as the EAP identity, no password */
     g_hash_table_insert(data, g_strdup(UIP_KEY_AUTH), g_strdup("eap-tls"));
-    g_assert_false(uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p,
-                                                   &error));
-    g_assert_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
-    g_assert_nonnull(strstr(error->message, "eap-tls"));
+    g_hash_table_insert(data, g_strdup(UIP_KEY_USER_CERT), g_strdup("/etc/c.pem"));
+    g_hash_table_insert(data, g_strdup(UIP_KEY_USER_KEY), g_strdup("/etc/k.pem"));
+    g_hash_table_insert(secrets, g_strdup(UIP_KEY_USER_KEY_PASSWORD), g_strdup("kp"));
+    g_assert_true(
+        uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(p.ike.auth, ==, IKE_AUTHM_EAP_TLS);
+    g_assert_cmpstr(p.ike.user_cert, ==, "/etc/c.pem");
+    g_assert_cmpstr(p.ike.user_key, ==, "/etc/k.pem");
+    g_assert_cmpstr(p.ike.user_key_password, ==, "kp");
+    g_assert_cmpstr(p.ike.eap_identity, ==, "alice");
+    g_assert_null(p.ike.eap_password);
+    /* without "user": the session picks local-id or the certificate's identity */
+    g_hash_table_remove(data, UIP_KEY_USER);
+    g_assert_true(
+        uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
+    g_assert_null(p.ike.eap_identity);
+    /* auth=cert never carries an EAP identity */
+    g_hash_table_insert(data, g_strdup(UIP_KEY_USER), g_strdup("alice"));
+    g_hash_table_insert(data, g_strdup(UIP_KEY_AUTH), g_strdup("cert"));
+    g_assert_true(
+        uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
+    g_assert_cmpint(p.ike.auth, ==, IKE_AUTHM_CERT);
+    g_assert_null(p.ike.eap_identity);
 }
 
 static void test_proposal_validator(void)
