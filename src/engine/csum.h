@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/uip-be.h" /* uip_get16() ..., used with these sums */
+
 /* Add @len bytes at @p to the partial sum @sum. */
 uint32_t uip_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 
@@ -27,26 +29,3 @@ static inline uint16_t uip_csum_fold(uint32_t sum)
 uint32_t uip_csum_pseudo(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
                          uint32_t l4_len);
 
-static inline void uip_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline uint16_t uip_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t uip_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void uip_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}

@@ -33,6 +33,7 @@
 
 #include <glib.h>
 
+#include "common/uip-be.h"
 #include "common/uip-secret.h"
 
 #define AEAD_SALT_LEN  4
@@ -95,14 +96,6 @@ static bool pair_info(enum uip_encr encr, enum uip_integ integ, const struct enc
     if (!*e || !*i)
         return false;
     return (*e)->aead ? integ == UIP_INTEG_NONE : integ != UIP_INTEG_NONE;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
 }
 
 const char *uip_encr_name(enum uip_encr encr)
@@ -308,8 +301,8 @@ int uip_esp_crypto_make_iv(struct uip_esp_crypto *c, uint64_t seq, uint8_t *iv)
         return -EIO;
     if (c->aead) {
         /* A counter is unique per key, which is all GCM and ChaCha20 need. */
-        put_be32(iv, (uint32_t)(seq >> 32));
-        put_be32(iv + 4, (uint32_t)seq);
+        uip_put32(iv, (uint32_t)(seq >> 32));
+        uip_put32(iv + 4, (uint32_t)seq);
         return 0;
     }
     /* CBC needs an unpredictable IV (RFC 3602 3). */
@@ -326,7 +319,7 @@ static int aead_aad(uint8_t aad[AEAD_AAD_MAX], const uint8_t *esp, uint32_t seq_
         memcpy(aad + 4, esp + 4, 4);
         return 8;
     }
-    put_be32(aad + 4, seq_hi);
+    uip_put32(aad + 4, seq_hi);
     memcpy(aad + 8, esp + 4, 4);
     return 12;
 }
@@ -358,7 +351,7 @@ static int cbc_mac(struct uip_esp_crypto *c, const uint8_t *esp, size_t len, uin
         return -EIO;
     if (esn) {
         /* RFC 4303 2.2.1 / 3.3.2.2: high-order bits are authenticated, not sent. */
-        put_be32(hi, seq_hi);
+        uip_put32(hi, seq_hi);
         if (EVP_MAC_update(c->mac, hi, sizeof(hi)) != 1)
             return -EIO;
     }

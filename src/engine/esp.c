@@ -16,18 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "common/uip-be.h"
 
 int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
 {
@@ -60,8 +49,8 @@ int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
 
     uint64_t seq = sa->seq + 1;
     esp = p->data - hdr_len;
-    put_be32(esp, sa->spi);
-    put_be32(esp + 4, (uint32_t)seq);
+    uip_put32(esp, sa->spi);
+    uip_put32(esp + 4, (uint32_t)seq);
     if (uip_esp_crypto_make_iv(c, seq, esp + UIP_ESP_HDR_LEN) < 0)
         return -EIO;
     if (uip_esp_seal(c, esp, pt_len, (uint32_t)(seq >> 32), sa->esn) < 0)
@@ -78,7 +67,7 @@ int uip_esp_peek_spi(const uint8_t *esp, size_t len, uint32_t *spi)
 {
     if (len < UIP_ESP_HDR_LEN)
         return -EINVAL;
-    *spi = get_be32(esp);
+    *spi = uip_get32(esp);
     return 0;
 }
 
@@ -98,7 +87,7 @@ int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
     if (pt_len % c->align)
         return -EINVAL;
 
-    r = uip_replay_check(&sa->replay, get_be32(p->data + 4), &seq);
+    r = uip_replay_check(&sa->replay, uip_get32(p->data + 4), &seq);
     if (r < 0)
         return r == -EINVAL ? -EINVAL : r;
 

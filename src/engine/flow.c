@@ -12,10 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
+#include "common/uip-be.h"
 
 static bool has_ports(uint8_t proto)
 {
@@ -36,7 +33,7 @@ int uip_flow_parse(const uint8_t *pkt, size_t len, struct uip_flow *f, size_t *i
         if (len < 20)
             return -EINVAL;
         hl = (size_t)(pkt[0] & 0x0f) * 4;
-        tot = be16(pkt + 2);
+        tot = uip_get16(pkt + 2);
         if (hl < 20 || tot < hl || tot > len)
             return -EINVAL;
         fl.family = AF_INET;
@@ -44,15 +41,15 @@ int uip_flow_parse(const uint8_t *pkt, size_t len, struct uip_flow *f, size_t *i
         memcpy(fl.src, pkt + 12, 4);
         memcpy(fl.dst, pkt + 16, 4);
         /* ports only in the first fragment */
-        if (has_ports(fl.proto) && (be16(pkt + 6) & 0x1fff) == 0 && tot >= hl + 4) {
-            fl.sport = be16(pkt + hl);
-            fl.dport = be16(pkt + hl + 2);
+        if (has_ports(fl.proto) && (uip_get16(pkt + 6) & 0x1fff) == 0 && tot >= hl + 4) {
+            fl.sport = uip_get16(pkt + hl);
+            fl.dport = uip_get16(pkt + hl + 2);
         }
         break;
     case 6:
         if (len < 40)
             return -EINVAL;
-        tot = 40 + (size_t)be16(pkt + 4);
+        tot = 40 + (size_t)uip_get16(pkt + 4);
         if (tot > len)
             return -EINVAL;
         fl.family = AF_INET6;
@@ -60,8 +57,8 @@ int uip_flow_parse(const uint8_t *pkt, size_t len, struct uip_flow *f, size_t *i
         memcpy(fl.src, pkt + 8, 16);
         memcpy(fl.dst, pkt + 24, 16);
         if (has_ports(fl.proto) && tot >= 44) {
-            fl.sport = be16(pkt + 40);
-            fl.dport = be16(pkt + 42);
+            fl.sport = uip_get16(pkt + 40);
+            fl.dport = uip_get16(pkt + 42);
         }
         break;
     default:

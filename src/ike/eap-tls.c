@@ -37,6 +37,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/uip-be.h"
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 #include "ike/cert-auth.h"
@@ -504,25 +505,6 @@ static int collect_output(struct eap_tls *t)
 
 /* ---- EAP-TLS framing ------------------------------------------------------------------------- */
 
-static void put_be16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * The next EAP-Response: the next fragment of our queue, or an empty
  * response when the queue is empty (acknowledgement / final response).
@@ -547,11 +529,11 @@ static void next_response(struct eap_tls *t, uint8_t identifier, uint8_t **out, 
     buf = g_malloc(len);
     buf[0] = EAP_CODE_RESPONSE;
     buf[1] = identifier;
-    put_be16(buf + 2, len);
+    uip_put16(buf + 2, len);
     buf[4] = EAP_TYPE_TLS;
     buf[5] = flags;
     if (flags & EAP_TLS_FLAG_LENGTH)
-        put_be32(buf + TLS_HDR_LEN, rest);
+        uip_put32(buf + TLS_HDR_LEN, rest);
     if (n)
         memcpy(buf + hdr, t->out->data + t->out_off, n);
     t->out_off += n;
@@ -653,7 +635,7 @@ static int process(struct eap_tls *t, uint8_t identifier, const uint8_t *data, s
             set_reason(t, "EAP-TLS request with the L flag but no TLS Message Length");
             return -EBADMSG;
         }
-        total = get_be32(data + 1);
+        total = uip_get32(data + 1);
     }
     frag = data + 1 + (have_total ? TLS_LENGTH_LEN : 0);
     frag_len = data_len - 1 - (have_total ? TLS_LENGTH_LEN : 0);

@@ -30,6 +30,7 @@
 #include "ike/eap-tls.h"
 #include "ike/ike-types.h"
 #include "ike/mschapv2.h"
+#include "common/uip-be.h"
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 
@@ -227,17 +228,6 @@ const char *eap_mschapv2_error_name(int code)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* A Response with @data_len octets after the Type octet; the caller fills them. */
 static uint8_t *eap_response_new(uint8_t identifier, uint8_t type, size_t data_len, size_t *len)
 {
@@ -248,7 +238,7 @@ static uint8_t *eap_response_new(uint8_t identifier, uint8_t type, size_t data_l
     buf = g_malloc0(n);
     buf[0] = EAP_CODE_RESPONSE;
     buf[1] = identifier;
-    put_be16(buf + 2, n);
+    uip_put16(buf + 2, n);
     buf[4] = type;
     *len = n;
     return buf;
@@ -320,7 +310,7 @@ static int ms_challenge(struct eap_peer *peer, uint8_t identifier, uint8_t ms_id
     p = buf + EAP_HDR_LEN + 1;
     p[0] = MS_OP_RESPONSE;
     p[1] = ms_id;
-    put_be16(p + 2, len - 5);
+    uip_put16(p + 2, len - 5);
     p[4] = MS_RESPONSE_VSIZE;
     memcpy(p + 5, peer_challenge, MSCHAPV2_CHALLENGE_LEN);
     /* 8 reserved octets stay zero */
@@ -444,7 +434,7 @@ static int ms_process(struct eap_peer *peer, uint8_t identifier, const uint8_t *
     }
     opcode = data[0];
     ms_id = data[1];
-    ms_len = get_be16(data + 2);
+    ms_len = uip_get16(data + 2);
     /* MS-Length covers OpCode .. end: EAP Length - 5 */
     if (ms_len != data_len) {
         EAP_LOGW(peer, "EAP-MSCHAPv2 MS-Length %zu does not match EAP Length", ms_len);
@@ -555,7 +545,7 @@ static int eap_request(struct eap_peer *peer, const uint8_t *msg, size_t msg_len
             buf[len - 1] = peer->method; /* the Vendor-Type proposed: the configured method */
         }
         EAP_LOGI(peer, "EAP expanded method %02x%02x%02x/%u not supported, proposing %s", data[0],
-                 data[1], data[2], (unsigned)get_be16(data + 3) << 16 | get_be16(data + 5),
+                 data[1], data[2], (unsigned)uip_get16(data + 3) << 16 | uip_get16(data + 5),
                  method_name(peer->method));
         break;
 
@@ -585,7 +575,7 @@ static int eap_dispatch(struct eap_peer *peer, const uint8_t *in, size_t in_len,
         EAP_LOGW(peer, "EAP message too short (%zu)", in_len);
         return -EBADMSG;
     }
-    len = get_be16(in + 2);
+    len = uip_get16(in + 2);
     if (len < EAP_HDR_LEN || len > in_len) {
         EAP_LOGW(peer, "EAP Length %zu does not fit the %zu octets received", len, in_len);
         return -EBADMSG;

@@ -35,6 +35,7 @@
 
 #include <glib.h>
 
+#include "common/uip-be.h"
 #include "common/uip-secret.h"
 #include "ike/ike-types.h"
 
@@ -161,36 +162,6 @@ int ike_crypto_suite_check(const struct ike_crypto_suite *s)
     const struct prf_info *p;
 
     return suite_info(s, &e, &i, &p);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* ---- HMAC ------------------------------------------------------------------------------- */
@@ -722,7 +693,7 @@ static int sk_encrypt(struct ike_sk_ctx *c, uint8_t *msg, size_t sk_off, size_t 
     if (c->e->aead) {
         if (c->iv_exhausted)
             return -EOVERFLOW;
-        put_be64(iv, c->iv_next);
+        uip_put64(iv, c->iv_next);
         /* consumed even if encryption fails below */
         c->iv_next++;
         c->iv_exhausted = c->iv_next == 0;
@@ -739,8 +710,8 @@ static int sk_encrypt(struct ike_sk_ctx *c, uint8_t *msg, size_t sk_off, size_t 
     pt[inner_len + pad] = (uint8_t)pad;
 
     /* Lengths first: both are inside the AAD / the ICV. */
-    put_be16(msg + sk_off + 2, (uint16_t)(total - sk_off));
-    put_be32(msg + 24, (uint32_t)total);
+    uip_put16(msg + sk_off + 2, (uint16_t)(total - sk_off));
+    uip_put32(msg + 24, (uint32_t)total);
 
     r = sk_start(c, iv, msg, body_off);
     if (r < 0)
@@ -790,7 +761,7 @@ int ike_sk_decrypt(struct ike_sk_ctx *c, uint8_t *msg, size_t msg_len, size_t sk
     if (msg_len > IKE_MAX_MSG_LEN || body_off > msg_len)
         return -EBADMSG;
     /* The SK payload ends the message and the header agrees with what arrived. */
-    if (get_be32(msg + 24) != msg_len || sk_off + get_be16(msg + sk_off + 2) != msg_len)
+    if (uip_get32(msg + 24) != msg_len || sk_off + uip_get16(msg + sk_off + 2) != msg_len)
         return -EBADMSG;
     if (msg_len - body_off < (size_t)c->iv_len + c->icv_len + c->e->align)
         return -EBADMSG;

@@ -39,6 +39,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/uip-be.h"
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 #include "ike/cert-auth.h"
@@ -560,12 +561,6 @@ static void sa_ctx_clear(struct sa_ctx *sa)
 
 /* ---- IKE_SA_INIT ------------------------------------------------------------ */
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 /* RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port) */
 static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN])
 {
@@ -573,8 +568,8 @@ static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uin
     size_t n = 16;
     unsigned md_len;
 
-    put_be64(buf, s->sa.spi_i);
-    put_be64(buf + 8, s->sa.spi_r);
+    uip_put64(buf, s->sa.spi_i);
+    uip_put64(buf + 8, s->sa.spi_r);
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         memcpy(buf + n, &in->sin_addr, 4);
@@ -796,8 +791,8 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
     uint8_t skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
     struct ike_crypto_suite suite = {s->sa.sel.encr, s->sa.sel.encr_keylen, s->sa.sel.integ,
                                      s->sa.sel.prf};
-    put_be64(spi_i, s->sa.spi_i);
-    put_be64(spi_r, s->sa.spi_r);
+    uip_put64(spi_i, s->sa.spi_i);
+    uip_put64(spi_r, s->sa.spi_r);
     r = ike_skeyseed(suite.prf, s->ni, sizeof(s->ni), s->nr, s->nr_len, gir, gir_len, skeyseed);
     if (r == 0)
         r = ike_keys_derive(&suite, skeyseed, ike_prf_len(suite.prf), s->ni, sizeof(s->ni), s->nr,
@@ -1324,8 +1319,8 @@ static int derive_rekeyed_sa(struct ike_session *s, struct sa_ctx *n, const uint
     uint8_t skeyseed[IKE_PRF_MAX_LEN], spi_i[8], spi_r[8];
     struct ike_crypto_suite suite = {n->sel.encr, n->sel.encr_keylen, n->sel.integ, n->sel.prf};
 
-    put_be64(spi_i, n->spi_i);
-    put_be64(spi_r, n->spi_r);
+    uip_put64(spi_i, n->spi_i);
+    uip_put64(spi_r, n->spi_r);
     int r = ike_skeyseed_rekey(s->sa.sel.prf, s->sa.keys->sk_d, s->sa.keys->sk_d_len, gir, gir_len,
                                ni, ni_len, nr, nr_len, skeyseed);
     if (r == 0)
@@ -1728,7 +1723,7 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
 
     struct ike_builder b;
     chosen.spi_len = 8;
-    put_be64(chosen.spi, n.spi_r);
+    uip_put64(chosen.spi, n.spi_r);
     begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, true, id);
     ike_build_sa(&b, &chosen, 1);
     ike_build_nonce(&b, nr, sizeof(nr));
@@ -2245,7 +2240,7 @@ void ike_session_rekey_ike(struct ike_session *s)
     do {
         RAND_bytes((uint8_t *)&s->rk_spi, sizeof(s->rk_spi));
     } while (s->rk_spi == 0);
-    put_be64(spi_be, s->rk_spi);
+    uip_put64(spi_be, s->rk_spi);
     RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
     memcpy(s->rk_props, s->ike_props, sizeof(s->ike_props));
     s->n_rk_props = s->n_ike_props;

@@ -29,45 +29,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/uip-be.h"
 #include "common/uip-secret.h"
 #include "ike/payload.h"
-
-/* ---- big-endian accessors ---------------------------------------------------- */
-
-static inline uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static inline void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
 
 /* ---- the one payload table --------------------------------------------------- */
 
@@ -180,7 +144,7 @@ static int walk_chain(uint8_t type, const uint8_t *buf, size_t pos, size_t end, 
 
         uint8_t next = p[0];
         bool critical = (p[1] & IKE_PL_CRITICAL) != 0;
-        size_t plen = get16(p + 2);
+        size_t plen = uip_get16(p + 2);
 
         if (plen < IKE_GENERIC_HDR_LEN || plen > end - pos)
             return set_err(err, -EBADMSG, pos, type);
@@ -226,14 +190,14 @@ int ike_hdr_parse(const uint8_t *buf, size_t len, struct ike_hdr *out)
         return -EINVAL;
     if (len < IKE_HDR_LEN)
         return -EBADMSG;
-    out->spi_i = get64(buf);
-    out->spi_r = get64(buf + 8);
+    out->spi_i = uip_get64(buf);
+    out->spi_r = uip_get64(buf + 8);
     out->next_payload = buf[16];
     out->version = buf[17];
     out->exchange = buf[18];
     out->flags = buf[19];
-    out->msg_id = get32(buf + 20);
-    out->length = get32(buf + 24);
+    out->msg_id = uip_get32(buf + 20);
+    out->length = uip_get32(buf + 24);
     return 0;
 }
 
@@ -251,7 +215,7 @@ int ike_msg_parse_ex(const uint8_t *buf, size_t len, struct ike_msg *out,
         return set_err(err, -EPROTO, 0, 0);
     if (len > IKE_MAX_MSG_LEN)
         return set_err(err, -EMSGSIZE, 0, 0);
-    if (get32(buf + 24) != len)
+    if (uip_get32(buf + 24) != len)
         return set_err(err, -EBADMSG, 0, 0);
 
     ike_hdr_parse(buf, len, &m.hdr);
@@ -384,12 +348,12 @@ static int sa_attrs(const uint8_t *a, size_t left, struct ike_transform *tr)
 
         if (left < 4)
             return -EBADMSG;
-        type = get16(a);
+        type = uip_get16(a);
         if (type & IKE_ATTR_AF_TV) {
             alen = 4;
-            value = get16(a + 2);
+            value = uip_get16(a + 2);
         } else {
-            alen = 4 + (size_t)get16(a + 2);
+            alen = 4 + (size_t)uip_get16(a + 2);
             value = 0;
             if (alen > left)
                 return -EBADMSG;
@@ -397,7 +361,7 @@ static int sa_attrs(const uint8_t *a, size_t left, struct ike_transform *tr)
         type &= (uint16_t)~IKE_ATTR_AF_TV;
         if (type == IKE_ATTR_KEY_LENGTH) {
             /* TV only (RFC 7296 3.3.5), once, and non-zero */
-            if (alen != 4 || !(get16(a) & IKE_ATTR_AF_TV) || have_keylen || value == 0)
+            if (alen != 4 || !(uip_get16(a) & IKE_ATTR_AF_TV) || have_keylen || value == 0)
                 return -EBADMSG;
             have_keylen = true;
             tr->keylen = value;
@@ -423,7 +387,7 @@ static int sa_transforms(const uint8_t *t, size_t left, unsigned n_expected,
 
         if (left < 8)
             return -EBADMSG;
-        tlen = get16(t + 2);
+        tlen = uip_get16(t + 2);
         if (tlen < 8 || tlen > left)
             return -EBADMSG;
         if (t[0] == IKE_SUBSTRUC_LAST) {
@@ -436,7 +400,7 @@ static int sa_transforms(const uint8_t *t, size_t left, unsigned n_expected,
             return -EBADMSG;
         }
         tr.type = t[4];
-        tr.id = get16(t + 6);
+        tr.id = uip_get16(t + 6);
         r = sa_attrs(t + 8, tlen - 8, &tr);
         if (r < 0)
             return r;
@@ -474,7 +438,7 @@ static int sa_walk(const uint8_t *p, size_t left, struct ike_proposal *props, un
 
         if (left < 8)
             return -EBADMSG;
-        plen = get16(p + 2);
+        plen = uip_get16(p + 2);
         num = p[4];
         proto = p[5];
         spi_size = p[6];
@@ -546,9 +510,9 @@ int ike_ke_parse(const struct ike_pl *pl, struct ike_ke *out)
 {
     if (!pl_is(pl, IKE_PL_KE) || !out)
         return -EINVAL;
-    if (pl->body_len < 5 || get16(pl->body) == IKE_KE_NONE)
+    if (pl->body_len < 5 || uip_get16(pl->body) == IKE_KE_NONE)
         return -EBADMSG;
-    out->group = get16(pl->body);
+    out->group = uip_get16(pl->body);
     out->data = pl->body + 4;
     out->len = pl->body_len - 4;
     return 0;
@@ -640,7 +604,7 @@ int ike_notify_parse(const struct ike_pl *pl, struct ike_notify *out)
         return -EBADMSG;
     out->protocol = pl->body[0];
     out->spi_size = spi_size;
-    out->type = get16(pl->body + 2);
+    out->type = uip_get16(pl->body + 2);
     out->spi = spi_size ? pl->body + 4 : NULL;
     out->data = pl->body + 4 + spi_size;
     out->data_len = pl->body_len - 4 - spi_size;
@@ -658,7 +622,7 @@ int ike_delete_parse(const struct ike_pl *pl, struct ike_delete *out)
         return -EBADMSG;
     proto = pl->body[0];
     spi_size = pl->body[1];
-    n = get16(pl->body + 2);
+    n = uip_get16(pl->body + 2);
     switch (proto) {
     case IKE_PROTO_IKE:
         if (spi_size != 0)
@@ -685,7 +649,7 @@ uint32_t ike_delete_spi(const struct ike_delete *del, unsigned i)
 {
     if (!del || del->spi_size != 4 || i >= del->n_spis)
         return 0;
-    return get32(del->spis + 4 * (size_t)i);
+    return uip_get32(del->spis + 4 * (size_t)i);
 }
 
 int ike_vendor_parse(const struct ike_pl *pl, struct ike_vendor *out)
@@ -721,7 +685,7 @@ static int ts_walk(const uint8_t *p, size_t left, struct uip_ts *ts, unsigned ma
 
         if (left < 4)
             return -EBADMSG;
-        slen = get16(p + 2);
+        slen = uip_get16(p + 2);
         if (slen < 4 || slen > left)
             return -EBADMSG;
         switch (p[0]) {
@@ -741,7 +705,7 @@ static int ts_walk(const uint8_t *p, size_t left, struct uip_ts *ts, unsigned ma
         if (family) {
             if (slen != 8 + 2 * alen)
                 return -EBADMSG;
-            if (!ports_ok(get16(p + 4), get16(p + 6)))
+            if (!ports_ok(uip_get16(p + 4), uip_get16(p + 6)))
                 return -EBADMSG;
             if (memcmp(p + 8, p + 8 + alen, alen) > 0)
                 return -EBADMSG;
@@ -750,8 +714,8 @@ static int ts_walk(const uint8_t *p, size_t left, struct uip_ts *ts, unsigned ma
                 memset(t, 0, sizeof(*t));
                 t->family = (uint8_t)family;
                 t->proto = p[1];
-                t->port_start = get16(p + 4);
-                t->port_end = get16(p + 6);
+                t->port_start = uip_get16(p + 4);
+                t->port_end = uip_get16(p + 6);
                 memcpy(t->start, p + 8, alen);
                 memcpy(t->end, p + 8 + alen, alen);
             }
@@ -833,8 +797,8 @@ int ike_cp_parse(const struct ike_pl *pl, struct ike_cp *out)
 
         if (left < 4)
             return -EBADMSG;
-        alen = get16(a + 2);
-        if (alen > left - 4 || !cp_attr_len_ok(get16(a) & 0x7fff, alen))
+        alen = uip_get16(a + 2);
+        if (alen > left - 4 || !cp_attr_len_ok(uip_get16(a) & 0x7fff, alen))
             return -EBADMSG;
         n++;
         a += 4 + alen;
@@ -847,9 +811,9 @@ int ike_cp_parse(const struct ike_pl *pl, struct ike_cp *out)
     out->n_attrs = n;
     a = pl->body + 4;
     for (unsigned i = 0; i < n; i++) {
-        uint16_t alen = get16(a + 2);
+        uint16_t alen = uip_get16(a + 2);
         out->attrs[i] = (struct ike_cp_attr){
-            .type = get16(a) & 0x7fff,
+            .type = uip_get16(a) & 0x7fff,
             .len = alen,
             .value = alen ? a + 4 : NULL,
         };
@@ -867,7 +831,7 @@ int ike_eap_parse(const struct ike_pl *pl, struct ike_eap *out)
         return -EINVAL;
     e = pl->body;
     len = pl->body_len;
-    if (len < 4 || get16(e + 2) != len)
+    if (len < 4 || uip_get16(e + 2) != len)
         return -EBADMSG;
     switch (e[0]) {
     case EAP_CODE_REQUEST:
@@ -910,8 +874,8 @@ int ike_sk_parse(const struct ike_pl *pl, struct ike_sk *out)
 
         if (pl->body_len < 4)
             return -EBADMSG;
-        num = get16(pl->body);
-        total = get16(pl->body + 2);
+        num = uip_get16(pl->body);
+        total = uip_get16(pl->body + 2);
         if (num == 0 || total == 0 || num > total)
             return -EBADMSG;
         out->frag_num = num;
@@ -948,13 +912,13 @@ void ike_builder_init(struct ike_builder *b, uint64_t spi_i, uint64_t spi_r, uin
     uint8_t h[IKE_HDR_LEN] = {0};
 
     builder_reset(b);
-    put64(h, spi_i);
-    put64(h + 8, spi_r);
+    uip_put64(h, spi_i);
+    uip_put64(h + 8, spi_r);
     h[17] = IKE_VERSION;
     h[18] = exchange;
     h[19] = flags;
-    put32(h + 20, msg_id);
-    put32(h + 24, IKE_HDR_LEN);
+    uip_put32(h + 20, msg_id);
+    uip_put32(h + 24, IKE_HDR_LEN);
     g_byte_array_append(b->buf, h, sizeof(h));
     b->has_header = true;
     b->next_off = 16;
@@ -1019,10 +983,10 @@ int ike_builder_finish(struct ike_builder *b)
     if (b->sk_off != NONE) {
         if (len - b->sk_off > 0xffff)
             return b_fail(b, -EMSGSIZE);
-        put16(b->buf->data + b->sk_off + 2, (uint16_t)(len - b->sk_off));
+        uip_put16(b->buf->data + b->sk_off + 2, (uint16_t)(len - b->sk_off));
     }
     if (b->has_header)
-        put32(b->buf->data + 24, (uint32_t)len);
+        uip_put32(b->buf->data + 24, (uint32_t)len);
     return 0;
 }
 
@@ -1079,7 +1043,7 @@ static int pl_end(struct ike_builder *b, size_t off)
         return b->err;
     if (len > 0xffff)
         return b_fail(b, -EMSGSIZE);
-    put16(b->buf->data + off + 2, (uint16_t)len);
+    uip_put16(b->buf->data + off + 2, (uint16_t)len);
     return 0;
 }
 
@@ -1096,14 +1060,14 @@ static int b_put8(struct ike_builder *b, uint8_t v)
 static int b_put16(struct ike_builder *b, uint16_t v)
 {
     uint8_t x[2];
-    put16(x, v);
+    uip_put16(x, v);
     return b_put(b, x, 2);
 }
 
 static int b_put32(struct ike_builder *b, uint32_t v)
 {
     uint8_t x[4];
-    put32(x, v);
+    uip_put32(x, v);
     return b_put(b, x, 4);
 }
 
@@ -1273,7 +1237,7 @@ int ike_build_sa(struct ike_builder *b, const struct ike_proposal *props, unsign
             return b->err;
         if (b->buf->len - poff > 0xffff)
             return b_fail(b, -EMSGSIZE);
-        put16(b->buf->data + poff + 2, (uint16_t)(b->buf->len - poff));
+        uip_put16(b->buf->data + poff + 2, (uint16_t)(b->buf->len - poff));
     }
     return pl_end(b, off);
 inval:
@@ -1286,7 +1250,7 @@ int ike_build_ke(struct ike_builder *b, uint16_t group, const uint8_t *data, siz
 
     if (group == IKE_KE_NONE || !data || len == 0)
         return b ? b_fail(b, -EINVAL) : -EINVAL;
-    put16(fix, group);
+    uip_put16(fix, group);
     return add_simple(b, IKE_PL_KE, fix, sizeof(fix), data, len);
 }
 
@@ -1326,7 +1290,7 @@ int ike_build_notify(struct ike_builder *b, uint8_t protocol, const uint8_t *spi
 
     if ((spi_len != 0 && spi_len != 4 && spi_len != 8) || (spi_len && !spi) || (len && !data))
         return b ? b_fail(b, -EINVAL) : -EINVAL;
-    put16(fix + 2, notify_type);
+    uip_put16(fix + 2, notify_type);
     if (spi_len)
         memcpy(fix + 4, spi, spi_len);
     r = pl_begin(b, IKE_PL_NOTIFY, false, &off);
