@@ -459,7 +459,7 @@ static GPtrArray *fragment(struct sa_ctx *sa, struct ike_builder *b, const struc
     size_t inner_len = r->plain_end - r->plain_off;
     size_t chunk = ike_sk_max_inner(sa->enc, max - IKE_HDR_LEN - IKE_GENERIC_HDR_LEN - 4);
     uint8_t exchange = d[18], flags = d[19], first_type = d[r->sk_off];
-    uint32_t msg_id = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+    uint32_t msg_id = uip_get32(d + 20);
 
     if (chunk < 64)
         return NULL;
@@ -725,7 +725,7 @@ static void on_init_response(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     if (find_notify(m, IKE_N_INVALID_KE_PAYLOAD, &n)) {
-        uint16_t group = n.data_len == 2 ? (uint16_t)(n.data[0] << 8 | n.data[1]) : 0;
+        uint16_t group = n.data_len == 2 ? uip_get16(n.data) : 0;
         if (s->ke_retried || ike_proposals_prefer_ke(s->ike_props, s->n_ike_props, group) < 0) {
             fail(s, IKE_FAIL_PROPOSAL,
                  "the gateway wants key exchange method %u, which we do not offer", group);
@@ -1638,10 +1638,8 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
     }
 
     struct ike_builder b;
-    uint8_t spi_be[4] = {(uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
-                         (uint8_t)spi_in};
     chosen.spi_len = 4;
-    memcpy(chosen.spi, spi_be, 4);
+    uip_put32(chosen.spi, spi_in);
     begin_encrypted(s, &b, IKE_CREATE_CHILD_SA, true, id);
     ike_build_sa(&b, &chosen, 1);
     ike_build_nonce(&b, nr, sizeof(nr));
@@ -1706,8 +1704,7 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
         return;
     }
     /* the new SA is the gateway's: its SPI is SPIi, ours SPIr */
-    for (int k = 0; k < 8; k++)
-        n.spi_i = n.spi_i << 8 | n.sel.spi[k];
+    n.spi_i = uip_get64(n.sel.spi);
     do {
         RAND_bytes((uint8_t *)&n.spi_r, sizeof(n.spi_r));
     } while (n.spi_r == 0);
@@ -1778,9 +1775,7 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     if (find_notify(m, IKE_N_REKEY_SA, &n)) {
-        uint32_t spi = n.spi_size == 4 ? (uint32_t)n.spi[0] << 24 | (uint32_t)n.spi[1] << 16 |
-                                             (uint32_t)n.spi[2] << 8 | n.spi[3]
-                                       : 0;
+        uint32_t spi = n.spi_size == 4 ? uip_get32(n.spi) : 0;
         if (n.protocol != IKE_PROTO_ESP || spi != s->cur.spi_out) {
             send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
                                 IKE_N_CHILD_SA_NOT_FOUND);
@@ -2023,10 +2018,8 @@ void ike_session_rekey_child(struct ike_session *s)
         RAND_bytes((uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));
     } while (s->rk_spi_in < 256 || s->rk_spi_in == s->cur.spi_in);
     RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
-    for (int k = 0; k < 4; k++) {
-        spi_be[k] = (uint8_t)(s->rk_spi_in >> (24 - 8 * k));
-        old_be[k] = (uint8_t)(s->cur.spi_in >> (24 - 8 * k));
-    }
+    uip_put32(spi_be, s->rk_spi_in);
+    uip_put32(old_be, s->cur.spi_in);
     /* the ESP proposals as configured: a key exchange method in them means PFS */
     memcpy(s->rk_props, s->esp_pfs_props, sizeof(s->esp_pfs_props));
     s->n_rk_props = s->n_esp_props;
@@ -2299,8 +2292,7 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     /* ours: we are its initiator */
     n.we_initiated = true;
     n.spi_i = s->rk_spi;
-    for (int k = 0; k < 8; k++)
-        n.spi_r = n.spi_r << 8 | n.sel.spi[k];
+    n.spi_r = uip_get64(n.sel.spi);
     r = derive_rekeyed_sa(s, &n, gir, gir_len, s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len);
     uip_free_secret(gir, gir_len);
     if (r < 0) {
@@ -2695,8 +2687,8 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     do {
         RAND_bytes((uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
     } while (s->cur.spi_in < 256);
-    uint8_t spi_be[4] = {(uint8_t)(s->cur.spi_in >> 24), (uint8_t)(s->cur.spi_in >> 16),
-                         (uint8_t)(s->cur.spi_in >> 8), (uint8_t)s->cur.spi_in};
+    uint8_t spi_be[4];
+    uip_put32(spi_be, s->cur.spi_in);
     ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
     memcpy(s->esp_pfs_props, s->esp_props, sizeof(s->esp_props));
     ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
