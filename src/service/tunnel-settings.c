@@ -91,7 +91,8 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
     else
         ((struct sockaddr_in6 *)&c->gateway)->sin6_port = htons((uint16_t)port);
 
-    switch (uip_settings_get_auth(data)) {
+    enum uip_auth auth = uip_settings_get_auth(data);
+    switch (auth) {
     case UIP_AUTH_PSK:
         c->auth = IKE_AUTHM_PSK;
         psk = secret(secrets, UIP_KEY_PSK);
@@ -117,15 +118,14 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
         break;
     case UIP_AUTH_CERT:
     case UIP_AUTH_EAP_TLS:
-        c->auth = IKE_AUTHM_CERT;
+        /* our certificate and key; with EAP-TLS inside TLS, the EAP identity being user
+         * (none = local-id, else the certificate's identity) */
+        c->auth = auth == UIP_AUTH_EAP_TLS ? IKE_AUTHM_EAP_TLS : IKE_AUTHM_CERT;
+        if (auth == UIP_AUTH_EAP_TLS)
+            c->eap_identity = uip_settings_get_string(data, UIP_KEY_USER);
         c->user_cert = uip_settings_get_string(data, UIP_KEY_USER_CERT);
         c->user_key = uip_settings_get_string(data, UIP_KEY_USER_KEY);
         c->user_key_password = secret(secrets, UIP_KEY_USER_KEY_PASSWORD);
-        if (uip_settings_get_auth(data) == UIP_AUTH_EAP_TLS) {
-            /* the EAP identity; none = local-id, else the certificate's identity */
-            c->auth = IKE_AUTHM_EAP_TLS;
-            c->eap_identity = uip_settings_get_string(data, UIP_KEY_USER);
-        }
         break;
     default:
         g_set_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE,
