@@ -374,9 +374,9 @@ case_rekey_collide_ike() {
     printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
         ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
     gw_swanctl --rekey --ike rekeyci >/dev/null 2>&1 || uip_fail "swanctl --rekey --ike failed"
-    sleep 0.2
+    sleep 0.5 # as in rekey-collide
     kill -HUP "$CL_PID"
-    sleep 0.6
+    sleep 0.3
     ip netns exec "$NS_CL" nft delete table inet uipi_collide
     cl_wait ike-rekeyed 20 || { cl_dump 40; gw_log_tail 40; uip_fail "no IKE_SA rekey after the collision"; }
     local cl_says gw_says want=1
@@ -533,10 +533,13 @@ case_rekey_collide() {
     sleep 1
     printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
         ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
+    # The gateway retransmits its request after 1 s, we ours 1 s after sending it: with our
+    # request 0.5 s after the gateway's and the path open again 0.3 s later, the gateway's
+    # request reaches us half a second before our retransmission gets us its answer.
     gw_swanctl --rekey --child net >/dev/null 2>&1 || uip_fail "swanctl --rekey failed"
-    sleep 0.2
+    sleep 0.5
     kill -USR2 "$CL_PID"
-    sleep 0.6
+    sleep 0.3
     ip netns exec "$NS_CL" nft delete table inet uipi_collide
     cl_wait child-rekeyed 20 || { cl_dump; gw_log_tail 40; uip_fail "no CHILD_SA rekey after the collision"; }
     uip_log "  ${EV[line]} (was spi-in=$spi_before)"
