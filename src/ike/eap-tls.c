@@ -41,6 +41,7 @@
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 #include "ike/cert-auth.h"
+#include "ike/eap.h"
 #include "ike/ike-types.h"
 
 #define EAP_HDR_LEN     4                 /* Code, Identifier, Length */
@@ -523,14 +524,7 @@ static void next_response(struct eap_tls *t, uint8_t identifier, uint8_t **out, 
         flags = EAP_TLS_FLAG_MORE;
     if (flags & EAP_TLS_FLAG_LENGTH)
         hdr += TLS_LENGTH_LEN;
-    len = hdr + n;
-    g_assert(len <= UINT16_MAX);
-
-    buf = g_malloc(len);
-    buf[0] = EAP_CODE_RESPONSE;
-    buf[1] = identifier;
-    uip_put16(buf + 2, len);
-    buf[4] = EAP_TYPE_TLS;
+    buf = eap_response_new(identifier, EAP_TYPE_TLS, hdr - EAP_HDR_LEN - 1 + n, &len);
     buf[5] = flags;
     if (flags & EAP_TLS_FLAG_LENGTH)
         uip_put32(buf + TLS_HDR_LEN, rest);

@@ -228,8 +228,7 @@ const char *eap_mschapv2_error_name(int code)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* A Response with @data_len octets after the Type octet; the caller fills them. */
-static uint8_t *eap_response_new(uint8_t identifier, uint8_t type, size_t data_len, size_t *len)
+uint8_t *eap_response_new(uint8_t identifier, uint8_t type, size_t data_len, size_t *len)
 {
     size_t n = EAP_HDR_LEN + 1 + data_len;
     uint8_t *buf;

@@ -157,3 +157,11 @@ int eap_peer_failure_code(const struct eap_peer *peer);
 
 /* Name of an MS-CHAPv2 E= code ("ERROR_AUTHENTICATION_FAILURE"), "unknown" otherwise. */
 const char *eap_mschapv2_error_name(int code);
+
+/*
+ * For the methods (eap-tls.c): a zeroed EAP-Response with Identifier
+ * @identifier, Type @type and @data_len octets after the Type octet, which
+ * the caller fills; *len is its whole length (at most 65535: asserted).
+ * Free with g_free.
+ */
+uint8_t *eap_response_new(uint8_t identifier, uint8_t type, size_t data_len, size_t *len);

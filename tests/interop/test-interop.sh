@@ -358,6 +358,17 @@ case_rekey() {
     [ $((SECONDS - t0)) -lt 90 ] || uip_fail "rekey case too slow"
 }
 
+# natt_from_gateway drop|pass: the client namespace drops (or passes again) everything the
+# gateway sends from its NAT-T port, so that requests cross (the collision cases).
+natt_from_gateway() {
+    if [ "$1" = drop ]; then
+        printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
+            ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
+    else
+        ip netns exec "$NS_CL" nft delete table inet uipi_collide
+    fi
+}
+
 # rekey-collide-ike: the same for the IKE SA (RFC 7296 2.8.2): both sides answer the
 # other's IKE SA rekey, the redundant new IKE SA (lowest nonce) is deleted by its creator.
 # Client and gateway must agree on who won and end on one IKE SA that works (CHILD_SA
@@ -371,13 +382,12 @@ case_rekey_collide_ike() {
     psk_client "$UIP_TMP/rekeyci.ini" virtual-ipv6=no
     up_and_ping "$UIP_TMP/rekeyci.ini" "$PROT4"
     local i n
-    printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
-        ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
+    natt_from_gateway drop
     gw_swanctl --rekey --ike rekeyci >/dev/null 2>&1 || uip_fail "swanctl --rekey --ike failed"
     sleep 0.5 # as in rekey-collide
     kill -HUP "$CL_PID"
     sleep 0.3
-    ip netns exec "$NS_CL" nft delete table inet uipi_collide
+    natt_from_gateway pass
     cl_wait ike-rekeyed 20 || { cl_dump 40; gw_log_tail 40; uip_fail "no IKE_SA rekey after the collision"; }
     local cl_says gw_says want=1
     for ((i = 0; i < 50; i++)); do
@@ -531,8 +541,7 @@ case_rekey_collide() {
     local ping_pid=$!
     uipi_track "$ping_pid"
     sleep 1
-    printf 'table inet uipi_collide {\n chain input {\n  type filter hook input priority 0;\n  ip saddr %s udp sport 4500 counter drop\n }\n}\n' "$OUT_GW" |
-        ip netns exec "$NS_CL" nft -f - || uip_fail "nft rule failed"
+    natt_from_gateway drop
     # The gateway retransmits its request after 1 s, we ours 1 s after sending it: with our
     # request 0.5 s after the gateway's and the path open again 0.3 s later, the gateway's
     # request reaches us half a second before our retransmission gets us its answer.
@@ -540,7 +549,7 @@ case_rekey_collide() {
     sleep 0.5
     kill -USR2 "$CL_PID"
     sleep 0.3
-    ip netns exec "$NS_CL" nft delete table inet uipi_collide
+    natt_from_gateway pass
     cl_wait child-rekeyed 20 || { cl_dump; gw_log_tail 40; uip_fail "no CHILD_SA rekey after the collision"; }
     uip_log "  ${EV[line]} (was spi-in=$spi_before)"
     grep -q 'rekey collision' "$CL_ERR" ||
