@@ -1258,12 +1258,10 @@ static bool read_ts_pair(const struct ike_msg *m, struct uip_ts *tsi, unsigned *
  * Derive a CHILD_SA's keys (RFC 7296 2.17: KEYMAT = prf+(SK_d, [g^ir] | Ni |
  * Nr), the exchange initiator's direction first), fill @c and hand it to the
  * owner.  @we_initiated: we started this exchange (@ni is ours).  The key
- * material is wiped before returning.  0, or -errno of derivation/install.
- */
-/*
- * Derive the keys of a CHILD_SA and install it.  With @keep_out (a rekey
- * collision) only the inbound half goes in; a copy of the outbound keys is
- * returned in *keep_out (free with uip_free_secret()).
+ * material is wiped before returning.  With @keep_out (a rekey collision)
+ * only the inbound half goes in; a copy of the outbound keys is returned in
+ * *keep_out (free with uip_free_secret()).  0, or -errno of
+ * derivation/install.
  */
 static int install_child(struct ike_session *s, struct ike_child *c,
                          const struct ike_esp_params *esp, uint32_t spi_in, bool we_initiated,
@@ -1350,6 +1348,15 @@ static void switch_sa(struct ike_session *s, struct sa_ctx *n, bool keep_old)
     arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
     if (s->cb.ike_rekeyed)
         s->cb.ike_rekeyed(s->user, s->info.ike_proposal);
+}
+
+/* An IKE SA rekey collision ends with the gateway's new IKE SA as the current
+ * one; the old one is kept (@keep_old) until the gateway deletes it, or dropped. */
+static void ike_coll_adopt(struct ike_session *s, bool keep_old)
+{
+    s->has_ike_coll = false;
+    switch_sa(s, &s->ike_coll, keep_old);
+    memset(&s->ike_coll, 0, sizeof(s->ike_coll)); /* its keys now belong to s->sa */
 }
 
 static void start_dpd(struct ike_session *s);
@@ -1582,6 +1589,21 @@ static size_t lower_nonce(const uint8_t *a, size_t a_len, const uint8_t *b, size
 
     memcpy(out, a_lower ? a : b, len);
     return len;
+}
+
+/*
+ * RFC 7296 2.8.1 / 2.8.2: our rekey (our nonce s->rk_ni, the gateway's @nr)
+ * collided with the gateway's, whose exchange's lower nonce is @theirs.  The
+ * new SA whose exchange holds the lowest of the four nonces is redundant and
+ * its initiator deletes it: true when that is ours.
+ */
+static bool collision_lost(const struct ike_session *s, const struct ike_nonce *nr,
+                           const uint8_t *theirs, size_t theirs_len)
+{
+    uint8_t ours[IKE_NONCE_MAX_LEN];
+    size_t ours_len = lower_nonce(s->rk_ni, sizeof(s->rk_ni), nr->data, nr->len, ours);
+
+    return nonce_cmp(ours, ours_len, theirs, theirs_len) < 0;
 }
 
 /*
@@ -1866,9 +1888,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
          * was answered: its new SA takes over (ours it will delete) */
         send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
         _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: the gateway deleted the old IKE_SA");
-        s->has_ike_coll = false;
-        switch_sa(s, &s->ike_coll, false);
-        memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+        ike_coll_adopt(s, false);
         return;
     }
     if (delete_ike) {
@@ -2148,13 +2168,7 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
 
     struct ike_builder b;
     if (s->coll.active) {
-        /* RFC 7296 2.8.1: of the two new SAs, the one whose exchange holds
-         * the lowest of the four nonces is redundant; its initiator deletes it */
-        uint8_t ours[IKE_NONCE_MAX_LEN];
-        size_t ours_len = lower_nonce(s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, ours);
-        bool lost = nonce_cmp(ours, ours_len, s->coll.lower_nonce, s->coll.lower_len) < 0;
-        uip_wipe(ours, sizeof(ours));
-        if (lost) {
+        if (collision_lost(s, &nr, s->coll.lower_nonce, s->coll.lower_len)) {
             uip_free_secret(gir, gir_len);
             _LOGS(LOG_INFO, s, "CHILD_SA rekey collision lost: deleting our redundant %08x/%08x",
                   s->rk_spi_in, esp.spi);
@@ -2185,17 +2199,15 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     s->cur = (struct child_ids){s->rk_spi_in, esp.spi, true};
     s->child = c;
     arm_timer(s, &s->child_rekey_timer, s->child_rekey_time, on_child_rekey_timer);
-    if (!s->prev.installed) {
-        /* a new one after the gateway deleted ours */
+    if (s->prev.installed)
+        _LOGS(LOG_INFO, s, "CHILD_SA rekeyed: %08x/%08x replaces %08x/%08x", s->cur.spi_in,
+              s->cur.spi_out, s->prev.spi_in, s->prev.spi_out);
+    else /* a new one after the gateway deleted ours */
         _LOGS(LOG_INFO, s, "new CHILD_SA %08x/%08x", s->cur.spi_in, s->cur.spi_out);
-        if (s->cb.child_rekeyed)
-            s->cb.child_rekeyed(s->user, &s->child);
-        return;
-    }
-    _LOGS(LOG_INFO, s, "CHILD_SA rekeyed: %08x/%08x replaces %08x/%08x", s->cur.spi_in,
-          s->cur.spi_out, s->prev.spi_in, s->prev.spi_out);
     if (s->cb.child_rekeyed)
         s->cb.child_rekeyed(s->user, &s->child);
+    if (!s->prev.installed)
+        return;
 
     /* delete the old one; its inbound SA takes late packets until then */
     begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
@@ -2265,9 +2277,7 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     if (err && s->has_ike_coll) {
         _LOGS(LOG_INFO, s, "the gateway refused our IKE_SA rekey (%s) and rekeyed it itself",
               notify_name(err));
-        s->has_ike_coll = false;
-        switch_sa(s, &s->ike_coll, true); /* the old one until the gateway deletes it */
-        memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+        ike_coll_adopt(s, true); /* the old one until the gateway deletes it */
         return;
     }
     if (err) {
@@ -2302,18 +2312,11 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     }
 
     if (s->has_ike_coll) {
-        /* RFC 7296 2.8.2: the new SA whose exchange holds the lowest of the
-         * four nonces is redundant; its initiator deletes it */
-        uint8_t ours[IKE_NONCE_MAX_LEN];
-        size_t ours_len = lower_nonce(s->rk_ni, sizeof(s->rk_ni), nr.data, nr.len, ours);
-        bool lost = nonce_cmp(ours, ours_len, s->ike_coll_lower, s->ike_coll_lower_len) < 0;
-        if (lost) {
+        if (collision_lost(s, &nr, s->ike_coll_lower, s->ike_coll_lower_len)) {
             _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: deleting our redundant IKE_SA");
             send_ike_delete_on(s, &n);
             sa_ctx_clear(&n);
-            s->has_ike_coll = false;
-            switch_sa(s, &s->ike_coll, true); /* the old one until the gateway deletes it */
-            memset(&s->ike_coll, 0, sizeof(s->ike_coll));
+            ike_coll_adopt(s, true); /* the old one until the gateway deletes it */
             return;
         }
         _LOGS(LOG_INFO, s, "IKE_SA rekey collision won: the gateway deletes its redundant IKE_SA");
