@@ -535,16 +535,16 @@ static int eap_request(struct eap_peer *peer, const uint8_t *msg, size_t msg_len
             return -EPROTO;
         }
         {
-            /* Vendor-Id 0, Vendor-Type 3 (Nak); proposal: 254, Vendor-Id 0, Vendor-Type 26 */
-            static const uint8_t nak[] = {
-                0, 0, 0, 0, 0, 0, EAP_TYPE_NAK,     EAP_PEER_TYPE_EXPANDED,
-                0, 0, 0, 0, 0, 0, EAP_TYPE_MSCHAPV2};
+            /* Vendor-Id 0, Vendor-Type 3 (Nak); proposal: 254, Vendor-Id 0, Vendor-Type
+             * the configured method */
+            const uint8_t nak[] = {
+                0, 0, 0, 0, 0, 0, EAP_TYPE_NAK, EAP_PEER_TYPE_EXPANDED,
+                0, 0, 0, 0, 0, 0, peer->method};
             buf = eap_response_new(identifier, EAP_PEER_TYPE_EXPANDED, sizeof(nak), &len);
             memcpy(buf + EAP_HDR_LEN + 1, nak, sizeof(nak));
-            buf[len - 1] = peer->method; /* the Vendor-Type proposed: the configured method */
         }
         EAP_LOGI(peer, "EAP expanded method %02x%02x%02x/%u not supported, proposing %s", data[0],
-                 data[1], data[2], (unsigned)uip_get16(data + 3) << 16 | uip_get16(data + 5),
+                 data[1], data[2], uip_get32(data + 3),
                  method_name(peer->method));
         break;
 
