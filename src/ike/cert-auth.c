@@ -813,23 +813,28 @@ static bool host_in_cert(X509 *x, const char *host)
     return len > 0 && san_has(x, GEN_DNS, (const uint8_t *)host, len, true);
 }
 
-static void subject_str(X509 *x, char *buf, size_t size)
+/* @x's subject DN as text in the notation @flags (X509_NAME_print_ex); g_free, NULL on failure. */
+static char *subject_dup(X509 *x, unsigned long flags)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *p = NULL;
+    char *p = NULL, *out = NULL;
     long n;
 
-    buf[0] = '\0';
-    if (!bio)
-        return;
-    if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
-                           XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, flags) >= 0) {
         n = BIO_get_mem_data(bio, &p);
         if (n > 0)
-            g_strlcpy(buf, p, MIN((size_t)n + 1, size));
+            out = g_strndup(p, (gsize)n);
     }
     BIO_free(bio);
     ERR_clear_error();
+    return out;
+}
+
+static void subject_str(X509 *x, char *buf, size_t size)
+{
+    g_autofree char *dn = subject_dup(x, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+
+    g_strlcpy(buf, dn ? dn : "", size);
 }
 
 int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len,
@@ -1171,24 +1176,12 @@ char *ike_cred_id_string(const struct ike_cred *c)
     /* strongSwan's DN notation: RDNs in certificate order, ", " between them, short names */
     const unsigned long flags =
         XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    char *out = NULL;
-    BIO *bio;
-    char *p = NULL;
-    long n;
 
     if (!c)
         return NULL;
     if (c->id_type == IKE_ID_FQDN)
         return g_strndup((const char *)c->id, c->id_len);
-    bio = BIO_new(BIO_s_mem());
-    if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(c->cert), 0, flags) >= 0) {
-        n = BIO_get_mem_data(bio, &p);
-        if (n > 0)
-            out = g_strndup(p, (gsize)n);
-    }
-    BIO_free(bio);
-    ERR_clear_error();
-    return out;
+    return subject_dup(c->cert, flags);
 }
 
 X509 *ike_cred_x509(const struct ike_cred *c)
