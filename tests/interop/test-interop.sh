@@ -369,6 +369,22 @@ natt_from_gateway() {
     fi
 }
 
+# collision_verdict CHILD_SA|IKE_SA: wait (5 s at most) until the client and the gateway
+# have logged who won that collision, and log their lines.  Sets CL_SAYS and GW_SAYS: won,
+# lost, the gateway's "did not notice", or empty.
+collision_verdict() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        CL_SAYS=$(sed -n "s/.*$1 rekey collision \(won\|lost\).*/\1/p" "$CL_ERR" | head -n 1)
+        GW_SAYS=$(sed -n "s/.*$1 rekey collision \(won\|lost\).*/\1/p; s/.*\(did not notice\) $1 rekey collision.*/\1/p" "$GW_LOG" | head -n 1)
+        [ -n "$CL_SAYS" ] && [ -n "$GW_SAYS" ] && break
+        [ "$GW_SAYS" = "did not notice" ] && break
+        sleep 0.1
+    done
+    uip_log "  client: $(grep -o 'rekey collision.*' "$CL_ERR" | tr '\n' ';')"
+    uip_log "  gateway: $(grep -E 'collision|TEMPORARY_FAILURE' "$GW_LOG" | head -n 3 | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //' | tr '\n' ';')"
+}
+
 # rekey-collide-ike: the same for the IKE SA (RFC 7296 2.8.2): both sides answer the
 # other's IKE SA rekey, the redundant new IKE SA (lowest nonce) is deleted by its creator.
 # Client and gateway must agree on who won and end on one IKE SA that works (CHILD_SA
@@ -389,23 +405,15 @@ case_rekey_collide_ike() {
     sleep 0.3
     natt_from_gateway pass
     cl_wait ike-rekeyed 20 || { cl_dump 40; gw_log_tail 40; uip_fail "no IKE_SA rekey after the collision"; }
-    local cl_says gw_says want=1
-    for ((i = 0; i < 50; i++)); do
-        cl_says=$(sed -n 's/.*IKE_SA rekey collision \(won\|lost\).*/\1/p' "$CL_ERR" | head -n 1)
-        gw_says=$(sed -n 's/.*IKE_SA rekey collision \(won\|lost\).*/\1/p; s/.*\(did not notice\) IKE_SA rekey collision.*/\1/p' "$GW_LOG" | head -n 1)
-        [ -n "$cl_says" ] && [ -n "$gw_says" ] && break
-        [ "$gw_says" = "did not notice" ] && break
-        sleep 0.1
-    done
-    uip_log "  client: $(grep -o 'rekey collision.*' "$CL_ERR" | tr '\n' ';')"
-    uip_log "  gateway: $(grep -E 'collision|TEMPORARY_FAILURE' "$GW_LOG" | head -n 3 | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //' | tr '\n' ';')"
-    case "$cl_says/$gw_says" in
+    local want=1
+    collision_verdict IKE_SA
+    case "$CL_SAYS/$GW_SAYS" in
     won/lost | lost/won) ;;
     "/did not notice")
         # our rekey completed (and we deleted the old IKE SA) before the gateway's request
         # got through: for us there was no collision, strongSwan drops its own rekey
         ;;
-    *) cl_dump 60; gw_log_tail 40; uip_fail "client and gateway disagree on the IKE_SA collision: client '$cl_says', gateway '$gw_says'" ;;
+    *) cl_dump 60; gw_log_tail 40; uip_fail "client and gateway disagree on the IKE_SA collision: client '$CL_SAYS', gateway '$GW_SAYS'" ;;
     esac
     # When the gateway wins and deletes the old IKE SA before its answer to our rekey got
     # through, we never see the keys of our redundant new SA and cannot delete it:
@@ -554,18 +562,10 @@ case_rekey_collide() {
     uip_log "  ${EV[line]} (was spi-in=$spi_before)"
     grep -q 'rekey collision' "$CL_ERR" ||
         { cl_dump 60; uip_fail "the client saw no collision: the case proves nothing"; }
-    local cl_says gw_says
-    for ((i = 0; i < 50; i++)); do
-        cl_says=$(sed -n 's/.*rekey collision \(won\|lost\).*/\1/p' "$CL_ERR" | head -n 1)
-        gw_says=$(sed -n 's/.*rekey collision \(won\|lost\).*/\1/p' "$GW_LOG" | head -n 1)
-        [ -n "$cl_says" ] && [ -n "$gw_says" ] && break
-        sleep 0.1
-    done
-    uip_log "  client: $(grep -o 'rekey collision.*' "$CL_ERR" | tr '\n' ';')"
-    uip_log "  gateway: $(grep -E 'TEMPORARY_FAILURE|collision' "$GW_LOG" | head -n 2 | sed 's/^[0-9:]* [0-9]*\[[A-Z]*\] //' | tr '\n' ';')"
-    case "$cl_says/$gw_says" in
+    collision_verdict CHILD_SA
+    case "$CL_SAYS/$GW_SAYS" in
     won/lost | lost/won) ;;
-    *) cl_dump 60; uip_fail "client and gateway disagree on the collision: client '$cl_says', gateway '$gw_says'" ;;
+    *) cl_dump 60; uip_fail "client and gateway disagree on the collision: client '$CL_SAYS', gateway '$GW_SAYS'" ;;
     esac
     # the gateway settles on one installed CHILD_SA (its own retried rekey may follow)
     for ((i = 0; i < 100; i++)); do
