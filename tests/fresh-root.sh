@@ -10,7 +10,7 @@
 # machine CI runs on has it from earlier work.
 #
 # How:
-#   1. a minimal Debian 12 root (mmdebstrap --variant=minimal: Essential packages and apt, with
+#   1. a minimal Debian 12 root (mmdebstrap --variant=apt: only the Essential packages and apt, with
 #      the sources a Debian 12 install has: bookworm, bookworm-updates, bookworm-security). It
 #      holds nothing of ours, so it is made once and kept as a tarball in $FRESH_ROOT_CACHE
 #      (default /var/cache/uipsec-fresh-root); FRESH_ROOT_REFRESH=1 makes it again;
@@ -40,8 +40,8 @@ fi
 
 if [ ! -s "$tarball" ] || [ "${FRESH_ROOT_REFRESH:-0}" = 1 ]; then
     mkdir -p "$cache"
-    echo "fresh-root: making a minimal Debian 12 root (once; cached in $tarball)"
-    mmdebstrap --quiet --variant=minimal bookworm "$tarball.new" \
+    echo "fresh-root: making a bare Debian 12 root (once; cached in $tarball)"
+    mmdebstrap --quiet --variant=apt bookworm "$tarball.new" \
         "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
         "deb $security bookworm-security main"
     mv "$tarball.new" "$tarball"
