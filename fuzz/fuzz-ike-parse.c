@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ike/payload.h"
+#include "ike/proposal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,6 +53,19 @@ static void check_sa(const struct ike_pl *pl)
 
     if (ike_sa_parse(pl, props, IKE_MAX_PROPOSALS, &n) != 0)
         return;
+    if (n > IKE_MAX_PROPOSALS)
+        abort();
+    /* the parser keeps only transforms we support, and says which types it saw */
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned t = 0; t < props[i].n_transforms; t++) {
+            const struct ike_transform *x = &props[i].transforms[t];
+            if (x->unknown_attr || !ike_transform_supported(x->type, x->id, x->keylen) ||
+                !(props[i].types_present & IKE_TRANS_BIT(x->type)))
+                abort();
+        }
+        if (props[i].n_transforms == 0)
+            return; /* nothing to rebuild a proposal from */
+    }
     ike_builder_init_chain(&b);
     rebuilt(&b, ike_build_sa(&b, props, n), &again, IKE_PL_SA);
     if (ike_sa_parse(&again, props2, IKE_MAX_PROPOSALS, &n2) != 0 || n2 != n)

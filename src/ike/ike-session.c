@@ -701,6 +701,22 @@ static const char *notify_name(uint16_t type)
     }
 }
 
+/*
+ * An error in the gateway's answer to a request on an established IKE SA
+ * that means the gateway has given the IKE SA up (RFC 7296 2.21.2, 3.10.1;
+ * strongSwan destroys it after sending either): end the session, which
+ * tells NetworkManager, rather than keep a tunnel nobody serves.  True when
+ * it did.
+ */
+static bool gateway_gave_up(struct ike_session *s, uint16_t err, const char *request)
+{
+    if (err != IKE_N_INVALID_SYNTAX && err != IKE_N_AUTHENTICATION_FAILED)
+        return false;
+    fail(s, IKE_FAIL_PROTOCOL, "the gateway answered our %s with %s, which ends the IKE SA",
+         request, notify_name(err));
+    return true;
+}
+
 static void send_auth(struct ike_session *s);
 
 static void on_init_response(struct ike_session *s, const struct ike_msg *m)
@@ -1531,14 +1547,62 @@ static void send_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exch
     respond(sa, &b, s);
 }
 
-static void send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
-                                uint32_t msg_id, uint16_t notify)
+static void send_error_response_data(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
+                                     uint32_t msg_id, uint16_t notify, const uint8_t *data,
+                                     size_t len)
 {
     struct ike_builder b;
 
     begin_encrypted_on(sa, &b, exchange, true, msg_id);
-    ike_build_notify(&b, 0, NULL, 0, notify, NULL, 0);
+    ike_build_notify(&b, 0, NULL, 0, notify, data, len);
     respond(sa, &b, s);
+}
+
+static void send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
+                                uint32_t msg_id, uint16_t notify)
+{
+    send_error_response_data(s, sa, exchange, msg_id, notify, NULL, 0);
+}
+
+/*
+ * The gateway's request @what was malformed: answer INVALID_SYNTAX.  That
+ * ends the IKE SA on both sides (RFC 7296 2.21.2; strongSwan destroys it at
+ * once), so end the session too instead of keeping a tunnel nobody serves.
+ */
+static void refuse_malformed(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
+                             uint32_t msg_id, const char *what)
+{
+    send_error_response(s, sa, exchange, msg_id, IKE_N_INVALID_SYNTAX);
+    fail(s, IKE_FAIL_PROTOCOL,
+         "the gateway's %s was malformed (answered INVALID_SYNTAX, which ends the IKE SA)", what);
+}
+
+/* The group of the request's KE payload, 0 if it has none (or an unreadable one). */
+static uint16_t request_ke_group(const struct ike_msg *m)
+{
+    const struct ike_pl *pl = ike_msg_find(m, IKE_PL_KE, NULL);
+    struct ike_ke ke;
+
+    return pl && ike_ke_parse(pl, &ke) == 0 ? ke.group : 0;
+}
+
+/*
+ * We chose KE method @group from the gateway's proposals but its KE payload
+ * is of another group (or missing): answer INVALID_KE_PAYLOAD naming ours
+ * (RFC 7296 1.3, 3.10.1), and it retries.  True when that was sent.
+ */
+static bool refuse_ke_group(struct ike_session *s, const struct ike_msg *m, uint16_t group)
+{
+    uint8_t data[2];
+
+    if (request_ke_group(m) == group)
+        return false;
+    uip_put16(data, group);
+    send_error_response_data(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                             IKE_N_INVALID_KE_PAYLOAD, data, sizeof(data));
+    _LOGS(LOG_INFO, s, "the gateway's KE payload is of group %u, we chose %s: INVALID_KE_PAYLOAD",
+          request_ke_group(m), ike_transform_name(IKE_TRANS_KE, group));
+    return true;
 }
 
 /* g^ir for a KE payload of the request with our new key of @group; our public
@@ -1638,8 +1702,10 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TS_UNACCEPTABLE);
         return;
     }
+    if (sel.ke && refuse_ke_group(s, m, sel.ke))
+        return;
     if (sel.ke && rekey_dh(m, sel.ke, &dh, &gir, &gir_len) < 0) {
-        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_INVALID_SYNTAX);
+        refuse_malformed(s, &s->sa, IKE_CREATE_CHILD_SA, id, "KE payload of its CHILD_SA rekey");
         return;
     }
     do {
@@ -1721,8 +1787,10 @@ static void rekey_ike(struct ike_session *s, const struct ike_msg *m,
         _LOGS(LOG_WARNING, s, "refused the gateway's IKE_SA rekey: no acceptable proposal");
         return;
     }
+    if (refuse_ke_group(s, m, n.sel.ke))
+        return;
     if (rekey_dh(m, n.sel.ke, &dh, &gir, &gir_len) < 0) {
-        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_INVALID_SYNTAX);
+        refuse_malformed(s, &s->sa, IKE_CREATE_CHILD_SA, id, "KE payload of its IKE_SA rekey");
         return;
     }
     /* the new SA is the gateway's: its SPI is SPIi, ours SPIr */
@@ -1773,9 +1841,14 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
 
     if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, theirs, G_N_ELEMENTS(theirs), &n_theirs) < 0 ||
         n_theirs == 0 || ike_nonce_parse(pl_n, &ni) < 0) {
-        send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id, IKE_N_INVALID_SYNTAX);
+        refuse_malformed(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
+                         "CREATE_CHILD_SA request (SA or nonce payload)");
         return;
     }
+    /* take the group its KE payload is for, where we accept it (RFC 7296 1.3) */
+    uint16_t ke_group = request_ke_group(m);
+    if (ke_group)
+        ike_proposals_front_ke(theirs, n_theirs, ke_group);
     /* RFC 7296 2.25: while we rekey the IKE SA, or delete a CHILD_SA, or
      * rekey the CHILD_SA and the gateway the IKE SA, it tries again later */
     bool child_rekey_out = s->request && s->request_kind == REQ_REKEY_CHILD;
@@ -1861,7 +1934,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
         return;
     }
     if (m->hdr.exchange != IKE_INFORMATIONAL) {
-        send_error_response(s, sa, m->hdr.exchange, id, IKE_N_INVALID_SYNTAX);
+        refuse_malformed(s, sa, m->hdr.exchange, id, "request of an unexpected exchange type");
         return;
     }
 
@@ -2124,6 +2197,8 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     uint16_t err = error_notify(m);
 
     request_done(s);
+    if (gateway_gave_up(s, err, "CHILD_SA rekey"))
+        return;
     if (err && s->coll.active) {
         _LOGS(LOG_INFO, s, "the gateway refused our CHILD_SA rekey (%s) and rekeyed it itself",
               notify_name(err));
@@ -2274,6 +2349,8 @@ static void on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m
     uint16_t err = error_notify(m);
 
     request_done(s);
+    if (gateway_gave_up(s, err, "IKE_SA rekey"))
+        return;
     if (err && s->has_ike_coll) {
         _LOGS(LOG_INFO, s, "the gateway refused our IKE_SA rekey (%s) and rekeyed it itself",
               notify_name(err));
@@ -2502,6 +2579,8 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
     } else if (m.hdr.exchange == IKE_INFORMATIONAL) {
         bool deleted_child = s->request_kind == REQ_DELETE_CHILD;
         request_done(s);
+        if (s->state != ST_CLOSING && gateway_gave_up(s, error_notify(&m), "INFORMATIONAL request"))
+            deleted_child = false; /* the session is over: nothing more to do */
         if (deleted_child) {
             _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
             remove_child_ids(s, &s->prev);

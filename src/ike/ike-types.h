@@ -248,10 +248,14 @@ struct ike_transform {
     uint8_t type;     /* IKE_TRANS_* */
     uint16_t id;      /* transform ID of that type */
     uint16_t keylen;  /* key length attribute in bits, 0 = none */
-    /* Set by the parser when the transform carried an attribute other than
-     * Key Length: the transform must then be treated as unsupported. */
+    /* The transform carried an attribute other than Key Length: it must be
+     * treated as unsupported (RFC 7296 3.3.6).  The parser skips such
+     * transforms (see n_skipped); proposals made in code may still set it. */
     bool unknown_attr;
 };
+
+/* Bit of a transform type (IKE_TRANS_ENCR .. IKE_TRANS_ESN) in types_present. */
+#define IKE_TRANS_BIT(type) (1u << (type))
 
 struct ike_proposal {
     uint8_t num;      /* proposal number, 1-based */
@@ -260,4 +264,18 @@ struct ike_proposal {
     uint8_t spi[8];
     unsigned n_transforms;
     struct ike_transform transforms[IKE_MAX_TRANSFORMS];
+    /*
+     * Set by ike_sa_parse() for a peer's proposal, 0 in proposals made in
+     * code.  transforms[] then holds only what this implementation supports
+     * (ike_transform_supported()); the others were skipped and counted in
+     * n_skipped (an unknown ID or key length, an unknown attribute, a
+     * transform past IKE_MAX_TRANSFORMS).  types_present has the
+     * IKE_TRANS_BIT() of every type the proposal carried, kept or not, so
+     * that a type whose transforms were all skipped is not taken for an
+     * absent one.  unknown_type: a transform type beyond ESN was present; the
+     * proposal must be rejected as a whole (RFC 7296 3.3.6).
+     */
+    unsigned n_skipped;
+    uint8_t types_present;
+    bool unknown_type;
 };

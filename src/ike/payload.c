@@ -32,6 +32,7 @@
 #include "common/uip-be.h"
 #include "common/uip-secret.h"
 #include "ike/payload.h"
+#include "ike/proposal.h"
 
 /* ---- the one payload table --------------------------------------------------- */
 
@@ -374,9 +375,12 @@ static int sa_attrs(const uint8_t *a, size_t left, struct ike_transform *tr)
     return 0;
 }
 
-/* One proposal's transforms; *too_many set when it has more than IKE_MAX_TRANSFORMS. */
+/*
+ * One proposal's transforms: validate all, keep in @prop (if not NULL) those
+ * we support, count and remember the others (struct ike_proposal).
+ */
 static int sa_transforms(const uint8_t *t, size_t left, unsigned n_expected,
-                         struct ike_proposal *prop, bool *too_many)
+                         struct ike_proposal *prop)
 {
     unsigned count = 0;
     int r;
@@ -404,11 +408,18 @@ static int sa_transforms(const uint8_t *t, size_t left, unsigned n_expected,
         r = sa_attrs(t + 8, tlen - 8, &tr);
         if (r < 0)
             return r;
-        if (count < IKE_MAX_TRANSFORMS) {
-            if (prop)
-                prop->transforms[count] = tr;
-        } else {
-            *too_many = true;
+        if (prop) {
+            if (tr.type < IKE_TRANS_ENCR || tr.type > IKE_TRANS_ESN) {
+                prop->unknown_type = true;
+                prop->n_skipped++;
+            } else {
+                prop->types_present |= IKE_TRANS_BIT(tr.type);
+                if (!tr.unknown_attr && prop->n_transforms < IKE_MAX_TRANSFORMS &&
+                    ike_transform_supported(tr.type, tr.id, tr.keylen))
+                    prop->transforms[prop->n_transforms++] = tr;
+                else
+                    prop->n_skipped++;
+            }
         }
         count++;
         t += tlen;
@@ -416,14 +427,12 @@ static int sa_transforms(const uint8_t *t, size_t left, unsigned n_expected,
     }
     if (count == 0 || count != n_expected)
         return -EBADMSG;
-    if (prop && !*too_many)
-        prop->n_transforms = count;
     return 0;
 }
 
-/* Validate (@props NULL) or fill the proposals of an SA body. */
+/* Validate (@props NULL) or fill the first @max proposals of an SA body. */
 static int sa_walk(const uint8_t *p, size_t left, struct ike_proposal *props, unsigned max,
-                   unsigned *n_out, bool *too_many)
+                   unsigned *n_out)
 {
     unsigned count = 0;
     uint8_t first_num = 0, prev_num = 0;
@@ -465,43 +474,37 @@ static int sa_walk(const uint8_t *p, size_t left, struct ike_proposal *props, un
         prev_num = num;
         if (!spi_size_ok(proto, spi_size) || 8 + (size_t)spi_size > plen)
             return -EBADMSG;
-        if (count >= max)
-            *too_many = true;
-        else if (props)
+        if (props && count < max) {
             prop = &props[count];
-        if (prop) {
             memset(prop, 0, sizeof(*prop));
             prop->num = num;
             prop->protocol = proto;
             prop->spi_len = spi_size;
             memcpy(prop->spi, p + 8, spi_size);
         }
-        r = sa_transforms(p + 8 + spi_size, plen - 8 - spi_size, n_tr, prop, too_many);
+        r = sa_transforms(p + 8 + spi_size, plen - 8 - spi_size, n_tr, prop);
         if (r < 0)
             return r;
         count++;
         p += plen;
         left -= plen;
     }
-    *n_out = count;
+    *n_out = count < max ? count : max;
     return 0;
 }
 
 int ike_sa_parse(const struct ike_pl *pl, struct ike_proposal *props, unsigned max,
                  unsigned *n_props)
 {
-    bool too_many = false;
     unsigned n;
     int r;
 
     if (!pl_is(pl, IKE_PL_SA) || !props || !n_props)
         return -EINVAL;
-    r = sa_walk(pl->body, pl->body_len, NULL, max, &n, &too_many);
+    r = sa_walk(pl->body, pl->body_len, NULL, max, &n);
     if (r < 0)
         return r;
-    if (too_many)
-        return -E2BIG;
-    sa_walk(pl->body, pl->body_len, props, max, &n, &too_many);
+    sa_walk(pl->body, pl->body_len, props, max, &n);
     *n_props = n;
     return 0;
 }

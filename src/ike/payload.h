@@ -166,10 +166,16 @@ const struct ike_pl *ike_msg_find(const struct ike_msg *msg, uint8_t type,
  * layout, the transform count, at least one transform, proposal numbers (the
  * first >= 1; with several proposals 1, 2, 3 ...), SPI size (IKE 0 or 8,
  * AH/ESP 4, never more than 8), attribute lengths, and the Key Length
- * attribute (TV format, at most once).  Other attributes set
- * transform.unknown_attr (the proposal must then be treated as unsupported).
- * Also returns -E2BIG for more than @max proposals or IKE_MAX_TRANSFORMS
- * transforms in one proposal.
+ * attribute (TV format, at most once).
+ * A peer may offer any number of proposals and transforms the message can
+ * hold (strongSwan's default IKE proposal has about 50 transforms): size is
+ * never an error.  Each proposal keeps only the transforms this
+ * implementation supports (ike_transform_supported(); an attribute other
+ * than Key Length makes a transform unsupported, RFC 7296 3.3.6), at most
+ * IKE_MAX_TRANSFORMS; the rest are counted in n_skipped, and types_present /
+ * unknown_type record what the proposal carried (see struct ike_proposal).
+ * Only the first @max proposals are kept (*n_props <= @max); the rest are
+ * validated and skipped.
  */
 int ike_sa_parse(const struct ike_pl *pl, struct ike_proposal *props, unsigned max,
                  unsigned *n_props);

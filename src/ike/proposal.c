@@ -140,6 +140,24 @@ size_t ike_prf_out_len(uint16_t id)
     }
 }
 
+bool ike_transform_supported(uint8_t type, uint16_t id, uint16_t keylen_bits)
+{
+    switch (type) {
+    case IKE_TRANS_ENCR:
+        return ike_encr_key_len(id, keylen_bits) != 0;
+    case IKE_TRANS_PRF:
+        return keylen_bits == 0 && ike_prf_out_len(id) != 0;
+    case IKE_TRANS_INTEG:
+        return keylen_bits == 0 && (id == IKE_INTEG_NONE || ike_integ_key_len(id) != 0);
+    case IKE_TRANS_KE:
+        return keylen_bits == 0 && (id == IKE_KE_NONE || ike_dh_supported(id));
+    case IKE_TRANS_ESN:
+        return keylen_bits == 0 && (id == IKE_ESN_NO || id == IKE_ESN_YES);
+    default:
+        return false;
+    }
+}
+
 /* The PRF with the hash of an integrity algorithm (strongSwan's integ->PRF map). */
 static uint16_t prf_for_integ(uint16_t integ)
 {
@@ -654,6 +672,29 @@ static int find_transform(const struct ike_proposal *p, uint8_t type, uint16_t i
     return -1;
 }
 
+/* Make @group, if @p has it, the first of @p's KE methods (the others keep their order). */
+static void ke_to_front(struct ike_proposal *p, uint16_t group)
+{
+    int at = find_transform(p, IKE_TRANS_KE, group);
+    struct ike_transform t;
+    int first = 0;
+
+    if (at < 0)
+        return;
+    while (p->transforms[first].type != IKE_TRANS_KE)
+        first++;
+    /* rotate [first KE, group] right by one: the group becomes the first KE */
+    t = p->transforms[at];
+    memmove(&p->transforms[first + 1], &p->transforms[first], (size_t)(at - first) * sizeof(t));
+    p->transforms[first] = t;
+}
+
+void ike_proposals_front_ke(struct ike_proposal *props, unsigned n, uint16_t group)
+{
+    for (unsigned i = 0; props && i < n; i++)
+        ke_to_front(&props[i], group);
+}
+
 int ike_proposals_prefer_ke(struct ike_proposal *props, unsigned n, uint16_t group)
 {
     struct ike_proposal tmp[IKE_MAX_PROPOSALS];
@@ -669,20 +710,10 @@ int ike_proposals_prefer_ke(struct ike_proposal *props, unsigned n, uint16_t gro
 
     /* proposals with the group first, the group first among their KE methods */
     for (unsigned i = 0; i < n; i++) {
-        int at = find_transform(&props[i], IKE_TRANS_KE, group);
-        struct ike_proposal *p = &tmp[k];
-        struct ike_transform t;
-        int first = 0;
-
-        if (at < 0)
+        if (find_transform(&props[i], IKE_TRANS_KE, group) < 0)
             continue;
-        *p = props[i];
-        while (p->transforms[first].type != IKE_TRANS_KE)
-            first++;
-        /* rotate [first KE, group] right by one: the group becomes the first KE */
-        t = p->transforms[at];
-        memmove(&p->transforms[first + 1], &p->transforms[first], (size_t)(at - first) * sizeof(t));
-        p->transforms[first] = t;
+        tmp[k] = props[i];
+        ke_to_front(&tmp[k], group);
         k++;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -728,6 +759,9 @@ int ike_proposal_select(const struct ike_proposal *offered, unsigned n_offered,
         return -EINVAL;
     if (reply->n_transforms > IKE_MAX_TRANSFORMS)
         return -EBADMSG;
+    /* a transform the parser skipped is one we support nowhere, so never offered */
+    if (reply->n_skipped || reply->unknown_type)
+        return -ENOENT;
 
     /* structure first: at most one transform per type */
     for (unsigned j = 0; j < reply->n_transforms; j++) {
@@ -861,7 +895,7 @@ int ike_proposal_choose(const struct ike_proposal *ours, unsigned n_ours,
         for (unsigned qi = 0; qi < n_ours; qi++) {
             const struct ike_proposal *q = &ours[qi];
             struct ike_proposal c;
-            bool ok = q->protocol == p->protocol;
+            bool ok = q->protocol == p->protocol && !p->unknown_type;
 
             memset(&c, 0, sizeof(c));
             c.num = p->num;
@@ -869,7 +903,8 @@ int ike_proposal_choose(const struct ike_proposal *ours, unsigned n_ours,
             c.spi_len = p->spi_len;
             memcpy(c.spi, p->spi, sizeof(c.spi));
             for (unsigned ti = 0; ok && ti < sizeof(types); ti++) {
-                bool present = false, found = false;
+                /* a type whose transforms the parser all skipped is still there */
+                bool present = p->types_present & IKE_TRANS_BIT(types[ti]), found = false;
                 for (unsigned k = 0; k < p->n_transforms && !found; k++) {
                     const struct ike_transform *t = &p->transforms[k];
                     if (t->type != types[ti])

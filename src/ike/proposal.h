@@ -149,6 +149,14 @@ int ike_proposals_first_ke(const struct ike_proposal *props, unsigned n, uint16_
  */
 int ike_proposals_prefer_ke(struct ike_proposal *props, unsigned n, uint16_t group);
 
+/*
+ * For a peer's request that carries a KE payload of @group (RFC 7296 1.3):
+ * make @group the first KE method of every proposal that has it, so that
+ * ike_proposal_choose() takes it where acceptable.  Proposal order and
+ * numbers stay as the peer sent them.
+ */
+void ike_proposals_front_ke(struct ike_proposal *props, unsigned n, uint16_t group);
+
 /* ---- the responder's choice ---------------------------------------------- */
 
 struct ike_selected {
@@ -226,6 +234,14 @@ int ike_proposal_choose(const struct ike_proposal *ours, unsigned n_ours,
                         struct ike_proposal *chosen, struct ike_selected *sel);
 
 int ike_selected_esp_params(const struct ike_selected *sel, struct ike_esp_params *out);
+
+/*
+ * Whether this implementation can use a transform: a type ENCR .. ESN with an
+ * ID (and, for ENCR, a key length in bits; 0 = no attribute) from the list
+ * at the top of this file, or INTEG/KE "NONE".  The SA parser keeps only
+ * these (RFC 7296 3.3.6: the others are skipped, not an error).
+ */
+bool ike_transform_supported(uint8_t type, uint16_t id, uint16_t keylen_bits);
 
 /* ---- sizes for key derivation (RFC 7296 2.13, 2.14, 2.17) ----------------- */
 

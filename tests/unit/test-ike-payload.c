@@ -150,19 +150,17 @@ static void test_captured_sa_init(void)
     g_assert_cmpuint(props[0].num, ==, 1);
     g_assert_cmpuint(props[0].protocol, ==, IKE_PROTO_IKE);
     g_assert_cmpuint(props[0].spi_len, ==, 0);
-    g_assert_cmpuint(props[0].n_transforms, ==, 4);
+    /* AES_CBC_128 is kept; HMAC_SHA1_96, MODP1024 and PRF_HMAC_SHA1 we do not
+     * implement: skipped, but their types are recorded */
+    g_assert_cmpuint(props[0].n_transforms, ==, 1);
     g_assert_cmpuint(props[0].transforms[0].type, ==, IKE_TRANS_ENCR);
     g_assert_cmpuint(props[0].transforms[0].id, ==, IKE_ENCR_AES_CBC);
     g_assert_cmpuint(props[0].transforms[0].keylen, ==, 128);
-    g_assert_cmpuint(props[0].transforms[1].type, ==, IKE_TRANS_INTEG);
-    g_assert_cmpuint(props[0].transforms[1].id, ==, 2); /* HMAC_SHA1_96 */
-    g_assert_cmpuint(props[0].transforms[1].keylen, ==, 0);
-    g_assert_cmpuint(props[0].transforms[2].type, ==, IKE_TRANS_KE);
-    g_assert_cmpuint(props[0].transforms[2].id, ==, 2); /* MODP1024 */
-    g_assert_cmpuint(props[0].transforms[3].type, ==, IKE_TRANS_PRF);
-    g_assert_cmpuint(props[0].transforms[3].id, ==, 2); /* HMAC_SHA1 */
-    for (unsigned t = 0; t < 4; t++)
-        g_assert_false(props[0].transforms[t].unknown_attr);
+    g_assert_false(props[0].transforms[0].unknown_attr);
+    g_assert_cmpuint(props[0].n_skipped, ==, 3);
+    g_assert_cmpuint(props[0].types_present, ==,
+                     IKE_TRANS_BIT(IKE_TRANS_ENCR) | IKE_TRANS_BIT(IKE_TRANS_INTEG) |
+                         IKE_TRANS_BIT(IKE_TRANS_KE) | IKE_TRANS_BIT(IKE_TRANS_PRF));
 
     g_assert_cmpint(ike_ke_parse(&m.pl[1], &ke), ==, 0);
     g_assert_cmpuint(ke.group, ==, 2);
@@ -221,6 +219,14 @@ static void test_captured_sa_init_rebuild(void)
     g_assert_cmpint(ike_notify_parse(&m.pl[4], &n2), ==, 0);
     g_assert_cmpint(ike_vendor_parse(&m.pl[5], &vid), ==, 0);
 
+    /* the parser kept only AES_CBC_128; put back the three transforms it skipped
+     * (HMAC_SHA1_96, MODP1024, PRF_HMAC_SHA1) as the capture has them */
+    g_assert_cmpuint(props[0].n_transforms, ==, 1);
+    props[0].transforms[1] = (struct ike_transform){.type = IKE_TRANS_INTEG, .id = 2};
+    props[0].transforms[2] = (struct ike_transform){.type = IKE_TRANS_KE, .id = 2};
+    props[0].transforms[3] = (struct ike_transform){.type = IKE_TRANS_PRF, .id = 2};
+    props[0].n_transforms = 4;
+
     ike_builder_init(&b, m.hdr.spi_i, m.hdr.spi_r, m.hdr.exchange, m.hdr.flags, m.hdr.msg_id);
     g_assert_cmpint(ike_build_sa(&b, props, n), ==, 0);
     g_assert_cmpint(ike_build_ke(&b, ke.group, ke.data, ke.len), ==, 0);
@@ -269,14 +275,15 @@ static void check_ike_auth_inner(const struct ike_msg *m, unsigned first)
     g_assert_cmpuint(prop.num, ==, 1);
     g_assert_cmpuint(prop.protocol, ==, IKE_PROTO_ESP);
     g_assert_cmpmem(prop.spi, prop.spi_len, esp_spi, sizeof(esp_spi));
-    g_assert_cmpuint(prop.n_transforms, ==, 3);
+    /* HMAC_SHA1_96 (2) is skipped: we do not implement it */
+    g_assert_cmpuint(prop.n_transforms, ==, 2);
     g_assert_cmpuint(prop.transforms[0].type, ==, IKE_TRANS_ENCR);
     g_assert_cmpuint(prop.transforms[0].id, ==, IKE_ENCR_AES_CBC);
     g_assert_cmpuint(prop.transforms[0].keylen, ==, 128);
-    g_assert_cmpuint(prop.transforms[1].type, ==, IKE_TRANS_INTEG);
-    g_assert_cmpuint(prop.transforms[1].id, ==, 2);
-    g_assert_cmpuint(prop.transforms[2].type, ==, IKE_TRANS_ESN);
-    g_assert_cmpuint(prop.transforms[2].id, ==, IKE_ESN_NO);
+    g_assert_cmpuint(prop.transforms[1].type, ==, IKE_TRANS_ESN);
+    g_assert_cmpuint(prop.transforms[1].id, ==, IKE_ESN_NO);
+    g_assert_cmpuint(prop.n_skipped, ==, 1);
+    g_assert_true(prop.types_present & IKE_TRANS_BIT(IKE_TRANS_INTEG));
 
     for (unsigned k = 4; k <= 5; k++) {
         g_assert_cmpint(ike_ts_parse(&m->pl[first + k], ts, 2, &n, &skipped), ==, 0);
@@ -361,6 +368,11 @@ static void test_captured_ike_auth_rebuild(void)
     g_assert_cmpint(ike_ts_parse(&m.pl[6], &tsr, 1, &n, NULL), ==, 0);
     g_assert_cmpint(ike_notify_parse(&m.pl[7], &n1), ==, 0);
     g_assert_cmpint(ike_notify_parse(&m.pl[8], &n2), ==, 0);
+    /* put back the HMAC_SHA1_96 the parser skipped, where the capture has it */
+    g_assert_cmpuint(prop.n_transforms, ==, 2);
+    prop.transforms[2] = prop.transforms[1];
+    prop.transforms[1] = (struct ike_transform){.type = IKE_TRANS_INTEG, .id = 2};
+    prop.n_transforms = 3;
 
     ike_builder_init_chain(&b);
     ike_build_id(&b, IKE_PL_IDI, idi.id_type, idi.data, idi.len);
@@ -530,9 +542,11 @@ static void test_build_sa_init(void)
     g_assert_cmpint(ike_sa_parse(&m.pl[0], got, G_N_ELEMENTS(got), &ng), ==, 0);
     g_assert_cmpuint(ng, ==, 3);
     assert_props_equal(got, sa_init_props, 3);
-    /* exactly 3 fit in 3, 2 do not */
+    /* room for 2: the first 2 are kept, the third is validated and skipped */
     g_assert_cmpint(ike_sa_parse(&m.pl[0], got, 3, &ng), ==, 0);
-    g_assert_cmpint(ike_sa_parse(&m.pl[0], got, 2, &ng), ==, -E2BIG);
+    g_assert_cmpint(ike_sa_parse(&m.pl[0], got, 2, &ng), ==, 0);
+    g_assert_cmpuint(ng, ==, 2);
+    assert_props_equal(got, sa_init_props, 2);
 
     g_assert_cmpint(ike_ke_parse(&m.pl[1], &ke), ==, 0);
     g_assert_cmpuint(ke.group, ==, IKE_KE_CURVE25519);
@@ -1536,9 +1550,13 @@ static void test_body_values(void)
     unsigned n, skipped;
 
     v = view_hex(IKE_PL_SA, "00000016 01010001 0000000e 0100000c 00010002 abcd");
+    /* an attribute other than Key Length: the transform is unsupported and skipped */
     g_assert_cmpint(ike_sa_parse(&v.pl, p, 2, &n), ==, 0);
-    g_assert_true(p[0].transforms[0].unknown_attr);
-    g_assert_cmpuint(p[0].transforms[0].keylen, ==, 0);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpuint(p[0].n_transforms, ==, 0);
+    g_assert_cmpuint(p[0].n_skipped, ==, 1);
+    g_assert_cmpuint(p[0].types_present, ==, IKE_TRANS_BIT(IKE_TRANS_ENCR));
+    g_assert_false(p[0].unknown_type);
     view_free(&v);
 
     v = view_hex(IKE_PL_SA, "00000024 03010003 " T_ENCR128_MORE T_PRF_MORE T_KE_LAST);
@@ -1547,18 +1565,31 @@ static void test_body_values(void)
     g_assert_cmpuint(p[0].transforms[0].keylen, ==, 128);
     g_assert_cmpuint(p[0].transforms[2].type, ==, IKE_TRANS_KE);
     g_assert_cmpuint(p[0].transforms[2].id, ==, IKE_KE_CURVE25519);
-    g_assert_cmpint(ike_sa_parse(&v.pl, p, 0, &n), ==, -E2BIG);
+    /* room for no proposal: valid, none kept */
+    n = 99;
+    g_assert_cmpint(ike_sa_parse(&v.pl, p, 0, &n), ==, 0);
+    g_assert_cmpuint(n, ==, 0);
     view_free(&v);
 
-    /* more transforms than IKE_MAX_TRANSFORMS: -E2BIG, not -EBADMSG */
+    /* more transforms than IKE_MAX_TRANSFORMS, KE methods 0 .. 32: not an error; the
+     * ones we implement are kept in order, the others counted */
     {
+        static const uint16_t ours[] = {IKE_KE_NONE, IKE_KE_MODP2048, IKE_KE_MODP3072,
+                                        IKE_KE_MODP4096, IKE_KE_ECP256, IKE_KE_ECP384,
+                                        IKE_KE_CURVE25519};
         GString *s = g_string_new(NULL);
         unsigned nt = IKE_MAX_TRANSFORMS + 1;
         g_string_append_printf(s, "0000%04x 010100%02x", 8 + 8 * nt, nt);
         for (unsigned i = 0; i < nt; i++)
             g_string_append_printf(s, "%02x000008 0400%04x", i + 1 < nt ? 3 : 0, i);
         v = view_hex(IKE_PL_SA, s->str);
-        g_assert_cmpint(ike_sa_parse(&v.pl, p, 2, &n), ==, -E2BIG);
+        g_assert_cmpint(ike_sa_parse(&v.pl, p, 2, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_cmpuint(p[0].n_transforms, ==, G_N_ELEMENTS(ours));
+        for (unsigned i = 0; i < G_N_ELEMENTS(ours); i++)
+            g_assert_cmpuint(p[0].transforms[i].id, ==, ours[i]);
+        g_assert_cmpuint(p[0].n_skipped, ==, nt - G_N_ELEMENTS(ours));
+        g_assert_cmpuint(p[0].types_present, ==, IKE_TRANS_BIT(IKE_TRANS_KE));
         view_free(&v);
         g_string_free(s, TRUE);
     }
