@@ -28,7 +28,7 @@ set -euo pipefail
 cmd=${1:-bash tests/run-tests.sh}
 repo=$(git rev-parse --show-toplevel)
 cache=${FRESH_ROOT_CACHE:-/var/cache/uipsec-fresh-root}
-tarball=$cache/bookworm-minimal.tar
+tarball=$cache/bookworm-apt.tar
 mirror=${FRESH_ROOT_MIRROR:-http://deb.debian.org/debian}
 security=${FRESH_ROOT_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
@@ -41,10 +41,12 @@ fi
 if [ ! -s "$tarball" ] || [ "${FRESH_ROOT_REFRESH:-0}" = 1 ]; then
     mkdir -p "$cache"
     echo "fresh-root: making a bare Debian 12 root (once; cached in $tarball)"
-    mmdebstrap --quiet --variant=apt bookworm "$tarball.new" \
+    # the name must end in .tar: mmdebstrap picks the output format by it
+    rm -rf "$cache/new.tar"
+    mmdebstrap --quiet --variant=apt bookworm "$cache/new.tar" \
         "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
         "deb $security bookworm-security main"
-    mv "$tarball.new" "$tarball"
+    mv "$cache/new.tar" "$tarball"
 fi
 
 dir=${FRESH_ROOT_DIR:-$(mktemp -d /var/tmp/uipsec-fresh-root.XXXXXX)}
