@@ -137,6 +137,9 @@ struct ike_session {
     unsigned n_esp_props;
     struct ike_proposal esp_pfs_props[IKE_MAX_PROPOSALS]; /* as configured: KE = PFS on rekey */
     bool vip4, vip6;
+    bool vip4_hint_set, vip6_hint_set;
+    uint8_t vip4_hint[4];
+    uint8_t vip6_hint[17];
     struct uip_ts tsi[IKE_SESSION_MAX_TS];
     unsigned n_tsi;
     struct uip_ts tsr[IKE_SESSION_MAX_TS];
@@ -954,11 +957,16 @@ static void send_auth(struct ike_session *s)
         return;
     }
     if (s->vip4) {
-        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_ADDRESS, 0, NULL};
+        /* the address we hold, when reauthenticating (RFC 7296 3.15.1) */
+        attrs[n_attrs++] = s->vip4_hint_set
+                               ? (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_ADDRESS, 4, s->vip4_hint}
+                               : (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_ADDRESS, 0, NULL};
         attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_DNS, 0, NULL};
     }
     if (s->vip6) {
-        attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_ADDRESS, 0, NULL};
+        attrs[n_attrs++] = s->vip6_hint_set
+                               ? (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_ADDRESS, 17, s->vip6_hint}
+                               : (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_ADDRESS, 0, NULL};
         attrs[n_attrs++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP6_DNS, 0, NULL};
     }
     if (n_attrs)
@@ -1402,6 +1410,23 @@ static void fail_established(struct ike_session *s, enum ike_failure reason, con
     fail(s, reason, "%s%s", what, detail);
 }
 
+/* An AUTH_LIFETIME notify in @m (RFC 4478) goes to the owner, who reauthenticates. */
+static void report_auth_lifetime(struct ike_session *s, const struct ike_msg *m)
+{
+    struct ike_notify n;
+
+    if (!find_notify(m, IKE_N_AUTH_LIFETIME, &n))
+        return;
+    if (n.data_len != 4) {
+        _LOGS(LOG_WARNING, s, "ignored an AUTH_LIFETIME notify of %zu octets", n.data_len);
+        return;
+    }
+    unsigned secs = uip_get32(n.data);
+    _LOGS(LOG_INFO, s, "the gateway asks for reauthentication within %u s (AUTH_LIFETIME)", secs);
+    if (s->cb.auth_lifetime)
+        s->cb.auth_lifetime(s->user, secs);
+}
+
 static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
 {
     struct ike_proposal reply[IKE_MAX_PROPOSALS];
@@ -1442,7 +1467,6 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     }
 
     s->cur.spi_out = esp.spi;
-    s->reqid = 1;
     int r = install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni), s->nr,
                           s->nr_len, NULL, NULL);
     if (r < 0) {
@@ -1461,6 +1485,8 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     arm_timer(s, &s->ike_rekey_timer, s->ike_rekey_time, on_ike_rekey_timer);
     if (s->cb.established)
         s->cb.established(s->user, &s->info);
+    if (s->state == ST_ESTABLISHED)
+        report_auth_lifetime(s, m);
 }
 
 static void on_auth_response(struct ike_session *s, const struct ike_msg *m)
@@ -2017,6 +2043,7 @@ static void on_peer_request(struct ike_session *s, struct sa_ctx *sa, const stru
     }
     /* or a liveness check, or notifies: an empty answer */
     send_response(s, sa, IKE_INFORMATIONAL, id, spis, n);
+    report_auth_lifetime(s, m);
 }
 
 static gboolean on_dpd(gpointer data)
@@ -2481,6 +2508,16 @@ static struct sa_ctx *find_sa(struct ike_session *s, const struct ike_hdr *h)
     return NULL;
 }
 
+bool ike_session_owns(const struct ike_session *s, const uint8_t *msg, size_t len)
+{
+    struct ike_hdr h;
+
+    if (ike_hdr_parse(msg, len, &h) < 0)
+        return false;
+    return h.spi_i == s->sa.spi_i || (s->has_old && h.spi_i == s->old.spi_i) ||
+           (s->has_ike_coll && h.spi_i == s->ike_coll.spi_i);
+}
+
 void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
 {
     struct ike_msg m;
@@ -2660,8 +2697,14 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     memcpy(&s->local, &cfg->local, cfg->local_len);
     s->local_len = cfg->local_len;
     s->auth = cfg->auth;
+    s->reqid = cfg->reqid ? cfg->reqid : 1;
     s->vip4 = cfg->virtual_ipv4;
     s->vip6 = cfg->virtual_ipv6;
+    s->vip4_hint_set = cfg->vip4_hint_set;
+    memcpy(s->vip4_hint, cfg->vip4_hint, sizeof(s->vip4_hint));
+    s->vip6_hint_set = cfg->vip6_hint_set;
+    memcpy(s->vip6_hint, cfg->vip6_hint, sizeof(cfg->vip6_hint));
+    s->vip6_hint[16] = 128; /* INTERNAL_IP6_ADDRESS: address and prefix length */
     s->dpd_interval = cfg->dpd_interval;
     s->child_rekey_time = cfg->child_rekey_time;
     s->frag_wanted = cfg->fragmentation;

@@ -64,6 +64,11 @@ struct ike_session_config {
     const char *esp_proposals;
     bool virtual_ipv4;
     bool virtual_ipv6;
+    /* Reauthentication: ask for these addresses (the ones we hold) in the
+     * configuration payload instead of any, so the gateway keeps them. */
+    bool vip4_hint_set, vip6_hint_set;
+    uint8_t vip4_hint[4];
+    uint8_t vip6_hint[16];
     struct uip_ts local_ts[IKE_SESSION_MAX_TS]; /* none: any of the families requested */
     unsigned n_local_ts;
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
@@ -72,6 +77,7 @@ struct ike_session_config {
     unsigned dpd_interval;       /* seconds; 0 = no liveness checks */
     unsigned child_rekey_time;   /* seconds until we rekey the CHILD_SA; 0 = leave it to the gateway */
     unsigned ike_rekey_time;     /* seconds until we rekey the IKE SA; 0 = leave it to the gateway */
+    uint32_t reqid;              /* the engine's reqid of our CHILD_SAs; 0 = 1 */
     unsigned retransmit_tries;   /* 0 = 5 */
     unsigned retransmit_base_ms; /* first timeout; 0 = 1000, then doubling */
 };
@@ -132,6 +138,10 @@ struct ike_session_callbacks {
     void (*ike_rekeyed)(void *user, const char *proposal);
     /* ike_session_close() finished (the gateway confirmed the DELETE, or gave up waiting). */
     void (*closed)(void *user);
+    /* The gateway wants us to reauthenticate within @seconds (RFC 4478
+     * AUTH_LIFETIME, in IKE_AUTH or later in INFORMATIONAL): a new IKE SA from
+     * scratch.  The session itself does not; its owner does (may be NULL). */
+    void (*auth_lifetime)(void *user, unsigned seconds);
     /* Test only (may be NULL): the IKE SA's keys, for a dissector. */
     void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
                        const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
@@ -153,6 +163,13 @@ void ike_session_start(struct ike_session *s);
 
 /* A datagram from the gateway (non-ESP marker already removed). */
 void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len);
+
+/*
+ * Is @msg (an IKE message from the gateway) for this session: does its IKE
+ * SPIi name one of the session's IKE SAs (also one being set up or rekeyed)?
+ * Lets one owner run two sessions on the same sockets (reauthentication).
+ */
+bool ike_session_owns(const struct ike_session *s, const uint8_t *msg, size_t len);
 
 /* The engine saw traffic from the gateway: postpones liveness checks. */
 void ike_session_traffic_seen(struct ike_session *s);

@@ -135,17 +135,24 @@ static void fail(NMUipsecPlugin *self, NMVpnPluginFailure failure, const char *m
 
 /* ---- tunnel events ---------------------------------------------------------------------------- */
 
-static void on_established(void *user, const struct ike_established *info)
+/* What the reports to NetworkManager are made of. */
+static struct uip_report_input report_input(NMUipsecPlugin *self, const struct ike_established *info)
 {
-    NMUipsecPlugin *self = user;
-    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
     guint mtu = uip_settings_get_uint(self->data, UIP_KEY_MTU);
-    struct uip_report_input in = {
+
+    return (struct uip_report_input){
         .info = info,
         .tundev = uip_tunnel_tun_name(self->tunnel),
         .mtu = mtu ? mtu : uip_tunnel_mtu(self->tunnel),
         .gateway = (const struct sockaddr *)&self->gateway,
     };
+}
+
+static void on_established(void *user, const struct ike_established *info)
+{
+    NMUipsecPlugin *self = user;
+    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
+    struct uip_report_input in = report_input(self, info);
     GVariant *ip4, *ip6;
 
     if (self->established)
@@ -161,6 +168,27 @@ static void on_established(void *user, const struct ike_established *info)
     ip4 = uip_report_ip4(&in);
     ip6 = uip_report_ip6(&in);
     nm_vpn_service_plugin_set_config(plugin, uip_report_config(&in));
+    if (ip4)
+        nm_vpn_service_plugin_set_ip4_config(plugin, ip4);
+    if (ip6)
+        nm_vpn_service_plugin_set_ip6_config(plugin, ip6);
+}
+
+/* A new IKE SA replaced the old (reauthentication).  With new virtual
+ * addresses NetworkManager gets the new IP configuration. */
+static void on_reauthenticated(void *user, const struct ike_established *info, bool same)
+{
+    NMUipsecPlugin *self = user;
+    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
+    struct uip_report_input in = report_input(self, info);
+    GVariant *ip4, *ip6;
+
+    _LOGI("reauthenticated: IKE %s, ESP %s%s", info->ike_proposal, info->esp_proposal,
+          same ? "" : "; new virtual addresses");
+    if (same)
+        return;
+    ip4 = uip_report_ip4(&in);
+    ip6 = uip_report_ip6(&in);
     if (ip4)
         nm_vpn_service_plugin_set_ip4_config(plugin, ip4);
     if (ip6)
@@ -199,6 +227,7 @@ static const struct uip_tunnel_callbacks tunnel_callbacks = {
     .closed = on_closed,
     .child_rekeyed = on_child_rekeyed,
     .ike_rekeyed = on_ike_rekeyed,
+    .reauthenticated = on_reauthenticated,
 };
 
 /* ---- connecting ------------------------------------------------------------------------------- */

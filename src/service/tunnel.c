@@ -8,6 +8,14 @@
  * The session's messages leave through sock500 or, once it moved to NAT-T,
  * through the engine's socket.  A one-second tick tells the session when the
  * engine saw traffic from the gateway, so that DPD only probes an idle peer.
+ *
+ * Reauthentication (RFC 4478 AUTH_LIFETIME from the gateway; RFC 7296 2.8.3),
+ * make-before-break: a second session with its own reqid starts from
+ * scratch on the same sockets, asking for the virtual addresses we hold;
+ * messages go to the session whose IKE SPIs they carry.  Once it is up its
+ * CHILD_SA carries the traffic, the old session's outbound SA goes at once and
+ * the old IKE SA is deleted.  Until then the old session serves: if the new
+ * one fails, it stays and we try again later.
  */
 #include "service/tunnel.h"
 
@@ -21,14 +29,34 @@
 #include <glib-unix.h>
 
 #include "common/uip-log.h"
+#include "ike/session-config.h"
 
 #define IKE_RECV_BUDGET 16
+#define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
+
+/* One IKE session of the tunnel (the current one, its successor, its predecessor). */
+struct tunnel_ike {
+    struct uip_tunnel *t;
+    struct ike_session *s;
+    uint32_t reqid;
+    uint32_t spi_out; /* the outbound SA it installed last, 0 = none */
+    bool up;          /* established */
+};
 
 struct uip_tunnel {
     struct uip_tunnel_callbacks cb;
     void *user;
     struct uip_engine *engine;
-    struct ike_session *session;
+    struct tunnel_ike *ike;     /* the session the connection rests on */
+    struct tunnel_ike *reauth;  /* its successor being set up, or NULL */
+    struct tunnel_ike *retired; /* its predecessor, deleting its IKE SA, or NULL */
+    GPtrArray *dead;            /* sessions to free from an idle source (inside their callbacks) */
+    guint reap;
+    guint reauth_timer;
+    int64_t reauth_deadline_us; /* CLOCK_MONOTONIC; when the gateway ends the IKE SA; 0 = never */
+    uint32_t next_reqid;
+    struct ike_session_config cfg; /* owned copy, secrets included: for reauthentication */
+    struct ike_established info;   /* what the current session got (for the address hints) */
     int sock500;
     guint sock500_watch;
     guint tick;
@@ -36,6 +64,10 @@ struct uip_tunnel {
     struct sockaddr_storage local;
     socklen_t local_len;
 };
+
+static struct tunnel_ike *tunnel_ike_new(struct uip_tunnel *t, const struct ike_session_config *c,
+                                         char *err, size_t err_len);
+static void tunnel_ike_bury(struct tunnel_ike *ti);
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
 {
@@ -90,7 +122,7 @@ static int bind_to_device(int fd, const char *dev)
 
 static int cb_send(void *user, bool natt, const uint8_t *msg, size_t len)
 {
-    struct uip_tunnel *t = user;
+    struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
 
     if (natt)
         return uip_engine_send_ike(t->engine, msg, len);
@@ -99,7 +131,8 @@ static int cb_send(void *user, bool natt, const uint8_t *msg, size_t len)
 
 static int cb_child_install(void *user, const struct ike_child *c)
 {
-    struct uip_tunnel *t = user;
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
     struct uip_sa_config sa;
     int r;
 
@@ -133,45 +166,139 @@ static int cb_child_install(void *user, const struct ike_child *c)
     r = uip_engine_sa_add(t->engine, &sa);
     if (r < 0 && c->in.keymat)
         uip_engine_sa_del(t->engine, c->in.spi, true);
+    if (r == 0)
+        ti->spi_out = c->out.spi;
     return r;
 }
 
 static void cb_child_delete(void *user, uint32_t reqid, uint32_t spi_in, uint32_t spi_out)
 {
-    struct uip_tunnel *t = user;
+    struct tunnel_ike *ti = user;
 
-    uip_engine_sa_del(t->engine, spi_in, true);
-    uip_engine_sa_del(t->engine, spi_out, false);
+    uip_engine_sa_del(ti->t->engine, spi_in, true);
+    uip_engine_sa_del(ti->t->engine, spi_out, false); /* -ENOENT when retired early: fine */
+    if (spi_out == ti->spi_out)
+        ti->spi_out = 0;
+}
+
+static void arm_reauth(struct uip_tunnel *t, unsigned seconds);
+
+/* The successor is up: it takes over, the old IKE SA is deleted. */
+static void reauth_done(struct uip_tunnel *t, const struct ike_established *info)
+{
+    struct tunnel_ike *old = t->ike;
+    bool same4 = info->has_vip4 == t->info.has_vip4 &&
+                 (!info->has_vip4 || !memcmp(info->vip4, t->info.vip4, 4));
+    bool same6 = info->has_vip6 == t->info.has_vip6 &&
+                 (!info->has_vip6 || !memcmp(info->vip6, t->info.vip6, 16));
+
+    t->ike = g_steal_pointer(&t->reauth);
+    t->reauth_deadline_us = 0;
+    _LOGI("reauthenticated: new IKE SA %016" G_GINT64_MODIFIER "x, CHILD_SA %08x/%08x%s",
+          (guint64)ike_session_spi_i(t->ike->s), info->child->in.spi, info->child->out.spi,
+          same4 && same6 ? ", same virtual addresses" : ", the virtual addresses changed");
+    /* traffic moves to the new CHILD_SA now; the old one's inbound half stays until the
+     * gateway has deleted it with the old IKE SA, so nothing in flight is lost */
+    if (old->spi_out)
+        uip_engine_sa_del(t->engine, old->spi_out, false);
+    old->spi_out = 0;
+    if (t->retired)
+        tunnel_ike_bury(g_steal_pointer(&t->retired));
+    if (old->up) {
+        t->retired = old;
+        ike_session_close(old->s);
+    } else {
+        tunnel_ike_bury(old);
+    }
+    t->info = *info;
+    t->info.domains = NULL;
+    t->info.child = NULL;
+    if (t->cb.reauthenticated)
+        t->cb.reauthenticated(t->user, info, same4 && same6);
 }
 
 static void cb_established(void *user, const struct ike_established *info)
 {
-    struct uip_tunnel *t = user;
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+
+    ti->up = true;
+    if (ti == t->reauth) {
+        reauth_done(t, info);
+        return;
+    }
+    t->info = *info;
+    t->info.domains = NULL; /* not ours to keep */
+    t->info.child = NULL;
     t->cb.established(t->user, info);
 }
 
 static void cb_failed(void *user, enum ike_failure reason, const char *message)
 {
-    struct uip_tunnel *t = user;
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+    int64_t left = t->reauth_deadline_us - g_get_monotonic_time();
+
+    ti->up = false;
+    if (ti == t->retired) {
+        tunnel_ike_bury(g_steal_pointer(&t->retired));
+        return;
+    }
+    if (ti == t->reauth) {
+        /* the old IKE SA still serves: try again while it lasts */
+        tunnel_ike_bury(g_steal_pointer(&t->reauth));
+        if (t->ike->up && left > (int64_t)REAUTH_RETRY_S * G_USEC_PER_SEC) {
+            _LOGW("reauthentication failed (%s: %s); trying again in %d s",
+                  ike_failure_name(reason), message, REAUTH_RETRY_S);
+            arm_reauth(t, REAUTH_RETRY_S);
+            return;
+        }
+    } else if (t->reauth) {
+        /* the gateway ended the old IKE SA first (a uniqueness policy, its
+         * lifetime): the successor decides */
+        _LOGI("the old IKE SA ended during reauthentication (%s)", message);
+        return;
+    }
     t->cb.failed(t->user, reason, message);
 }
 
 static void cb_closed(void *user)
 {
-    struct uip_tunnel *t = user;
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+
+    if (ti == t->retired) {
+        _LOGI("old IKE SA deleted after reauthentication");
+        tunnel_ike_bury(g_steal_pointer(&t->retired));
+        return;
+    }
     t->cb.closed(t->user);
+}
+
+static void cb_auth_lifetime(void *user, unsigned seconds)
+{
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+
+    if (ti != t->ike)
+        return;
+    /* RFC 4478: reauthenticate before the lifetime ends; leave a fifth (at
+     * least 2 s) for the new IKE SA to come up */
+    unsigned margin = MAX(seconds / 5, 2u);
+    t->reauth_deadline_us = g_get_monotonic_time() + (int64_t)seconds * G_USEC_PER_SEC;
+    arm_reauth(t, seconds > margin ? seconds - margin : 0);
 }
 
 static void cb_child_rekeyed(void *user, const struct ike_child *c)
 {
-    struct uip_tunnel *t = user;
+    struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
     if (t->cb.child_rekeyed)
         t->cb.child_rekeyed(t->user, c);
 }
 
 static void cb_ike_rekeyed(void *user, const char *proposal)
 {
-    struct uip_tunnel *t = user;
+    struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
     if (t->cb.ike_rekeyed)
         t->cb.ike_rekeyed(t->user, proposal);
 }
@@ -180,9 +307,105 @@ static void cb_debug_keys(void *user, uint64_t spi_i, uint64_t spi_r, const char
                           const char *integ, const uint8_t *ei, const uint8_t *er, size_t e_len,
                           const uint8_t *ai, const uint8_t *ar, size_t a_len)
 {
-    struct uip_tunnel *t = user;
+    struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
     if (t->cb.debug_keys)
         t->cb.debug_keys(t->user, spi_i, spi_r, encr, integ, ei, er, e_len, ai, ar, a_len);
+}
+
+static const struct ike_session_callbacks session_callbacks = {
+    .send = cb_send,
+    .child_install = cb_child_install,
+    .child_delete = cb_child_delete,
+    .established = cb_established,
+    .failed = cb_failed,
+    .closed = cb_closed,
+    .auth_lifetime = cb_auth_lifetime,
+    .child_rekeyed = cb_child_rekeyed,
+    .ike_rekeyed = cb_ike_rekeyed,
+    .debug_keys = cb_debug_keys,
+};
+
+/* ---- sessions --------------------------------------------------------------------------------- */
+
+static struct tunnel_ike *tunnel_ike_new(struct uip_tunnel *t, const struct ike_session_config *c,
+                                         char *err, size_t err_len)
+{
+    struct ike_session_config cfg = *c;
+    struct tunnel_ike *ti = g_new0(struct tunnel_ike, 1);
+
+    ti->t = t;
+    ti->reqid = cfg.reqid = ++t->next_reqid;
+    if (ike_session_new(&cfg, &session_callbacks, ti, NULL, &ti->s, err, err_len) < 0) {
+        g_free(ti);
+        return NULL;
+    }
+    return ti;
+}
+
+static gboolean reap(gpointer user)
+{
+    struct uip_tunnel *t = user;
+
+    t->reap = 0;
+    g_ptr_array_set_size(t->dead, 0);
+    return G_SOURCE_REMOVE;
+}
+
+static void tunnel_ike_free(gpointer p)
+{
+    struct tunnel_ike *ti = p;
+
+    ike_session_free(ti->s);
+    g_free(ti);
+}
+
+/* Free @ti later: we may be inside one of its callbacks. */
+static void tunnel_ike_bury(struct tunnel_ike *ti)
+{
+    struct uip_tunnel *t = ti->t;
+
+    g_ptr_array_add(t->dead, ti);
+    if (!t->reap)
+        t->reap = g_idle_add(reap, t);
+}
+
+static gboolean on_reauth(gpointer user)
+{
+    struct uip_tunnel *t = user;
+    struct ike_session_config cfg = t->cfg;
+    char err[256] = "";
+
+    t->reauth_timer = 0;
+    if (t->reauth || !t->ike->up)
+        return G_SOURCE_REMOVE;
+    cfg.vip4_hint_set = t->info.has_vip4;
+    memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
+    cfg.vip6_hint_set = t->info.has_vip6;
+    memcpy(cfg.vip6_hint, t->info.vip6, sizeof(cfg.vip6_hint));
+    t->reauth = tunnel_ike_new(t, &cfg, err, sizeof(err));
+    if (!t->reauth) {
+        _LOGW("cannot start reauthentication: %s", err);
+        return G_SOURCE_REMOVE;
+    }
+    _LOGI("reauthenticating: a new IKE SA beside the current one");
+    ike_session_start(t->reauth->s);
+    return G_SOURCE_REMOVE;
+}
+
+static void arm_reauth(struct uip_tunnel *t, unsigned seconds)
+{
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    t->reauth_timer = g_timeout_add_seconds(seconds, on_reauth, t);
+}
+
+/* The session a message from the gateway belongs to (by its IKE SPIs). */
+static struct ike_session *session_for(struct uip_tunnel *t, const uint8_t *msg, size_t len)
+{
+    if (t->reauth && ike_session_owns(t->reauth->s, msg, len))
+        return t->reauth->s;
+    if (t->retired && ike_session_owns(t->retired->s, msg, len))
+        return t->retired->s;
+    return t->ike->s;
 }
 
 /* ---- I/O -------------------------------------------------------------------------------------- */
@@ -191,7 +414,7 @@ static void on_ike_packet(void *user, const uint8_t *msg, size_t len, const stru
                           socklen_t from_len)
 {
     struct uip_tunnel *t = user;
-    ike_session_input(t->session, msg, len);
+    ike_session_input(session_for(t, msg, len), msg, len);
 }
 
 static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
@@ -203,7 +426,7 @@ static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
         ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n <= 0)
             break;
-        ike_session_input(t->session, buf, (size_t)n);
+        ike_session_input(session_for(t, buf, (size_t)n), buf, (size_t)n);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -216,7 +439,7 @@ static gboolean on_tick(gpointer user)
     uip_engine_stats(t->engine, &st);
     if (st.c.pkts_in != t->last_pkts_in) {
         t->last_pkts_in = st.c.pkts_in;
-        ike_session_traffic_seen(t->session);
+        ike_session_traffic_seen(t->ike->s);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -235,6 +458,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     t = g_new0(struct uip_tunnel, 1);
     t->cb = *cb;
     t->user = user;
+    t->dead = g_ptr_array_new_with_free_func(tunnel_ike_free);
     t->sock500 = socket(cfg.gateway.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (t->sock500 < 0) {
         r = -errno;
@@ -299,20 +523,12 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
         _LOGI("IKE and ESP bound to %s", dev);
     }
 
-    struct ike_session_callbacks icb = {
-        .send = cb_send,
-        .child_install = cb_child_install,
-        .child_delete = cb_child_delete,
-        .established = cb_established,
-        .failed = cb_failed,
-        .closed = cb_closed,
-        .child_rekeyed = cb_child_rekeyed,
-        .ike_rekeyed = cb_ike_rekeyed,
-        .debug_keys = cb_debug_keys,
-    };
-    r = ike_session_new(&cfg, &icb, t, NULL, &t->session, err, err_len);
-    if (r < 0)
+    ike_session_config_copy(&t->cfg, &cfg);
+    t->ike = tunnel_ike_new(t, &t->cfg, err, err_len);
+    if (!t->ike) {
+        r = -EINVAL;
         goto fail;
+    }
 
     t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
     t->tick = g_timeout_add_seconds(1, on_tick, t);
@@ -326,22 +542,31 @@ fail:
 
 void uip_tunnel_start(struct uip_tunnel *t)
 {
-    ike_session_start(t->session);
+    ike_session_start(t->ike->s);
 }
 
 void uip_tunnel_rekey_child(struct uip_tunnel *t)
 {
-    ike_session_rekey_child(t->session);
+    ike_session_rekey_child(t->ike->s);
 }
 
 void uip_tunnel_rekey_ike(struct uip_tunnel *t)
 {
-    ike_session_rekey_ike(t->session);
+    ike_session_rekey_ike(t->ike->s);
+}
+
+void uip_tunnel_reauthenticate(struct uip_tunnel *t)
+{
+    arm_reauth(t, 0);
 }
 
 void uip_tunnel_close(struct uip_tunnel *t)
 {
-    ike_session_close(t->session);
+    /* a successor that is not up yet is dropped (the gateway's half-open SA times out) */
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    if (t->reauth)
+        tunnel_ike_bury(g_steal_pointer(&t->reauth));
+    ike_session_close(t->ike->s);
 }
 
 void uip_tunnel_free(struct uip_tunnel *t)
@@ -350,7 +575,13 @@ void uip_tunnel_free(struct uip_tunnel *t)
         return;
     g_clear_handle_id(&t->sock500_watch, g_source_remove);
     g_clear_handle_id(&t->tick, g_source_remove);
-    ike_session_free(t->session);
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    g_clear_handle_id(&t->reap, g_source_remove);
+    g_clear_pointer(&t->reauth, tunnel_ike_free);
+    g_clear_pointer(&t->retired, tunnel_ike_free);
+    g_clear_pointer(&t->ike, tunnel_ike_free);
+    g_clear_pointer(&t->dead, g_ptr_array_unref);
+    ike_session_config_clear(&t->cfg);
     uip_engine_free(t->engine);
     if (t->sock500 >= 0)
         close(t->sock500);

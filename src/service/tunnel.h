@@ -37,6 +37,9 @@ struct uip_tunnel_callbacks {
     void (*closed)(void *user); /* after uip_tunnel_close() */
     void (*child_rekeyed)(void *user, const struct ike_child *child); /* may be NULL */
     void (*ike_rekeyed)(void *user, const char *proposal);            /* may be NULL */
+    /* A new IKE SA and CHILD_SA replaced the old ones (reauthentication);
+     * @same_addresses: the virtual addresses did not change.  May be NULL. */
+    void (*reauthenticated)(void *user, const struct ike_established *info, bool same_addresses);
     void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
                        const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
                        size_t e_len, const uint8_t *sk_ai, const uint8_t *sk_ar,
@@ -62,6 +65,9 @@ void uip_tunnel_rekey_child(struct uip_tunnel *t);
 void uip_tunnel_rekey_ike(struct uip_tunnel *t);
 
 /* Send DELETE; closed() follows (when the gateway answers, or its retransmits give up). */
+/* Reauthenticate now (as on the gateway's AUTH_LIFETIME): a new IKE SA, make-before-break. */
+void uip_tunnel_reauthenticate(struct uip_tunnel *t);
+
 void uip_tunnel_close(struct uip_tunnel *t);
 
 /* Remove the TUN device, wipe all keys, close the sockets.  Sends nothing. NULL is fine. */

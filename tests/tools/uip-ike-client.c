@@ -101,6 +101,20 @@ static void cb_ike_rekeyed(void *user, const char *proposal)
     fflush(stdout);
 }
 
+static void cb_reauthenticated(void *user, const struct ike_established *in, bool same)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    printf("reauthenticated same-addresses=%s", same ? "yes" : "no");
+    if (in->has_vip4)
+        printf(" vip4=%s", inet_ntop(AF_INET, in->vip4, buf, sizeof(buf)));
+    if (in->has_vip6)
+        printf(" vip6=%s", inet_ntop(AF_INET6, in->vip6, buf, sizeof(buf)));
+    printf(" ike=%s spi-in=%08x spi-out=%08x\n", in->ike_proposal, in->child->in.spi,
+           in->child->out.spi);
+    fflush(stdout);
+}
+
 static void cb_failed(void *user, enum ike_failure reason, const char *message)
 {
     g_autofree char *m = g_strdup(message);
@@ -288,6 +302,7 @@ int main(int argc, char **argv)
         .closed = cb_closed,
         .child_rekeyed = cb_child_rekeyed,
         .ike_rekeyed = cb_ike_rekeyed,
+        .reauthenticated = cb_reauthenticated,
         .debug_keys = cb_debug_keys,
     };
     loop = g_main_loop_new(NULL, FALSE);
