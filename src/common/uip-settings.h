@@ -79,8 +79,8 @@
 #define UIP_SECRET_FLAG_NOT_REQUIRED 0x4 /* NM_SETTING_SECRET_FLAG_NOT_REQUIRED */
 #define UIP_SECRET_FLAGS_ALL         0x7
 
-/* At most this many prefixes in "local-ts" / "remote-ts" (= IKE_SESSION_MAX_TS). */
-#define UIP_SETTINGS_MAX_TS 8
+/* At most this many prefixes in "local-ts" / "remote-ts" (= IKE_SESSION_MAX_TS = UIP_SA_MAX_TS). */
+#define UIP_SETTINGS_MAX_TS 32
 
 /* ---- the descriptor table -------------------------------------------------------------------- */
 

@@ -48,7 +48,7 @@ struct uip_lifetime {
     uint64_t seconds;
 };
 
-#define UIP_SA_MAX_TS 8
+#define UIP_SA_MAX_TS 32
 
 struct uip_sa_config {
     uint32_t spi; /* host byte order, != 0 */

@@ -1196,8 +1196,10 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
     struct ike_established *in = &s->info;
     GPtrArray *domains = g_ptr_array_new();
     struct ike_cp cp;
+    unsigned left_out = 0;
 
     if (pl && ike_cp_parse(pl, &cp) == 0 && cp.cfg_type == IKE_CFG_REPLY) {
+        left_out = cp.n_skipped;
         for (unsigned i = 0; i < cp.n_attrs; i++) {
             const struct ike_cp_attr *a = &cp.attrs[i];
             switch (a->type) {
@@ -1217,13 +1219,19 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
             case IKE_CFG_INTERNAL_IP4_DNS:
                 if (a->len == 4 && in->n_dns4 < IKE_SESSION_MAX_DNS)
                     memcpy(in->dns4[in->n_dns4++], a->value, 4);
+                else
+                    left_out++;
                 break;
             case IKE_CFG_INTERNAL_IP6_DNS:
                 if (a->len == 16 && in->n_dns6 < IKE_SESSION_MAX_DNS)
                     memcpy(in->dns6[in->n_dns6++], a->value, 16);
+                else
+                    left_out++;
                 break;
             case IKE_CFG_INTERNAL_IP4_SUBNET:
-                if (a->len == 8 && in->n_subnets < IKE_SESSION_MAX_TS) {
+                if (a->len == 8 && in->n_subnets >= IKE_SESSION_MAX_SUBNETS) {
+                    left_out++;
+                } else if (a->len == 8) {
                     struct uip_ts *ts = &in->subnets[in->n_subnets];
                     uip_ts_any(ts, AF_INET);
                     for (int k = 0; k < 4; k++) {
@@ -1234,7 +1242,9 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
                 }
                 break;
             case IKE_CFG_INTERNAL_IP6_SUBNET:
-                if (a->len == 17 && a->value[16] <= 128 && in->n_subnets < IKE_SESSION_MAX_TS) {
+                if (a->len == 17 && in->n_subnets >= IKE_SESSION_MAX_SUBNETS) {
+                    left_out++;
+                } else if (a->len == 17 && a->value[16] <= 128) {
                     char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
                     inet_ntop(AF_INET6, a->value, addr, sizeof(addr));
                     snprintf(buf, sizeof(buf), "%s/%u", addr, a->value[16]);
@@ -1259,23 +1269,38 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
             }
         }
     }
+    if (left_out)
+        _LOGS(LOG_WARNING, s,
+              "configuration payload: %u attributes left out (at most %u DNS servers per family, "
+              "%u subnets, %u attributes)",
+              left_out, IKE_SESSION_MAX_DNS, IKE_SESSION_MAX_SUBNETS, IKE_CP_MAX_ATTRS);
     g_ptr_array_add(domains, NULL);
     g_strfreev(in->domains);
     in->domains = (char **)g_ptr_array_free(domains, FALSE);
 }
 
-static bool read_ts(const struct ike_msg *m, uint8_t type, struct uip_ts *ts, unsigned *n)
+static bool read_ts(struct ike_session *s, const struct ike_msg *m, uint8_t type,
+                    struct uip_ts *ts, unsigned *n)
 {
     const struct ike_pl *pl = ike_msg_find(m, type, NULL);
     unsigned skipped;
-    return pl && ike_ts_parse(pl, ts, IKE_SESSION_MAX_TS, n, &skipped) == 0 && *n > 0;
+
+    if (!pl || ike_ts_parse(pl, ts, IKE_SESSION_MAX_TS, n, &skipped) < 0 || *n == 0)
+        return false;
+    if (skipped)
+        _LOGS(LOG_WARNING, s,
+              "%s: %u traffic selectors left out (only %u IPv4/IPv6 ranges are used; other types "
+              "are not supported)",
+              type == IKE_PL_TSI ? "TSi" : "TSr", skipped, IKE_SESSION_MAX_TS);
+    return true;
 }
 
 /* TSi and TSr of a request or response, both required. */
-static bool read_ts_pair(const struct ike_msg *m, struct uip_ts *tsi, unsigned *n_tsi,
+static bool read_ts_pair(struct ike_session *s, const struct ike_msg *m, struct uip_ts *tsi,
+                         unsigned *n_tsi,
                          struct uip_ts *tsr, unsigned *n_tsr)
 {
-    return read_ts(m, IKE_PL_TSI, tsi, n_tsi) && read_ts(m, IKE_PL_TSR, tsr, n_tsr);
+    return read_ts(s, m, IKE_PL_TSI, tsi, n_tsi) && read_ts(s, m, IKE_PL_TSR, tsr, n_tsr);
 }
 
 /*
@@ -1456,7 +1481,7 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     struct ike_child *c = &s->child;
-    if (!read_ts_pair(m, c->local_ts, &c->n_local_ts, c->remote_ts, &c->n_remote_ts)) {
+    if (!read_ts_pair(s, m, c->local_ts, &c->n_local_ts, c->remote_ts, &c->n_remote_ts)) {
         fail_established(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors", "");
         return;
     }
@@ -1724,7 +1749,7 @@ static void rekey_child(struct ike_session *s, const struct ike_msg *m,
         return;
     }
     /* their TSi is their side (our remote), TSr ours */
-    if (!read_ts_pair(m, c.remote_ts, &c.n_remote_ts, c.local_ts, &c.n_local_ts)) {
+    if (!read_ts_pair(s, m, c.remote_ts, &c.n_remote_ts, c.local_ts, &c.n_local_ts)) {
         send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TS_UNACCEPTABLE);
         return;
     }
@@ -2250,7 +2275,7 @@ static void on_rekey_child_response(struct ike_session *s, const struct ike_msg 
     if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
         ike_proposal_select_reply(s->rk_props, s->n_rk_props, reply, n_reply, &sel) < 0 ||
         ike_selected_esp_params(&sel, &esp) < 0 || ike_nonce_parse(pl_n, &nr) < 0 ||
-        !read_ts_pair(m, c.local_ts, &c.n_local_ts, c.remote_ts, &c.n_remote_ts)) {
+        !read_ts_pair(s, m, c.local_ts, &c.n_local_ts, c.remote_ts, &c.n_remote_ts)) {
         fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our CHILD_SA rekey is unusable");
         return;
     }

@@ -20,8 +20,9 @@
 #include "common/uip-ts.h"
 #include "ike/ike-types.h"
 
-#define IKE_SESSION_MAX_TS  8
-#define IKE_SESSION_MAX_DNS 4
+#define IKE_SESSION_MAX_TS      32 /* traffic selectors per side (= UIP_SA_MAX_TS, UIP_SETTINGS_MAX_TS) */
+#define IKE_SESSION_MAX_DNS     8  /* DNS servers per family */
+#define IKE_SESSION_MAX_SUBNETS 64 /* INTERNAL_IP4/6_SUBNET routes */
 
 enum ike_auth_method {
     IKE_AUTHM_PSK,
@@ -112,7 +113,7 @@ struct ike_established {
     uint8_t dns4[IKE_SESSION_MAX_DNS][4];
     uint8_t dns6[IKE_SESSION_MAX_DNS][16];
     char **domains;              /* INTERNAL_DNS_DOMAIN (RFC 8598), NULL-terminated */
-    struct uip_ts subnets[IKE_SESSION_MAX_TS]; /* INTERNAL_IP4/6_SUBNET */
+    struct uip_ts subnets[IKE_SESSION_MAX_SUBNETS]; /* INTERNAL_IP4/6_SUBNET */
     unsigned n_subnets;
     const struct ike_child *child;
     char ike_proposal[128]; /* "AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE_25519" */

@@ -748,12 +748,10 @@ int ike_ts_parse(const struct ike_pl *pl, struct uip_ts *ts, unsigned max, unsig
     r = ts_walk(pl->body, pl->body_len, NULL, max, &count, &skipped);
     if (r < 0)
         return r;
-    if (count > max)
-        return -E2BIG;
     ts_walk(pl->body, pl->body_len, ts, max, &count, &skipped);
-    *n = count;
+    *n = MIN(count, max);
     if (n_skipped)
-        *n_skipped = skipped;
+        *n_skipped = skipped + (count - *n);
     return 0;
 }
 
@@ -807,13 +805,11 @@ int ike_cp_parse(const struct ike_pl *pl, struct ike_cp *out)
         a += 4 + alen;
         left -= 4 + alen;
     }
-    if (n > IKE_CP_MAX_ATTRS)
-        return -E2BIG;
-
     out->cfg_type = pl->body[0];
-    out->n_attrs = n;
+    out->n_attrs = MIN(n, IKE_CP_MAX_ATTRS);
+    out->n_skipped = n - out->n_attrs;
     a = pl->body + 4;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < out->n_attrs; i++) {
         uint16_t alen = uip_get16(a + 2);
         out->attrs[i] = (struct ike_cp_attr){
             .type = uip_get16(a) & 0x7fff,

@@ -45,8 +45,8 @@
 /* ---- limits ---------------------------------------------------------------- */
 
 #define IKE_MSG_MAX_PAYLOADS 64   /* outer + inner payloads kept per message */
-#define IKE_TS_MAX           16   /* traffic selectors per TS payload */
-#define IKE_CP_MAX_ATTRS     64   /* attributes per CP payload */
+#define IKE_TS_MAX           32   /* traffic selectors per TS payload kept (more are skipped) */
+#define IKE_CP_MAX_ATTRS     256  /* attributes per CP payload kept (more are skipped) */
 #define IKE_NONCE_MIN_LEN    16   /* RFC 7296 3.9 */
 #define IKE_NONCE_MAX_LEN    256  /* RFC 7296 3.9 */
 #define IKE_CERTREQ_HASH_LEN 20   /* SHA-1 of a CA's SubjectPublicKeyInfo */
@@ -256,8 +256,9 @@ int ike_vendor_parse(const struct ike_pl *pl, struct ike_vendor *out);
  * selector length (16 for IPv4, 40 for IPv6, >= 4 for others), start
  * address <= end address, start port <= end port unless it is the OPAQUE
  * form (65535, 0).  Well-formed selectors of other types (e.g. TS_SECLABEL)
- * are skipped and counted in *@n_skipped (may be NULL).
- * Also -E2BIG if there are more than @max IPv4/IPv6 selectors.
+ * are skipped and counted in *@n_skipped (may be NULL), and so are IPv4/IPv6
+ * selectors past the first @max (a gateway may send any number: never an
+ * error; the caller says what it left out).
  */
 int ike_ts_parse(const struct ike_pl *pl, struct uip_ts *ts, unsigned max, unsigned *n,
                  unsigned *n_skipped);
@@ -270,13 +271,15 @@ struct ike_cp_attr {
 struct ike_cp {
     uint8_t cfg_type; /* IKE_CFG_REQUEST ... */
     unsigned n_attrs;
+    unsigned n_skipped; /* well-formed attributes past IKE_CP_MAX_ATTRS, not kept */
     struct ike_cp_attr attrs[IKE_CP_MAX_ATTRS];
 };
 /*
  * CP (3.15): every attribute must fit; attributes with a fixed size in
  * RFC 7296 3.15.1 must have it (e.g. INTERNAL_IP4_ADDRESS 0 or 4,
  * INTERNAL_IP6_ADDRESS 0 or 17, INTERNAL_IP4_SUBNET 0 or 8,
- * SUPPORTED_ATTRIBUTES a multiple of 2).  -E2BIG above IKE_CP_MAX_ATTRS.
+ * SUPPORTED_ATTRIBUTES a multiple of 2).  Attributes past IKE_CP_MAX_ATTRS
+ * are validated, not kept, and counted in n_skipped.
  */
 int ike_cp_parse(const struct ike_pl *pl, struct ike_cp *out);
 

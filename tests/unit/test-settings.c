@@ -287,7 +287,7 @@ static const struct {
     {UIP_KEY_REMOTE_TS,
      "1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,"
      "5.0.0.0/8,6.0.0.0/8,7.0.0.0/8,8.0.0.0/8,9.0.0.0/8",
-     FALSE},
+     TRUE}, /* more than 8 (the limit was 8 once); at most UIP_SETTINGS_MAX_TS: ts-limit */
     {UIP_KEY_REMOTE_TS, "192.0.2.0-192.0.2.255", FALSE}, /* a range, even one that is a prefix */
     {UIP_KEY_REMOTE_TS, "192.0.2.1-192.0.2.9", FALSE},
     {UIP_KEY_REMOTE_TS, "10.0.0.0/33", FALSE},
@@ -333,6 +333,29 @@ static gboolean is_plain(const char *v)
         if (!g_unichar_isprint(g_utf8_get_char(p)))
             return FALSE;
     return TRUE;
+}
+
+/* UIP_SETTINGS_MAX_TS networks are fine, one more is refused, naming the key and the limit. */
+static void test_ts_limit(void)
+{
+    for (unsigned n = UIP_SETTINGS_MAX_TS; n <= UIP_SETTINGS_MAX_TS + 1; n++) {
+        g_autoptr(GString) v = g_string_new(NULL);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *limit = g_strdup_printf("%u", UIP_SETTINGS_MAX_TS);
+
+        for (unsigned i = 0; i < n; i++)
+            g_string_append_printf(v, "%s198.18.%u.0/24", i ? "," : "", i);
+        gboolean ok = uip_settings_validate_one(UIP_KEY_REMOTE_TS, v->str, &error);
+        if (n == UIP_SETTINGS_MAX_TS) {
+            g_assert_no_error(error);
+            g_assert_true(ok);
+        } else {
+            g_assert_false(ok);
+            g_assert_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
+            g_assert_nonnull(strstr(error->message, UIP_KEY_REMOTE_TS));
+            g_assert_nonnull(strstr(error->message, limit));
+        }
+    }
 }
 
 static void test_values(void)
@@ -840,6 +863,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/table", test_table);
     g_test_add_func("/settings/auth-names", test_auth_names);
     g_test_add_func("/settings/values", test_values);
+    g_test_add_func("/settings/ts-limit", test_ts_limit);
     g_test_add_func("/settings/dns-limits", test_dns_limits);
     g_test_add_func("/settings/message-format", test_message_format);
     g_test_add_func("/settings/unknown-keys", test_unknown_keys);
