@@ -200,21 +200,26 @@ uipi_pki() {
 
 # ---------------------------------------------------------------- gateway
 
-# Gateway proposals accepted when a case does not set its own (everything we implement).
-GW_IKE_ALL="aes256gcm16-aes128gcm16-chacha20poly1305-prfsha384-prfsha256-prfsha512-x25519-ecp256-ecp384-modp2048-modp3072,aes256-aes128-sha384-sha256-sha512-x25519-ecp256-ecp384-modp2048-modp3072"
-GW_ESP_ALL="aes256gcm16-aes128gcm16-chacha20poly1305,aes256-aes128-sha384-sha256-sha512"
-
 # gw_conn NAME AUTH [key=value...]: emit one swanctl connection for the gateway.
 #   AUTH: psk | eap | eap-tls | cert-rsa | cert-ecdsa  (eap-tls: the gateway signs with
 #         gw-rsa in IKE and is the EAP-TLS server with the same certificate, strongSwan's
 #         default AAA identity; the client certificate must chain to ca.pem)
-#   keys: local_ts (default NET4,NET6), pools (pool4,pool6), proposals, esp_proposals,
-#         dpd_delay (0), rekey_time (IKE, 4h), child_rekey_time (1h), over_time, remote_id
+#   keys: local_ts (default NET4,NET6), pools (pool4,pool6), remote_id (CL_ID), and
+#         strongSwan's own settings, left at strongSwan's defaults unless given, as a
+#         gateway administrator leaves them: proposals, esp_proposals (default: "default",
+#         strongSwan's long list of every algorithm it has loaded, no PFS; issue 10),
+#         dpd_delay, rekey_time (IKE, 4h), reauth_time (none), over_time, child_rekey_time
+#         (1h), child_life_time, unique (no).  A case that sets an IKE or CHILD_SA time
+#         also gets rand_time = 0 there, so that its rekeys happen when it says.  Below
+#         10 s, strongSwan's default CHILD_SA life_time (rekey_time * 110 / 100, in whole
+#         seconds) equals child_rekey_time and its default over_time (10 % of rekey_time)
+#         is 0: give child_life_time / over_time too, or the SA ends instead of rekeying.
 gw_conn() {
     local name=$1 auth=$2 kv
     shift 2
-    local local_ts="$NET4,$NET6" pools=pool4,pool6 proposals=$GW_IKE_ALL esp=$GW_ESP_ALL
-    local dpd_delay=0 rekey_time=4h child_rekey_time=1h child_life_time='' over_time='' remote_id=$CL_ID
+    local local_ts="$NET4,$NET6" pools=pool4,pool6 proposals=default esp=default remote_id=$CL_ID
+    local dpd_delay='' rekey_time='' reauth_time='' over_time='' child_rekey_time='' child_life_time=''
+    local unique='' ike_rand='' child_rand=''
     for kv in "$@"; do
         case ${kv%%=*} in
         local_ts) local_ts=${kv#*=} ;;
@@ -222,10 +227,12 @@ gw_conn() {
         proposals) proposals=${kv#*=} ;;
         esp_proposals) esp=${kv#*=} ;;
         dpd_delay) dpd_delay=${kv#*=} ;;
-        rekey_time) rekey_time=${kv#*=} ;;
-        child_rekey_time) child_rekey_time=${kv#*=} ;;
-        child_life_time) child_life_time=${kv#*=} ;;
+        rekey_time) rekey_time=${kv#*=} ike_rand=0 ;;
+        reauth_time) reauth_time=${kv#*=} ike_rand=0 ;;
         over_time) over_time=${kv#*=} ;;
+        child_rekey_time) child_rekey_time=${kv#*=} child_rand=0 ;;
+        child_life_time) child_life_time=${kv#*=} child_rand=0 ;;
+        unique) unique=${kv#*=} ;;
         remote_id) remote_id=${kv#*=} ;;
         *) uip_fail "gw_conn: unknown key $kv" ;;
         esac
@@ -276,11 +283,12 @@ gw_conn() {
         send_cert = always
         proposals = $proposals
         pools = $pools
-        dpd_delay = $dpd_delay
-        rekey_time = $rekey_time
+        ${dpd_delay:+dpd_delay = $dpd_delay}
+        ${rekey_time:+rekey_time = $rekey_time}
+        ${reauth_time:+reauth_time = $reauth_time}
         ${over_time:+over_time = $over_time}
-        rand_time = 0
-        unique = replace
+        ${ike_rand:+rand_time = $ike_rand}
+        ${unique:+unique = $unique}
         local {
             $localauth
         }
@@ -292,9 +300,9 @@ gw_conn() {
                 mode = tunnel
                 local_ts = $local_ts
                 esp_proposals = $esp
-                rekey_time = $child_rekey_time
+                ${child_rekey_time:+rekey_time = $child_rekey_time}
                 ${child_life_time:+life_time = $child_life_time}
-                rand_time = 0
+                ${child_rand:+rand_time = $child_rand}
                 dpd_action = clear
                 start_action = none
             }
