@@ -34,14 +34,17 @@
 # shellcheck source=tests/interop/lib-interop.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/lib-interop.sh"
 
-# Our names and addresses (the interop defaults are uipi-*).
-NS_GW=uipe-gw NS_CL=uipe-cl
-VETH_GW=uipe-gw0 VETH_CL=uipe-cl0
-BR_GW=uipe-br
-CL_TUN=uipe-tun0
+# Our names and addresses (the interop defaults are uipi-*).  UIP_E2E_PREFIX (4 letters,
+# default uipe) names the namespaces, links and private mounts, so that two runs can share
+# a machine.
+P=${UIP_E2E_PREFIX:-uipe}
+NS_GW=$P-gw NS_CL=$P-cl
+VETH_GW=$P-gw0 VETH_CL=$P-cl0
+BR_GW=$P-br
+CL_TUN=$P-tun0
 # shellcheck disable=SC2034 # used by the interop helpers and test-e2e.sh
 {
-    NS_GW2=uipe-gw2 VETH_GW1=uipe-gw1 VETH_GW2=uipe-gw20 BR_GW2=uipe-br2
+    NS_GW2=$P-gw2 VETH_GW1=$P-gw1 VETH_GW2=$P-gw20 BR_GW2=$P-br2
     LINK_GW1=198.51.100.1 LINK_GW2=198.51.100.2
     OUT_GW2=203.0.113.2
     PROT4_2=198.18.3.1 PROT6_2=2001:db8:3::1
@@ -403,8 +406,8 @@ EOF
     e2e_plugin_select "$main"
     ip netns exec "$NS_CL" env DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" \
         unshare --mount --propagation private \
-        sh -c "mount -t tmpfs -o mode=0755 uipe-run /run &&
-               mount -t tmpfs -o mode=0700 uipe-nmstate /var/lib/NetworkManager &&
+        sh -c "mount -t tmpfs -o mode=0755 $P-run /run &&
+               mount -t tmpfs -o mode=0700 $P-nmstate /var/lib/NetworkManager &&
                mount --bind '$E2E_ETC' /etc/NetworkManager &&
                mount --bind '$E2E_DIR/lib-VPN' /usr/lib/NetworkManager/VPN &&
                mount -o remount,bind,ro /sys &&

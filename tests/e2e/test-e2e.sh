@@ -14,6 +14,7 @@
 #   UIP_E2E_PLUGIN   uipsec (default: BUILD/src/service/nm-uipsec-service) | strongswan
 #                    (NetworkManager-strongswan's charon-nm, for comparison)
 #   UIP_E2E_CASES    space/comma separated case names (default: all; see CASES below)
+#   UIP_E2E_PREFIX   namespace and link name prefix (default uipe)
 #   UIP_E2E_SERVICE / UIP_E2E_AUTH_DIALOG  other service / auth-dialog binaries
 #   UIP_E2E_DPD_BOUND  seconds NetworkManager may take to drop a connection whose gateway
 #                    was killed (gwkill, dpd-interval=2; default 45)
