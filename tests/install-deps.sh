@@ -9,16 +9,25 @@ packages=(
   gettext
   # sanitizers and libFuzzer runtime
   libclang-rt-14-dev
-  # network-namespace tests, demo, benchmark
+  # network-namespace tests, demo, benchmark (sysctl: procps; dumpcap: wireshark-common, a
+  # dependency of tshark; unshare, nsenter: util-linux, which is Essential; mount, for the
+  # private /run of charon and NetworkManager, is not)
   iproute2 nftables iperf3 iputils-ping procps psmisc ethtool tshark python3 python3-cryptography
-  openssl
-  # the strongSwan peer of the benchmark (kernel-libipsec: this kernel has no ESP)
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
-  strongswan-pki
-  # end-to-end tests and demo: a real NetworkManager on a private D-Bus; NetworkManager-strongswan
-  # (charon-nm) for the benchmark's comparison
-  network-manager dbus-daemon network-manager-strongswan strongswan-nm
+  openssl mount
+  # the benchmarks record the commit they measured
+  git
+  # the strongSwan gateway of the interop and e2e tests, the demo and the benchmarks
+  # (kernel-libipsec: this kernel has no ESP). tests/lib-deps.sh says which package ships
+  # each plugin of their load lists; openssl and gcm are in libstrongswan-standard-plugins,
+  # which strongswan-charon only recommends
+  strongswan-charon strongswan-swanctl libstrongswan libstrongswan-standard-plugins
+  libcharon-extra-plugins libcharon-extauth-plugins strongswan-pki
+  # end-to-end tests and demo: a real NetworkManager on a private D-Bus (dbus-daemon; the stock
+  # /usr/share/dbus-1/system.conf is in dbus-system-bus-common, which dbus-daemon does not
+  # depend on); NetworkManager-strongswan (charon-nm) for the benchmark's comparison
+  network-manager dbus-daemon dbus-system-bus-common network-manager-strongswan strongswan-nm
   # auth dialog: its GTK window (optional) and the Secret Service part of its test
+  # (dbus-run-session: dbus-daemon)
   libgtk-3-dev libnma-dev gnome-keyring libsecret-tools
   # connection editor (GTK 3 and GTK 4, libnma; gtk4-builder-tool turns the .ui into GTK 4),
   # import/export (json-glib), and a headless X server for the editor tests

@@ -24,15 +24,20 @@
 #   BENCH_OUT             JSON output (default <repo>/tests/bench/out/bench-engine.json)
 #   BENCH_KEEP=1          keep the work dir (configs, logs, iperf3 JSON) also on success
 #
-# Debian packages needed: iproute2 iputils-ping procps util-linux openssl python3 iperf3
-#   strongswan-charon strongswan-swanctl libcharon-extra-plugins (kernel-libipsec) tshark
-# tshark (optional) checks that the pings cross the outer link as ESP in UDP only.
+# Debian packages needed (tests/install-deps.sh installs them): iproute2 iputils-ping procps
+#   util-linux mount openssl python3 iperf3 strongswan-charon strongswan-swanctl
+#   libstrongswan-standard-plugins (openssl, gcm) libcharon-extra-plugins (kernel-libipsec);
+#   optional: tshark, git.
+# tshark (optional) checks that the pings cross the outer link as ESP in UDP only; git
+# (optional) records the commit measured.
 # Machine facts this relies on: the kernel has no ESP, so charon runs with kernel-libipsec
 # (loaded before kernel-netlink) and encap = yes; no "dummy" link type, so charon's inner
 # address sits on a bridge without ports; no systemd, so charon gets a private /run.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib-deps.sh
+. "$REPO_ROOT/tests/lib-deps.sh" # uip_deb_of, uip_swan_missing
 UIP_STATIC=${UIP_STATIC:-$REPO_ROOT/build/tests/tools/uip-static}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-10}
@@ -42,6 +47,9 @@ BENCH_PARTS=${BENCH_PARTS:-ours,libipsec}
 BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/tests/bench/out/bench-engine.json}
 
 CHARON=/usr/lib/ipsec/charon
+# Explicit plugin lists: kernel-libipsec before kernel-netlink (the kernel has no ESP).
+CHARON_PLUGINS="random nonce openssl pem pkcs1 x509 pubkey kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici"
+SWANCTL_PLUGINS="pem pkcs1 x509 pubkey"
 NS_L=uipb-l
 NS_R=uipb-r
 VETH_L=uipb-l0
@@ -66,12 +74,13 @@ die() {
 
 # ---------------------------------------------------------------- preconditions
 [[ $EUID -eq 0 ]] || die "must run as root"
-for tool in ip iperf3 ping openssl python3 swanctl unshare timeout ss stdbuf; do
-    command -v "$tool" >/dev/null || die "missing tool: $tool"
+for tool in ip iperf3 ping openssl python3 swanctl unshare mount timeout ss stdbuf; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool (Debian: $(uip_deb_of "$tool"))"
 done
-[[ -x $CHARON ]] || die "missing $CHARON (strongswan-charon)"
-[[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ]] ||
-    die "missing kernel-libipsec plugin (libcharon-extra-plugins)"
+[[ -x $CHARON ]] || die "missing $CHARON (Debian: strongswan-charon)"
+# shellcheck disable=SC2086 # lists of words
+missing=$(uip_swan_missing $CHARON_PLUGINS $SWANCTL_PLUGINS) ||
+    die "missing strongSwan plugins: ${missing//$'\n'/, }"
 [[ $BENCH_SECONDS =~ ^[0-9]+$ && $BENCH_FLOOD_SECONDS =~ ^[0-9]+$ ]] ||
     die "BENCH_SECONDS / BENCH_FLOOD_SECONDS must be integers"
 want_part() { [[ ",$BENCH_PARTS," == *",$1,"* ]]; }
@@ -455,10 +464,9 @@ charon_start() {        # side(l|r) ns outer-local outer-remote inner net-local 
     ip -n "$ns" link add "$br" type bridge
     ip -n "$ns" addr add "$inner/24" dev "$br"
     ip -n "$ns" link set "$br" up
-    # Explicit plugin list: kernel-libipsec before kernel-netlink (the kernel has no ESP).
     cat >"$d/strongswan.conf" <<EOF
 charon {
-    load = random nonce openssl pem pkcs1 x509 pubkey kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici
+    load = $CHARON_PLUGINS
     port = 500
     port_nat_t = 4500
     install_virtual_ip = no
@@ -482,7 +490,7 @@ charon {
     }
 }
 swanctl {
-    load = pem pkcs1 x509 pubkey
+    load = $SWANCTL_PLUGINS
 }
 EOF
     local myid=$side.bench.invalid peerid

@@ -36,21 +36,27 @@
 #   BENCH_OUT        JSON output (default <repo>/tests/bench/out/bench-ike.json)
 #   BENCH_KEEP=1     keep the work dir (configs, logs, iperf3 JSON) also on success
 #
-# Debian packages needed:
-#   iproute2 iputils-ping iperf3 procps util-linux coreutils python3
-#   strongswan-charon strongswan-swanctl libcharon-extra-plugins (kernel-libipsec)
+# Debian packages needed (tests/install-deps.sh installs them):
+#   iproute2 iputils-ping iperf3 procps util-linux mount coreutils python3
+#   strongswan-charon strongswan-swanctl libstrongswan-standard-plugins (openssl, gcm)
+#   libcharon-extra-plugins (kernel-libipsec)
 # Machine facts this relies on (see TESTBED.md): no kernel ESP, so every charon loads
 # kernel-libipsec before kernel-netlink and uses encap = yes; no systemd, so each charon
 # runs under unshare with a private tmpfs on /run (its pid file) and its own vici socket.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib-deps.sh
+. "$REPO_ROOT/tests/lib-deps.sh" # uip_deb_of, uip_swan_missing
 UIP_IKE_CLIENT=${UIP_IKE_CLIENT:-$REPO_ROOT/build/tests/tools/uip-ike-client}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_PARTS=${BENCH_PARTS:-ours,strongswan}
 BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/tests/bench/out/bench-ike.json}
 
 CHARON=/usr/lib/ipsec/charon
+# Every charon's plugins (kernel-libipsec before kernel-netlink: no kernel ESP), swanctl's
+CHARON_PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici"
+SWANCTL_PLUGINS="pem pkcs1 pkcs8 x509 pubkey openssl"
 NS_GW=uipj-gw
 NS_CL=uipj-cl
 VETH_GW=uipj-gw0
@@ -80,12 +86,13 @@ die() {
 # ---------------------------------------------------------------- preconditions
 [[ $EUID -eq 0 ]] || die "must run as root"
 [[ -c /dev/net/tun ]] || die "no /dev/net/tun"
-for tool in ip iperf3 ping python3 swanctl unshare timeout ss mkfifo; do
-    command -v "$tool" >/dev/null || die "missing tool: $tool"
+for tool in ip iperf3 ping python3 swanctl unshare mount sysctl timeout ss mkfifo; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool (Debian: $(uip_deb_of "$tool"))"
 done
-[[ -x $CHARON ]] || die "missing $CHARON (strongswan-charon)"
-[[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ]] ||
-    die "missing kernel-libipsec plugin (libcharon-extra-plugins)"
+[[ -x $CHARON ]] || die "missing $CHARON (Debian: strongswan-charon)"
+# shellcheck disable=SC2086 # lists of words
+missing=$(uip_swan_missing $CHARON_PLUGINS $SWANCTL_PLUGINS) ||
+    die "missing strongSwan plugins: ${missing//$'\n'/, }"
 if ! [[ $BENCH_SECONDS =~ ^[0-9]+$ ]] || ((BENCH_SECONDS < 1 || BENCH_SECONDS > 40)); then
     die "BENCH_SECONDS must be an integer in 1..40"
 fi
@@ -301,7 +308,7 @@ swanctl_dirs() {
 charon_conf() { # dir name
     cat >"$1/strongswan.conf" <<EOF
 charon {
-    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici
+    load = $CHARON_PLUGINS
     port = 500
     port_nat_t = 4500
     retransmit_tries = 3
@@ -325,7 +332,7 @@ charon {
     }
 }
 swanctl {
-    load = pem pkcs1 pkcs8 x509 pubkey openssl
+    load = $SWANCTL_PLUGINS
 }
 EOF
 }

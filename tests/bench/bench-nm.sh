@@ -40,8 +40,10 @@
 #   UIP_BENCH_UPS      activations timed per plugin (default 5; 1..20)
 #   UIP_BENCH_PLUGINS  "uipsec strongswan" (default, in that order); one alone for debugging
 #   UIP_KEEP_TMP=1     keep the temp folder (NetworkManager and charon logs) of a failed run
-# Packages: those of the e2e suite (network-manager, dbus-daemon, network-manager-strongswan,
-# strongswan-nm, strongswan-charon, strongswan-swanctl, libcharon-extra-plugins, iperf3).
+# Packages: those of the e2e suite (network-manager, dbus-daemon, dbus-system-bus-common,
+# network-manager-strongswan, strongswan-nm, strongswan-charon, strongswan-swanctl,
+# libstrongswan-standard-plugins, libcharon-extra-plugins, libcharon-extauth-plugins, iperf3;
+# tests/install-deps.sh installs them).
 # Exit: 0 done, 77 skip (not root, something missing), 1 failure.
 
 set -euo pipefail

@@ -56,6 +56,8 @@ CL_TUN=$P-tun0
 
 NM_BIN=${UIP_NM:-/usr/sbin/NetworkManager}
 CHARON_NM=${UIP_CHARON_NM:-/usr/lib/ipsec/charon-nm}
+# the plugins charon-nm loads (kernel-libipsec before kernel-netlink: no kernel ESP)
+E2E_CHARON_NM_PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default eap-identity eap-mschapv2 resolve"
 E2E_DIR='' E2E_ETC='' E2E_NM_LOG='' E2E_BUS=''
 DBUS_PID='' NM_PID=''
 E2E_PLUGIN='' E2E_SERVICE='' E2E_PROGRAM='' E2E_AUTH_DIALOG=''
@@ -79,7 +81,8 @@ e2e_init() {
     trap e2e_cleanup EXIT
     uip_need nmcli dbus-daemon nsenter mount
     [ -x "$NM_BIN" ] || uip_skip "no NetworkManager at $NM_BIN (Debian: network-manager)"
-    [ -r /usr/share/dbus-1/system.conf ] || uip_skip "no /usr/share/dbus-1/system.conf (Debian: dbus-daemon)"
+    [ -r /usr/share/dbus-1/system.conf ] ||
+        uip_skip "no /usr/share/dbus-1/system.conf (Debian: dbus-system-bus-common)"
     [ -r /usr/share/dbus-1/system.d/org.freedesktop.NetworkManager.conf ] ||
         uip_skip "no NetworkManager D-Bus policy (Debian: network-manager)"
     case $UIP_TMP in
@@ -124,9 +127,15 @@ e2e_plugin_select() {
             E2E_PROGRAM=$E2E_DIR/charon-nm/charon-nm
         fi
         E2E_AUTH_DIALOG=
-        [ -x "$CHARON_NM" ] || uip_skip "no $CHARON_NM (Debian: network-manager-strongswan strongswan-nm)"
+        [ -x "$CHARON_NM" ] || uip_skip "no $CHARON_NM (Debian: strongswan-nm)"
         [ -r /usr/share/dbus-1/system.d/nm-strongswan-service.conf ] ||
-            uip_skip "no nm-strongswan-service.conf D-Bus policy (Debian: network-manager-strongswan)"
+            uip_skip "no nm-strongswan-service.conf D-Bus policy (Debian: strongswan-nm)"
+        [ -r /usr/lib/NetworkManager/VPN/nm-strongswan-service.name ] ||
+            uip_skip "no nm-strongswan-service.name (Debian: network-manager-strongswan)"
+        local missing
+        # shellcheck disable=SC2086 # a list of words
+        missing=$(uip_swan_missing $E2E_CHARON_NM_PLUGINS) ||
+            uip_skip "strongSwan plugins of charon-nm missing: ${missing//$'\n'/, }"
         ;;
     *) uip_fail "UIP_E2E_PLUGIN (and E2E_PLUGINS) must be uipsec or strongswan, not '$E2E_PLUGIN'" ;;
     esac
@@ -276,7 +285,7 @@ EOF
         # (PSK needs none, and the system store takes a while to load); a file log.
         cat >"$d/strongswan.conf" <<EOF
 charon-nm {
-    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default eap-identity eap-mschapv2 resolve
+    load = $E2E_CHARON_NM_PLUGINS
     ca_dir = $d/ca
     retransmit_tries = 3
     retransmit_timeout = 1

@@ -44,6 +44,10 @@ GW_ID=gw.example.test CL_ID=client.example.test
 EAP_USER=alice
 CL_TUN=$P-tun0
 CHARON=${UIP_CHARON:-/usr/lib/ipsec/charon}
+# The plugins every charon here loads, in this order (kernel-libipsec before kernel-netlink:
+# the kernel has no ESP), and swanctl's; uipi_init checks that each one is installed.
+UIPI_CHARON_PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici eap-identity eap-mschapv2 eap-tls"
+UIPI_SWANCTL_PLUGINS="pem pkcs1 pkcs8 x509 pubkey openssl"
 
 GW_DIR='' GW_PID='' GW_LOG=''
 CL_KIND='' CL_PID='' CL_OUT='' CL_ERR='' CL_CONF='' CL_DIR='' CL_LOG='' CL_MON_PID=''
@@ -61,13 +65,12 @@ uipi_init() {
 
     [ "$(id -u)" = 0 ] || uip_skip "needs root (network namespaces, TUN)"
     [ -c /dev/net/tun ] || uip_skip "no /dev/net/tun"
-    uip_need ip openssl ping iperf3 ss unshare timeout stdbuf swanctl pki awk sed
+    uip_need ip openssl ping iperf3 ss unshare mount timeout stdbuf swanctl pki awk sed nft
     [ -x "$CHARON" ] || uip_skip "no charon at $CHARON (Debian: strongswan-charon)"
-    local p
-    for p in kernel-libipsec eap-mschapv2 eap-identity eap-tls vici openssl; do
-        [ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
-            uip_skip "strongSwan plugin $p missing (Debian: strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins strongswan-pki)"
-    done
+    local missing
+    # shellcheck disable=SC2086 # the lists are words
+    missing=$(uip_swan_missing $UIPI_CHARON_PLUGINS $UIPI_SWANCTL_PLUGINS) ||
+        uip_skip "strongSwan plugins missing: ${missing//$'\n'/, }"
 
     case ${UIP_INTEROP_CLIENT:-auto} in
     ours) [ -x "$UIP_IKE_CLIENT" ] || uip_fail "uip-ike-client not found at $UIP_IKE_CLIENT" ;;
@@ -393,7 +396,7 @@ _charon_conf() {
     local d=$1 name=$2 extra=${3:-} ikelevel=${4:-2}
     cat >"$d/strongswan.conf" <<EOF
 charon {
-    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf sha1 sha2 hmac gcm aes kernel-libipsec kernel-netlink socket-default vici eap-identity eap-mschapv2 eap-tls
+    load = $UIPI_CHARON_PLUGINS
     port = 500
     port_nat_t = 4500
     retransmit_tries = 3
@@ -423,7 +426,7 @@ charon {
     }
 }
 swanctl {
-    load = pem pkcs1 pkcs8 x509 pubkey openssl
+    load = $UIPI_SWANCTL_PLUGINS
 }
 EOF
 }

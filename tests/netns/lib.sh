@@ -15,6 +15,8 @@
 
 UIP_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 UIP_SRC_ROOT=$(cd "$UIP_LIB_DIR/../.." && pwd)
+# shellcheck source=tests/lib-deps.sh
+. "$UIP_SRC_ROOT/tests/lib-deps.sh" # uip_deb_of, uip_swan_missing: the package for a message
 
 declare -a UIP_PIDS=()      # processes we started and have not reaped yet
 declare -a UIP_NETNS=()     # namespaces we created
@@ -46,7 +48,7 @@ uip_init() {
 
     [ "$(id -u)" = 0 ] || uip_skip "needs root (network namespaces, TUN)"
     [ -c /dev/net/tun ] || uip_skip "no /dev/net/tun"
-    uip_need ip openssl ping
+    uip_need ip openssl ping sysctl
     [ -x "$UIP_STATIC" ] ||
         uip_fail "uip-static not found at $UIP_STATIC (build it: ninja -C $UIP_BUILD tests/tools/uip-static, or set UIP_STATIC)"
 
@@ -56,12 +58,13 @@ uip_init() {
     trap 'exit 143' TERM
 }
 
-# uip_need CMD...: skip when a tool is missing (the CI set-up must install it).
+# uip_need CMD...: skip when a tool is missing (tests/install-deps.sh installs it), naming
+# the package that ships it.
 uip_need() {
     local c
     for c in "$@"; do
         command -v "$c" >/dev/null 2>&1 ||
-            uip_skip "'$c' is not installed (Debian: iproute2 openssl iputils-ping iperf3 tshark python3-cryptography)"
+            uip_skip "'$c' is not installed (Debian: $(uip_deb_of "$c"))"
     done
 }
 
