@@ -354,15 +354,49 @@ uip_ping() {
 }
 
 # uip_iperf NS SRC DST SECS [-R]: one bounded TCP run through the tunnel (server
-# already running at DST); prints the receiver's rate and sets IPERF_MBPS.
+# already running at DST); prints the receiver's rate and sets IPERF_MBPS (and IPERF_OUT,
+# iperf3's output).
 uip_iperf() {
     local ns=$1 src=$2 dst=$3 secs=$4 out
     shift 4
     out=$(timeout $((secs + 15)) ip netns exec "$ns" iperf3 -c "$dst" -B "$src" -t "$secs" -f m \
         --connect-timeout 3000 "$@" 2>&1)
+    IPERF_OUT=$out
     IPERF_MBPS=$(awk '/receiver$/ { for (i = 1; i < NF; i++) if ($(i+1) == "Mbits/sec") r = $i } END { print r }' <<<"$out")
     if [ -z "$IPERF_MBPS" ]; then
         printf '%s\n' "$out" | tail -n 20 >&2
+        return 1
+    fi
+}
+
+# uip_iperf_stall NS SRC DST SECS: uip_iperf with DST sending to SRC (-R) and a report
+# every 0.1 s, so that the counts are what SRC's side received; sets IPERF_MBPS, and
+# IPERF_STALL / IPERF_STALL_AT: the longest run of consecutive reports that carried
+# (almost) nothing (under 10 kB each), in seconds, and when it began (seconds into the
+# run).  A stall in either direction shows: without ACKs the sender stops within a window.
+# Fails when iperf3 fails or when fewer than half the reports can be read.
+uip_iperf_stall() {
+    local n
+    uip_iperf "$1" "$2" "$3" "$4" -R -i 0.1 || return 1
+    read -r n IPERF_STALL IPERF_STALL_AT < <(awk '
+        # "[  5]   1.20-1.30   sec  3.38 MBytes   283 Mbits/sec" (the final summary lines
+        # end with sender/receiver); the transfer unit adapts: Bytes, KBytes, MBytes, GBytes
+        $1 == "[" { $1 = "[" $2; $2 = ""; $0 = $0 }
+        $3 == "sec" && $NF !~ /^(sender|receiver)$/ && split($2, t, "-") == 2 {
+            n++
+            b = $4 * (($5 == "KBytes") ? 1024 : ($5 == "MBytes") ? 1048576 : ($5 == "GBytes") ? 1073741824 : 1)
+            if (b < 10000) {
+                if (run == 0) from = t[1]
+                run += t[2] - t[1]
+                if (run > best) { best = run; at = from }
+            } else {
+                run = 0
+            }
+        }
+        END { printf "%d %.1f %.1f\n", n, best, at }' <<<"$IPERF_OUT")
+    if [ "$n" -lt $(($4 * 5)) ]; then
+        printf '%s\n' "$IPERF_OUT" | tail -n 20 >&2
+        printf 'uip_iperf_stall: only %s of about %s reports of 0.1 s could be read\n' "$n" $(($4 * 10)) >&2
         return 1
     fi
 }
