@@ -908,6 +908,37 @@ ping_through() {
     done
 }
 
+# gw_expect_one_sa NAME: wait (5 s at most: a rekey or a DELETE may be under way) until the
+# gateway lists exactly one IKE_SA of connection NAME and one installed CHILD_SA; fail
+# otherwise.  Sets GW_SA_VIP4 to the virtual IPv4 address of that IKE_SA's peer.
+gw_expect_one_sa() {
+    local i sas nike nchild
+    for ((i = 0; i < 50; i++)); do
+        sas=$(gw_sas)
+        nike=$(grep -c "^$1: #" <<<"$sas" || true)
+        nchild=$(grep -c 'INSTALLED' <<<"$sas" || true)
+        [ "$nike" = 1 ] && [ "$nchild" = 1 ] && break
+        sleep 0.1
+    done
+    if [ "$nike" != 1 ] || [ "$nchild" != 1 ]; then
+        printf '%s\n' "$sas" >&2
+        uip_fail "the gateway lists $nike IKE_SAs of $1 and $nchild installed CHILD_SAs (expected one each)"
+    fi
+    # "  remote 'client.example.test' @ 192.0.2.1[4500] [198.18.100.1 2001:db8:100::1]"
+    GW_SA_VIP4=$(sed -n 's/^  remote .*\] \[\([0-9.]*\)[] ].*$/\1/p' <<<"$sas" | head -n 1)
+}
+
+# no_invalid_syntax: neither side sent or received INVALID_SYNTAX (issue 10).
+no_invalid_syntax() {
+    local f
+    for f in "$GW_LOG" "$CL_ERR" "$CL_OUT"; do
+        if grep -q INVALID_SYNTAX "$f"; then
+            grep -m3 -B3 INVALID_SYNTAX "$f" >&2
+            uip_fail "INVALID_SYNTAX in $f"
+        fi
+    done
+}
+
 # in_pool4 ADDR / in_pool6 ADDR
 in_pool4() { [[ $1 =~ ^198\.18\.100\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 254 ]; }
 in_pool6() { [[ $1 =~ ^2001:db8:100::[0-9a-f]{1,4}$ ]]; }

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -584,6 +584,122 @@ case_rekey_collide() {
         uip_fail "lost $((sent - recv)) of $sent pings around the collision"
     ping_through 3 "$PROT4"
 }
+
+# ---------------------------------------------------------------- gateway at its defaults
+# (issue 10: a gateway left at strongSwan's default proposals, rekeying by itself, sends
+# CREATE_CHILD_SA requests with about 50 transforms; we used to answer INVALID_SYNTAX and
+# lose the tunnel.)  Users rely on the stream going on: its longest stall, from 0.1 s
+# reports of what the client received, must stay within STALL_MAX seconds.
+
+STALL_MAX=1.0
+
+# stream_across WHAT: a 25 s TCP stream from the gateway's protected host to the client's
+# virtual IPv4 address (UP_VIP4) while WHAT happens (uip_iperf_stall).
+stream_across() {
+    local rc=0
+    uip_iperf_server "$NS_GW"
+    uip_iperf_stall "$NS_CL" "$UP_VIP4" "$PROT4" 25 || rc=$?
+    uip_stop "$IPERF_PID" TERM 3 || true
+    [ "$rc" = 0 ] || { cl_dump 40; gw_log_tail 40; uip_fail "the TCP stream across $1 failed"; }
+    uip_log "  iperf3 TCP gateway->client across $1 (25 s): $IPERF_MBPS Mbit/s, longest stall $IPERF_STALL s (from $IPERF_STALL_AT s)"
+    awk -v s="$IPERF_STALL" -v m="$STALL_MAX" 'BEGIN { exit !(s <= m) }' ||
+        { cl_dump 60; gw_log_tail 60; uip_fail "the stream stalled for $IPERF_STALL s across $1 (at most $STALL_MAX s)"; }
+}
+
+# client_carried_on: our client still runs and reported no failure.
+client_carried_on() {
+    uip_alive "$CL_PID" || { cl_dump 40; uip_fail "the client ended"; }
+    ! grep -q '^failed' "$CL_OUT" || { cl_dump 40; uip_fail "the client reported: $(grep -m1 '^failed' "$CL_OUT")"; }
+}
+
+# _case_defaults NAME ESP-PROPOSALS: the gateway at its default IKE proposals rekeys the IKE
+# SA every 11 s and the CHILD_SA every 6 s by itself (times that do not meet within the
+# case: see rekey; life_time 12 s, because strongSwan's default, rekey_time * 110 / 100 in
+# whole seconds, is 6 s too and the CHILD_SA would expire instead of being rekeyed), under
+# a 25 s TCP stream; our client runs at its defaults.  At least one IKE SA and one CHILD_SA
+# rekey on the gateway, none lost to a hard expiry, no INVALID_SYNTAX anywhere, no stall
+# over STALL_MAX, the tunnel carries pings afterwards, and one IKE SA is left.
+_case_defaults() {
+    local name=$1 esp=$2 nike nchild
+    gw_start "$(gw_conn "$name" psk pools=pool4 "local_ts=$NET4" "esp_proposals=$esp" rekey_time=11s child_rekey_time=6s child_life_time=12s)"
+    psk_client "$UIP_TMP/$name.ini" virtual-ipv6=no
+    up_and_ping "$UIP_TMP/$name.ini" "$PROT4"
+    stream_across "the gateway's rekeys"
+    # strongSwan 5.9.8 logs a completed CHILD_SA rekey as "inbound CHILD_SA net{N}
+    # established ..." and "outbound CHILD_SA net{N} established ..." (the first CHILD_SA
+    # without the direction)
+    nike=$(grep -cE "IKE_SA $name\[[0-9]+\] rekeyed between" "$GW_LOG" || true)
+    nchild=$(grep -cE 'outbound CHILD_SA net\{[0-9]+\} established' "$GW_LOG" || true)
+    uip_log "  gateway: $nike IKE_SA rekeys, $nchild CHILD_SA rekeys; client: $(grep -c '^ike-rekeyed' "$CL_OUT" || true) ike-rekeyed, $(grep -c '^child-rekeyed' "$CL_OUT" || true) child-rekeyed lines"
+    [ "$nike" -ge 1 ] || { gw_log_tail 60; uip_fail "the gateway completed no IKE_SA rekey"; }
+    [ "$nchild" -ge 1 ] || { gw_log_tail 60; uip_fail "the gateway completed no CHILD_SA rekey"; }
+    ! grep -q 'closing expired CHILD_SA' "$GW_LOG" ||
+        { gw_log_tail 60; uip_fail "a CHILD_SA hard-expired on the gateway instead of being rekeyed"; }
+    cl_wait ike-rekeyed 1 || { cl_dump; uip_fail "the client printed no ike-rekeyed line"; }
+    cl_wait child-rekeyed 1 || { cl_dump; uip_fail "the client printed no child-rekeyed line"; }
+    no_invalid_syntax
+    client_carried_on
+    ping_through 3 "$PROT4"
+    gw_expect_one_sa "$name"
+}
+
+# defaults-rekey: strongSwan's default ESP proposals too (no key exchange method: no PFS).
+case_defaults_rekey() { _case_defaults defrk default; }
+
+# defaults-pfs: the gateway's CHILD_SA wants PFS (a KE method in every ESP proposal).  Its
+# IKE_AUTH carries no KE (strongSwan leaves the method out there), so our client's offer,
+# which has none, matches; then each of the gateway's CHILD_SA rekeys carries a KE payload
+# (ECP_256, the first group) and proposals that all require one: the client must take a
+# group it has and answer with its own KE.
+case_defaults_pfs() {
+    _case_defaults defpfs aes128gcm16-aes256gcm16-ecp256-modp3072
+    grep -qE 'generating CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No KE TSi TSr \]' "$GW_LOG" ||
+        { gw_log_tail 60; uip_fail "the gateway's CHILD_SA rekey carried no KE payload: the case proves nothing"; }
+    local sel
+    sel=$(grep -oE 'selected proposal: ESP:[^ ]*' "$GW_LOG" | tail -n 1)
+    uip_log "  gateway, last CHILD_SA: $sel"
+    grep -qE '/(ECP_256|MODP_3072)/' <<<"$sel" ||
+        { gw_log_tail 60; uip_fail "the last CHILD_SA was made without a key exchange (no PFS): $sel"; }
+}
+
+# reauth: the gateway wants a reauthentication every 15 s (reauth_time), at its default
+# proposals and its default uniqueness policy (unique = no: it does not delete an older
+# IKE SA of the same identity by itself).  strongSwan, the responder to a client with a
+# virtual IP, does not reauthenticate itself: it sends AUTH_LIFETIME (RFC 4478) in IKE_AUTH
+# and, when that runs out, logs "initiator did not reauthenticate as requested" and lets the
+# IKE SA time out.  Our client must reauthenticate make-before-break under a 25 s TCP
+# stream: a second IKE SA for it on the gateway, the same virtual address, no stall over
+# STALL_MAX, and in the end one IKE SA with one CHILD_SA (the old ones deleted).
+# reauth-replace (not in the default list: it passes the same way) sets the gateway's
+# unique = replace, where strongSwan itself schedules the deletion of the older IKE SA
+# ("suspected reauthentication") once the new one is authenticated.
+_case_reauth() { # UNIQUE (empty: strongSwan's default)
+    local unique=$1
+    [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the stand-in prints no reauthenticated line)"; return 0; }
+    gw_start "$(gw_conn reauth psk pools=pool4 "local_ts=$NET4" reauth_time=15s ${unique:+unique=$unique})"
+    psk_client "$UIP_TMP/reauth.ini" virtual-ipv6=no
+    up_and_ping "$UIP_TMP/reauth.ini" "$PROT4"
+    local vip=$UP_VIP4 n
+    grep -qE 'generating IKE_AUTH response .*N\(AUTH_LFT\)' "$GW_LOG" ||
+        { gw_log_tail 40; uip_fail "the gateway sent no AUTH_LIFETIME: the case proves nothing"; }
+    stream_across "the client's reauthentication"
+    n=$(grep -cE 'IKE_SA reauth\[[0-9]+\] established between' "$GW_LOG" || true)
+    uip_log "  gateway: $n IKE_SAs established for the client"
+    [ "$n" -ge 2 ] || { cl_dump 40; gw_log_tail 60; uip_fail "the client did not reauthenticate"; }
+    ! grep -q 'did not reauthenticate as requested' "$GW_LOG" ||
+        { gw_log_tail 60; uip_fail "the gateway says: $(grep -m1 -o 'initiator did not reauthenticate.*' "$GW_LOG")"; }
+    cl_wait reauthenticated 1 || { cl_dump 40; uip_fail "the client printed no reauthenticated line"; }
+    uip_log "  ${EV[line]}"
+    [ "${EV[vip4]:-}" = "$vip" ] && [ "${EV[same-addresses]:-}" = yes ] ||
+        uip_fail "the client's virtual IPv4 address changed: $vip -> ${EV[vip4]:-none}"
+    no_invalid_syntax
+    client_carried_on
+    gw_expect_one_sa reauth
+    [ "$GW_SA_VIP4" = "$vip" ] || { gw_sas >&2; uip_fail "the gateway's IKE_SA has virtual IP '$GW_SA_VIP4', expected $vip"; }
+    ping_through 3 "$PROT4"
+}
+case_reauth() { _case_reauth ''; }
+case_reauth_replace() { _case_reauth replace; }
 
 _case_eap_store() { # yes|no: is the test CA in the "system" store?
     [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the system store of our client)"; return 0; }
