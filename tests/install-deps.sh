@@ -32,6 +32,9 @@ packages=(
   # connection editor (GTK 3 and GTK 4, libnma; gtk4-builder-tool turns the .ui into GTK 4),
   # import/export (json-glib), and a headless X server for the editor tests
   libgtk-4-dev libnma-gtk4-dev libgtk-4-bin libjson-glib-dev xvfb
+  # GTK 3 draws its check boxes from SVG icons and aborts without the SVG pixbuf loader, which
+  # libgtk-3-0 only recommends
+  librsvg2-common
 )
 
 missing=()
