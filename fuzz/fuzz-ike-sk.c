@@ -312,7 +312,7 @@ static int seal(struct ike_sk_ctx *enc, enum layout layout, uint8_t exchange, ui
         return 0;
     }
 
-    /* as seal_on() in ike-session.c, with the chain appended raw after the SK header + IV */
+    /* as ikes_seal_on() in ike-msg-io.c, with the chain appended raw after the SK header + IV */
     ike_builder_init(&b, 0x1122334455667788ULL, 0x99aabbccddeeff00ULL, exchange, flags, 1);
     if (layout == LAYOUT_CLEAR_FIRST)
         (void)ike_build_vendor(&b, vid, sizeof(vid) - 1);
@@ -400,7 +400,7 @@ static void sealed_message(unsigned suite, unsigned dir, enum layout layout, uin
     if ((opt & 2) && suites[suite].integ == IKE_INTEG_NONE)
         iv_exhausted(enc);
 
-    /* ike-session.c on_message(): parse the datagram, find the SK payload */
+    /* ike_session_input() in ike-session.c: parse the datagram, find the SK payload */
     if (ike_msg_parse(wire, wire_len, &m) != 0 || m.sk < 0 || ike_sk_parse(&m.pl[m.sk], &sk) != 0)
         abort();
     if ((layout == LAYOUT_SKF) != (sk.frag_total != 0) ||
