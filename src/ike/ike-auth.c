@@ -116,6 +116,8 @@ void ikes_send_auth(struct ike_session *s)
 
     ikes_begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_id(&b, IKE_PL_IDI, s->idi.type, s->idi.data, s->idi.len);
+    if (!s->reauth)
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
     if (s->cred && s->auth == IKE_AUTHM_CERT) { /* EAP-TLS sends it inside TLS */
         size_t der_len;
         const uint8_t *der = ike_cred_cert_der(s->cred, &der_len);

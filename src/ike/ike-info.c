@@ -179,6 +179,12 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
         }
         return;
     }
+    if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->state == ST_CLOSING) {
+        /* the tunnel is going: nothing new goes into the engine */
+        ikes_send_error_response(s, sa, m->hdr.exchange, id, IKE_N_TEMPORARY_FAILURE);
+        _LOGS(LOG_INFO, s, "CREATE_CHILD_SA while we close the IKE SA: refused");
+        return;
+    }
     if (m->hdr.exchange == IKE_CREATE_CHILD_SA) {
         on_create_child(s, m);
         return;
@@ -212,6 +218,13 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
         ikes_send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
         _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: the gateway deleted the old IKE_SA");
         ikes_ike_coll_adopt(s, false);
+        return;
+    }
+    if (delete_ike && s->state == ST_CLOSING) {
+        /* our DELETE and its own crossed (RFC 7296 1.4.1): answer; the
+         * answer to ours ends the close as usual */
+        ikes_send_response(s, sa, IKE_INFORMATIONAL, id, NULL, 0);
+        _LOGS(LOG_INFO, s, "the gateway deleted the IKE SA while we did");
         return;
     }
     if (delete_ike) {

@@ -90,10 +90,7 @@ static gboolean on_retransmit(gpointer data)
         g_clear_pointer(&s->request, g_ptr_array_unref);
         switch (s->state) {
         case ST_CLOSING:
-            ikes_set_state(s, ST_DONE);
-            ikes_remove_child(s);
-            if (s->cb.closed)
-                s->cb.closed(s->user);
+            ikes_close_done(s);
             break;
         case ST_ESTABLISHED:
             ikes_fail(s, IKE_FAIL_DEAD_PEER, "the gateway stopped answering (%u tries)", max);

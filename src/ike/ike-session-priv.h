@@ -119,6 +119,7 @@ struct ike_session {
     struct ike_proposal esp_pfs_props[IKE_MAX_PROPOSALS]; /* as configured: KE = PFS on rekey */
     bool vip4, vip6;
     bool vip4_hint_set, vip6_hint_set;
+    bool reauth; /* no INITIAL_CONTACT */
     uint8_t vip4_hint[4];
     uint8_t vip6_hint[17];
     struct uip_ts tsi[IKE_SESSION_MAX_TS];
@@ -235,6 +236,7 @@ void ikes_stop_timer(GSource **src);
 void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 void ikes_sa_ctx_clear(struct sa_ctx *sa);
+void ikes_close_done(struct ike_session *s);
 void ikes_arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn);
 
 /* ike-msg-io.c */

@@ -111,6 +111,17 @@ const char *ike_failure_name(enum ike_failure f)
     return "unknown";
 }
 
+/* The end of ike_session_close(): answered, or given up on. */
+void ikes_close_done(struct ike_session *s)
+{
+    ikes_stop_timer(&s->retransmit);
+    g_clear_pointer(&s->request, g_ptr_array_unref);
+    ikes_set_state(s, ST_DONE);
+    ikes_remove_child(s);
+    if (s->cb.closed)
+        s->cb.closed(s->user);
+}
+
 /* The end: report, and never send again. */
 void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
 {
@@ -267,12 +278,8 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
             _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
             ikes_remove_child_ids(s, &s->prev);
         }
-        if (s->state == ST_CLOSING) {
-            ikes_set_state(s, ST_DONE);
-            ikes_remove_child(s);
-            if (s->cb.closed)
-                s->cb.closed(s->user);
-        }
+        if (s->state == ST_CLOSING)
+            ikes_close_done(s);
     } else {
         s->dropped++;
     }
@@ -413,6 +420,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->vip4 = cfg->virtual_ipv4;
     s->vip6 = cfg->virtual_ipv6;
     s->vip4_hint_set = cfg->vip4_hint_set;
+    s->reauth = cfg->reauth;
     memcpy(s->vip4_hint, cfg->vip4_hint, sizeof(s->vip4_hint));
     s->vip6_hint_set = cfg->vip6_hint_set;
     memcpy(s->vip6_hint, cfg->vip6_hint, sizeof(cfg->vip6_hint));

@@ -70,6 +70,11 @@ struct ike_session_config {
     bool vip4_hint_set, vip6_hint_set;
     uint8_t vip4_hint[4];
     uint8_t vip6_hint[16];
+    /* A new IKE SA beside one we hold (reauthentication): no INITIAL_CONTACT.
+     * Otherwise the first IKE_AUTH carries it (RFC 7296 2.4), so the gateway
+     * drops what it still keeps of an earlier connection of ours (after a
+     * crash, a suspend, a lost DELETE) and its address lease. */
+    bool reauth;
     struct uip_ts local_ts[IKE_SESSION_MAX_TS]; /* none: any of the families requested */
     unsigned n_local_ts;
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */

@@ -378,6 +378,7 @@ static gboolean on_reauth(gpointer user)
     t->reauth_timer = 0;
     if (t->reauth || !t->ike->up)
         return G_SOURCE_REMOVE;
+    cfg.reauth = true;
     cfg.vip4_hint_set = t->info.has_vip4;
     memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
     cfg.vip6_hint_set = t->info.has_vip6;
