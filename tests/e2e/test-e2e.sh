@@ -481,17 +481,17 @@ case_gwkill() {
 }
 
 case_svckill() {
-    # unique=replace, not strongSwan's default (no): the killed plugin sent no DELETE, and
-    # our client sends no INITIAL_CONTACT (RFC 7296 2.4) when it connects again, so a
-    # gateway at its default keeps the dead IKE_SA, and the virtual address leased to it
-    # (the new connection gets another one), until that SA ends by itself: with no DPD on
-    # the gateway, never.  NetworkManager-strongswan (charon-nm) sends INITIAL_CONTACT.
-    # Go back to the default once ours does.
-    gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4" unique=replace)"
+    # The gateway at strongSwan's default uniqueness policy (unique = no): the killed plugin
+    # sends no DELETE, so only the INITIAL_CONTACT of the next connection (RFC 7296 2.4) makes
+    # the gateway drop the dead IKE_SA and free its address lease; without it the dead SA
+    # stays (with no DPD on the gateway, for ever: "left behind after down") and the new
+    # connection gets another address.
+    gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4")"
     psk_add e2e-svckill
     e2e_up e2e-svckill
     record_up svckill
-    local pids pid
+    local pids pid vip_before
+    vip_before=$(vip4_of "$(vip_dev)")
     pids=$(e2e_plugin_pids)
     [ "$(wc -w <<<"$pids")" = 1 ] || uip_fail "expected one plugin process, found: '$pids'"
     pid=$pids
@@ -505,7 +505,11 @@ case_svckill() {
     e2e_up e2e-svckill
     record_up svckill-2
     e2e_expect_activated e2e-svckill
-    ping_from "$(vip4_of "$(vip_dev)")" "$PROT4" 2
+    local vip_after
+    vip_after=$(vip4_of "$(vip_dev)")
+    [ "$vip_after" = "$vip_before" ] ||
+        uip_fail "the new connection got $vip_after, not $vip_before: the gateway kept the dead IKE_SA's lease"
+    ping_from "$vip_after" "$PROT4" 2
     e2e_down e2e-svckill
     e2e_expect_clean "$E2E_TUN"
 }
