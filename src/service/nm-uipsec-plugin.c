@@ -174,17 +174,19 @@ static void on_established(void *user, const struct ike_established *info)
         nm_vpn_service_plugin_set_ip6_config(plugin, ip6);
 }
 
-/* A new IKE SA replaced the old (reauthentication).  With new virtual
- * addresses NetworkManager gets the new IP configuration. */
-static void on_reauthenticated(void *user, const struct ike_established *info, bool same)
+/* A new IKE SA replaced the old (reauthentication, or a restart after the
+ * gateway stopped answering).  With new virtual addresses NetworkManager
+ * gets the new IP configuration. */
+static void on_reestablished(void *user, const struct ike_established *info, bool same,
+                             bool restarted)
 {
     NMUipsecPlugin *self = user;
     NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
     struct uip_report_input in = report_input(self, info);
     GVariant *ip4, *ip6;
 
-    _LOGI("reauthenticated: IKE %s, ESP %s%s", info->ike_proposal, info->esp_proposal,
-          same ? "" : "; new virtual addresses");
+    _LOGI("%s: IKE %s, ESP %s%s", restarted ? "re-established" : "reauthenticated",
+          info->ike_proposal, info->esp_proposal, same ? "" : "; new virtual addresses");
     if (same)
         return;
     ip4 = uip_report_ip4(&in);
@@ -227,7 +229,7 @@ static const struct uip_tunnel_callbacks tunnel_callbacks = {
     .closed = on_closed,
     .child_rekeyed = on_child_rekeyed,
     .ike_rekeyed = on_ike_rekeyed,
-    .reauthenticated = on_reauthenticated,
+    .reestablished = on_reestablished,
 };
 
 /* ---- connecting ------------------------------------------------------------------------------- */

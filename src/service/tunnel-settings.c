@@ -151,6 +151,8 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
 
     p->nat_keepalive = uip_settings_get_uint(data, UIP_KEY_NAT_KEEPALIVE);
     p->bind_device = uip_tunnel_params_covers_gateway(p);
+    /* like strongSwan's dpd_action = restart; a setting (dpd-action) comes with the editor */
+    p->restart_tries = UIP_TUNNEL_RESTART_TRIES;
     return TRUE;
 }
 

@@ -16,6 +16,13 @@
  * CHILD_SA carries the traffic, the old session's outbound SA goes at once and
  * the old IKE SA is deleted.  Until then the old session serves: if the new
  * one fails, it stays and we try again later.
+ *
+ * Restart (break-before-make): when the gateway stops answering after the
+ * tunnel was up (DPD: it rebooted, the path broke, we slept), a new session
+ * starts from scratch (INITIAL_CONTACT, asking for the same addresses) while
+ * the TUN device and NetworkManager's connection stay; packets meanwhile have
+ * no outbound SA and are dropped, never sent in the clear.  A bounded number
+ * of attempts with growing pauses, then the failure is reported.
  */
 #include "service/tunnel.h"
 
@@ -33,6 +40,7 @@
 
 #define IKE_RECV_BUDGET 16
 #define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
+#define RESTART_PAUSE_MAX_S 30 /* between restart attempts: 0, 2, 4, 8, ... at most this */
 
 /* One IKE session of the tunnel (the current one, its successor, its predecessor). */
 struct tunnel_ike {
@@ -54,6 +62,10 @@ struct uip_tunnel {
     guint reap;
     guint reauth_timer;
     int64_t reauth_deadline_us; /* CLOCK_MONOTONIC; when the gateway ends the IKE SA; 0 = never */
+    unsigned restart_tries;     /* configured */
+    unsigned restarts;          /* attempts since the tunnel was last up; 0 = not restarting */
+    guint restart_timer;
+    bool closing;               /* uip_tunnel_close() was called */
     uint32_t next_reqid;
     struct ike_session_config cfg; /* owned copy, secrets included: for reauthentication */
     struct ike_established info;   /* what the current session got (for the address hints) */
@@ -182,21 +194,36 @@ static void cb_child_delete(void *user, uint32_t reqid, uint32_t spi_in, uint32_
 }
 
 static void arm_reauth(struct uip_tunnel *t, unsigned seconds);
+static bool restart_later(struct uip_tunnel *t, enum ike_failure reason, const char *message);
+
+/* Did a new session get the virtual addresses the tunnel had? */
+static bool same_addresses(const struct uip_tunnel *t, const struct ike_established *info)
+{
+    return info->has_vip4 == t->info.has_vip4 &&
+           (!info->has_vip4 || !memcmp(info->vip4, t->info.vip4, 4)) &&
+           info->has_vip6 == t->info.has_vip6 &&
+           (!info->has_vip6 || !memcmp(info->vip6, t->info.vip6, 16));
+}
+
+/* Keep what a new session got (the address hints of the next one). */
+static void keep_info(struct uip_tunnel *t, const struct ike_established *info)
+{
+    t->info = *info;
+    t->info.domains = NULL; /* not ours to keep */
+    t->info.child = NULL;
+}
 
 /* The successor is up: it takes over, the old IKE SA is deleted. */
 static void reauth_done(struct uip_tunnel *t, const struct ike_established *info)
 {
     struct tunnel_ike *old = t->ike;
-    bool same4 = info->has_vip4 == t->info.has_vip4 &&
-                 (!info->has_vip4 || !memcmp(info->vip4, t->info.vip4, 4));
-    bool same6 = info->has_vip6 == t->info.has_vip6 &&
-                 (!info->has_vip6 || !memcmp(info->vip6, t->info.vip6, 16));
+    bool same = same_addresses(t, info);
 
     t->ike = g_steal_pointer(&t->reauth);
     t->reauth_deadline_us = 0;
     _LOGI("reauthenticated: new IKE SA %016" G_GINT64_MODIFIER "x, CHILD_SA %08x/%08x%s",
           (guint64)ike_session_spi_i(t->ike->s), info->child->in.spi, info->child->out.spi,
-          same4 && same6 ? ", same virtual addresses" : ", the virtual addresses changed");
+          same ? ", same virtual addresses" : ", the virtual addresses changed");
     /* traffic moves to the new CHILD_SA now; the old one's inbound half stays until the
      * gateway has deleted it with the old IKE SA, so nothing in flight is lost */
     if (old->spi_out)
@@ -210,11 +237,9 @@ static void reauth_done(struct uip_tunnel *t, const struct ike_established *info
     } else {
         tunnel_ike_bury(old);
     }
-    t->info = *info;
-    t->info.domains = NULL;
-    t->info.child = NULL;
-    if (t->cb.reauthenticated)
-        t->cb.reauthenticated(t->user, info, same4 && same6);
+    keep_info(t, info);
+    if (t->cb.reestablished)
+        t->cb.reestablished(t->user, info, same, false);
 }
 
 static void cb_established(void *user, const struct ike_established *info)
@@ -227,9 +252,18 @@ static void cb_established(void *user, const struct ike_established *info)
         reauth_done(t, info);
         return;
     }
-    t->info = *info;
-    t->info.domains = NULL; /* not ours to keep */
-    t->info.child = NULL;
+    if (t->restarts) {
+        bool same = same_addresses(t, info);
+        _LOGI("re-established after %u attempt%s: CHILD_SA %08x/%08x%s", t->restarts,
+              t->restarts == 1 ? "" : "s", info->child->in.spi, info->child->out.spi,
+              same ? ", same virtual addresses" : ", the virtual addresses changed");
+        t->restarts = 0;
+        keep_info(t, info);
+        if (t->cb.reestablished)
+            t->cb.reestablished(t->user, info, same, true);
+        return;
+    }
+    keep_info(t, info);
     t->cb.established(t->user, info);
 }
 
@@ -259,6 +293,8 @@ static void cb_failed(void *user, enum ike_failure reason, const char *message)
         _LOGI("the old IKE SA ended during reauthentication (%s)", message);
         return;
     }
+    if (restart_later(t, reason, message))
+        return;
     t->cb.failed(t->user, reason, message);
 }
 
@@ -399,6 +435,57 @@ static void arm_reauth(struct uip_tunnel *t, unsigned seconds)
     t->reauth_timer = g_timeout_add_seconds(seconds, on_reauth, t);
 }
 
+static gboolean on_restart(gpointer user)
+{
+    struct uip_tunnel *t = user;
+    struct ike_session_config cfg = t->cfg;
+    char err[256] = "";
+
+    t->restart_timer = 0;
+    /* a first connection again (INITIAL_CONTACT: the gateway may still hold
+     * the old IKE SA), asking for the addresses we had */
+    cfg.vip4_hint_set = t->info.has_vip4;
+    memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
+    cfg.vip6_hint_set = t->info.has_vip6;
+    memcpy(cfg.vip6_hint, t->info.vip6, sizeof(cfg.vip6_hint));
+    struct tunnel_ike *next = tunnel_ike_new(t, &cfg, err, sizeof(err));
+    if (!next) {
+        t->cb.failed(t->user, IKE_FAIL_CONFIG, err);
+        return G_SOURCE_REMOVE;
+    }
+    tunnel_ike_bury(g_steal_pointer(&t->ike));
+    t->ike = next;
+    _LOGI("restarting (attempt %u of %u): a new IKE SA from scratch", t->restarts,
+          t->restart_tries);
+    ike_session_start(t->ike->s);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * The current session failed: start again later if the gateway merely
+ * stopped answering (after the tunnel was up) and attempts are left.  True
+ * when a restart is scheduled; the failure is then not reported.
+ */
+static bool restart_later(struct uip_tunnel *t, enum ike_failure reason, const char *message)
+{
+    bool restarting = t->restarts > 0;
+
+    /* the first failure must be a dead peer after the tunnel was up; during
+     * a restart, an unreachable gateway (it is still booting) counts too */
+    if (!(reason == IKE_FAIL_DEAD_PEER || (restarting && reason == IKE_FAIL_UNREACHABLE)))
+        return false;
+    if (t->restarts >= t->restart_tries || t->closing)
+        return false;
+    unsigned pause = t->restarts ? MIN(1u << t->restarts, (unsigned)RESTART_PAUSE_MAX_S) : 0;
+    t->restarts++;
+    _LOGW("%s; starting again in %u s (attempt %u of %u)", message, pause, t->restarts,
+          t->restart_tries);
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    t->reauth_deadline_us = 0;
+    t->restart_timer = g_timeout_add_seconds(pause, on_restart, t);
+    return true;
+}
+
 /* The session a message from the gateway belongs to (by its IKE SPIs). */
 static struct ike_session *session_for(struct uip_tunnel *t, const uint8_t *msg, size_t len)
 {
@@ -460,6 +547,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     t->cb = *cb;
     t->user = user;
     t->dead = g_ptr_array_new_with_free_func(tunnel_ike_free);
+    t->restart_tries = p->restart_tries;
     t->sock500 = socket(cfg.gateway.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (t->sock500 < 0) {
         r = -errno;
@@ -563,6 +651,13 @@ void uip_tunnel_reauthenticate(struct uip_tunnel *t)
 
 void uip_tunnel_close(struct uip_tunnel *t)
 {
+    t->closing = true;
+    if (t->restart_timer) {
+        /* between two attempts: nothing to delete on the gateway */
+        g_clear_handle_id(&t->restart_timer, g_source_remove);
+        t->cb.closed(t->user);
+        return;
+    }
     /* a successor that is not up yet is dropped (the gateway's half-open SA times out) */
     g_clear_handle_id(&t->reauth_timer, g_source_remove);
     if (t->reauth)
@@ -577,6 +672,7 @@ void uip_tunnel_free(struct uip_tunnel *t)
     g_clear_handle_id(&t->sock500_watch, g_source_remove);
     g_clear_handle_id(&t->tick, g_source_remove);
     g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    g_clear_handle_id(&t->restart_timer, g_source_remove);
     g_clear_handle_id(&t->reap, g_source_remove);
     g_clear_pointer(&t->reauth, tunnel_ike_free);
     g_clear_pointer(&t->retired, tunnel_ike_free);

@@ -20,6 +20,9 @@
 #include "engine/engine.h"
 #include "ike/ike-session.h"
 
+/* Attempts to start again after the gateway stopped answering (about two minutes in all). */
+#define UIP_TUNNEL_RESTART_TRIES 5
+
 struct uip_tunnel_params {
     struct ike_session_config ike; /* gateway (with the IKE port) and everything else; .local is
                                     * filled in by uip_tunnel_new() unless bind_local is set */
@@ -29,6 +32,10 @@ struct uip_tunnel_params {
     const struct sockaddr *bind_local; /* tools: source address to bind to; NULL = the route's */
     socklen_t bind_local_len;
     bool bind_device;              /* bind both sockets to the outgoing device (host-to-host) */
+    /* The gateway stopped answering (DPD) after the tunnel was up: make a new
+     * IKE SA from scratch this many times, with growing pauses, keeping the
+     * TUN device, before reporting the failure; 0 = report it at once. */
+    unsigned restart_tries;
 };
 
 struct uip_tunnel_callbacks {
@@ -37,9 +44,12 @@ struct uip_tunnel_callbacks {
     void (*closed)(void *user); /* after uip_tunnel_close() */
     void (*child_rekeyed)(void *user, const struct ike_child *child); /* may be NULL */
     void (*ike_rekeyed)(void *user, const char *proposal);            /* may be NULL */
-    /* A new IKE SA and CHILD_SA replaced the old ones (reauthentication);
-     * @same_addresses: the virtual addresses did not change.  May be NULL. */
-    void (*reauthenticated)(void *user, const struct ike_established *info, bool same_addresses);
+    /* A new IKE SA and CHILD_SA replaced the old ones: a reauthentication
+     * (make-before-break), or (@restarted) a new start after the gateway
+     * stopped answering.  @same_addresses: the virtual addresses did not
+     * change.  May be NULL. */
+    void (*reestablished)(void *user, const struct ike_established *info, bool same_addresses,
+                          bool restarted);
     void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
                        const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
                        size_t e_len, const uint8_t *sk_ai, const uint8_t *sk_ar,

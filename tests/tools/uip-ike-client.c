@@ -101,11 +101,12 @@ static void cb_ike_rekeyed(void *user, const char *proposal)
     fflush(stdout);
 }
 
-static void cb_reauthenticated(void *user, const struct ike_established *in, bool same)
+static void cb_reestablished(void *user, const struct ike_established *in, bool same,
+                             bool restarted)
 {
     char buf[INET6_ADDRSTRLEN];
 
-    printf("reauthenticated same-addresses=%s", same ? "yes" : "no");
+    printf("%s same-addresses=%s", restarted ? "restarted" : "reauthenticated", same ? "yes" : "no");
     if (in->has_vip4)
         printf(" vip4=%s", inet_ntop(AF_INET, in->vip4, buf, sizeof(buf)));
     if (in->has_vip6)
@@ -302,7 +303,7 @@ int main(int argc, char **argv)
         .closed = cb_closed,
         .child_rekeyed = cb_child_rekeyed,
         .ike_rekeyed = cb_ike_rekeyed,
-        .reauthenticated = cb_reauthenticated,
+        .reestablished = cb_reestablished,
         .debug_keys = cb_debug_keys,
     };
     loop = g_main_loop_new(NULL, FALSE);
