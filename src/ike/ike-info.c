@@ -286,7 +286,7 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
 static gboolean on_dpd(gpointer data)
 {
     struct ike_session *s = data;
-    int64_t quiet = g_get_monotonic_time() - s->last_seen_us;
+    int64_t quiet = s->clock_us() - s->last_seen_us;
 
     if (s->state != ST_ESTABLISHED || s->request)
         return G_SOURCE_CONTINUE;
@@ -301,7 +301,7 @@ static gboolean on_dpd(gpointer data)
 
 void ikes_start_dpd(struct ike_session *s)
 {
-    s->last_seen_us = g_get_monotonic_time();
+    s->last_seen_us = s->clock_us();
     if (!s->dpd_interval)
         return;
     s->dpd_timer = g_timeout_source_new_seconds(1);

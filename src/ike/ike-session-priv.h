@@ -120,6 +120,7 @@ struct ike_session {
     bool vip4, vip6;
     bool vip4_hint_set, vip6_hint_set;
     bool reauth; /* no INITIAL_CONTACT */
+    int64_t (*clock_us)(void); /* liveness: CLOCK_BOOTTIME unless a test sets one */
     uint8_t vip4_hint[4];
     uint8_t vip6_hint[17];
     struct uip_ts tsi[IKE_SESSION_MAX_TS];

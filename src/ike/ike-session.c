@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/rand.h>
 
 #include "common/uip-be.h"
@@ -111,6 +112,16 @@ const char *ike_failure_name(enum ike_failure f)
     return "unknown";
 }
 
+/* CLOCK_BOOTTIME: like CLOCK_MONOTONIC, but it also counts the time asleep. */
+static int64_t boottime_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+        return g_get_monotonic_time();
+    return (int64_t)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 /* The end of ike_session_close(): answered, or given up on. */
 void ikes_close_done(struct ike_session *s)
 {
@@ -148,7 +159,7 @@ void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, 
 
 void ike_session_traffic_seen(struct ike_session *s)
 {
-    s->last_seen_us = g_get_monotonic_time();
+    s->last_seen_us = s->clock_us();
 }
 
 /* The IKE SA a message belongs to, or NULL. */
@@ -252,7 +263,7 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
         s->dropped++;
         return;
     }
-    s->last_seen_us = g_get_monotonic_time();
+    s->last_seen_us = s->clock_us();
 
     if (!response) {
         if (s->state < ST_ESTABLISHED) {
@@ -421,6 +432,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->vip6 = cfg->virtual_ipv6;
     s->vip4_hint_set = cfg->vip4_hint_set;
     s->reauth = cfg->reauth;
+    s->clock_us = cfg->liveness_clock_us ? cfg->liveness_clock_us : boottime_us;
     memcpy(s->vip4_hint, cfg->vip4_hint, sizeof(s->vip4_hint));
     s->vip6_hint_set = cfg->vip6_hint_set;
     memcpy(s->vip6_hint, cfg->vip6_hint, sizeof(cfg->vip6_hint));

@@ -86,6 +86,10 @@ struct ike_session_config {
     uint32_t reqid;              /* the engine's reqid of our CHILD_SAs; 0 = 1 */
     unsigned retransmit_tries;   /* 0 = 5 */
     unsigned retransmit_base_ms; /* first timeout; 0 = 1000, then doubling */
+    /* The clock of liveness checks in microseconds; NULL = CLOCK_BOOTTIME, which
+     * goes on during suspend, so that the first check after a resume sees the
+     * whole quiet time and asks the gateway at once.  Tests set their own. */
+    int64_t (*liveness_clock_us)(void);
 };
 
 /* One direction of a CHILD_SA for the ESP engine. */

@@ -1636,6 +1636,46 @@ static void test_retransmit_dead_peer(void)
     h_teardown(&h);
 }
 
+/* A clock the test moves: the liveness clock of the suspend test. */
+static int64_t fake_now_us;
+static int64_t fake_clock_us(void)
+{
+    return fake_now_us;
+}
+
+/*
+ * Suspend and resume: the liveness clock counts the time asleep (the
+ * session's default is CLOCK_BOOTTIME), so right after a resume the quiet
+ * time is long and the session asks the gateway at once, instead of after
+ * another full dpd-interval of a clock that stood still.
+ */
+static void test_liveness_after_resume(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    fake_now_us = (int64_t)1000 * G_USEC_PER_SEC;
+    h_init(&h);
+    h.cfg.dpd_interval = 30;
+    h.cfg.liveness_clock_us = fake_clock_us;
+    h_establish(&h, &c0);
+    /* awake and quiet for less than dpd-interval: no check */
+    fake_now_us += (int64_t)29 * G_USEC_PER_SEC;
+    g_assert_false(h_wait(&h, &h.sent, 1500));
+    /* an hour asleep: the next tick (within a second) checks */
+    fake_now_us += (int64_t)3600 * G_USEC_PER_SEC;
+    g_autoptr(GBytes) dpd = h_wait_sent(&h, 1500, NULL);
+    struct fgw_msg *check = fgw_open(h.gw, dpd);
+    g_ptr_array_add(h.msgs, check);
+    g_assert_true(fgw_msg_is(check, IKE_INFORMATIONAL, false));
+    g_assert_cmpuint(check->m.n_pl, ==, check->m.n_outer); /* an empty liveness check */
+    h_input(&h, fgw_answer_empty(h.gw, check));
+    h_no_events(&h);
+    /* answered: quiet again from now */
+    g_assert_false(h_wait(&h, &h.sent, 1500));
+    h_teardown(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1689,5 +1729,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/retransmit/lost-answers", test_retransmit_lost_answers);
     g_test_add_func("/ike-session/retransmit/unreachable", test_retransmit_unreachable);
     g_test_add_func("/ike-session/retransmit/dead-peer", test_retransmit_dead_peer);
+    g_test_add_func("/ike-session/liveness-after-resume", test_liveness_after_resume);
     return g_test_run();
 }
