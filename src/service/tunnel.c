@@ -471,8 +471,11 @@ static bool restart_later(struct uip_tunnel *t, enum ike_failure reason, const c
     bool restarting = t->restarts > 0;
 
     /* the first failure must be a dead peer after the tunnel was up; during
-     * a restart, an unreachable gateway (it is still booting) counts too */
-    if (!(reason == IKE_FAIL_DEAD_PEER || (restarting && reason == IKE_FAIL_UNREACHABLE)))
+     * a restart a gateway that is still booting may not answer, or answer
+     * NO_PROPOSAL_CHOSEN before its configuration is loaded: everything but
+     * a refused login or an unusable configuration is worth another try */
+    if (!(reason == IKE_FAIL_DEAD_PEER ||
+          (restarting && reason != IKE_FAIL_AUTH && reason != IKE_FAIL_CONFIG)))
         return false;
     if (t->restarts >= t->restart_tries || t->closing)
         return false;
