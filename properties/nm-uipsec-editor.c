@@ -157,6 +157,7 @@ static void window_destroy(GtkWidget *window)
 enum field_kind {
     FIELD_ENTRY,        /* a GtkEntry; empty = not set (the default applies) */
     FIELD_BOOL,         /* a GtkCheckButton: UIP_VALUE_YES / UIP_VALUE_NO */
+    FIELD_CHECK,        /* a GtkCheckButton for an ENUM key of two values: .checked / .unchecked */
     FIELD_AUTH,         /* the GtkComboBoxText of UIP_AUTH_NAME_* ids */
     FIELD_SECRET,       /* a GtkEntry with libnma's password storage menu */
     FIELD_CA_CERT,      /* the CA NMACertChooser, off while "system CAs" is checked */
@@ -172,7 +173,8 @@ struct field {
     const char *widget; /* builder id (the choosers are exposed under theirs) */
     const char *label;  /* builder id of its label, hidden with it; NULL if none */
     enum field_kind kind;
-    guint auth; /* UIP_AUTH_BIT()s of the methods that use it */
+    guint auth;                      /* UIP_AUTH_BIT()s of the methods that use it */
+    const char *checked, *unchecked; /* FIELD_CHECK: the value of each state */
 };
 
 /*
@@ -203,6 +205,8 @@ static const struct field fields[] = {
     {UIP_KEY_LOCAL_TS, "local_ts_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_MTU, "mtu_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_DPD_INTERVAL, "dpd_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_DPD_ACTION, "dpd_restart_check", NULL, FIELD_CHECK, UIP_AUTH_BITS_ALL,
+     UIP_DPD_ACTION_RESTART, UIP_DPD_ACTION_FAIL},
     {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_FRAGMENTATION, "fragmentation_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
     {UIP_KEY_REKEY_CHILD, "rekey_child_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
@@ -286,6 +290,9 @@ static char *field_get(UipVpnEditor *self, const struct field *f)
         break;
     case FIELD_BOOL:
         text = check_get_active(w) ? UIP_VALUE_YES : UIP_VALUE_NO;
+        break;
+    case FIELD_CHECK:
+        text = check_get_active(w) ? f->checked : f->unchecked;
         break;
     case FIELD_AUTH:
         text = gtk_combo_box_get_active_id(GTK_COMBO_BOX(w));
@@ -519,6 +526,13 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
             /* an unset or bad value shows the default; saving writes what is shown */
             check_set_active(w, uip_settings_get_bool(data, f->key));
             break;
+        case FIELD_CHECK:
+            /* the same: an unset or bad value shows the default */
+            value = uip_settings_get_string(data, f->key);
+            if (!uip_settings_validate_one(f->key, value, NULL))
+                value = s->default_value;
+            check_set_active(w, g_strcmp0(value, f->checked) == 0);
+            break;
         case FIELD_AUTH:
             /* an unknown method selects nothing, which is marked */
             if (!value || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value))
@@ -614,6 +628,7 @@ static void connect_signals(UipVpnEditor *self)
             g_signal_connect_object(w, "changed", G_CALLBACK(on_changed), self, 0);
             break;
         case FIELD_BOOL:
+        case FIELD_CHECK:
             g_signal_connect_object(w, "toggled", G_CALLBACK(on_changed), self, 0);
             break;
         case FIELD_AUTH:

@@ -1153,6 +1153,7 @@ static const struct {
     {UIP_KEY_LOCAL_TS, EXPORT_DEFAULT_ONLY},
     {UIP_KEY_MTU, EXPORT_MAPPED},
     {UIP_KEY_DPD_INTERVAL, EXPORT_DEFAULT_ONLY},
+    {UIP_KEY_DPD_ACTION, EXPORT_DEFAULT_ONLY},
     {UIP_KEY_NAT_KEEPALIVE, EXPORT_MAPPED},
     {UIP_KEY_FRAGMENTATION, EXPORT_DEFAULT_ONLY},
     {UIP_KEY_REKEY_CHILD, EXPORT_DEFAULT_ONLY},
@@ -1198,6 +1199,8 @@ static gboolean has_default(GHashTable *data, const struct uip_setting *s)
     case UIP_SETTING_BOOL:
         return s->default_value &&
                uip_settings_get_bool(data, s->key) == g_str_equal(s->default_value, UIP_VALUE_YES);
+    case UIP_SETTING_ENUM:
+        return g_strcmp0(v, s->default_value) == 0;
     default:
         return FALSE;
     }

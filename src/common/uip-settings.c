@@ -24,6 +24,12 @@ static const char *const auth_values[] = {
 G_STATIC_ASSERT(G_N_ELEMENTS(auth_values) == UIP_AUTH_EAP_TLS + 2);
 G_STATIC_ASSERT(UIP_AUTH_BITS_ALL == (UIP_AUTH_BIT(UIP_AUTH_EAP_TLS + 1) - 1));
 
+static const char *const dpd_action_values[] = {
+    UIP_DPD_ACTION_RESTART,
+    UIP_DPD_ACTION_FAIL,
+    NULL,
+};
+
 #define IDENTITY_MAX 255  /* bytes: identities, user name */
 #define PATH_MAX_LEN 4095 /* bytes, as Linux PATH_MAX without the NUL */
 #define PROPOSAL_MAX 2048 /* bytes of a proposal list */
@@ -109,6 +115,11 @@ static const struct uip_setting settings[] = {
      .max = 9000,
      .zero_ok = TRUE},
     SECS(UIP_KEY_DPD_INTERVAL, N_("Dead peer detection interval"), "30", 3600),
+    {.key = UIP_KEY_DPD_ACTION,
+     .name = N_("Action when the gateway stops answering"),
+     .type = UIP_SETTING_ENUM,
+     .default_value = UIP_DPD_ACTION_RESTART,
+     .enum_values = dpd_action_values},
     SECS(UIP_KEY_NAT_KEEPALIVE, N_("NAT keepalive interval"), "20", 3600),
     {.key = UIP_KEY_FRAGMENTATION,
      .name = N_("IKE fragmentation"),

@@ -42,6 +42,7 @@
 #define UIP_KEY_LOCAL_TS      "local-ts"      /* comma-separated CIDR prefixes */
 #define UIP_KEY_MTU           "mtu"           /* 576..9000; 0 or empty = automatic */
 #define UIP_KEY_DPD_INTERVAL  "dpd-interval"  /* seconds, 0..3600, default 30; 0 = off */
+#define UIP_KEY_DPD_ACTION    "dpd-action"    /* UIP_DPD_ACTION_*, default restart */
 #define UIP_KEY_NAT_KEEPALIVE "nat-keepalive" /* seconds, 0..3600, default 20; 0 = off */
 #define UIP_KEY_FRAGMENTATION "fragmentation" /* yes/no, default yes (RFC 7383) */
 #define UIP_KEY_REKEY_CHILD   "rekey-child"   /* seconds, 0..86400; 0 = the gateway rekeys */
@@ -67,6 +68,12 @@
 
 #define UIP_VALUE_YES "yes"
 #define UIP_VALUE_NO  "no"
+
+/* dpd-action: when the gateway stops answering (DPD) after the tunnel was up, start a new IKE
+ * SA from scratch a few times, keeping the TUN device (restart), or report the failure at
+ * once (fail) */
+#define UIP_DPD_ACTION_RESTART "restart"
+#define UIP_DPD_ACTION_FAIL    "fail"
 
 /*
  * NetworkManager's secret flags (NMSettingSecretFlags in libnm's

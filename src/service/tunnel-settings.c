@@ -75,7 +75,7 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
 {
     struct ike_session_config *c = &p->ike;
     guint port = uip_settings_get_uint(data, UIP_KEY_PORT);
-    const char *psk;
+    const char *psk, *dpd_action;
 
     memset(p, 0, sizeof(*p));
     if (gateway_len > sizeof(c->gateway) ||
@@ -151,8 +151,11 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
 
     p->nat_keepalive = uip_settings_get_uint(data, UIP_KEY_NAT_KEEPALIVE);
     p->bind_device = uip_tunnel_params_covers_gateway(p);
-    /* like strongSwan's dpd_action = restart; a setting (dpd-action) comes with the editor */
-    p->restart_tries = UIP_TUNNEL_RESTART_TRIES;
+    /* dpd-action: restart is strongSwan's dpd_action = restart; fail reports a dead gateway
+     * to NetworkManager at once */
+    dpd_action = uip_settings_get_string(data, UIP_KEY_DPD_ACTION);
+    p->restart_tries =
+        g_strcmp0(dpd_action, UIP_DPD_ACTION_FAIL) == 0 ? 0 : UIP_TUNNEL_RESTART_TRIES;
     return TRUE;
 }
 

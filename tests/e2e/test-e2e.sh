@@ -17,7 +17,7 @@
 #   UIP_E2E_PREFIX   namespace and link name prefix (default uipe)
 #   UIP_E2E_SERVICE / UIP_E2E_AUTH_DIALOG  other service / auth-dialog binaries
 #   UIP_E2E_DPD_BOUND  seconds NetworkManager may take to drop a connection whose gateway
-#                    was killed (gwkill, dpd-interval=2; default 45)
+#                    was killed (gwkill, dpd-interval=2, dpd-action=fail; default 45)
 #   UIP_KEEP_TMP=1   keep the temp folder (NetworkManager log, gateway logs) of a failed run
 # A case that does not apply to the plugin (strongswan: two, gwkill) prints SKIP.
 # Exit: 0 all selected cases pass (or SKIP), 77 skip (not root / NetworkManager, strongSwan or the
@@ -32,7 +32,8 @@ CASES="psk eap cert eaptls split ipv6 h2h two wrongpw noip badcfg gwkill svckill
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
-# gwkill: how long NetworkManager may keep a connection whose gateway died (dpd-interval 2 s)
+# gwkill: how long NetworkManager may keep a connection whose gateway died (dpd-interval 2 s,
+# dpd-action fail)
 DPD_BOUND=${UIP_E2E_DPD_BOUND:-45}
 
 GW_PSK=$(openssl rand -hex 16)
@@ -463,7 +464,8 @@ case_gwkill() {
         exit 77
     fi
     gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4")"
-    psk_add e2e-gwkill dpd-interval=2
+    # dpd-action=fail: NetworkManager is told at once, not after restarts (the default)
+    psk_add e2e-gwkill dpd-interval=2 dpd-action=fail
     e2e_up e2e-gwkill
     record_up gwkill
     local vip

@@ -263,6 +263,8 @@ static kv_t all_data = {UIP_KEY_GATEWAY,
                         "1400",
                         UIP_KEY_DPD_INTERVAL,
                         "60",
+                        UIP_KEY_DPD_ACTION,
+                        UIP_DPD_ACTION_FAIL,
                         UIP_KEY_NAT_KEEPALIVE,
                         "25",
                         UIP_KEY_FRAGMENTATION,
@@ -289,9 +291,9 @@ static kv_t all_secrets = {UIP_KEY_PSK, "shared secret",           UIP_KEY_PASSW
         UIP_KEY_IKE, "aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048", UIP_KEY_ESP,           \
         "aes256gcm16,aes128-sha256", UIP_KEY_VIRTUAL_IPV4, UIP_VALUE_NO, UIP_KEY_VIRTUAL_IPV6,     \
         UIP_VALUE_YES, UIP_KEY_REMOTE_TS, "10.0.0.0/8,fd00::/8", UIP_KEY_LOCAL_TS,                 \
-        "192.168.1.0/24", UIP_KEY_MTU, "1400", UIP_KEY_DPD_INTERVAL, "60", UIP_KEY_NAT_KEEPALIVE,  \
-        "25", UIP_KEY_FRAGMENTATION, UIP_VALUE_NO, UIP_KEY_REKEY_CHILD, "3600", UIP_KEY_REKEY_IKE, \
-        "14400"
+        "192.168.1.0/24", UIP_KEY_MTU, "1400", UIP_KEY_DPD_INTERVAL, "60", UIP_KEY_DPD_ACTION,     \
+        UIP_DPD_ACTION_FAIL, UIP_KEY_NAT_KEEPALIVE, "25", UIP_KEY_FRAGMENTATION, UIP_VALUE_NO,     \
+        UIP_KEY_REKEY_CHILD, "3600", UIP_KEY_REKEY_IKE, "14400"
 
 static const struct {
     const char *entry, *key;
@@ -351,6 +353,7 @@ static void test_every_field(void)
     g_assert_false(check_active(w(&p, "virtual_ipv4_check")));
     g_assert_true(check_active(w(&p, "virtual_ipv6_check")));
     g_assert_false(check_active(w(&p, "fragmentation_check")));
+    g_assert_false(check_active(w(&p, "dpd_restart_check"))); /* dpd-action=fail */
     g_assert_false(check_active(w(&p, "ca_system_check")));
     {
         g_autofree char *ca = nma_cert_chooser_get_cert(chooser(&p, "ca_chooser"), &scheme);
@@ -482,9 +485,10 @@ static void test_edits(void)
     entry_type(w(&p, "remote_ts_entry"), "");
     check_click(w(&p, "virtual_ipv6_check"), FALSE);
     check_click(w(&p, "fragmentation_check"), TRUE);
+    check_click(w(&p, "dpd_restart_check"), TRUE);
     check_click(w(&p, "ca_system_check"), TRUE);
     g_assert_false(gtk_widget_get_sensitive(w(&p, "ca_chooser")));
-    g_assert_cmpuint(p.changed, >=, n + 8);
+    g_assert_cmpuint(p.changed, >=, n + 9);
 
     out = save(&p);
     s_vpn = nm_connection_get_setting_vpn(out);
@@ -496,6 +500,8 @@ static void test_edits(void)
     g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_REMOTE_TS));
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_VIRTUAL_IPV6), ==, UIP_VALUE_NO);
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_FRAGMENTATION), ==, UIP_VALUE_YES);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_DPD_ACTION), ==,
+                    UIP_DPD_ACTION_RESTART);
     g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT));
     g_clear_object(&out);
 
@@ -631,6 +637,7 @@ static void test_new_connection(void)
     g_assert_true(check_active(w(&p, "virtual_ipv4_check")));
     g_assert_false(check_active(w(&p, "virtual_ipv6_check")));
     g_assert_true(check_active(w(&p, "fragmentation_check")));
+    g_assert_true(check_active(w(&p, "dpd_restart_check"))); /* dpd-action=restart */
     g_assert_true(check_active(w(&p, "ca_system_check")));
     /* the table's defaults as placeholders */
     g_assert_cmpstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "port_entry"))), ==, "500");
@@ -646,6 +653,8 @@ static void test_new_connection(void)
     s_vpn = nm_connection_get_setting_vpn(out);
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_GATEWAY), ==, "vpn.example.test");
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_VIRTUAL_IPV4), ==, UIP_VALUE_YES);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_DPD_ACTION), ==,
+                    UIP_DPD_ACTION_RESTART);
     g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PORT));
     g_assert_null(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT));
 
@@ -678,13 +687,17 @@ static void test_unknown_auth(void)
     g_assert_false(has_error_class(w(&p, "auth_combo")));
     entry_type(w(&p, "psk_entry"), "psk");
     out = save(&p);
-    /* the booleans are written as shown */
+    /* the check buttons are written as shown */
     g_assert_cmpstr(
         nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_FRAGMENTATION), ==,
         UIP_VALUE_YES);
+    g_assert_cmpstr(
+        nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_DPD_ACTION), ==,
+        UIP_DPD_ACTION_RESTART);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV4);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV6);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_FRAGMENTATION);
+    nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_DPD_ACTION);
     assert_items(out, FALSE, written);
     assert_items(out, TRUE, secrets);
     page_close(&p);

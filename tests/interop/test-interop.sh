@@ -289,8 +289,9 @@ NFT
 }
 
 case_dpd() {
+    # dpd-action=fail: the failure is reported at once, not after restarts (the default)
     gw_start "$(gw_conn psk psk)"
-    psk_client "$UIP_TMP/dpd.ini" dpd-interval=2
+    psk_client "$UIP_TMP/dpd.ini" dpd-interval=2 dpd-action=fail
     up_and_ping "$UIP_TMP/dpd.ini" "$PROT4"
     uip_log "  killing the gateway charon (SIGKILL)"
     gw_kill

@@ -503,6 +503,7 @@ static void test_export_refused(void)
         {UIP_KEY_AUTH, UIP_AUTH_NAME_PSK, "pre-shared key"},
         {UIP_KEY_LOCAL_TS, "198.18.40.0/24", "“local-ts”"},
         {UIP_KEY_DPD_INTERVAL, "60", "“dpd-interval”"},
+        {UIP_KEY_DPD_ACTION, UIP_DPD_ACTION_FAIL, "“dpd-action”"},
         {UIP_KEY_FRAGMENTATION, UIP_VALUE_NO, "“fragmentation”"},
         {UIP_KEY_REKEY_IKE, "3600", "“rekey-ike”"},
         {UIP_KEY_REKEY_CHILD, "600", "“rekey-child”"},
@@ -531,6 +532,7 @@ static void test_export_refused(void)
         g_autofree char *json = NULL;
 
         nm_setting_vpn_add_data_item(s, UIP_KEY_DPD_INTERVAL, "30");
+        nm_setting_vpn_add_data_item(s, UIP_KEY_DPD_ACTION, UIP_DPD_ACTION_RESTART);
         nm_setting_vpn_add_data_item(s, UIP_KEY_FRAGMENTATION, UIP_VALUE_YES);
         nm_setting_vpn_add_data_item(s, UIP_KEY_VIRTUAL_IPV6, UIP_VALUE_NO);
         nm_setting_vpn_add_data_item(s, UIP_KEY_PSK_FLAGS, "2");

@@ -319,6 +319,17 @@ static void test_params(void)
     g_assert_cmpuint(p.ike.n_remote_ts, ==, 2);
     g_assert_cmpuint(p.ike.n_local_ts, ==, 0);
     g_assert_false(p.bind_device);
+    g_assert_cmpuint(p.restart_tries, ==, UIP_TUNNEL_RESTART_TRIES); /* dpd-action: restart */
+
+    /* dpd-action=fail: a dead gateway is reported at once */
+    g_hash_table_insert(data, g_strdup(UIP_KEY_DPD_ACTION), g_strdup(UIP_DPD_ACTION_FAIL));
+    g_assert_true(uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p,
+                                                  &error));
+    g_assert_cmpuint(p.restart_tries, ==, 0);
+    g_hash_table_insert(data, g_strdup(UIP_KEY_DPD_ACTION), g_strdup(UIP_DPD_ACTION_RESTART));
+    g_assert_true(uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p,
+                                                  &error));
+    g_assert_cmpuint(p.restart_tries, ==, UIP_TUNNEL_RESTART_TRIES);
 
     /* a selector aimed at the gateway itself: IKE and ESP must stay off the tunnel */
     g_hash_table_insert(data, g_strdup(UIP_KEY_REMOTE_TS), g_strdup("192.0.2.2/32"));

@@ -65,6 +65,7 @@ static void test_table(void)
         UIP_KEY_LOCAL_TS,
         UIP_KEY_MTU,
         UIP_KEY_DPD_INTERVAL,
+        UIP_KEY_DPD_ACTION,
         UIP_KEY_NAT_KEEPALIVE,
         UIP_KEY_FRAGMENTATION,
         UIP_KEY_REKEY_CHILD,
@@ -254,6 +255,12 @@ static const struct {
     {UIP_KEY_AUTH, "PSK", FALSE},
     {UIP_KEY_AUTH, "eap", FALSE},
     {UIP_KEY_AUTH, "psk ", FALSE},
+    {UIP_KEY_DPD_ACTION, "restart", TRUE},
+    {UIP_KEY_DPD_ACTION, "fail", TRUE},
+    {UIP_KEY_DPD_ACTION, "clear", FALSE}, /* strongSwan's, not ours */
+    {UIP_KEY_DPD_ACTION, "Restart", FALSE},
+    {UIP_KEY_DPD_ACTION, "yes", FALSE},
+    {UIP_KEY_DPD_ACTION, "fail ", FALSE},
     /* PATH */
     {UIP_KEY_CA_CERT, "/etc/ipsec.d/cacerts/ca.pem", TRUE},
     {UIP_KEY_CA_CERT, "/home/alice/My Certs/ca é.crt", TRUE},
@@ -822,6 +829,7 @@ static void test_getters(void)
         g_assert_null(uip_settings_get_string(d, UIP_KEY_GATEWAY));
         g_assert_null(uip_settings_get_string(d, UIP_KEY_CA_CERT));
         g_assert_cmpstr(uip_settings_get_string(d, UIP_KEY_PORT), ==, "500");
+        g_assert_cmpstr(uip_settings_get_string(d, UIP_KEY_DPD_ACTION), ==, UIP_DPD_ACTION_RESTART);
         g_assert_cmpint(uip_settings_get_auth(d), ==, UIP_AUTH_INVALID);
     }
 
