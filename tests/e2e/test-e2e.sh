@@ -28,7 +28,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert eaptls split ipv6 h2h two wrongpw noip badcfg gwkill svckill"
+CASES="psk eap cert eaptls split ipv6 h2h two wrongpw noip badcfg gwkill gwrestart svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -479,6 +479,49 @@ case_gwkill() {
     uip_log "  NetworkManager dropped the connection $E2E_GONE_SECS s after the gateway died (bound $DPD_BOUND s)"
     uip_log "  NetworkManager: $(e2e_log_since | grep -E 'vpn\[.*(failure:|state changed: stopped)' | head -n 1 | sed 's/^.*\]: //')"
     printf '%-8s %-12s dead gateway noticed after %s s\n' gwkill "$E2E_PLUGIN" "$E2E_GONE_SECS" >>"$TIMES"
+    e2e_expect_clean "$E2E_TUN"
+}
+
+case_gwrestart() {
+    # The gateway reboots (charon killed, a new one with no state 2 s later): the service's
+    # DPD notices (dpd-interval 2 s, then its retransmissions), and with dpd-action at its
+    # default (restart) it makes a new IKE SA from scratch. NetworkManager must keep the VPN
+    # activated all along, the TUN device keeps its address (the same one, asked for by
+    # value), and traffic flows again without the user doing anything.
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (NetworkManager-strongswan has no DPD setting: nothing to test for $E2E_PLUGIN)"
+        exit 77
+    fi
+    local conn vip s t0
+    conn=$(gw_conn psk psk pools=pool4 "local_ts=$NET4")
+    gw_start "$conn"
+    psk_add e2e-gwrestart dpd-interval=2
+    e2e_up e2e-gwrestart
+    record_up gwrestart
+    vip=$(vip4_of "$E2E_TUN")
+    ping_from "$vip" "$PROT4" 2
+    uip_log "  rebooting the gateway: charon killed, a new one with no state 2 s later"
+    gw_kill
+    t0=$SECONDS
+    sleep 2
+    gw_start "$conn"
+    # until traffic flows again, NetworkManager must not drop the connection
+    while ! ip netns exec "$NS_CL" ping -n -c 1 -W 1 -I "$vip" "$PROT4" >/dev/null 2>&1; do
+        s=$(e2e_general_state e2e-gwrestart)
+        [ "$s" = activated ] || uip_fail "NetworkManager's state of e2e-gwrestart became '$s' during the restart"
+        ((SECONDS - t0 < DPD_BOUND + 30)) ||
+            uip_fail "no traffic through the tunnel $((SECONDS - t0)) s after the gateway rebooted"
+        sleep 0.5
+    done
+    uip_log "  traffic flows again $((SECONDS - t0)) s after the gateway was killed"
+    printf '%-8s %-12s traffic again %s s after the gateway rebooted\n' gwrestart "$E2E_PLUGIN" \
+        "$((SECONDS - t0))" >>"$TIMES"
+    e2e_expect_activated e2e-gwrestart
+    [ "$(vip4_of "$E2E_TUN")" = "$vip" ] || uip_fail "the TUN device's address changed: $vip -> $(vip4_of "$E2E_TUN")"
+    e2e_log_since | grep -q 're-established' ||
+        uip_fail "the service logged no re-established line: did the tunnel really restart?"
+    ping_from "$vip" "$PROT4" 3
+    e2e_down e2e-gwrestart
     e2e_expect_clean "$E2E_TUN"
 }
 

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -699,6 +699,51 @@ _case_reauth() { # UNIQUE (empty: strongSwan's default)
     [ "$GW_SA_VIP4" = "$vip" ] || { gw_sas >&2; uip_fail "the gateway's IKE_SA has virtual IP '$GW_SA_VIP4', expected $vip"; }
     ping_through 3 "$PROT4"
 }
+# restart: the gateway reboots (charon killed, a new one with no state).  Our client's DPD
+# notices (dpd-interval 2 s, 3 tries), and, as dpd-action=restart (the default) says, it
+# makes a new IKE SA from scratch instead of failing: the same virtual address (asked for
+# by value), traffic through the tunnel again, one IKE SA on the gateway.  Meanwhile
+# packets from the virtual address have no SA: none may leave the client in cleartext.
+case_restart() {
+    [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the stand-in prints no restarted line)"; return 0; }
+    local conn
+    conn=$(gw_conn restart psk pools=pool4 "local_ts=$NET4")
+    gw_start "$conn"
+    psk_client "$UIP_TMP/restart.ini" virtual-ipv6=no dpd-interval=2
+    up_and_ping "$UIP_TMP/restart.ini" "$PROT4"
+    local vip=$UP_VIP4 t0 cap=$UIP_TMP/restart-leak.pcapng
+    ip netns exec "$NS_CL" timeout 40 dumpcap -q -i "$VETH_CL" -f "src host $vip" -w "$cap" 2>/dev/null &
+    local cap_pid=$!
+    uip_track "$cap_pid"
+    uip_log "  rebooting the gateway: charon killed, a new one with no state 20 s later"
+    gw_kill
+    t0=$SECONDS
+    # traffic into the tunnel all along: while the client has no SA it must be dropped
+    ip netns exec "$NS_CL" ping -n -q -c 300 -i 0.1 -W 1 -I "$vip" "$PROT4" >/dev/null 2>&1 &
+    local ping_pid=$!
+    uip_track "$ping_pid"
+    # the client's DPD gives up after about 9 s (3 tries: 2 + 1 + 2 + 4 s) and its first
+    # restart finds no gateway (given up after 7 s), the second (2 s later) finds the new one
+    sleep 20
+    gw_start "$conn"
+    cl_wait 'restarted|failed' 90 || { cl_dump 40; gw_log_tail 40; uip_fail "the client did not restart within 90 s"; }
+    uip_log "  ${EV[line]}   [$((SECONDS - t0)) s after the kill]"
+    [ "${EV[event]}" = restarted ] || { cl_dump 40; uip_fail "expected a restart, got: ${EV[line]}"; }
+    [ "${EV[vip4]:-}" = "$vip" ] && [ "${EV[same-addresses]:-}" = yes ] ||
+        uip_fail "the client's virtual IPv4 address changed: $vip -> ${EV[vip4]:-none}"
+    ping_through 3 "$PROT4"
+    gw_expect_one_sa restart
+    uip_stop "$ping_pid" TERM 3 || true
+    uip_stop "$cap_pid" TERM 3 || true
+    [ -s "$cap" ] || uip_fail "the capture on $VETH_CL did not run: the leak check would prove nothing"
+    grep -q 'restarting (attempt 2' "$CL_LOG" ||
+        { cl_dump 40; uip_fail "no second restart attempt: the case did not see the gateway down"; }
+    local leaked
+    leaked=$(tshark -n -r "$cap" -Y "ip.src == $vip" 2>/dev/null | wc -l)
+    [ "$leaked" = 0 ] || uip_fail "$leaked packets from the virtual address left the client outside the tunnel"
+    client_carried_on
+}
+
 case_reauth() { _case_reauth ''; }
 case_reauth_replace() { _case_reauth replace; }
 
