@@ -1,41 +1,53 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer target for the protected IKE message path: the message codec
- * (src/ike/payload.c) together with an IKE SA that really decrypts
- * (ike_sk_* in src/ike/ike-crypto.c).  fuzz-ike-parse.c covers the codec
- * without keys.
+ * libFuzzer target for the protected IKE message path: the session's own
+ * receive function, ike_receive() (src/ike/ike-recv.c), with an IKE SA whose
+ * keys are fixed, over the message codec (src/ike/payload.c) and message
+ * protection (ike_sk_* in src/ike/ike-crypto.c).  fuzz-ike-parse.c covers the
+ * codec without keys.
  *
  * At the first call one pair of fixed-key SK contexts (encrypt + decrypt)
  * is made per suite and direction (initiator -> responder, responder ->
  * initiator): AES-GCM-16-256, ChaCha20-Poly1305, AES-CBC-256 +
- * HMAC-SHA2-256-128, AES-CBC-128 + HMAC-SHA2-512-256.
+ * HMAC-SHA2-256-128, AES-CBC-128 + HMAC-SHA2-512-256.  For each input a
+ * session-like context (struct ike_recv_ctx) is made: one IKE SA with the
+ * decrypt context of the suite and direction, our request out and the
+ * peer's next request both expected with the same message ID, established,
+ * no fragments kept.
  *
  * Input byte 0 (selector):
  *   bits 0-1  suite              bit 2  direction
  *   bit 3     mode: 0 = A (raw), 1 = B (valid protection of fuzzed content)
- *   bits 4-5  mode B layout: builder SK | hand-laid SK + ike_sk_encrypt() |
- *             builder with a cleartext Vendor ID before SK | builder SKF
- *   bits 6-7  exchange: IKE_SA_INIT + n
+ *   mode A: bit 4  0 = the context takes the message's SPIs, message ID and
+ *                  I flag (so that it gets as far as decryption), 1 = fixed ones
+ *           bit 5  the message ID is the one answered last (our kept answer)
+ *   mode B: bits 4-5 layout: builder SK | hand-laid SK + ike_sk_encrypt() |
+ *                  builder with a cleartext Vendor ID before SK | builder SKF
+ *   bits 6-7  mode B exchange: IKE_SA_INIT + n
  *
- * Mode A: the rest is a whole received message.  If it parses and has an
- * SK/SKF payload, a copy goes through ike_sk_decrypt() (nearly always an
- * ICV/tag failure: the length, alignment and tag checks are what runs);
- * whatever decrypts is parsed and interpreted as below.
+ * Mode A: the rest is a whole received message, through ike_receive().
  *
  * Mode B: byte 1 is the first inner payload type, byte 2 options (bit 0
  * Response flag, bit 1 start the AEAD IV counter at its last value and
  * check that the next seal is refused, bits 2-5 SKF fragment number/total),
- * the rest the plaintext inner chain.  The message is built, sealed with
- * the encrypt context and then taken through the receive path exactly as
- * ike-session.c does: ike_msg_parse() ->
- * ike_sk_parse() -> ike_sk_decrypt() with the other side's context on a
- * copy -> ike_msg_parse_inner() -> ike_msg_check_placement() -> every
- * interpreter on every payload.  Aborts when:
- *   - sealing a message that fits fails, or the result does not parse;
+ * the rest the plaintext inner chain.  The message is built and sealed
+ * with the encrypt context (message ID 0 for IKE_SA_INIT, else 1), then
+ * received: first with one bit flipped anywhere, then as sealed.
+ *
+ * Whatever ike_receive() takes is checked (every view inside what was
+ * parsed or decrypted, placement, every interpreter on every payload).
+ * Aborts when:
+ *   - sealing a message that fits fails;
  *   - an AEAD context seals again after its last IV;
- *   - decryption fails, or does not give back exactly the plaintext;
- *   - a message with one bit flipped anywhere still decrypts;
- *   - any view returned by the codec points outside what it parsed.
+ *   - ike_receive() gives a reason only the session decides, or takes a
+ *     message that breaks placement or points outside what it parsed;
+ *   - a protected message with one bit flipped is taken, or kept as a
+ *     fragment, or leaves a trace (the message as sealed then fails);
+ *   - the message as sealed is not decrypted, or its exact reason is not
+ *     the one the layout dictates (IKE_SA_INIT: WRONG_DIRECTION, or
+ *     PLACEMENT for its SK; a Vendor ID in the clear: PLACEMENT; one of
+ *     several fragments: FRAGMENT_PENDING), or, taken, its inner chain is
+ *     not exactly the plaintext.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +56,7 @@
 #include <glib.h>
 
 #include "ike/ike-crypto.h"
+#include "ike/ike-recv.h"
 #include "ike/payload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -206,28 +219,81 @@ static void interpret(const struct ike_pl *pl)
     }
 }
 
-/*
- * The decrypted part of the receive path: inner chain, placement, every
- * payload interpreted.  Outer payloads point into @wire, inner ones into
- * @inner.  Returns the result of ike_msg_parse_inner().
- */
-static int receive_inner(struct ike_msg *m, const struct ike_sk *sk, const uint8_t *wire,
-                         size_t wire_len, const uint8_t *inner, size_t inner_len)
-{
-    const struct ike_pl *p = NULL;
-    int r;
+#define FIX_SPI_I 0x1122334455667788ULL
+#define FIX_SPI_R 0x99aabbccddeeff00ULL
 
-    r = ike_msg_parse_inner(m, sk->first_type, inner, inner_len);
-    if (r != 0)
-        return r;
-    (void)ike_msg_check_placement(m);
+/* The session-like context of one input (static: ike_receive() keeps pointers to nothing). */
+static struct sa_ctx rx_sa;
+static struct ike_frags rx_frags;
+static struct ike_recv rx;
+
+/*
+ * One IKE SA with @dec: our request @msg_id is out and the peer's next
+ * request is @msg_id too, or (@answered) @msg_id was its last one, whose
+ * answer we keep.
+ */
+static void make_ctx(struct ike_recv_ctx *c, struct ike_sk_ctx *dec, bool we_initiated,
+                     uint64_t spi_i, uint64_t spi_r, uint32_t msg_id, bool answered)
+{
+    static GPtrArray *kept_answer; /* only its presence matters */
+
+    if (!kept_answer)
+        kept_answer = g_ptr_array_new();
+    ike_frags_reset(&rx_frags);
+    memset(&rx_sa, 0, sizeof(rx_sa));
+    rx_sa.spi_i = spi_i;
+    rx_sa.spi_r = spi_r;
+    rx_sa.we_initiated = we_initiated;
+    rx_sa.dec = dec;
+    rx_sa.peer_next_id = answered ? msg_id + 1 : msg_id;
+    rx_sa.last_response = kept_answer;
+    *c = (struct ike_recv_ctx){
+        .init_sent = true,
+        .init_spi_i = spi_i,
+        .sa = {&rx_sa},
+        .request_out = true,
+        .request_id = msg_id,
+        .established = true,
+        .frags = &rx_frags,
+    };
+}
+
+/*
+ * Receive @wire as the session does.  What is taken is checked: placement,
+ * every view inside the datagram or the decrypted chain, every interpreter on
+ * every payload.  Returns true when taken (rx holds it until ike_recv_clear()),
+ * else false with the reason.
+ */
+static bool receive(const struct ike_recv_ctx *c, const uint8_t *wire, size_t wire_len,
+                    enum ike_drop *why)
+{
+    const struct ike_msg *m = &rx.m;
+    const struct ike_pl *p = NULL;
+
+    if (!ike_receive(c, wire, wire_len, &rx, why)) {
+        if ((unsigned)*why >= IKE_DROP__MAX || *why == IKE_DROP_WRONG_EXCHANGE ||
+            *why == IKE_DROP_NOT_RUNNING || rx.plain || rx.whole)
+            abort();
+        return false;
+    }
+    if (ike_msg_check_placement(m) != 0 || (rx.sa == NULL) != (m->hdr.exchange == IKE_SA_INIT) ||
+        (rx.sa && (!m->inner_parsed || m->sk < 0)))
+        abort();
+    check_view(wire, wire_len, m->buf, m->len);
+    if (rx.whole) {
+        gsize n = 0;
+        const uint8_t *d = g_bytes_get_data(rx.whole, &n);
+        check_view(d, n, rx.inner, rx.inner_len);
+    } else if (rx.sa) {
+        check_view(rx.plain, rx.plain_len, rx.inner, rx.inner_len);
+    }
     for (unsigned i = 0; i < m->n_pl; i++) {
         const struct ike_pl *pl = &m->pl[i];
 
         if (pl->inner != (i >= m->n_outer))
             abort();
         if (pl->inner)
-            check_view(inner, inner_len, pl->body, pl->body_len);
+            check_view(rx.inner, rx.inner_len, pl->body, pl->body_len);
         else
             check_view(wire, wire_len, pl->body, pl->body_len);
         interpret(pl);
@@ -235,32 +301,26 @@ static int receive_inner(struct ike_msg *m, const struct ike_sk *sk, const uint8
     }
     while ((p = ike_msg_find(m, IKE_PL_NOTIFY, p)))
         (void)ike_pl_name(p->type);
-    return 0;
+    (void)ike_drop_name(*why);
+    return true;
 }
 
-/* Mode A: a message as received, decrypted with fixed keys if it has an SK/SKF. */
-static void raw_message(struct ike_sk_ctx *dec, const uint8_t *data, size_t size)
+/* Mode A: a message as received. */
+static void raw_message(unsigned suite, unsigned dir, uint8_t sel, const uint8_t *data, size_t size)
 {
-    static struct ike_msg m;
-    struct ike_sk sk;
-    uint8_t *wire, *copy, *inner;
-    size_t body_off, sk_off, inner_len;
+    struct ike_recv_ctx c;
+    struct ike_hdr h = {.spi_i = FIX_SPI_I, .spi_r = FIX_SPI_R, .msg_id = 1};
+    enum ike_drop why;
+    bool we_initiated = dir != 0;
+    /* exact-size buffer, so ASan sees any read past the end */
+    uint8_t *wire = g_memdup2(data, size);
 
-    /* exact-size buffers, so ASan sees any read past the end */
-    wire = g_memdup2(data, size);
-    if (ike_msg_parse(wire, size, &m) != 0 || m.sk < 0 || ike_sk_parse(&m.pl[m.sk], &sk) != 0) {
-        g_free(wire);
-        return;
-    }
-    check_view(wire, size, sk.enc, sk.enc_len);
-    body_off = (size_t)(sk.enc - wire);
-    sk_off = body_off - (m.pl[m.sk].type == IKE_PL_SKF ? 8 : 4);
-    copy = g_memdup2(wire, size);
-    if (ike_sk_decrypt(dec, copy, size, sk_off, body_off, &inner, &inner_len) == 0) {
-        check_view(copy, size, inner, inner_len);
-        (void)receive_inner(&m, &sk, wire, size, inner, inner_len);
-    }
-    g_free(copy);
+    if (!(sel & 0x10) && ike_hdr_parse(wire, size, &h) == 0)
+        we_initiated = !(h.flags & IKE_FLAG_INITIATOR);
+    make_ctx(&c, dec_ctx[suite][dir], we_initiated, h.spi_i, h.spi_r,
+             (sel & 0x20) ? h.msg_id - 1 : h.msg_id, sel & 0x20);
+    (void)receive(&c, wire, size, &why);
+    ike_recv_clear(&rx);
     g_free(wire);
 }
 
@@ -272,8 +332,8 @@ enum layout { LAYOUT_SK, LAYOUT_HAND, LAYOUT_CLEAR_FIRST, LAYOUT_SKF };
  * input cannot make a valid message (too long, bad fragment numbers).
  */
 static int seal(struct ike_sk_ctx *enc, enum layout layout, uint8_t exchange, uint8_t flags,
-                uint8_t first_type, uint16_t frag_num, uint16_t frag_total, const uint8_t *chain,
-                size_t chain_len, uint8_t **out, size_t *out_len)
+                uint32_t msg_id, uint8_t first_type, uint16_t frag_num, uint16_t frag_total,
+                const uint8_t *chain, size_t chain_len, uint8_t **out, size_t *out_len)
 {
     static const uint8_t vid[] = "uipsec fuzz";
     size_t iv_len = ike_sk_iv_len(enc);
@@ -291,7 +351,7 @@ static int seal(struct ike_sk_ctx *enc, enum layout layout, uint8_t exchange, ui
         /* 28-byte header, SK generic header, the plaintext; ike_sk_encrypt() makes the IV room */
         need = IKE_HDR_LEN + IKE_GENERIC_HDR_LEN + ike_sk_overhead(enc, chain_len) + chain_len;
         buf = g_malloc0(need);
-        ike_builder_init(&b, 0x1122334455667788ULL, 0x99aabbccddeeff00ULL, exchange, flags, 1);
+        ike_builder_init(&b, FIX_SPI_I, FIX_SPI_R, exchange, flags, msg_id);
         if (ike_builder_finish(&b) != 0 || ike_builder_len(&b) != IKE_HDR_LEN)
             abort();
         memcpy(buf, ike_builder_data(&b), IKE_HDR_LEN);
@@ -313,7 +373,7 @@ static int seal(struct ike_sk_ctx *enc, enum layout layout, uint8_t exchange, ui
     }
 
     /* as ikes_seal_on() in ike-msg-io.c, with the chain appended raw after the SK header + IV */
-    ike_builder_init(&b, 0x1122334455667788ULL, 0x99aabbccddeeff00ULL, exchange, flags, 1);
+    ike_builder_init(&b, FIX_SPI_I, FIX_SPI_R, exchange, flags, msg_id);
     if (layout == LAYOUT_CLEAR_FIRST)
         (void)ike_build_vendor(&b, vid, sizeof(vid) - 1);
     if (layout == LAYOUT_SKF)
@@ -371,12 +431,14 @@ static void iv_exhausted(struct ike_sk_ctx *enc)
 static void sealed_message(unsigned suite, unsigned dir, enum layout layout, uint8_t exchange,
                            const uint8_t *data, size_t size)
 {
-    static struct ike_msg m;
-    struct ike_sk_ctx *enc = enc_ctx[suite][dir], *dec = dec_ctx[suite][dir];
-    uint8_t first_type, opt, flags, *wire = NULL, *copy, *inner;
+    struct ike_sk_ctx *enc = enc_ctx[suite][dir];
+    struct ike_recv_ctx c;
+    enum ike_drop why;
+    uint8_t first_type, opt, flags, *wire = NULL, *copy;
     uint16_t frag_num, frag_total;
-    size_t wire_len, body_off, inner_len, bit;
-    struct ike_sk sk;
+    uint32_t msg_id = exchange == IKE_SA_INIT ? 0 : 1;
+    size_t wire_len, bit;
+    bool taken;
     int r;
 
     if (size < 2)
@@ -391,46 +453,53 @@ static void sealed_message(unsigned suite, unsigned dir, enum layout layout, uin
         ike_sk_set_iv_counter(enc, (opt & 2) ? UINT64_MAX : 0) != 0)
         abort();
 
-    r = seal(enc, layout, exchange, flags, first_type, frag_num, frag_total, data, size, &wire,
-             &wire_len);
+    r = seal(enc, layout, exchange, flags, msg_id, first_type, frag_num, frag_total, data, size,
+             &wire, &wire_len);
     if (r == -EMSGSIZE || (r == -EINVAL && layout == LAYOUT_SKF && frag_num > frag_total))
         return;
     if (r != 0)
         abort();
     if ((opt & 2) && suites[suite].integ == IKE_INTEG_NONE)
         iv_exhausted(enc);
+    if (ike_msg_parse(wire, wire_len, &rx.m) != 0)
+        abort(); /* what we sealed must parse */
 
-    /* ike_session_input() in ike-session.c: parse the datagram, find the SK payload */
-    if (ike_msg_parse(wire, wire_len, &m) != 0 || m.sk < 0 || ike_sk_parse(&m.pl[m.sk], &sk) != 0)
-        abort();
-    if ((layout == LAYOUT_SKF) != (sk.frag_total != 0) ||
-        sk.first_type != (layout != LAYOUT_SKF || frag_num == 1 ? first_type : IKE_PL_NONE))
-        abort();
-    check_view(wire, wire_len, sk.enc, sk.enc_len);
-    body_off = (size_t)(sk.enc - wire);
+    /* the receiver: the other end of the direction, expecting this message ID */
+    make_ctx(&c, dec_ctx[suite][dir], dir != 0, FIX_SPI_I, FIX_SPI_R, msg_id, false);
 
-    /* a single flipped bit anywhere must not decrypt */
+    /* a single flipped bit anywhere: a protected message must not be taken, nor kept */
     bit = (size * 131u + first_type * 7u + opt) % (wire_len * 8);
     copy = g_memdup2(wire, wire_len);
     copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    if (ike_sk_decrypt(dec, copy, wire_len, body_off - (layout == LAYOUT_SKF ? 8 : 4), body_off,
-                       &inner, &inner_len) == 0)
+    taken = receive(&c, copy, wire_len, &why);
+    ike_recv_clear(&rx);
+    if (exchange != IKE_SA_INIT &&
+        (taken || why == IKE_DROP_FRAGMENT_PENDING || why == IKE_DROP_FRAGMENT_DUPLICATE))
         abort();
     g_free(copy);
 
-    /* the real thing: what we just sealed must come back byte for byte */
-    copy = g_memdup2(wire, wire_len);
-    if (ike_sk_decrypt(dec, copy, wire_len, body_off - (layout == LAYOUT_SKF ? 8 : 4), body_off,
-                       &inner, &inner_len) != 0)
-        abort();
-    if (inner != copy + body_off + ike_sk_iv_len(dec) || inner_len != size ||
-        (size && memcmp(inner, data, size) != 0))
-        abort();
-    check_view(copy, wire_len, inner, inner_len);
-
-    (void)receive_inner(&m, &sk, wire, wire_len, inner, inner_len);
-
-    g_free(copy);
+    /* the message as sealed: decrypted, and dropped only where the layout says */
+    taken = receive(&c, wire, wire_len, &why);
+    if (exchange == IKE_SA_INIT) {
+        /* only a response from the responder gets as far as its placement: SK is not allowed */
+        if (taken ||
+            why != (dir == 0 || !(opt & 1) ? IKE_DROP_WRONG_DIRECTION : IKE_DROP_PLACEMENT))
+            abort();
+    } else if (layout == LAYOUT_CLEAR_FIRST) {
+        if (taken || why != IKE_DROP_PLACEMENT)
+            abort();
+    } else if (layout == LAYOUT_SKF && frag_total > 1) {
+        if (taken || why != IKE_DROP_FRAGMENT_PENDING)
+            abort();
+    } else if (!taken) {
+        /* the fuzzed chain may not parse, or hold payloads the exchange may not carry */
+        if (why != IKE_DROP_MALFORMED && why != IKE_DROP_PLACEMENT)
+            abort();
+    } else if (rx.inner_len != size || (size && memcmp(rx.inner, data, size) != 0) ||
+               rx.n_frags != (layout == LAYOUT_SKF ? 1u : 0u)) {
+        abort(); /* what we sealed must come back byte for byte */
+    }
+    ike_recv_clear(&rx);
     g_free(wire);
 }
 
@@ -455,6 +524,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sel & 8)
         sealed_message(suite, dir, (enum layout)((sel >> 4) & 3), exchange, data, size);
     else
-        raw_message(dec_ctx[suite][dir], data, size);
+        raw_message(suite, dir, sel, data, size);
     return 0;
 }

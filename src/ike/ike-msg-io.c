@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * How IKE messages go out and come in, for every exchange:
+ * How IKE messages go out, for every exchange:
  *
  *   our requests: an exchange file builds the payloads inside SK
  *     (ikes_begin_encrypted()), ikes_send_built_request() seals them ->
@@ -10,9 +10,8 @@
  *   our answers to the gateway's requests: ikes_respond() seals and sends
  *     them, and keeps them on their IKE SA for a retransmitted request
  *   Messages that would not fit 1280 bytes go out as RFC 7383 fragments when
- *   both sides support them, each encrypted on its own.
- *   <- fragments, from ike_session_input() (decrypted one by one): kept until
- *     the message is whole (bounded count and size), then parsed there.
+ *   both sides support them, each encrypted on its own.  (What comes in,
+ *   fragments too, goes through ike-recv.c.)
  *   Notify look-ups for every exchange: one type, the first error, its name.
  */
 #include "ike/ike-session-priv.h"
@@ -20,7 +19,6 @@
 #include <string.h>
 
 #include "common/uip-be.h"
-#include "common/uip-secret.h"
 
 /* Send a message: one datagram, or its fragments. */
 void ikes_transmit(struct ike_session *s, GPtrArray *msg)
@@ -323,55 +321,4 @@ void ikes_send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t 
                               uint32_t msg_id, uint16_t notify)
 {
     ikes_send_error_response_data(s, sa, exchange, msg_id, notify, NULL, 0);
-}
-
-void ikes_frags_reset(struct ike_session *s)
-{
-    for (unsigned i = 0; i < IKE_MAX_FRAGMENTS; i++)
-        if (s->frags.parts[i]) {
-            gsize n = 0;
-            uip_wipe((void *)g_bytes_get_data(s->frags.parts[i], &n), n);
-            g_clear_pointer(&s->frags.parts[i], g_bytes_unref);
-        }
-    memset(&s->frags, 0, sizeof(s->frags));
-}
-
-/*
- * RFC 7383 2.6: keep the decrypted content of one fragment.  Returns true
- * and the whole inner chain in @out when the message is complete.
- */
-bool ikes_frags_add(struct ike_session *s, const struct ike_msg *m, const struct ike_sk *sk,
-                    const uint8_t *inner, size_t inner_len, GBytes **out)
-{
-    bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
-
-    if (sk->frag_total > IKE_MAX_FRAGMENTS || sk->frag_num == 0 || sk->frag_num > sk->frag_total)
-        return false;
-    if (s->frags.total &&
-        (s->frags.msg_id != m->hdr.msg_id || s->frags.response != response ||
-         s->frags.total != sk->frag_total))
-        ikes_frags_reset(s); /* a new message: the old one will never complete */
-    if (s->frags.parts[sk->frag_num - 1])
-        return false; /* duplicate */
-    if (s->frags.bytes + inner_len > IKE_MAX_MSG_LEN) {
-        ikes_frags_reset(s);
-        return false;
-    }
-    s->frags.msg_id = m->hdr.msg_id;
-    s->frags.response = response;
-    s->frags.total = sk->frag_total;
-    if (sk->frag_num == 1)
-        s->frags.first_type = sk->first_type;
-    s->frags.parts[sk->frag_num - 1] = g_bytes_new(inner, inner_len);
-    s->frags.bytes += inner_len;
-    if (++s->frags.have < s->frags.total)
-        return false;
-    GByteArray *all = g_byte_array_sized_new((guint)s->frags.bytes);
-    for (unsigned i = 0; i < s->frags.total; i++) {
-        gsize n = 0;
-        const uint8_t *d = g_bytes_get_data(s->frags.parts[i], &n);
-        g_byte_array_append(all, d, (guint)n);
-    }
-    *out = g_byte_array_free_to_bytes(all);
-    return true;
 }

@@ -8,12 +8,14 @@
  *
  *   ike-session.c  life cycle (new, start, close, free), the state and its
  *                  one setter, timers, ikes_fail(), and the input: each
- *                  datagram matched to its IKE SA, decrypted and parsed
- *                  whole, then handed to the step it belongs to
- *   ike-msg-io.c   sending and receiving for every exchange: our requests
- *                  and their retransmission, our answers (kept for a
- *                  retransmitted request), SK sealing, RFC 7383 fragments
- *                  both ways, notify look-ups
+ *                  datagram through ike-recv.c, then handed to the step it
+ *                  belongs to, or its drop counted
+ *   ike-recv.c     the receive path (also fuzzed on its own): matched to its
+ *                  IKE SA, message ID checked, decrypted, reassembled from
+ *                  RFC 7383 fragments, parsed whole, or a typed drop
+ *   ike-msg-io.c   sending for every exchange: our requests and their
+ *                  retransmission, our answers (kept for a retransmitted
+ *                  request), SK sealing, RFC 7383 fragments, notify look-ups
  *   ike-init.c     IKE_SA_INIT: request, cookie / KE retry, the IKE SA keys
  *   ike-auth.c     IKE_AUTH: PSK, certificate, EAP; the gateway's AUTH,
  *                  configuration payload and first CHILD_SA: established
@@ -38,6 +40,7 @@
 #include "ike/dh.h"
 #include "ike/eap.h"
 #include "ike/ike-crypto.h"
+#include "ike/ike-recv.h"
 #include "ike/payload.h"
 #include "ike/proposal.h"
 
@@ -47,7 +50,6 @@
 #define CLOSE_TRIES        2
 #define NATT_PORT          4500
 #define SHA1_LEN           20
-#define IKE_MAX_FRAGMENTS  32
 #define IKE_FRAG_PATH_MTU  1280 /* RFC 7383 2.5.1: what IPv6 guarantees */
 #define CREATE_RETRIES_MAX 5 /* a new CHILD_SA refused with TEMPORARY_FAILURE: asked again */
 
@@ -68,19 +70,6 @@ struct ike_id_value {
     size_t len;
     uint8_t *body; /* ID payload body: type, 3 reserved, data (for AUTH) */
     size_t body_len;
-};
-
-/* One IKE SA's keys and message IDs.  After a rekey the old one lives on
- * until the gateway deletes it. */
-struct sa_ctx {
-    uint64_t spi_i, spi_r;
-    bool we_initiated; /* we are its original initiator (the I flag is ours) */
-    struct ike_selected sel;
-    struct ike_keys *keys;
-    struct ike_sk_ctx *enc, *dec;
-    uint32_t next_id;      /* message ID of our next request */
-    uint32_t peer_next_id; /* the gateway's next request */
-    GPtrArray *last_response; /* our answer to its last request (datagrams), for retransmissions */
 };
 
 /* SPIs of a CHILD_SA installed in the engine. */
@@ -155,14 +144,7 @@ struct ike_session {
     bool frag_wanted;  /* configured: announce RFC 7383 support */
     bool frag_ok;      /* both sides support IKE fragmentation */
     size_t frag_max;   /* largest IKE message we send whole (path MTU 1280) */
-    struct {
-        uint32_t msg_id;
-        bool response;
-        uint16_t total, have;
-        uint8_t first_type;
-        size_t bytes;
-        GBytes *parts[IKE_MAX_FRAGMENTS];
-    } frags; /* a fragmented message being reassembled */
+    struct ike_frags frags; /* a fragmented message being reassembled (ike-recv.c) */
 
     /* our requests (always on the current IKE SA) */
     GPtrArray *request; /* outstanding request (its datagrams), for retransmission */
@@ -214,7 +196,13 @@ struct ike_session {
     GSource *dpd_timer;
     int64_t last_seen_us;
 
-    uint64_t dropped; /* datagrams ignored: malformed, wrong SPI, old */
+    /* datagrams not taken, per reason (ike_session_drops()); each reason logged at most
+     * once per DROP_LOG_INTERVAL_US, with the count since its last line */
+    struct {
+        uint64_t total;
+        uint64_t unlogged;
+        int64_t logged_us; /* monotonic; 0: never */
+    } drops[IKE_DROP__MAX];
 };
 
 /* Log lines name the function (G_STRFUNC) without the ikes_ prefix, which is
@@ -264,9 +252,6 @@ void ikes_send_error_response_data(struct ike_session *s, struct sa_ctx *sa, uin
                                    size_t len);
 void ikes_send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t exchange,
                               uint32_t msg_id, uint16_t notify);
-void ikes_frags_reset(struct ike_session *s);
-bool ikes_frags_add(struct ike_session *s, const struct ike_msg *m, const struct ike_sk *sk,
-                    const uint8_t *inner, size_t inner_len, GBytes **out);
 
 /* ike-init.c */
 void ikes_send_init(struct ike_session *s);

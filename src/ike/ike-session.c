@@ -6,17 +6,19 @@
  *   IKE_SA_INIT (ike-init.c); ike_session_close() sends DELETE and waits for
  *   its answer (or for the retransmissions to run out: ike-msg-io.c);
  *   ike_session_free() wipes everything.
- *   ike_session_input() <- every datagram from the owner:
- *     IKE_SA_INIT responses -> ike-init.c
- *     everything else must belong to one of our IKE SAs (the current one, the
- *     old one after a rekey, the gateway's new one in a collision) and carry
- *     the expected message ID (a retransmitted request gets our kept answer
- *     again); it is decrypted, reassembled from fragments (ike-msg-io.c) and
- *     parsed whole before any state changes, then
+ *   ike_session_input() <- every datagram from the owner, through ike_receive()
+ *     (ike-recv.c): it must answer our IKE_SA_INIT, or belong to one of our
+ *     IKE SAs (the current one, the old one after a rekey, the gateway's new
+ *     one in a collision) and carry the expected message ID (a retransmitted request gets our kept
+ *     answer again); it is decrypted, reassembled from fragments and parsed
+ *     whole before any state changes, then
+ *       IKE_SA_INIT responses -> ike-init.c
  *       requests -> ike-info.c
  *       IKE_AUTH responses -> ike-auth.c
  *       CREATE_CHILD_SA responses -> child-rekey.c, ike-rekey.c
- *       INFORMATIONAL responses (liveness, DELETE) end their request here.
+ *       INFORMATIONAL responses (liveness, DELETE) end their request here;
+ *     or it is not taken: counted per reason (ike_session_drops()) and
+ *     logged at most once per reason every 10 s.
  *
  * Also here: the state with its one setter, the timers, and ikes_fail():
  * the end (report, and never send again).  The map of the other files is
@@ -162,18 +164,6 @@ void ike_session_traffic_seen(struct ike_session *s)
     s->last_seen_us = s->clock_us();
 }
 
-/* The IKE SA a message belongs to, or NULL. */
-static struct sa_ctx *find_sa(struct ike_session *s, const struct ike_hdr *h)
-{
-    if (h->spi_i == s->sa.spi_i && h->spi_r == s->sa.spi_r)
-        return &s->sa;
-    if (s->has_old && h->spi_i == s->old.spi_i && h->spi_r == s->old.spi_r)
-        return &s->old;
-    if (s->has_ike_coll && h->spi_i == s->ike_coll.spi_i && h->spi_r == s->ike_coll.spi_r)
-        return &s->ike_coll;
-    return NULL;
-}
-
 bool ike_session_owns(const struct ike_session *s, const uint8_t *msg, size_t len)
 {
     struct ike_hdr h;
@@ -184,106 +174,62 @@ bool ike_session_owns(const struct ike_session *s, const uint8_t *msg, size_t le
            (s->has_ike_coll && h.spi_i == s->ike_coll.spi_i);
 }
 
-void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
+void ike_session_drops(const struct ike_session *s, uint64_t out[IKE_DROP__MAX])
 {
-    struct ike_msg m;
-    g_autofree uint8_t *copy = NULL;
+    for (unsigned i = 0; i < IKE_DROP__MAX; i++)
+        out[i] = s->drops[i].total;
+}
 
-    if (s->state == ST_DONE || s->state == ST_IDLE)
-        return;
-    if (ike_msg_parse(buf, len, &m) < 0) {
-        s->dropped++;
-        return;
-    }
-    bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
+#define DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
-    if (m.hdr.exchange == IKE_SA_INIT) {
-        if (s->state != ST_INIT_SENT || !response || m.hdr.spi_i != s->sa.spi_i ||
-            (m.hdr.flags & IKE_FLAG_INITIATOR) || m.hdr.msg_id != 0) {
-            s->dropped++;
-            return;
-        }
-        ikes_on_init_response(s, &m);
-        return;
-    }
+/* Count a datagram not taken.  Never a line per datagram: at most one per reason per
+ * DROP_LOG_INTERVAL_US, with the count since the last one; what is no error at debug level
+ * (ike_drop_normal()). */
+static void count_drop(struct ike_session *s, enum ike_drop why)
+{
+    int64_t now = g_get_monotonic_time();
 
-    /* everything else is protected and belongs to a known IKE SA */
-    struct sa_ctx *sa = find_sa(s, &m.hdr);
-    if (!sa || !sa->dec || m.sk < 0 ||
-        !!(m.hdr.flags & IKE_FLAG_INITIATOR) == sa->we_initiated) {
-        s->dropped++;
+    s->drops[why].total++;
+    s->drops[why].unlogged++;
+    if (s->drops[why].logged_us && now - s->drops[why].logged_us < DROP_LOG_INTERVAL_US)
         return;
-    }
-    if (response && (sa != &s->sa || !s->request || m.hdr.msg_id != s->request_id)) {
-        s->dropped++; /* late duplicate */
-        return;
-    }
-    if (!response) {
-        if (m.hdr.msg_id + 1 == sa->peer_next_id && sa->last_response) {
-            ikes_transmit(s, sa->last_response); /* our answer got lost */
-            return;
-        }
-        if (m.hdr.msg_id != sa->peer_next_id) {
-            s->dropped++;
-            return;
-        }
-    }
-    struct ike_sk sk;
-    if (ike_sk_parse(&m.pl[m.sk], &sk) < 0) {
-        s->dropped++;
-        return;
-    }
-    copy = g_memdup2(buf, len);
-    size_t body_off = (size_t)(sk.enc - buf);
-    size_t sk_off = body_off - (sk.frag_total ? 8 : 4);
-    uint8_t *inner;
-    size_t inner_len;
-    if (ike_sk_decrypt(sa->dec, copy, len, sk_off, body_off, &inner, &inner_len) < 0) {
-        s->dropped++;
-        _LOGS(LOG_DEBUG, s, "message %u did not decrypt: dropped", m.hdr.msg_id);
-        return;
-    }
-    uint8_t first_type = sk.first_type;
-    g_autoptr(GBytes) whole = NULL;
-    if (sk.frag_total) {
-        bool done = ikes_frags_add(s, &m, &sk, inner, inner_len, &whole);
-        uip_wipe(copy, len);
-        if (!done)
-            return; /* more fragments to come */
-        first_type = s->frags.first_type;
-        _LOGS(LOG_INFO, s, "message %u reassembled from %u fragments", m.hdr.msg_id,
-              s->frags.total);
-        ikes_frags_reset(s);
-        gsize n = 0;
-        inner = (uint8_t *)g_bytes_get_data(whole, &n);
-        inner_len = n;
-    }
-    if (ike_msg_parse_inner(&m, first_type, inner, inner_len) < 0) {
-        uip_wipe(copy, len);
-        s->dropped++;
-        return;
-    }
-    s->last_seen_us = s->clock_us();
+    _LOGS(ike_drop_normal(why) ? LOG_DEBUG : LOG_INFO, s,
+          "not taken (%s): %" G_GUINT64_FORMAT " message(s) since the last line, %" G_GUINT64_FORMAT
+          " in all",
+          ike_drop_name(why), s->drops[why].unlogged, s->drops[why].total);
+    s->drops[why].unlogged = 0;
+    s->drops[why].logged_us = now;
+}
 
-    if (!response) {
-        if (s->state < ST_ESTABLISHED) {
-            s->dropped++; /* nothing to answer before the tunnel is up */
-        } else {
-            sa->peer_next_id = m.hdr.msg_id + 1;
-            ikes_on_peer_request(s, sa, &m);
-        }
-    } else if (m.hdr.exchange == IKE_AUTH &&
-               (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
-        ikes_on_auth_response(s, &m);
-    } else if (m.hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_CHILD) {
-        ikes_on_rekey_child_response(s, &m);
-    } else if (m.hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_IKE) {
-        ikes_on_rekey_ike_response(s, &m);
-    } else if (m.hdr.exchange == IKE_INFORMATIONAL) {
+/* What ike_receive() needs to know of the session now. */
+static void recv_ctx(struct ike_session *s, struct ike_recv_ctx *c)
+{
+    *c = (struct ike_recv_ctx){
+        .init_sent = s->state == ST_INIT_SENT,
+        .init_spi_i = s->sa.spi_i,
+        .sa = {&s->sa, s->has_old ? &s->old : NULL, s->has_ike_coll ? &s->ike_coll : NULL},
+        .request_out = s->request != NULL,
+        .request_id = s->request_id,
+        .established = s->state >= ST_ESTABLISHED,
+        .frags = &s->frags,
+    };
+}
+
+/* A response to our request, parsed whole: to the step that waits for it. */
+static void on_response(struct ike_session *s, const struct ike_msg *m)
+{
+    if (m->hdr.exchange == IKE_AUTH &&
+        (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
+        ikes_on_auth_response(s, m);
+    } else if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_CHILD) {
+        ikes_on_rekey_child_response(s, m);
+    } else if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_IKE) {
+        ikes_on_rekey_ike_response(s, m);
+    } else if (m->hdr.exchange == IKE_INFORMATIONAL) {
         bool deleted_child = s->request_kind == REQ_DELETE_CHILD;
         ikes_request_done(s);
         if (s->state != ST_CLOSING &&
-            ikes_gateway_gave_up(s, ikes_error_notify(&m), "INFORMATIONAL request"))
+            ikes_gateway_gave_up(s, ikes_error_notify(m), "INFORMATIONAL request"))
             deleted_child = false; /* the session is over: nothing more to do */
         if (deleted_child) {
             _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
@@ -292,13 +238,40 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
         if (s->state == ST_CLOSING)
             ikes_close_done(s);
     } else {
-        s->dropped++;
+        count_drop(s, IKE_DROP_WRONG_EXCHANGE);
     }
-    uip_wipe(copy, len);
-    if (whole) {
-        gsize n = 0;
-        uip_wipe((void *)g_bytes_get_data(whole, &n), n);
+}
+
+void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
+{
+    struct ike_recv_ctx c;
+    struct ike_recv r;
+    enum ike_drop why;
+
+    if (s->state == ST_DONE || s->state == ST_IDLE) {
+        count_drop(s, IKE_DROP_NOT_RUNNING);
+        return;
     }
+    recv_ctx(s, &c);
+    if (!ike_receive(&c, buf, len, &r, &why)) {
+        if (why == IKE_DROP_RETRANSMIT_ANSWERED)
+            ikes_transmit(s, r.sa->last_response); /* our answer got lost */
+        count_drop(s, why);
+        return;
+    }
+    if (r.n_frags)
+        _LOGS(LOG_INFO, s, "message %u reassembled from %u fragments", r.m.hdr.msg_id, r.n_frags);
+    if (!r.sa) {
+        ikes_on_init_response(s, &r.m);
+    } else if (!(r.m.hdr.flags & IKE_FLAG_RESPONSE)) {
+        s->last_seen_us = s->clock_us();
+        r.sa->peer_next_id = r.m.hdr.msg_id + 1;
+        ikes_on_peer_request(s, r.sa, &r.m);
+    } else {
+        s->last_seen_us = s->clock_us();
+        on_response(s, &r.m);
+    }
+    ike_recv_clear(&r);
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */
@@ -605,7 +578,7 @@ void ike_session_free(struct ike_session *s)
     ikes_stop_timer(&s->child_rekey_timer);
     ikes_stop_timer(&s->ike_rekey_timer);
     ike_dh_free(s->rk_dh);
-    ikes_frags_reset(s);
+    ike_frags_reset(&s->frags);
     g_clear_pointer(&s->request, g_ptr_array_unref);
     g_clear_pointer(&s->init_req, g_bytes_unref);
     g_clear_pointer(&s->init_resp, g_bytes_unref);

@@ -175,6 +175,46 @@ void ike_session_start(struct ike_session *s);
 void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len);
 
 /*
+ * Why a datagram did not reach the state machine: the receive path
+ * (src/ike/ike-recv.c) decides all but the last two, which the session
+ * decides.  The session counts each reason and logs it at most once per
+ * 10 s, with the count since its last line.  Keep ike_drop_name() in sync.
+ */
+enum ike_drop {
+    IKE_DROP_MALFORMED,           /* does not parse: header, payload chain, SK/SKF header, or
+                                   * the decrypted content */
+    IKE_DROP_UNKNOWN_EXCHANGE,    /* an exchange type other than the four of RFC 7296 */
+    IKE_DROP_UNKNOWN_SPI,         /* names none of our IKE SAs (or one with no keys yet) */
+    IKE_DROP_WRONG_DIRECTION,     /* the I flag names the wrong original initiator, or an
+                                   * IKE_SA_INIT request (we only initiate) */
+    IKE_DROP_PLACEMENT,           /* a payload where it may not be (ike_msg_check_placement()):
+                                   * e.g. anything beside SK/SKF in the clear */
+    IKE_DROP_UNPROTECTED,         /* IKE_AUTH, CREATE_CHILD_SA or INFORMATIONAL without SK/SKF:
+                                   * an unauthenticated notify, not trusted */
+    IKE_DROP_LATE_RESPONSE,       /* a response to no request of ours that is out: a duplicate
+                                   * of one taken, or an answer on another IKE SA */
+    IKE_DROP_RETRANSMIT_ANSWERED, /* the gateway's last request again: our kept answer was sent
+                                   * again (not an error) */
+    IKE_DROP_OLD_REQUEST,         /* a request older than the gateway's last one */
+    IKE_DROP_FUTURE_REQUEST,      /* a request past the next message ID (window of one) */
+    IKE_DROP_DECRYPT,             /* the ICV or AEAD tag did not verify, or SK lengths/padding */
+    IKE_DROP_FRAGMENT_PENDING,    /* an RFC 7383 fragment kept: more to come (not an error) */
+    IKE_DROP_FRAGMENT_DUPLICATE,  /* a fragment already kept */
+    IKE_DROP_FRAGMENT_LIMIT,      /* more fragments or bytes than one message may have: the
+                                   * reassembly was abandoned */
+    IKE_DROP_NOT_YET,             /* a request of the gateway's before the tunnel is up */
+    IKE_DROP_WRONG_EXCHANGE,      /* session: a response of another exchange than our request */
+    IKE_DROP_NOT_RUNNING,         /* session: not started yet, or over (failed or closed) */
+    IKE_DROP__MAX
+};
+
+/* Short name of a reason for logs and counters ("late-response"), "unknown" if out of range. */
+const char *ike_drop_name(enum ike_drop why);
+
+/* The datagrams the session did not take, per reason, since it was created. */
+void ike_session_drops(const struct ike_session *s, uint64_t out[IKE_DROP__MAX]);
+
+/*
  * Is @msg (an IKE message from the gateway) for this session: does its IKE
  * SPIi name one of the session's IKE SAs (also one being set up or rekeyed)?
  * Lets one owner run two sessions on the same sockets (reauthentication).

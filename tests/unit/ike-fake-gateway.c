@@ -417,6 +417,33 @@ void fgw_begin_request(struct fgw *gw, struct fgw_sa *sa, struct ike_builder *b,
     g_assert_cmpint(ike_builder_sk_begin(b, ike_sk_iv_len(sa->enc)), ==, 0);
 }
 
+GPtrArray *fgw_fragmented_request(struct fgw *gw, struct fgw_sa *sa, uint8_t exchange,
+                                  const struct ike_builder *chain, unsigned n)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    const uint8_t *d = ike_builder_data(chain);
+    size_t len = ike_builder_len(chain), part = (len + n - 1) / n;
+
+    if (!sa)
+        sa = &gw->sa;
+    g_assert_false(sa->waiting);
+    sa->waiting = true;
+    uint32_t id = sa->next_id++;
+    for (unsigned i = 0; i < n; i++) {
+        struct ike_builder b;
+        size_t off = MIN(len, i * part);
+        ike_builder_init(&b, sa->spi_i, sa->spi_r, exchange,
+                         sa->gw_initiated ? IKE_FLAG_INITIATOR : 0, id);
+        g_assert_cmpint(ike_builder_skf_begin(&b, (uint16_t)(i + 1), (uint16_t)n,
+                                              ike_builder_first_type(chain),
+                                              ike_sk_iv_len(sa->enc)),
+                        ==, 0);
+        g_assert_cmpint(ike_builder_append(&b, d + off, MIN(part, len - off), NULL), ==, 0);
+        g_ptr_array_add(out, fgw_seal(gw, sa, &b));
+    }
+    return out;
+}
+
 void fgw_begin_response(struct fgw *gw, const struct fgw_msg *req, struct ike_builder *b)
 {
     struct fgw_sa *sa = req->sa;

@@ -19,7 +19,8 @@
  * AUTH, its NAT-D destination hash, message IDs, the SPI in a REKEY_SA notify.
  * A session that breaks the protocol makes the test fail where it broke.
  *
- * Only what the session tests need: IPv4, PSK, no fragmentation, no cookies.
+ * Only what the session tests need: IPv4, PSK, no cookies, fragments only in a
+ * request built for it (fgw_fragmented_request()).
  */
 #pragma once
 
@@ -248,6 +249,14 @@ GBytes *fgw_answer_ike_rekey(struct fgw *gw, const struct fgw_msg *req);
 
 /* Start a request of the gateway's on @sa (NULL: the current IKE SA): takes its next message ID. */
 void fgw_begin_request(struct fgw *gw, struct fgw_sa *sa, struct ike_builder *b, uint8_t exchange);
+/*
+ * A request of the gateway's on @sa (NULL: the current IKE SA) as @n RFC 7383
+ * fragments of @chain (an inner payload chain from ike_builder_init_chain(),
+ * finished), cut in equal parts and each sealed on its own; takes its next
+ * message ID.  The datagrams in order (GBytes).
+ */
+GPtrArray *fgw_fragmented_request(struct fgw *gw, struct fgw_sa *sa, uint8_t exchange,
+                                  const struct ike_builder *chain, unsigned n);
 /* Start the answer to @req, on its IKE SA. */
 void fgw_begin_response(struct fgw *gw, const struct fgw_msg *req, struct ike_builder *b);
 /* Close the SK payload, encrypt with @sa's keys (NULL: the current IKE SA), clear @b. */

@@ -1451,6 +1451,16 @@ static void test_gateway_deletes_ike_sa(void)
     h_teardown(&h);
 }
 
+/* Established, then ike_session_close(): the CHILD_SA goes at once, and our DELETE of the IKE SA
+ * goes out (returned, opened). */
+static struct fgw_msg *h_establish_and_close(struct h *h, struct fgw_child *c0)
+{
+    h_establish(h, c0);
+    ike_session_close(h->s);
+    assert_delete(h_event(h, EV_DELETE), c0);
+    return h_open_request(h, IKE_INFORMATIONAL);
+}
+
 static void test_close(gconstpointer data)
 {
     bool answered = GPOINTER_TO_INT(data);
@@ -1460,13 +1470,9 @@ static void test_close(gconstpointer data)
     h_init(&h);
     if (!answered)
         h.cfg.retransmit_base_ms = 10;
-    h_establish(&h, &c0);
-
-    ike_session_close(h.s);
     /* the tunnel goes at once; DELETE of the IKE SA goes out */
-    assert_delete(h_event(&h, EV_DELETE), &c0);
+    struct fgw_msg *del = h_establish_and_close(&h, &c0);
     h_no_events(&h);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
     g_assert_true(fgw_msg_deletes_ike(del));
     if (answered) {
         /* closed once the gateway confirms */
@@ -1497,10 +1503,7 @@ static void test_close_crossing_gateway_delete(void)
     struct fgw_child c0;
 
     h_init(&h);
-    h_establish(&h, &c0);
-    ike_session_close(h.s);
-    assert_delete(h_event(&h, EV_DELETE), &c0);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    struct fgw_msg *del = h_establish_and_close(&h, &c0);
     h_input(&h, fgw_informational_request(h.gw, NULL, NULL, 0, true));
     h_open_answer(&h, IKE_INFORMATIONAL);
     h_input(&h, fgw_answer_empty(h.gw, del));
@@ -1520,10 +1523,7 @@ static void test_close_crossing_child_rekey(void)
     struct fgw_child c0;
 
     h_init(&h);
-    h_establish(&h, &c0);
-    ike_session_close(h.s);
-    assert_delete(h_event(&h, EV_DELETE), &c0);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    struct fgw_msg *del = h_establish_and_close(&h, &c0);
     h_input(&h, fgw_child_rekey_request(h.gw, &c0, 0));
     h_open_answer(&h, IKE_CREATE_CHILD_SA);
     h_no_events(&h);
@@ -1676,6 +1676,234 @@ static void test_liveness_after_resume(void)
     h_teardown(&h);
 }
 
+/* ---- 10. what the session does not take: one drop counted, nothing else ---------------------- */
+
+/* The session counted exactly one more drop, of @why, between @before and now. */
+static void assert_one_drop(struct h *h, const uint64_t before[IKE_DROP__MAX], enum ike_drop why)
+{
+    uint64_t after[IKE_DROP__MAX];
+
+    ike_session_drops(h->s, after);
+    for (unsigned i = 0; i < IKE_DROP__MAX; i++)
+        if (after[i] != before[i] + (i == why))
+            g_error("expected one drop of %s; %s went from %" G_GUINT64_FORMAT
+                    " to %" G_GUINT64_FORMAT,
+                    ike_drop_name(why), ike_drop_name(i), before[i], after[i]);
+}
+
+/* Give the session @b (consumed): one drop of @why, nothing sent, no callback. */
+static void h_input_dropped(struct h *h, GBytes *b, enum ike_drop why)
+{
+    uint64_t before[IKE_DROP__MAX];
+    unsigned sent = h->n_sent;
+
+    ike_session_drops(h->s, before);
+    h_input(h, b);
+    assert_one_drop(h, before, why);
+    g_assert_cmpuint(h->n_sent, ==, sent);
+    h_no_events(h);
+}
+
+/*
+ * A message on the gateway's current IKE SA built by hand, so that the
+ * gateway's own message IDs stay as they are.  With every field 0: an empty
+ * INFORMATIONAL request, sealed with the gateway's keys.
+ */
+struct craft {
+    uint8_t exchange;   /* 0: INFORMATIONAL */
+    uint8_t flags;      /* IKE_FLAG_* as sent */
+    int id_delta;       /* crafted(): the message ID is the gateway's next one + this */
+    uint64_t spi_r_xor; /* another responder SPI */
+    bool clear_notify;  /* AUTH_LIFETIME in the clear, before SK */
+    bool no_sk;         /* that notify alone, no SK payload */
+    bool flip_icv;      /* the last byte (ICV or tag) changed */
+    size_t truncate;    /* only so many bytes */
+};
+
+static GBytes *crafted_id(struct h *h, const struct craft *c, uint32_t msg_id)
+{
+    struct fgw_sa *sa = &h->gw->sa;
+    struct ike_builder b;
+    uint8_t life[4];
+    GBytes *g;
+    gsize len;
+
+    uip_put32(life, 3600);
+    ike_builder_init(&b, sa->spi_i, sa->spi_r ^ c->spi_r_xor,
+                     c->exchange ? c->exchange : IKE_INFORMATIONAL, c->flags, msg_id);
+    if (c->clear_notify || c->no_sk)
+        g_assert_cmpint(ike_build_notify(&b, 0, NULL, 0, IKE_N_AUTH_LIFETIME, life, 4), ==, 0);
+    if (c->no_sk) {
+        g_assert_cmpint(ike_builder_finish(&b), ==, 0);
+        g = g_bytes_new(ike_builder_data(&b), ike_builder_len(&b));
+        ike_builder_clear(&b);
+    } else {
+        g_assert_cmpint(ike_builder_sk_begin(&b, ike_sk_iv_len(sa->enc)), ==, 0);
+        g = fgw_seal(h->gw, sa, &b);
+    }
+    uint8_t *d = g_bytes_unref_to_data(g, &len);
+    if (c->flip_icv)
+        d[len - 1] ^= 1;
+    if (c->truncate)
+        len = c->truncate;
+    return g_bytes_new_take(d, len);
+}
+
+static GBytes *crafted(struct h *h, const struct craft *c)
+{
+    return crafted_id(h, c, h->gw->sa.next_id + (uint32_t)c->id_delta);
+}
+
+static const struct {
+    const char *what;
+    struct craft c;
+    enum ike_drop why;
+} drop_cases[] = {
+    {"a few bytes", {.truncate = 20}, IKE_DROP_MALFORMED},
+    {"an exchange RFC 7296 does not have", {.exchange = 43}, IKE_DROP_UNKNOWN_EXCHANGE},
+    {"another responder SPI", {.spi_r_xor = 1}, IKE_DROP_UNKNOWN_SPI},
+    {"a response with the I flag",
+     {.flags = IKE_FLAG_RESPONSE | IKE_FLAG_INITIATOR},
+     IKE_DROP_WRONG_DIRECTION},
+    {"a request with the I flag", {.flags = IKE_FLAG_INITIATOR}, IKE_DROP_WRONG_DIRECTION},
+    {"AUTH_LIFETIME outside SK", {.clear_notify = true}, IKE_DROP_PLACEMENT},
+    {"AUTH_LIFETIME and no SK", {.no_sk = true}, IKE_DROP_UNPROTECTED},
+    {"a response to no request", {.flags = IKE_FLAG_RESPONSE}, IKE_DROP_LATE_RESPONSE},
+    {"an IKE_SA_INIT response, long after",
+     {.exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE},
+     IKE_DROP_LATE_RESPONSE},
+    {"a request older than the last", {.id_delta = -2}, IKE_DROP_OLD_REQUEST},
+    {"a request past the next", {.id_delta = 1}, IKE_DROP_FUTURE_REQUEST},
+    {"a corrupted ICV", {.flip_icv = true}, IKE_DROP_DECRYPT},
+};
+
+/*
+ * On an established IKE SA, each message the receive path must not take is
+ * counted under its own reason and changes nothing: afterwards the
+ * gateway's next request is answered as if none had come.
+ */
+static void test_drops(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    uint64_t before[IKE_DROP__MAX];
+
+    h_init(&h);
+    h_establish(&h, &c0);
+    /* two requests of the gateway's answered, so that one can be older than the last */
+    h_input(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false));
+    h_open_answer(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false));
+    struct fgw_msg *last = h_open_answer(&h, IKE_INFORMATIONAL);
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(drop_cases); i++) {
+        g_test_message("%s: %s", drop_cases[i].what, ike_drop_name(drop_cases[i].why));
+        h_input_dropped(&h, crafted(&h, &drop_cases[i].c), drop_cases[i].why);
+    }
+
+    /* the gateway's last request again: our kept answer again, and nothing else */
+    ike_session_drops(h.s, before);
+    h_input(&h, crafted(&h, &(struct craft){.id_delta = -1}));
+    g_autoptr(GBytes) again = h_sent(&h, NULL);
+    g_assert_true(g_bytes_equal(again, last->raw));
+    assert_one_drop(&h, before, IKE_DROP_RETRANSMIT_ANSWERED);
+    h_no_events(&h);
+
+    h_input(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false));
+    h_open_answer(&h, IKE_INFORMATIONAL); /* the message ID the gateway expects */
+    h_no_events(&h);
+    g_assert_cmpstr(ike_drop_name(IKE_DROP__MAX), ==, "unknown");
+    h_teardown(&h);
+}
+
+/* Before the tunnel is up: answers again (late), and a request of the gateway's (not yet). */
+static void test_drops_setup(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    g_autoptr(GBytes) init_answer = fgw_answer_init(h.gw, init, FGW_NATD_MATCH);
+    h_input(&h, g_bytes_ref(init_answer));
+    struct fgw_msg *auth = h_open(&h);
+    h_input_dropped(&h, g_bytes_ref(init_answer), IKE_DROP_LATE_RESPONSE);
+    h_input_dropped(&h, crafted(&h, &(struct craft){0}), IKE_DROP_NOT_YET);
+
+    g_autoptr(GBytes) auth_answer = fgw_answer_auth(h.gw, auth, &default_auth, &c0);
+    h_input(&h, g_bytes_ref(auth_answer));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    h_event(&h, EV_ESTABLISHED);
+    h_input_dropped(&h, g_bytes_ref(auth_answer), IKE_DROP_LATE_RESPONSE);
+
+    /* the gateway's first request is still the one the session expects */
+    h_input(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false));
+    h_open_answer(&h, IKE_INFORMATIONAL);
+    h_no_events(&h);
+    h_teardown(&h);
+}
+
+/*
+ * A request of the gateway's in RFC 7383 fragments: kept until whole (each
+ * part counted as pending, a part again as a duplicate), then taken; more
+ * fragments than one message may have are refused.
+ */
+static void test_drops_fragments(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct ike_builder chain;
+    uint8_t life[4];
+
+    h_init(&h);
+    h_establish(&h, &c0);
+    uip_put32(life, 3600);
+    ike_builder_init_chain(&chain);
+    g_assert_cmpint(ike_build_notify(&chain, 0, NULL, 0, IKE_N_AUTH_LIFETIME, life, 4), ==, 0);
+    g_assert_cmpint(ike_build_notify(&chain, 0, NULL, 0, IKE_N_MOBIKE_SUPPORTED, NULL, 0), ==, 0);
+    g_assert_cmpint(ike_builder_finish(&chain), ==, 0);
+
+    g_autoptr(GPtrArray) parts = fgw_fragmented_request(h.gw, NULL, IKE_INFORMATIONAL, &chain, 3);
+    h_input_dropped(&h, g_bytes_ref(parts->pdata[0]), IKE_DROP_FRAGMENT_PENDING);
+    h_input_dropped(&h, g_bytes_ref(parts->pdata[2]), IKE_DROP_FRAGMENT_PENDING);
+    h_input_dropped(&h, g_bytes_ref(parts->pdata[0]), IKE_DROP_FRAGMENT_DUPLICATE);
+    h_input(&h, g_bytes_ref(parts->pdata[1]));
+    g_assert_cmpuint(h_event(&h, EV_AUTH_LIFETIME)->seconds, ==, 3600);
+    struct fgw_msg *answer = h_open_answer(&h, IKE_INFORMATIONAL);
+    h_no_events(&h);
+    /* a part of the request already answered: our answer again */
+    uint64_t before[IKE_DROP__MAX];
+    ike_session_drops(h.s, before);
+    h_input(&h, g_bytes_ref(parts->pdata[1]));
+    g_autoptr(GBytes) again = h_sent(&h, NULL);
+    g_assert_true(g_bytes_equal(again, answer->raw));
+    assert_one_drop(&h, before, IKE_DROP_RETRANSMIT_ANSWERED);
+
+    /* 33 parts: more than a message may have */
+    g_autoptr(GPtrArray) many = fgw_fragmented_request(h.gw, NULL, IKE_INFORMATIONAL, &chain, 33);
+    h_input_dropped(&h, g_bytes_ref(many->pdata[0]), IKE_DROP_FRAGMENT_LIMIT);
+    ike_builder_clear(&chain);
+    h_teardown(&h);
+}
+
+/* A response of another exchange than our request; nothing taken once the session is over. */
+static void test_drops_closing(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    struct fgw_msg *del = h_establish_and_close(&h, &c0);
+    struct craft ccsa_answer = {.exchange = IKE_CREATE_CHILD_SA, .flags = IKE_FLAG_RESPONSE};
+    h_input_dropped(&h, crafted_id(&h, &ccsa_answer, del->m.hdr.msg_id), IKE_DROP_WRONG_EXCHANGE);
+    h_input(&h, fgw_answer_empty(h.gw, del));
+    h_event(&h, EV_CLOSED);
+    h_input_dropped(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false),
+                    IKE_DROP_NOT_RUNNING);
+    h_teardown(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1730,5 +1958,9 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/retransmit/unreachable", test_retransmit_unreachable);
     g_test_add_func("/ike-session/retransmit/dead-peer", test_retransmit_dead_peer);
     g_test_add_func("/ike-session/liveness-after-resume", test_liveness_after_resume);
+    g_test_add_func("/ike-session/drops/established", test_drops);
+    g_test_add_func("/ike-session/drops/setup", test_drops_setup);
+    g_test_add_func("/ike-session/drops/fragments", test_drops_fragments);
+    g_test_add_func("/ike-session/drops/closing", test_drops_closing);
     return g_test_run();
 }
