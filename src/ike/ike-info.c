@@ -69,14 +69,15 @@ static uint16_t request_ke_group(const struct ike_msg *m)
 bool ikes_refuse_ke_group(struct ike_session *s, const struct ike_msg *m, uint16_t group)
 {
     uint8_t data[2];
+    uint16_t theirs = request_ke_group(m);
 
-    if (request_ke_group(m) == group)
+    if (theirs == group)
         return false;
     uip_put16(data, group);
     ikes_send_error_response_data(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
                                   IKE_N_INVALID_KE_PAYLOAD, data, sizeof(data));
     _LOGS(LOG_INFO, s, "the gateway's KE payload is of group %u, we chose %s: INVALID_KE_PAYLOAD",
-          request_ke_group(m), ike_transform_name(IKE_TRANS_KE, group));
+          theirs, ike_transform_name(IKE_TRANS_KE, group));
     return true;
 }
 

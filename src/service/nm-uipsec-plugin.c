@@ -148,12 +148,22 @@ static struct uip_report_input report_input(NMUipsecPlugin *self, const struct i
     };
 }
 
+/* Hand NetworkManager the IPv4 and IPv6 configuration, for the families we have. */
+static void report_ip_config(NMUipsecPlugin *self, const struct uip_report_input *in)
+{
+    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
+    GVariant *ip4 = uip_report_ip4(in), *ip6 = uip_report_ip6(in);
+
+    if (ip4)
+        nm_vpn_service_plugin_set_ip4_config(plugin, ip4);
+    if (ip6)
+        nm_vpn_service_plugin_set_ip6_config(plugin, ip6);
+}
+
 static void on_established(void *user, const struct ike_established *info)
 {
     NMUipsecPlugin *self = user;
-    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
     struct uip_report_input in = report_input(self, info);
-    GVariant *ip4, *ip6;
 
     if (self->established)
         return;
@@ -165,13 +175,8 @@ static void on_established(void *user, const struct ike_established *info)
     }
     self->established = TRUE;
     _LOGI("tunnel up on %s: IKE %s, ESP %s", in.tundev, info->ike_proposal, info->esp_proposal);
-    ip4 = uip_report_ip4(&in);
-    ip6 = uip_report_ip6(&in);
-    nm_vpn_service_plugin_set_config(plugin, uip_report_config(&in));
-    if (ip4)
-        nm_vpn_service_plugin_set_ip4_config(plugin, ip4);
-    if (ip6)
-        nm_vpn_service_plugin_set_ip6_config(plugin, ip6);
+    nm_vpn_service_plugin_set_config(NM_VPN_SERVICE_PLUGIN(self), uip_report_config(&in));
+    report_ip_config(self, &in);
 }
 
 /* A new IKE SA replaced the old (reauthentication, or a restart after the
@@ -181,20 +186,12 @@ static void on_reestablished(void *user, const struct ike_established *info, boo
                              bool restarted)
 {
     NMUipsecPlugin *self = user;
-    NMVpnServicePlugin *plugin = NM_VPN_SERVICE_PLUGIN(self);
     struct uip_report_input in = report_input(self, info);
-    GVariant *ip4, *ip6;
 
     _LOGI("%s: IKE %s, ESP %s%s", restarted ? "re-established" : "reauthenticated",
           info->ike_proposal, info->esp_proposal, same ? "" : "; new virtual addresses");
-    if (same)
-        return;
-    ip4 = uip_report_ip4(&in);
-    ip6 = uip_report_ip6(&in);
-    if (ip4)
-        nm_vpn_service_plugin_set_ip4_config(plugin, ip4);
-    if (ip6)
-        nm_vpn_service_plugin_set_ip6_config(plugin, ip6);
+    if (!same)
+        report_ip_config(self, &in);
 }
 
 static void on_failed(void *user, enum ike_failure reason, const char *message)

@@ -405,21 +405,34 @@ static void tunnel_ike_bury(struct tunnel_ike *ti)
         t->reap = g_idle_add(reap, t);
 }
 
+/*
+ * A session to follow the current one: the tunnel's configuration, asking
+ * for the virtual addresses we had.  @reauth: beside the current IKE SA (no
+ * INITIAL_CONTACT); else a first connection again (INITIAL_CONTACT: the
+ * gateway may still hold the old IKE SA).
+ */
+static struct tunnel_ike *successor_new(struct uip_tunnel *t, bool reauth, char *err,
+                                        size_t err_len)
+{
+    struct ike_session_config cfg = t->cfg;
+
+    cfg.reauth = reauth;
+    cfg.vip4_hint_set = t->info.has_vip4;
+    memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
+    cfg.vip6_hint_set = t->info.has_vip6;
+    memcpy(cfg.vip6_hint, t->info.vip6, sizeof(cfg.vip6_hint));
+    return tunnel_ike_new(t, &cfg, err, err_len);
+}
+
 static gboolean on_reauth(gpointer user)
 {
     struct uip_tunnel *t = user;
-    struct ike_session_config cfg = t->cfg;
     char err[256] = "";
 
     t->reauth_timer = 0;
     if (t->reauth || !t->ike->up)
         return G_SOURCE_REMOVE;
-    cfg.reauth = true;
-    cfg.vip4_hint_set = t->info.has_vip4;
-    memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
-    cfg.vip6_hint_set = t->info.has_vip6;
-    memcpy(cfg.vip6_hint, t->info.vip6, sizeof(cfg.vip6_hint));
-    t->reauth = tunnel_ike_new(t, &cfg, err, sizeof(err));
+    t->reauth = successor_new(t, true, err, sizeof(err));
     if (!t->reauth) {
         _LOGW("cannot start reauthentication: %s", err);
         return G_SOURCE_REMOVE;
@@ -438,17 +451,10 @@ static void arm_reauth(struct uip_tunnel *t, unsigned seconds)
 static gboolean on_restart(gpointer user)
 {
     struct uip_tunnel *t = user;
-    struct ike_session_config cfg = t->cfg;
     char err[256] = "";
 
     t->restart_timer = 0;
-    /* a first connection again (INITIAL_CONTACT: the gateway may still hold
-     * the old IKE SA), asking for the addresses we had */
-    cfg.vip4_hint_set = t->info.has_vip4;
-    memcpy(cfg.vip4_hint, t->info.vip4, sizeof(cfg.vip4_hint));
-    cfg.vip6_hint_set = t->info.has_vip6;
-    memcpy(cfg.vip6_hint, t->info.vip6, sizeof(cfg.vip6_hint));
-    struct tunnel_ike *next = tunnel_ike_new(t, &cfg, err, sizeof(err));
+    struct tunnel_ike *next = successor_new(t, false, err, sizeof(err));
     if (!next) {
         t->cb.failed(t->user, IKE_FAIL_CONFIG, err);
         return G_SOURCE_REMOVE;
@@ -645,11 +651,6 @@ void uip_tunnel_rekey_child(struct uip_tunnel *t)
 void uip_tunnel_rekey_ike(struct uip_tunnel *t)
 {
     ike_session_rekey_ike(t->ike->s);
-}
-
-void uip_tunnel_reauthenticate(struct uip_tunnel *t)
-{
-    arm_reauth(t, 0);
 }
 
 void uip_tunnel_close(struct uip_tunnel *t)

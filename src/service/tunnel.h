@@ -75,9 +75,6 @@ void uip_tunnel_rekey_child(struct uip_tunnel *t);
 void uip_tunnel_rekey_ike(struct uip_tunnel *t);
 
 /* Send DELETE; closed() follows (when the gateway answers, or its retransmits give up). */
-/* Reauthenticate now (as on the gateway's AUTH_LIFETIME): a new IKE SA, make-before-break. */
-void uip_tunnel_reauthenticate(struct uip_tunnel *t);
-
 void uip_tunnel_close(struct uip_tunnel *t);
 
 /* Remove the TUN device, wipe all keys, close the sockets.  Sends nothing. NULL is fine. */
