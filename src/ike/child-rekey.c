@@ -127,18 +127,6 @@ gboolean ikes_on_child_rekey_timer(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* Another request is out: try again in a second. */
-bool ikes_busy(struct ike_session *s, GSource **timer, GSourceFunc fn)
-{
-    if (s->state != ST_ESTABLISHED)
-        return true;
-    if (s->request) {
-        ikes_arm_timer(s, timer, 1, fn);
-        return true;
-    }
-    return false;
-}
-
 /* The gateway said no (@err) to our rekey: the old SA goes on; try again soon
  * after a collision (TEMPORARY_FAILURE), later otherwise. */
 void ikes_rekey_refused(struct ike_session *s, const char *what, uint16_t err, GSource **timer,
@@ -157,7 +145,7 @@ void ike_session_rekey_child(struct ike_session *s)
     uint8_t spi_be[4], old_be[4];
     bool create = !s->cur.installed;
 
-    if (ikes_busy(s, &s->child_rekey_timer, ikes_on_child_rekey_timer))
+    if (ikes_busy(s, ike_session_rekey_child))
         return;
     do {
         RAND_bytes((uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));

@@ -118,6 +118,8 @@ void ikes_send_auth(struct ike_session *s)
     ike_build_id(&b, IKE_PL_IDI, s->idi.type, s->idi.data, s->idi.len);
     if (!s->reauth)
         ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
+    if (s->mobike_wanted)
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
     if (s->cred && s->auth == IKE_AUTHM_CERT) { /* EAP-TLS sends it inside TLS */
         size_t der_len;
         const uint8_t *der = ike_cred_cert_der(s->cred, &der_len);
@@ -521,6 +523,7 @@ void ikes_on_auth_response(struct ike_session *s, const struct ike_msg *m)
                   "the gateway rejected our authentication (AUTHENTICATION_FAILED)");
         return;
     }
+    ikes_mobike_auth_response(s, m);
     if (!auth_is_eap(s) || s->state == ST_EAP_AUTH_SENT) {
         on_auth_done(s, m);
         return;

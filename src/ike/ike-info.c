@@ -13,8 +13,10 @@
  *     on the old IKE SA (or the gateway's redundant one): its DELETE is
  *       answered, CREATE_CHILD_SA gets TEMPORARY_FAILURE
  *     malformed: INVALID_SYNTAX, which ends the IKE SA and the session
- *   -> our liveness check (an empty INFORMATIONAL) once the gateway has been
- *     quiet for the DPD interval.
+ *   -> our liveness check (an empty INFORMATIONAL; NAT-D in it under MOBIKE,
+ *     its answer goes to ike-mobike.c) once the gateway has been quiet for the
+ *     DPD interval, or at once with quick retransmissions after a resume
+ *     (ike_session_check_liveness()).
  *   An error in the gateway's answers that means it gave the IKE SA up ends
  *   the session (ikes_gateway_gave_up()).
  */
@@ -284,6 +286,17 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
     ikes_report_auth_lifetime(s, m);
 }
 
+/* An empty INFORMATIONAL request (RFC 7296 2.4); NAT-D in it under MOBIKE. */
+static void send_liveness_check(struct ike_session *s)
+{
+    struct ike_builder b;
+
+    ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
+    ikes_mobike_add_natd(s, &b);
+    if (ikes_send_built_request(s, &b, REQ_LIVENESS))
+        _LOGS(LOG_DEBUG, s, "liveness check sent");
+}
+
 static gboolean on_dpd(gpointer data)
 {
     struct ike_session *s = data;
@@ -293,11 +306,21 @@ static gboolean on_dpd(gpointer data)
         return G_SOURCE_CONTINUE;
     if (quiet < (int64_t)s->dpd_interval * G_USEC_PER_SEC)
         return G_SOURCE_CONTINUE;
-    struct ike_builder b;
-    ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
-    if (ikes_send_built_request(s, &b, REQ_OTHER))
-        _LOGS(LOG_DEBUG, s, "liveness check sent");
+    send_liveness_check(s);
     return G_SOURCE_CONTINUE;
+}
+
+void ike_session_check_liveness(struct ike_session *s)
+{
+    if (s->state != ST_ESTABLISHED)
+        return;
+    if (s->request) {
+        ikes_request_again(s, true);
+        return;
+    }
+    _LOGS(LOG_INFO, s, "checking at once that the gateway still knows us");
+    send_liveness_check(s);
+    ikes_request_set_quick(s);
 }
 
 void ikes_start_dpd(struct ike_session *s)

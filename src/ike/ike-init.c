@@ -20,7 +20,7 @@
 #include "common/uip-secret.h"
 
 /* RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port) */
-static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN])
+void ikes_nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN])
 {
     uint8_t buf[8 + 8 + 16 + 2];
     size_t n = 16;
@@ -43,12 +43,28 @@ static void nat_hash(const struct ike_session *s, const struct sockaddr *sa, uin
     EVP_Digest(buf, n, out, &md_len, EVP_sha1(), NULL);
 }
 
+/*
+ * The two NAT-D notifies toward @gateway (its address and port).  A source
+ * hash that cannot match: the gateway believes we are behind a NAT and
+ * encapsulates ESP in UDP, which is all our engine speaks (also after MOBIKE
+ * moved us: RFC 4555 3.5 redoes NAT detection in UPDATE_SA_ADDRESSES).
+ */
+void ikes_build_natd(struct ike_session *s, struct ike_builder *b, const struct sockaddr *gateway)
+{
+    uint8_t natd_src[SHA1_LEN], natd_dst[SHA1_LEN];
+
+    RAND_bytes(natd_src, sizeof(natd_src));
+    ikes_nat_hash(s, gateway, natd_dst);
+    ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
+    ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,
+                     sizeof(natd_dst));
+}
+
 void ikes_send_init(struct ike_session *s)
 {
     struct ike_builder b;
     const uint8_t *pub;
     size_t pub_len;
-    uint8_t natd_src[SHA1_LEN], natd_dst[SHA1_LEN];
     uint16_t group;
 
     if (ike_proposals_first_ke(s->ike_props, s->n_ike_props, &group) < 0) {
@@ -65,10 +81,6 @@ void ikes_send_init(struct ike_session *s)
         }
     }
     ike_dh_public(s->dh, &pub, &pub_len);
-    /* A source hash that cannot match: the gateway believes we are behind a
-     * NAT and encapsulates ESP in UDP, which is all our engine speaks. */
-    RAND_bytes(natd_src, sizeof(natd_src));
-    nat_hash(s, (const struct sockaddr *)&s->gateway, natd_dst);
 
     ike_builder_init(&b, s->sa.spi_i, 0, IKE_SA_INIT, IKE_FLAG_INITIATOR, 0);
     if (s->cookie)
@@ -76,9 +88,7 @@ void ikes_send_init(struct ike_session *s)
     ike_build_sa(&b, s->ike_props, s->n_ike_props);
     ike_build_ke(&b, group, pub, pub_len);
     ike_build_nonce(&b, s->ni, sizeof(s->ni));
-    ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
-    ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,
-                     sizeof(natd_dst));
+    ikes_build_natd(s, &b, (const struct sockaddr *)&s->gateway);
     if (s->frag_wanted)
         ike_build_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
     if (s->auth != IKE_AUTHM_PSK) {

@@ -46,9 +46,13 @@ GPtrArray *ikes_dgrams_one(GBytes *b)
 
 static gboolean on_retransmit(gpointer data);
 
+#define QUICK_BASE_MS 250 /* a quick request: 250, 500, 1000 ms, then it failed */
+#define QUICK_TRIES   3
+
 static void arm_retransmit(struct ike_session *s)
 {
-    unsigned ms = s->base_ms << MIN(s->tries, 6u);
+    unsigned ms = (s->quick ? MIN(s->base_ms, (unsigned)QUICK_BASE_MS) : s->base_ms)
+                  << MIN(s->tries, 6u);
 
     ikes_stop_timer(&s->retransmit);
     s->retransmit = g_timeout_source_new(ms);
@@ -63,6 +67,7 @@ static void send_request_kind(struct ike_session *s, GPtrArray *msg, uint32_t ms
     s->request = msg;
     s->request_id = msg_id;
     s->tries = 0;
+    s->quick = false;
     ikes_transmit(s, msg);
     arm_retransmit(s);
 }
@@ -72,16 +77,93 @@ void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id)
     send_request_kind(s, msg, msg_id, REQ_OTHER);
 }
 
+/* The request slot is free: the first queued exchange starts from an idle
+ * source (never inside the handler of the response that freed the slot). */
+static gboolean run_queue(gpointer data)
+{
+    struct ike_session *s = data;
+
+    ikes_stop_timer(&s->queue_idle);
+    if (s->state != ST_ESTABLISHED || s->request || !s->n_queued)
+        return G_SOURCE_REMOVE;
+    ikes_exchange_fn start = s->queued[0];
+    memmove(s->queued, s->queued + 1, --s->n_queued * sizeof(s->queued[0]));
+    start(s);
+    return G_SOURCE_REMOVE;
+}
+
+static void kick_queue(struct ike_session *s)
+{
+    if (s->queue_idle || !s->n_queued || s->request)
+        return;
+    s->queue_idle = g_idle_source_new();
+    g_source_set_callback(s->queue_idle, run_queue, s, NULL);
+    g_source_attach(s->queue_idle, s->ctx);
+}
+
+/*
+ * Send the request that is out again now, its retransmissions starting
+ * over (@quick: few and fast): after our address changed, or a resume.
+ */
+void ikes_request_again(struct ike_session *s, bool quick)
+{
+    if (!s->request)
+        return;
+    s->tries = 0;
+    s->quick = quick;
+    _LOGS(LOG_INFO, s, "sending request %u again now", s->request_id);
+    ikes_transmit(s, s->request);
+    arm_retransmit(s);
+}
+
+/* The request just sent is a quick one (few, fast retransmissions). */
+void ikes_request_set_quick(struct ike_session *s)
+{
+    if (!s->request)
+        return;
+    s->quick = true;
+    arm_retransmit(s);
+}
+
 void ikes_request_done(struct ike_session *s)
 {
     ikes_stop_timer(&s->retransmit);
     g_clear_pointer(&s->request, g_ptr_array_unref);
+    kick_queue(s);
+}
+
+/*
+ * May @start send its request now?  Not before the tunnel is up (false for
+ * the caller to drop it); not while another request of ours is out: then
+ * @start is queued (once) and runs when the slot is free.
+ */
+bool ikes_busy(struct ike_session *s, ikes_exchange_fn start)
+{
+    if (s->state != ST_ESTABLISHED)
+        return true;
+    if (!s->request)
+        return false;
+    for (unsigned i = 0; i < s->n_queued; i++)
+        if (s->queued[i] == start)
+            return true;
+    if (s->n_queued < IKES_QUEUE_MAX)
+        s->queued[s->n_queued++] = start;
+    kick_queue(s);
+    return true;
+}
+
+void ikes_queue_clear(struct ike_session *s)
+{
+    ikes_stop_timer(&s->queue_idle);
+    s->n_queued = 0;
 }
 
 static gboolean on_retransmit(gpointer data)
 {
     struct ike_session *s = data;
-    unsigned max = s->state == ST_CLOSING ? CLOSE_TRIES : s->tries_max;
+    unsigned max = s->state == ST_CLOSING ? CLOSE_TRIES
+                   : s->quick             ? MIN(s->tries_max, (unsigned)QUICK_TRIES)
+                                          : s->tries_max;
 
     if (++s->tries >= max) {
         ikes_stop_timer(&s->retransmit);
@@ -277,6 +359,10 @@ const char *ikes_notify_name(uint16_t type)
         return "INVALID_SELECTORS";
     case IKE_N_TEMPORARY_FAILURE:
         return "TEMPORARY_FAILURE";
+    case IKE_N_UNACCEPTABLE_ADDRESSES:
+        return "UNACCEPTABLE_ADDRESSES";
+    case IKE_N_UNEXPECTED_NAT_DETECTED:
+        return "UNEXPECTED_NAT_DETECTED";
     default:
         return "error";
     }

@@ -169,7 +169,7 @@ void ike_session_rekey_ike(struct ike_session *s)
     const uint8_t *pub;
     size_t pub_len;
 
-    if (ikes_busy(s, &s->ike_rekey_timer, ikes_on_ike_rekey_timer))
+    if (ikes_busy(s, ike_session_rekey_ike))
         return;
     ike_dh_free(g_steal_pointer(&s->rk_dh));
     if (ike_dh_new(s->sa.sel.ke, &s->rk_dh) < 0)

@@ -13,7 +13,8 @@
  *   ike-recv.c     the receive path (also fuzzed on its own): matched to its
  *                  IKE SA, message ID checked, decrypted, reassembled from
  *                  RFC 7383 fragments, parsed whole, or a typed drop
- *   ike-msg-io.c   sending for every exchange: our requests and their
+ *   ike-msg-io.c   sending for every exchange: the queue of our exchanges
+ *                  (one request out at a time), our requests and their
  *                  retransmission, our answers (kept for a retransmitted
  *                  request), SK sealing, RFC 7383 fragments, notify look-ups
  *   ike-init.c     IKE_SA_INIT: request, cookie / KE retry, the IKE SA keys
@@ -27,6 +28,8 @@
  *                  collisions (RFC 7296 2.8.2)
  *   ike-info.c     the gateway's requests on an established IKE SA
  *                  (INFORMATIONAL, CREATE_CHILD_SA) and our liveness checks
+ *   ike-mobike.c   MOBIKE (RFC 4555): UPDATE_SA_ADDRESSES after our address
+ *                  changed, NAT rebinding seen in the liveness checks' NAT-D
  *
  * Functions used by more than one of these files carry the prefix ikes_
  * (static library: no short generic name with external linkage); their log
@@ -77,6 +80,10 @@ struct child_ids {
     uint32_t spi_in, spi_out;
     bool installed;
 };
+
+/* One of our exchanges, started when the request slot is free (ikes_busy()). */
+typedef void (*ikes_exchange_fn)(struct ike_session *s);
+#define IKES_QUEUE_MAX 4
 
 struct ike_session {
     GMainContext *ctx;
@@ -154,10 +161,18 @@ struct ike_session {
         REQ_REKEY_IKE,
         REQ_DELETE_CHILD,     /* the old CHILD_SA after our rekey */
         REQ_DELETE_REDUNDANT, /* our new CHILD_SA after a lost rekey collision */
+        REQ_LIVENESS,         /* a liveness check (with NAT-D under MOBIKE) */
+        REQ_UPDATE_ADDRESSES, /* MOBIKE: UPDATE_SA_ADDRESSES */
     } request_kind;
     uint32_t request_id;
     unsigned tries;
+    bool quick; /* this request retransmits fast and few times (a check after a resume) */
     GSource *retransmit;
+    /* our exchanges waiting for the request slot (a window of one, RFC 7296
+     * 2.3), started in order as soon as it is free: no polling */
+    ikes_exchange_fn queued[IKES_QUEUE_MAX];
+    unsigned n_queued;
+    GSource *queue_idle;
 
     /* CHILD_SA: the current one and, during a rekey, the one it replaces */
     struct child_ids cur;
@@ -196,6 +211,16 @@ struct ike_session {
     GSource *dpd_timer;
     int64_t last_seen_us;
 
+    /* MOBIKE (RFC 4555, ike-mobike.c) */
+    bool mobike_wanted;  /* configured: offer MOBIKE_SUPPORTED */
+    bool mobike;         /* both sides support it: the IKE SA may move */
+    struct sockaddr_storage natt_gateway; /* the gateway's address with its NAT-T port */
+    uint8_t cookie2[16]; /* of the UPDATE_SA_ADDRESSES out, echoed in its answer */
+    uint8_t natd_seen[SHA1_LEN]; /* the gateway's NAT-D hash of our address and port */
+    bool natd_seen_set;
+    unsigned n_additional; /* the gateway's other addresses (ADDITIONAL_IP*_ADDRESS) */
+    struct sockaddr_storage additional[4];
+
     /* datagrams not taken, per reason (ike_session_drops()); each reason logged at most
      * once per DROP_LOG_INTERVAL_US, with the count since its last line */
     struct {
@@ -233,6 +258,10 @@ void ikes_transmit(struct ike_session *s, GPtrArray *msg);
 GPtrArray *ikes_dgrams_one(GBytes *b);
 void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id);
 void ikes_request_done(struct ike_session *s);
+void ikes_request_again(struct ike_session *s, bool quick);
+void ikes_request_set_quick(struct ike_session *s);
+bool ikes_busy(struct ike_session *s, ikes_exchange_fn start);
+void ikes_queue_clear(struct ike_session *s);
 GPtrArray *ikes_seal_on(struct sa_ctx *sa, struct ike_builder *b);
 GPtrArray *ikes_seal(struct ike_session *s, struct ike_builder *b);
 bool ikes_send_built_request(struct ike_session *s, struct ike_builder *b, int kind);
@@ -254,6 +283,8 @@ void ikes_send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t 
                               uint32_t msg_id, uint16_t notify);
 
 /* ike-init.c */
+void ikes_nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN]);
+void ikes_build_natd(struct ike_session *s, struct ike_builder *b, const struct sockaddr *gateway);
 void ikes_send_init(struct ike_session *s);
 void ikes_on_init_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_report_keys(struct ike_session *s, const struct sa_ctx *sa);
@@ -286,7 +317,6 @@ void ikes_rekey_child(struct ike_session *s, const struct ike_msg *m,
                       const struct ike_proposal *theirs, unsigned n_theirs,
                       const struct ike_nonce *ni, bool collision);
 gboolean ikes_on_child_rekey_timer(gpointer data);
-bool ikes_busy(struct ike_session *s, GSource **timer, GSourceFunc fn);
 void ikes_rekey_refused(struct ike_session *s, const char *what, uint16_t err, GSource **timer,
                         GSourceFunc fn);
 int ikes_coll_promote(struct ike_session *s);
@@ -299,6 +329,11 @@ void ikes_rekey_ike(struct ike_session *s, const struct ike_msg *m,
                     const struct ike_nonce *ni, bool collision);
 gboolean ikes_on_ike_rekey_timer(gpointer data);
 void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m);
+
+/* ike-mobike.c */
+void ikes_mobike_auth_response(struct ike_session *s, const struct ike_msg *m);
+void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b);
+void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m);
 
 /* ike-info.c */
 bool ikes_gateway_gave_up(struct ike_session *s, uint16_t err, const char *request);

@@ -152,6 +152,7 @@ void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, 
     ikes_stop_timer(&s->dpd_timer);
     ikes_stop_timer(&s->child_rekey_timer);
     ikes_stop_timer(&s->ike_rekey_timer);
+    ikes_queue_clear(s);
     ikes_remove_child(s);
     if (s->cb.failed)
         s->cb.failed(s->user, reason, msg);
@@ -225,6 +226,9 @@ static void on_response(struct ike_session *s, const struct ike_msg *m)
         ikes_on_rekey_child_response(s, m);
     } else if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_IKE) {
         ikes_on_rekey_ike_response(s, m);
+    } else if (m->hdr.exchange == IKE_INFORMATIONAL && (s->request_kind == REQ_LIVENESS ||
+                                                         s->request_kind == REQ_UPDATE_ADDRESSES)) {
+        ikes_on_mobike_response(s, m);
     } else if (m->hdr.exchange == IKE_INFORMATIONAL) {
         bool deleted_child = s->request_kind == REQ_DELETE_CHILD;
         ikes_request_done(s);
@@ -413,6 +417,12 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->dpd_interval = cfg->dpd_interval;
     s->child_rekey_time = cfg->child_rekey_time;
     s->frag_wanted = cfg->fragmentation;
+    s->mobike_wanted = cfg->mobike;
+    memcpy(&s->natt_gateway, &cfg->gateway, sizeof(s->natt_gateway));
+    if (s->natt_gateway.ss_family == AF_INET)
+        ((struct sockaddr_in *)&s->natt_gateway)->sin_port = htons(cfg->natt_port ?: NATT_PORT);
+    else
+        ((struct sockaddr_in6 *)&s->natt_gateway)->sin6_port = htons(cfg->natt_port ?: NATT_PORT);
     /* RFC 7383 2.5.1: fragments that fit 1280 bytes with the IP, UDP and non-ESP marker headers */
     s->frag_max = IKE_FRAG_PATH_MTU - (cfg->gateway.ss_family == AF_INET6 ? 40 : 20) - 8 - 4;
     s->ike_rekey_time = cfg->ike_rekey_time;
@@ -557,6 +567,7 @@ void ike_session_close(struct ike_session *s)
     ikes_stop_timer(&s->dpd_timer);
     ikes_stop_timer(&s->child_rekey_timer);
     ikes_stop_timer(&s->ike_rekey_timer);
+    ikes_queue_clear(s);
     ikes_remove_child(s);
     if (!msg) {
         ikes_set_state(s, ST_DONE);
@@ -577,6 +588,7 @@ void ike_session_free(struct ike_session *s)
     ikes_stop_timer(&s->dpd_timer);
     ikes_stop_timer(&s->child_rekey_timer);
     ikes_stop_timer(&s->ike_rekey_timer);
+    ikes_queue_clear(s);
     ike_dh_free(s->rk_dh);
     ike_frags_reset(&s->frags);
     g_clear_pointer(&s->request, g_ptr_array_unref);

@@ -80,6 +80,8 @@ struct ike_session_config {
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
     unsigned n_remote_ts;
     bool fragmentation;          /* RFC 7383 IKE fragmentation when the gateway supports it */
+    bool mobike;                 /* RFC 4555: offer MOBIKE, so that the IKE SA can move with our
+                                  * address (ike_session_path_changed()) */
     unsigned dpd_interval;       /* seconds; 0 = no liveness checks */
     unsigned child_rekey_time;   /* seconds until we rekey the CHILD_SA; 0 = leave it to the gateway */
     unsigned ike_rekey_time;     /* seconds until we rekey the IKE SA; 0 = leave it to the gateway */
@@ -223,6 +225,31 @@ bool ike_session_owns(const struct ike_session *s, const uint8_t *msg, size_t le
 
 /* The engine saw traffic from the gateway: postpones liveness checks. */
 void ike_session_traffic_seen(struct ike_session *s);
+
+/*
+ * Ask the gateway now whether it still knows us, with few and fast
+ * retransmissions (about 2 s in all), then fail as a dead peer: after a
+ * resume, when the gateway may have dropped the IKE SA meanwhile.  A request
+ * that is out already goes again at once, on the same quick schedule.
+ * Ignored when not established.
+ */
+void ike_session_check_liveness(struct ike_session *s);
+
+/*
+ * The owner moved its sockets to a new local address (the route to the
+ * gateway changed).  The request that is out, if any, goes again at once
+ * from there.  Then:
+ *   0            MOBIKE is on: UPDATE_SA_ADDRESSES follows (RFC 4555), the IKE
+ *                SA and the CHILD_SA stay; if the gateway refuses, failed()
+ *                reports IKE_FAIL_DEAD_PEER
+ *   -EOPNOTSUPP  established without MOBIKE: the gateway cannot follow; the
+ *                owner must make a new IKE SA from the new address
+ *   -EAGAIN      not established (yet, or any more): nothing to update
+ */
+int ike_session_path_changed(struct ike_session *s);
+
+/* Did the gateway agree to MOBIKE (so far: it says so in IKE_AUTH)? */
+bool ike_session_mobike(const struct ike_session *s);
 
 /* Rekey the CHILD_SA / the IKE SA now (also done on the configured timers).
  * Ignored when not established; postponed while another request is out. */

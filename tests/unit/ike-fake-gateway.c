@@ -484,6 +484,40 @@ GBytes *fgw_answer_empty(struct fgw *gw, const struct fgw_msg *req)
     return fgw_seal(gw, req->sa, &b);
 }
 
+GBytes *fgw_answer_mobike(struct fgw *gw, const struct fgw_msg *req, const struct sockaddr_in *seen,
+                          uint16_t error)
+{
+    struct ike_builder b;
+    struct ike_notify n;
+    struct sockaddr_in natt = gw->cfg.addr;
+    uint8_t src[SHA1_LEN], dst[SHA1_LEN];
+    bool update = fgw_msg_notify(req, IKE_N_UPDATE_SA_ADDRESSES, NULL);
+
+    g_assert_true(fgw_msg_is(req, IKE_INFORMATIONAL, false));
+    if (error)
+        return fgw_answer_notify(gw, req, error);
+    natt.sin_port = htons(4500);
+    fgw_begin_response(gw, req, &b);
+    if (fgw_msg_notify(req, IKE_N_NAT_DETECTION_DESTINATION_IP, &n)) {
+        nat_hash(req->sa->spi_i, req->sa->spi_r, &natt, dst);
+        g_assert_cmpmem(n.data, n.data_len, dst, SHA1_LEN);
+        g_assert_true(fgw_msg_notify(req, IKE_N_NAT_DETECTION_SOURCE_IP, NULL));
+        nat_hash(req->sa->spi_i, req->sa->spi_r, &natt, src);
+        nat_hash(req->sa->spi_i, req->sa->spi_r, seen, dst);
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, src, SHA1_LEN);
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, dst, SHA1_LEN);
+    } else {
+        g_assert_false(update);
+    }
+    if (update) {
+        g_assert_true(fgw_msg_notify(req, IKE_N_COOKIE2, &n));
+        g_assert_cmpuint(n.data_len, >=, 8);
+        g_assert_cmpuint(n.data_len, <=, 64);
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE2, n.data, n.data_len);
+    }
+    return fgw_seal(gw, req->sa, &b);
+}
+
 GBytes *fgw_answer_notify(struct fgw *gw, const struct fgw_msg *req, uint16_t type)
 {
     struct ike_builder b;
@@ -716,6 +750,8 @@ GBytes *fgw_answer_auth(struct fgw *gw, const struct fgw_msg *req, const struct 
     ike_build_sa(&b, &chosen, 1);
     ike_build_ts(&b, IKE_PL_TSI, &child->ts_client, 1);
     ike_build_ts(&b, IKE_PL_TSR, &child->ts_gateway, 1);
+    if (o->mobike && fgw_msg_notify(req, IKE_N_MOBIKE_SUPPORTED, NULL))
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
     if (o->auth_lifetime) {
         uint8_t secs[4];
         uip_put32(secs, o->auth_lifetime);

@@ -190,6 +190,7 @@ struct fgw_auth_opts {
     uint8_t dns4[4][4];
     const char *tsr;        /* the gateway's side, narrowed (uip_ts_parse()); NULL: as asked */
     uint32_t auth_lifetime; /* AUTH_LIFETIME notify (RFC 4478), seconds; 0: none */
+    bool mobike;            /* MOBIKE_SUPPORTED (RFC 4555), when the session offered it */
     bool wrong_auth;        /* the gateway's AUTH computed with another key */
 };
 
@@ -261,6 +262,17 @@ GPtrArray *fgw_fragmented_request(struct fgw *gw, struct fgw_sa *sa, uint8_t exc
 void fgw_begin_response(struct fgw *gw, const struct fgw_msg *req, struct ike_builder *b);
 /* Close the SK payload, encrypt with @sa's keys (NULL: the current IKE SA), clear @b. */
 GBytes *fgw_seal(struct fgw *gw, struct fgw_sa *sa, struct ike_builder *b);
+
+/*
+ * MOBIKE (RFC 4555): answer the session's UPDATE_SA_ADDRESSES or liveness
+ * check.  If @error is not 0, only that error notify.  Else, when the request
+ * has NAT-D (asserted for UPDATE_SA_ADDRESSES, with a COOKIE2 and a NAT-D
+ * destination hash of the gateway's NAT-T address), the gateway's NAT-D: its
+ * own NAT-T address, and @seen, the client's address and port as it sees
+ * them; COOKIE2 echoed.
+ */
+GBytes *fgw_answer_mobike(struct fgw *gw, const struct fgw_msg *req, const struct sockaddr_in *seen,
+                          uint16_t error);
 
 /* An answer with no payloads, with one error or status notify, with ESP Delete payloads. */
 GBytes *fgw_answer_empty(struct fgw *gw, const struct fgw_msg *req);

@@ -1676,6 +1676,223 @@ static void test_liveness_after_resume(void)
     h_teardown(&h);
 }
 
+/* ---- 9b. the request queue, quick checks, MOBIKE (RFC 4555) ---------------------------------- */
+
+/* A rekey asked for while a request is out waits in the queue and goes as soon as the answer
+ * came: in the next main-loop iteration, not a second later. */
+static void test_queue_runs_when_free(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    h_establish(&h, &c0);
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *check = h_open_request(&h, IKE_INFORMATIONAL);
+    ike_session_rekey_ike(h.s);
+    ike_session_rekey_ike(h.s); /* queued once */
+    h_no_sent(&h);
+    h_input(&h, fgw_answer_empty(h.gw, check));
+    g_autoptr(GBytes) rk = h_wait_sent(&h, 100, NULL);
+    struct fgw_msg *req = fgw_open(h.gw, rk);
+    g_ptr_array_add(h.msgs, req);
+    g_assert_true(fgw_msg_is(req, IKE_CREATE_CHILD_SA, false));
+    g_assert_cmpuint(req->m.hdr.msg_id, ==, check->m.hdr.msg_id + 1);
+    h_input(&h, fgw_answer_ike_rekey(h.gw, req));
+    h_event(&h, EV_IKE_REKEYED);
+    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL); /* the old IKE SA */
+    g_assert_true(fgw_msg_deletes_ike(del));
+    h_input(&h, fgw_answer_empty(h.gw, del));
+    g_assert_false(h_wait(&h, &h.sent, 200)); /* the second call did not queue a second rekey */
+    h_no_events(&h);
+    h_teardown(&h);
+}
+
+/* After a resume: one check with fast retransmissions; unanswered, the gateway is dead in
+ * about 2 s (250 + 500 + 1000 ms), not after the normal schedule. */
+static void test_check_liveness_quick(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    h_establish(&h, &c0);
+    int64_t t0 = g_get_monotonic_time();
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *check = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_cmpuint(check->m.n_pl, ==, check->m.n_outer); /* empty: no MOBIKE */
+    assert_delete(h_wait_event(&h, EV_DELETE, WAIT_MS), &c0);
+    assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_DEAD_PEER);
+    int64_t took = g_get_monotonic_time() - t0;
+    g_assert_cmpint(took, >=, 1700 * 1000);
+    g_assert_cmpint(took, <, 3000 * 1000);
+    g_assert_cmpuint(g_queue_get_length(&h.sent), ==, 2); /* two retransmissions */
+    while (!g_queue_is_empty(&h.sent))
+        g_bytes_unref(h_sent(&h, NULL));
+    h_teardown(&h);
+}
+
+static const struct fgw_auth_opts mobike_auth = {
+    .vip4 = true,
+    .vip4_addr = {10, 10, 0, 5},
+    .mobike = true,
+};
+
+static void h_establish_mobike(struct h *h, struct fgw_child *c)
+{
+    h->cfg.mobike = true;
+    h_establish_with(h, &mobike_auth, c);
+    g_assert_true(ike_session_mobike(h->s));
+    h_no_events(h);
+    h_no_sent(h);
+}
+
+/* Our address changed: UPDATE_SA_ADDRESSES with NAT-D and COOKIE2 (asserted by the gateway);
+ * answered, the IKE SA and the CHILD_SA stay as they are: no callback at all. */
+static void test_mobike_update(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct sockaddr_in moved;
+
+    h_init(&h);
+    h_establish_mobike(&h, &c0);
+    g_assert_cmpint(ike_session_path_changed(h.s), ==, 0);
+    struct fgw_msg *up = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_notify(up, IKE_N_UPDATE_SA_ADDRESSES, NULL));
+    sockaddr4("203.0.113.9", 4500, &moved);
+    h_input(&h, fgw_answer_mobike(h.gw, up, &moved, 0));
+    h_no_events(&h);
+    g_assert_false(h_wait(&h, &h.sent, 100));
+    /* the tunnel still works: a rekey goes on as before */
+    struct fgw_child c1;
+    ike_session_rekey_child(h.s);
+    struct fgw_msg *rk = h_open_request(&h, IKE_CREATE_CHILD_SA);
+    g_assert_cmpuint(rk->m.hdr.msg_id, ==, up->m.hdr.msg_id + 1);
+    h_input(&h, fgw_answer_child_rekey(h.gw, rk, &c0, &c1));
+    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
+    h_event(&h, EV_CHILD_REKEYED);
+    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_answer_delete(h.gw, del, &c0.spi_in, 1));
+    assert_delete(h_event(&h, EV_DELETE), &c0);
+    h_teardown(&h);
+}
+
+/* The path changed while a liveness check was out (into the old path): it goes again at once
+ * from the new address, and UPDATE_SA_ADDRESSES follows its answer. */
+static void test_mobike_update_behind_request(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct sockaddr_in moved;
+
+    h_init(&h);
+    h_establish_mobike(&h, &c0);
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *check = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_notify(check, IKE_N_NAT_DETECTION_DESTINATION_IP, NULL));
+    g_assert_false(fgw_msg_notify(check, IKE_N_UPDATE_SA_ADDRESSES, NULL));
+    g_assert_cmpint(ike_session_path_changed(h.s), ==, 0);
+    g_autoptr(GBytes) again = h_sent(&h, NULL);
+    g_assert_true(g_bytes_equal(again, check->raw));
+    h_no_sent(&h);
+    sockaddr4("203.0.113.9", 4500, &moved);
+    h_input(&h, fgw_answer_mobike(h.gw, check, &moved, 0));
+    g_autoptr(GBytes) upb = h_wait_sent(&h, 100, NULL);
+    struct fgw_msg *up = fgw_open(h.gw, upb);
+    g_ptr_array_add(h.msgs, up);
+    g_assert_true(fgw_msg_notify(up, IKE_N_UPDATE_SA_ADDRESSES, NULL));
+    h_input(&h, fgw_answer_mobike(h.gw, up, &moved, 0));
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/* The gateway refuses the new address: the IKE SA cannot move; the session fails as a dead
+ * peer, so that its owner makes a new one. */
+static void test_mobike_refused(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    h_establish_mobike(&h, &c0);
+    g_assert_cmpint(ike_session_path_changed(h.s), ==, 0);
+    struct fgw_msg *up = h_open_request(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_answer_mobike(h.gw, up, NULL, IKE_N_UNACCEPTABLE_ADDRESSES));
+    assert_delete(h_event(&h, EV_DELETE), &c0);
+    struct ev *f = h_event(&h, EV_FAILED);
+    assert_failed(f, IKE_FAIL_DEAD_PEER);
+    g_assert_nonnull(strstr(f->message, "UNACCEPTABLE_ADDRESSES"));
+    h_teardown(&h);
+}
+
+/* Offered, but the gateway does not support it (or it is off): the owner must start over. */
+static void test_mobike_not_supported(void)
+{
+    struct h h;
+    struct fgw_child c0;
+
+    h_init(&h);
+    h.cfg.mobike = true;
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
+    struct fgw_msg *auth = h_open(&h);
+    g_assert_true(fgw_msg_notify(auth, IKE_N_MOBIKE_SUPPORTED, NULL));
+    h_input(&h, fgw_answer_auth(h.gw, auth, &default_auth, &c0));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    h_event(&h, EV_ESTABLISHED);
+    g_assert_false(ike_session_mobike(h.s));
+    g_assert_cmpint(ike_session_path_changed(h.s), ==, -EOPNOTSUPP);
+    h_no_sent(&h);
+    h_teardown(&h);
+
+    /* not configured: not offered, even to a gateway that would */
+    h_init(&h);
+    h_start(&h);
+    init = h_open(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
+    auth = h_open(&h);
+    g_assert_false(fgw_msg_notify(auth, IKE_N_MOBIKE_SUPPORTED, NULL));
+    h_input(&h, fgw_answer_auth(h.gw, auth, &mobike_auth, &c0));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    h_event(&h, EV_ESTABLISHED);
+    g_assert_false(ike_session_mobike(h.s));
+    g_assert_cmpint(ike_session_path_changed(h.s), ==, -EOPNOTSUPP);
+    h_teardown(&h);
+}
+
+/* A NAT rebinding: the gateway's NAT-D in the answer to a liveness check names another port
+ * than in the last one; UPDATE_SA_ADDRESSES follows at once.  The same port again: nothing. */
+static void test_mobike_nat_rebinding(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct sockaddr_in seen1, seen2;
+
+    sockaddr4("203.0.113.9", 40001, &seen1);
+    sockaddr4("203.0.113.9", 40002, &seen2);
+    h_init(&h);
+    h_establish_mobike(&h, &c0);
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *c1 = h_open_request(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_answer_mobike(h.gw, c1, &seen1, 0));
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *c2 = h_open_request(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_answer_mobike(h.gw, c2, &seen1, 0));
+    g_assert_false(h_wait(&h, &h.sent, 100));
+    ike_session_check_liveness(h.s);
+    struct fgw_msg *c3 = h_open_request(&h, IKE_INFORMATIONAL);
+    h_input(&h, fgw_answer_mobike(h.gw, c3, &seen2, 0));
+    struct fgw_msg *up = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_notify(up, IKE_N_UPDATE_SA_ADDRESSES, NULL));
+    h_input(&h, fgw_answer_mobike(h.gw, up, &seen2, 0));
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
 /* ---- 10. what the session does not take: one drop counted, nothing else ---------------------- */
 
 /* The session counted exactly one more drop, of @why, between @before and now. */
@@ -1958,6 +2175,13 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/retransmit/unreachable", test_retransmit_unreachable);
     g_test_add_func("/ike-session/retransmit/dead-peer", test_retransmit_dead_peer);
     g_test_add_func("/ike-session/liveness-after-resume", test_liveness_after_resume);
+    g_test_add_func("/ike-session/queue/runs-when-free", test_queue_runs_when_free);
+    g_test_add_func("/ike-session/check-liveness-quick", test_check_liveness_quick);
+    g_test_add_func("/ike-session/mobike/update", test_mobike_update);
+    g_test_add_func("/ike-session/mobike/update-behind-request", test_mobike_update_behind_request);
+    g_test_add_func("/ike-session/mobike/refused", test_mobike_refused);
+    g_test_add_func("/ike-session/mobike/not-supported", test_mobike_not_supported);
+    g_test_add_func("/ike-session/mobike/nat-rebinding", test_mobike_nat_rebinding);
     g_test_add_func("/ike-session/drops/established", test_drops);
     g_test_add_func("/ike-session/drops/setup", test_drops_setup);
     g_test_add_func("/ike-session/drops/fragments", test_drops_fragments);
