@@ -209,6 +209,7 @@ static const struct field fields[] = {
      UIP_DPD_ACTION_RESTART, UIP_DPD_ACTION_FAIL},
     {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_FRAGMENTATION, "fragmentation_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_MOBIKE, "mobike_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
     {UIP_KEY_REKEY_CHILD, "rekey_child_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_REKEY_IKE, "rekey_ike_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
 };

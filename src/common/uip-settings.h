@@ -45,6 +45,7 @@
 #define UIP_KEY_DPD_ACTION    "dpd-action"    /* UIP_DPD_ACTION_*, default restart */
 #define UIP_KEY_NAT_KEEPALIVE "nat-keepalive" /* seconds, 0..3600, default 20; 0 = off */
 #define UIP_KEY_FRAGMENTATION "fragmentation" /* yes/no, default yes (RFC 7383) */
+#define UIP_KEY_MOBIKE        "mobike"        /* yes/no, default yes (RFC 4555) */
 #define UIP_KEY_REKEY_CHILD   "rekey-child"   /* seconds, 0..86400; 0 = the gateway rekeys */
 #define UIP_KEY_REKEY_IKE     "rekey-ike"     /* seconds, 0..86400; 0 = the gateway rekeys */
 

@@ -58,6 +58,7 @@ struct uip_engine {
     bool own_tun;
     int udp_fd;
     bool own_udp;
+    bool udp_offload; /* UDP GSO/GRO wanted (not no_offload) */
     struct uip_udp udp; /* batched I/O state of udp_fd */
     char tun_name[IFNAMSIZ];
     bool set_tun_mtu;
@@ -580,6 +581,24 @@ static GSource *add_fd_source(struct uip_engine *e, int fd, GUnixFDSourceFunc fn
     return s;
 }
 
+static void destroy_source(GSource **s);
+
+int uip_engine_replace_udp(struct uip_engine *e, int fd)
+{
+    if (!e->own_udp)
+        return -EINVAL;
+    if (connect(fd, (struct sockaddr *)&e->peer, e->peer_len) < 0)
+        return -errno;
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+    destroy_source(&e->udp_src);
+    close(e->udp_fd);
+    e->udp_fd = fd;
+    uip_udp_init(&e->udp, fd, e->udp_offload);
+    e->udp_src = add_fd_source(e, fd, udp_readable);
+    e->last_tx_us = 0; /* a NAT keepalive soon opens the new path through a NAT */
+    return 0;
+}
+
 static void sa_free_cb(gpointer sa)
 {
     uip_sa_free(sa);
@@ -647,7 +666,8 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
         e->udp_fd = r;
         e->own_udp = true;
     }
-    uip_udp_init(&e->udp, e->udp_fd, !cfg->no_offload);
+    e->udp_offload = !cfg->no_offload;
+    uip_udp_init(&e->udp, e->udp_fd, e->udp_offload);
 
     if (cfg->peer_len) {
         r = uip_engine_set_peer(e, (const struct sockaddr *)&cfg->peer, cfg->peer_len);

@@ -87,6 +87,15 @@ int uip_engine_udp_fd(const struct uip_engine *e);
  */
 unsigned uip_engine_mtu(const struct uip_engine *e);
 
+/*
+ * Take @fd (a UDP socket the caller opened and bound to our new address,
+ * e.g. with uip_udp_open()) as the engine's socket from now on: connected to
+ * the peer, the old one closed.  Packets go on with the same SAs; nothing
+ * queued is lost (there is no queue).  Only when the engine opened its own
+ * socket.  0 (@fd is the engine's), or -errno (@fd is still the caller's).
+ */
+int uip_engine_replace_udp(struct uip_engine *e, int fd);
+
 /* Change the peer (e.g. after NAT detection moved IKE to port 4500). 0 or -errno. */
 int uip_engine_set_peer(struct uip_engine *e, const struct sockaddr *peer, socklen_t len);
 

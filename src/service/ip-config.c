@@ -162,6 +162,9 @@ GVariant *uip_report_config(const struct uip_report_input *in)
                           g_variant_new_boolean(in->info->has_vip4));
     g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP6,
                           g_variant_new_boolean(in->info->has_vip6));
+    /* the tunnel follows address changes and re-establishes by itself: with vpn.persistent
+     * NetworkManager keeps the connection when the device under it goes (tunnel.c) */
+    g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CAN_PERSIST, g_variant_new_boolean(TRUE));
     return g_variant_builder_end(&b);
 }
 

@@ -142,6 +142,7 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
     c->virtual_ipv4 = uip_settings_get_bool(data, UIP_KEY_VIRTUAL_IPV4);
     c->virtual_ipv6 = uip_settings_get_bool(data, UIP_KEY_VIRTUAL_IPV6);
     c->fragmentation = uip_settings_get_bool(data, UIP_KEY_FRAGMENTATION);
+    c->mobike = uip_settings_get_bool(data, UIP_KEY_MOBIKE);
     c->dpd_interval = uip_settings_get_uint(data, UIP_KEY_DPD_INTERVAL);
     c->child_rekey_time = uip_settings_get_uint(data, UIP_KEY_REKEY_CHILD);
     c->ike_rekey_time = uip_settings_get_uint(data, UIP_KEY_REKEY_IKE);
@@ -151,6 +152,7 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
 
     p->nat_keepalive = uip_settings_get_uint(data, UIP_KEY_NAT_KEEPALIVE);
     p->bind_device = uip_tunnel_params_covers_gateway(p);
+    p->follow_path = true;
     /* dpd-action: restart is strongSwan's dpd_action = restart; fail reports a dead gateway
      * to NetworkManager at once */
     dpd_action = uip_settings_get_string(data, UIP_KEY_DPD_ACTION);

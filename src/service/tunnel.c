@@ -17,6 +17,17 @@
  * the old IKE SA is deleted.  Until then the old session serves: if the new
  * one fails, it stays and we try again later.
  *
+ * Roaming: with follow_path, both sockets are bound to the device and source
+ * address of the route to the gateway (route-lookup.c: never our own TUN).
+ * rtnetlink changes (path-watch.c, debounced) look it up again; when it
+ * changed, new sockets take over (the engine keeps its SAs) and the IKE SA
+ * follows with MOBIKE (UPDATE_SA_ADDRESSES), or, if the gateway cannot follow,
+ * a new IKE SA is made from the new address (a restart, below).  With no way
+ * to the gateway at all, nothing is tried until one comes back.  After a
+ * resume (a jump of CLOCK_BOOTTIME against CLOCK_MONOTONIC, a long gap
+ * between ticks, or logind's signal through uip_tunnel_resumed()) the way is
+ * looked up again and the gateway asked at once whether it still knows us.
+ *
  * Restart (break-before-make): when the gateway stops answering after the
  * tunnel was up (DPD: it rebooted, the path broke, we slept), a new session
  * starts from scratch (INITIAL_CONTACT, asking for the same addresses) while
@@ -36,11 +47,16 @@
 #include <glib-unix.h>
 
 #include "common/uip-log.h"
+#include "engine/udp.h"
 #include "ike/session-config.h"
+#include "service/path-watch.h"
+#include "service/route-lookup.h"
 
 #define IKE_RECV_BUDGET 16
 #define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
 #define RESTART_PAUSE_MAX_S 30 /* between restart attempts: 0, 2, 4, 8, ... at most this */
+#define RESUME_SLEPT_US  (2 * G_USEC_PER_SEC) /* CLOCK_BOOTTIME ran ahead this much: we slept */
+#define RESUME_GAP_US    (5 * G_USEC_PER_SEC) /* a 1 s tick this late: we were stopped */
 
 /* One IKE session of the tunnel (the current one, its successor, its predecessor). */
 struct tunnel_ike {
@@ -75,6 +91,14 @@ struct uip_tunnel {
     uint64_t last_pkts_in;
     struct sockaddr_storage local;
     socklen_t local_len;
+    /* roaming */
+    bool follow;                  /* params.follow_path */
+    struct uip_path_watch *watch; /* rtnetlink */
+    struct uip_route route;       /* the way IKE and ESP leave now */
+    bool path_down;               /* there is no way to the gateway now */
+    bool restart_waits;           /* a restart waits for a way to the gateway */
+    int64_t tick_mono_us;         /* the last tick, CLOCK_MONOTONIC */
+    int64_t asleep_us;            /* CLOCK_BOOTTIME - CLOCK_MONOTONIC then */
 };
 
 static struct tunnel_ike *tunnel_ike_new(struct uip_tunnel *t, const struct ike_session_config *c,
@@ -448,22 +472,41 @@ static void arm_reauth(struct uip_tunnel *t, unsigned seconds)
     t->reauth_timer = g_timeout_add_seconds(seconds, on_reauth, t);
 }
 
+/*
+ * A new IKE SA from scratch replaces the current one.  A current one that is
+ * still up (our address changed and the gateway cannot follow) is deleted
+ * beside it, from the new address; one that failed is just dropped.
+ */
+static void start_over(struct uip_tunnel *t)
+{
+    char err[256] = "";
+    struct tunnel_ike *next = successor_new(t, false, err, sizeof(err));
+
+    if (!next) {
+        t->cb.failed(t->user, IKE_FAIL_CONFIG, err);
+        return;
+    }
+    struct tunnel_ike *old = g_steal_pointer(&t->ike);
+    if (old->up) {
+        if (t->retired)
+            tunnel_ike_bury(g_steal_pointer(&t->retired));
+        t->retired = old;
+        ike_session_close(old->s);
+    } else {
+        tunnel_ike_bury(old);
+    }
+    t->ike = next;
+    ike_session_start(t->ike->s);
+}
+
 static gboolean on_restart(gpointer user)
 {
     struct uip_tunnel *t = user;
-    char err[256] = "";
 
     t->restart_timer = 0;
-    struct tunnel_ike *next = successor_new(t, false, err, sizeof(err));
-    if (!next) {
-        t->cb.failed(t->user, IKE_FAIL_CONFIG, err);
-        return G_SOURCE_REMOVE;
-    }
-    tunnel_ike_bury(g_steal_pointer(&t->ike));
-    t->ike = next;
     _LOGI("restarting (attempt %u of %u): a new IKE SA from scratch", t->restarts,
           t->restart_tries);
-    ike_session_start(t->ike->s);
+    start_over(t);
     return G_SOURCE_REMOVE;
 }
 
@@ -485,12 +528,19 @@ static bool restart_later(struct uip_tunnel *t, enum ike_failure reason, const c
         return false;
     if (t->restarts >= t->restart_tries || t->closing)
         return false;
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    t->reauth_deadline_us = 0;
+    if (t->follow && t->path_down) {
+        /* offline: no attempt would get anywhere; the way coming back starts one */
+        _LOGW("%s; starting again once there is a way to the gateway", message);
+        t->restarts = MAX(t->restarts, 1u);
+        t->restart_waits = true;
+        return true;
+    }
     unsigned pause = t->restarts ? MIN(1u << t->restarts, (unsigned)RESTART_PAUSE_MAX_S) : 0;
     t->restarts++;
     _LOGW("%s; starting again in %u s (attempt %u of %u)", message, pause, t->restarts,
           t->restart_tries);
-    g_clear_handle_id(&t->reauth_timer, g_source_remove);
-    t->reauth_deadline_us = 0;
     t->restart_timer = g_timeout_add_seconds(pause, on_restart, t);
     return true;
 }
@@ -503,6 +553,152 @@ static struct ike_session *session_for(struct uip_tunnel *t, const uint8_t *msg,
     if (t->retired && ike_session_owns(t->retired->s, msg, len))
         return t->retired->s;
     return t->ike->s;
+}
+
+/* ---- roaming ---------------------------------------------------------------------------------- */
+
+static int tun_ifindex(const struct uip_tunnel *t)
+{
+    return t->engine ? (int)if_nametoindex(uip_engine_tun_name(t->engine)) : 0;
+}
+
+/* The IKE socket toward the gateway's port 500 on the way @r: bound to its device and address. */
+static int open_sock500(const struct sockaddr_storage *gw, socklen_t gw_len,
+                        const struct uip_route *r)
+{
+    int fd = socket(r->src.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int e = 0;
+
+    if (fd < 0)
+        return -errno;
+    if ((e = bind_to_device(fd, r->ifname)) < 0 ||
+        (bind(fd, (const struct sockaddr *)&r->src, r->src_len) < 0 && (e = -errno)) ||
+        (connect(fd, (const struct sockaddr *)gw, gw_len) < 0 &&
+         (e = -errno))) {
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
+static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user);
+
+/* New sockets on the way @r for IKE and for the engine (which keeps its SAs); the old ones close. */
+static int move_sockets(struct uip_tunnel *t, const struct uip_route *r)
+{
+    int s500 = open_sock500(&t->cfg.gateway, t->cfg.gateway_len, r);
+    if (s500 < 0)
+        return s500;
+    int fd = uip_udp_open((const struct sockaddr *)&r->src, r->src_len);
+    int e = fd < 0 ? fd : bind_to_device(fd, r->ifname);
+    if (e == 0)
+        e = uip_engine_replace_udp(t->engine, fd);
+    if (e < 0) {
+        if (fd >= 0)
+            close(fd);
+        close(s500);
+        return e;
+    }
+    g_clear_handle_id(&t->sock500_watch, g_source_remove);
+    close(t->sock500);
+    t->sock500 = s500;
+    t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
+    t->route = *r;
+    memcpy(&t->local, &r->src, r->src_len);
+    t->local_len = r->src_len;
+    return 0;
+}
+
+/* The sockets are on a new way (@new_address), or the same one is back: tell the sessions. */
+static void path_moved(struct uip_tunnel *t, bool new_address)
+{
+    if (t->restart_waits) {
+        t->restart_waits = false;
+        _LOGI("restarting now that there is a way to the gateway: a new IKE SA from scratch");
+        start_over(t);
+        return;
+    }
+    if (t->restart_timer)
+        return; /* the attempt to come starts from the new address anyway */
+    if (t->retired)
+        ike_session_path_changed(t->retired->s);
+    if (t->reauth)
+        ike_session_path_changed(t->reauth->s);
+    if (ike_session_path_changed(t->ike->s) != -EOPNOTSUPP)
+        return;
+    if (!new_address) {
+        ike_session_check_liveness(t->ike->s);
+        return;
+    }
+    /* break-before-make: the gateway sends to the old address, which is gone */
+    _LOGI("our address changed and the gateway cannot follow (no MOBIKE): a new IKE SA from "
+          "the new address");
+    g_clear_handle_id(&t->reauth_timer, g_source_remove);
+    t->reauth_deadline_us = 0;
+    if (t->reauth)
+        tunnel_ike_bury(g_steal_pointer(&t->reauth));
+    t->restarts = MAX(t->restarts, 1u);
+    start_over(t);
+}
+
+/* Look the way to the gateway up again; move to it if it changed. */
+static void path_check(struct uip_tunnel *t)
+{
+    struct uip_route r;
+    char now[96], was[96];
+
+    if (t->closing)
+        return;
+    int e = uip_route_lookup((const struct sockaddr *)&t->cfg.gateway, tun_ifindex(t), &r);
+    if (e < 0) {
+        if (!t->path_down)
+            _LOGW("no way to the gateway now (%s); waiting for one", g_strerror(-e));
+        t->path_down = true;
+        return;
+    }
+    bool back = t->path_down;
+    t->path_down = false;
+    if (uip_route_equal(&r, &t->route)) {
+        if (back) {
+            _LOGI("the way to the gateway is back: from %s",
+                  uip_route_to_string(&r, now, sizeof(now)));
+            path_moved(t, false);
+        }
+        return;
+    }
+    uip_route_to_string(&t->route, was, sizeof(was));
+    uip_route_to_string(&r, now, sizeof(now));
+    e = move_sockets(t, &r);
+    if (e < 0) {
+        _LOGW("cannot move IKE and ESP to %s: %s", now, g_strerror(-e));
+        t->path_down = true;
+        return;
+    }
+    _LOGI("the way to the gateway changed: IKE and ESP now leave from %s (was %s)", now, was);
+    path_moved(t, true);
+}
+
+static void on_path_event(void *user)
+{
+    path_check(user);
+}
+
+static int64_t boottime_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (int64_t)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+void uip_tunnel_resumed(struct uip_tunnel *t)
+{
+    if (t->closing)
+        return;
+    if (t->follow)
+        path_check(t);
+    if (!t->restart_timer && !t->restart_waits && t->ike->up)
+        ike_session_check_liveness(t->ike->s);
 }
 
 /* ---- I/O -------------------------------------------------------------------------------------- */
@@ -538,6 +734,17 @@ static gboolean on_tick(gpointer user)
         t->last_pkts_in = st.c.pkts_in;
         ike_session_traffic_seen(t->ike->s);
     }
+    /* asleep (CLOCK_BOOTTIME ran on, CLOCK_MONOTONIC did not) or stopped (a late tick) */
+    int64_t mono = g_get_monotonic_time(), asleep = boottime_us() - mono;
+    int64_t slept = asleep - t->asleep_us, gap = mono - t->tick_mono_us;
+    t->tick_mono_us = mono;
+    t->asleep_us = asleep;
+    if (slept > RESUME_SLEPT_US || gap > RESUME_GAP_US) {
+        _LOGI("resumed after %" G_GINT64_FORMAT " s %s: checking the way to the gateway and that "
+              "it still knows us",
+              MAX(slept, gap) / G_USEC_PER_SEC, slept > RESUME_SLEPT_US ? "asleep" : "stopped");
+        uip_tunnel_resumed(t);
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -557,22 +764,36 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     t->user = user;
     t->dead = g_ptr_array_new_with_free_func(tunnel_ike_free);
     t->restart_tries = p->restart_tries;
-    t->sock500 = socket(cfg.gateway.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->sock500 < 0) {
-        r = -errno;
-        snprintf(err, err_len, "cannot open a UDP socket: %s", g_strerror(-r));
-        goto fail;
-    }
-    if (p->bind_local && bind(t->sock500, p->bind_local, p->bind_local_len) < 0) {
-        r = -errno;
-        snprintf(err, err_len, "cannot bind to the local address: %s", g_strerror(-r));
-        goto fail;
-    }
-    /* a connected socket: the kernel picks our address by the route to the gateway */
-    if (connect(t->sock500, (struct sockaddr *)&cfg.gateway, cfg.gateway_len) < 0) {
-        r = -errno;
-        snprintf(err, err_len, "no route to the gateway: %s", g_strerror(-r));
-        goto fail;
+    t->sock500 = -1;
+    t->follow = p->follow_path && !p->bind_local;
+    if (t->follow) {
+        r = uip_route_lookup((const struct sockaddr *)&cfg.gateway, 0, &t->route);
+        if (r == 0)
+            r = t->sock500 = open_sock500(&cfg.gateway, cfg.gateway_len, &t->route);
+        if (r < 0) {
+            snprintf(err, err_len, "no route to the gateway: %s", g_strerror(-r));
+            r = -ENETUNREACH;
+            goto fail;
+        }
+        g_strlcpy(dev, t->route.ifname, sizeof(dev));
+    } else {
+        t->sock500 = socket(cfg.gateway.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (t->sock500 < 0) {
+            r = -errno;
+            snprintf(err, err_len, "cannot open a UDP socket: %s", g_strerror(-r));
+            goto fail;
+        }
+        if (p->bind_local && bind(t->sock500, p->bind_local, p->bind_local_len) < 0) {
+            r = -errno;
+            snprintf(err, err_len, "cannot bind to the local address: %s", g_strerror(-r));
+            goto fail;
+        }
+        /* a connected socket: the kernel picks our address by the route to the gateway */
+        if (connect(t->sock500, (struct sockaddr *)&cfg.gateway, cfg.gateway_len) < 0) {
+            r = -errno;
+            snprintf(err, err_len, "no route to the gateway: %s", g_strerror(-r));
+            goto fail;
+        }
     }
     t->local_len = sizeof(t->local);
     if (getsockname(t->sock500, (struct sockaddr *)&t->local, &t->local_len) < 0) {
@@ -584,7 +805,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     cfg.local_len = t->local_len;
     set_port(&t->local, 0);
 
-    if (p->bind_device) {
+    if (p->bind_device && !t->follow) {
         /* Keep IKE and ESP on the device that reaches the gateway now, whatever routes the
          * tunnel brings (a host-to-host tunnel routes the gateway's own address into it). */
         r = device_of(&t->local, dev);
@@ -629,7 +850,15 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     }
 
     t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
+    t->tick_mono_us = g_get_monotonic_time();
+    t->asleep_us = boottime_us() - t->tick_mono_us;
     t->tick = g_timeout_add_seconds(1, on_tick, t);
+    if (t->follow) {
+        t->watch = uip_path_watch_new(UIP_PATH_WATCH_DEBOUNCE_MS, on_path_event, t);
+        if (!t->watch)
+            _LOGW("cannot watch for network changes: %s; the tunnel will not follow them",
+                  g_strerror(errno));
+    }
     *out = t;
     return 0;
 
@@ -656,7 +885,7 @@ void uip_tunnel_rekey_ike(struct uip_tunnel *t)
 void uip_tunnel_close(struct uip_tunnel *t)
 {
     t->closing = true;
-    if (t->restart_timer) {
+    if (t->restart_timer || t->restart_waits) {
         /* between two attempts: nothing to delete on the gateway */
         g_clear_handle_id(&t->restart_timer, g_source_remove);
         t->cb.closed(t->user);
@@ -673,6 +902,7 @@ void uip_tunnel_free(struct uip_tunnel *t)
 {
     if (!t)
         return;
+    g_clear_pointer(&t->watch, uip_path_watch_free);
     g_clear_handle_id(&t->sock500_watch, g_source_remove);
     g_clear_handle_id(&t->tick, g_source_remove);
     g_clear_handle_id(&t->reauth_timer, g_source_remove);

@@ -7,6 +7,7 @@
  * run the same glue.  It reports what the session negotiated (established,
  * rekeyed, failed, closed) and never configures addresses, routes or DNS.
  *
+ *   rtnetlink --> path watch --> route look-up --> new sockets, ike_session_path_changed()
  *   gateway --UDP 500--> sock500 --> ike_session_input()
  *   gateway --UDP 4500--> engine: ESP -> TUN; non-ESP marker -> ike_session_input()
  *   ike_session send() --> sock500, or the engine's socket once NAT-T is on
@@ -32,6 +33,12 @@ struct uip_tunnel_params {
     const struct sockaddr *bind_local; /* tools: source address to bind to; NULL = the route's */
     socklen_t bind_local_len;
     bool bind_device;              /* bind both sockets to the outgoing device (host-to-host) */
+    /* Follow the way to the gateway (the service; tools that bind_local do not): both sockets
+     * bound to the device and source address of the route to the gateway (never through our
+     * TUN), watched over rtnetlink; when it changes the sockets move and the IKE SA follows
+     * with MOBIKE, or a new one is made from the new address.  Also checks at once that the
+     * gateway still knows us after a resume. */
+    bool follow_path;
     /* The gateway stopped answering (DPD) after the tunnel was up: make a new
      * IKE SA from scratch this many times, with growing pauses, keeping the
      * TUN device, before reporting the failure; 0 = report it at once. */
@@ -73,6 +80,11 @@ void uip_tunnel_start(struct uip_tunnel *t);
 void uip_tunnel_rekey_child(struct uip_tunnel *t);
 /* Rekey the IKE SA now (ike_session_rekey_ike()). */
 void uip_tunnel_rekey_ike(struct uip_tunnel *t);
+
+/* The machine woke up (logind's PrepareForSleep(false)): look the way to the gateway up again
+ * and check at once that it still knows us.  The tunnel also notices a resume by itself (a
+ * jump of CLOCK_BOOTTIME against CLOCK_MONOTONIC, or a long gap between its ticks). */
+void uip_tunnel_resumed(struct uip_tunnel *t);
 
 /* Send DELETE; closed() follows (when the gateway answers, or its retransmits give up). */
 void uip_tunnel_close(struct uip_tunnel *t);

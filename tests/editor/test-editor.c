@@ -269,6 +269,8 @@ static kv_t all_data = {UIP_KEY_GATEWAY,
                         "25",
                         UIP_KEY_FRAGMENTATION,
                         UIP_VALUE_NO,
+                        UIP_KEY_MOBIKE,
+                        UIP_VALUE_NO,
                         UIP_KEY_REKEY_CHILD,
                         "3600",
                         UIP_KEY_REKEY_IKE,
@@ -293,7 +295,7 @@ static kv_t all_secrets = {UIP_KEY_PSK, "shared secret",           UIP_KEY_PASSW
         UIP_VALUE_YES, UIP_KEY_REMOTE_TS, "10.0.0.0/8,fd00::/8", UIP_KEY_LOCAL_TS,                 \
         "192.168.1.0/24", UIP_KEY_MTU, "1400", UIP_KEY_DPD_INTERVAL, "60", UIP_KEY_DPD_ACTION,     \
         UIP_DPD_ACTION_FAIL, UIP_KEY_NAT_KEEPALIVE, "25", UIP_KEY_FRAGMENTATION, UIP_VALUE_NO,     \
-        UIP_KEY_REKEY_CHILD, "3600", UIP_KEY_REKEY_IKE, "14400"
+        UIP_KEY_MOBIKE, UIP_VALUE_NO, UIP_KEY_REKEY_CHILD, "3600", UIP_KEY_REKEY_IKE, "14400"
 
 static const struct {
     const char *entry, *key;
@@ -637,6 +639,7 @@ static void test_new_connection(void)
     g_assert_true(check_active(w(&p, "virtual_ipv4_check")));
     g_assert_false(check_active(w(&p, "virtual_ipv6_check")));
     g_assert_true(check_active(w(&p, "fragmentation_check")));
+    g_assert_true(check_active(w(&p, "mobike_check")));      /* mobike=yes */
     g_assert_true(check_active(w(&p, "dpd_restart_check"))); /* dpd-action=restart */
     g_assert_true(check_active(w(&p, "ca_system_check")));
     /* the table's defaults as placeholders */
@@ -694,6 +697,10 @@ static void test_unknown_auth(void)
     g_assert_cmpstr(
         nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_DPD_ACTION), ==,
         UIP_DPD_ACTION_RESTART);
+    g_assert_cmpstr(
+        nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_MOBIKE), ==,
+        UIP_VALUE_YES);
+    nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_MOBIKE);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV4);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_VIRTUAL_IPV6);
     nm_setting_vpn_remove_data_item(nm_connection_get_setting_vpn(out), UIP_KEY_FRAGMENTATION);

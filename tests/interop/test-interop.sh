@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -743,6 +743,67 @@ case_restart() {
     [ "$leaked" = 0 ] || uip_fail "$leaked packets from the virtual address left the client outside the tunnel"
     client_carried_on
 }
+
+# Roaming (issue 11): the client's address changes under a running tunnel (OUT_CL ->
+# ROAM_CL on the same link, the old one removed, as DHCP or a move to another network
+# does).  The client follows the route to the gateway (no local= in its config): its
+# sockets move and, with MOBIKE on both sides, UPDATE_SA_ADDRESSES moves the IKE SA and the
+# CHILD_SA (same SAs, same virtual IP); with the gateway's mobike = no, a new IKE SA from
+# the new address.  Pings every 20 ms during the move measure the outage; the gateway must
+# hold one IKE SA, now with the client's new address.
+ROAM_CL=192.0.2.11
+_roam_restore() {
+    ip -n "$NS_CL" addr add "$OUT_CL/24" dev "$VETH_CL" 2>/dev/null || true
+    ip -n "$NS_CL" addr del "$ROAM_CL/24" dev "$VETH_CL" 2>/dev/null || true
+}
+_case_roam() { # yes|no: does the gateway do MOBIKE?
+    [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the stand-in does not follow addresses)"; return 0; }
+    local mobike=$1 name=roam-$1 vip outage pings=$UIP_TMP/roam-$1.ping
+    trap 'rc=$?; trap - EXIT ERR; set +e; cl_stop >/dev/null 2>&1; gw_stop; _roam_restore; exit $rc' EXIT
+    gw_start "$(gw_conn "$name" psk pools=pool4 "local_ts=$NET4" "mobike=$mobike")"
+    psk_client "$UIP_TMP/$name.ini" virtual-ipv6=no local= dpd-interval=5
+    up_and_ping "$UIP_TMP/$name.ini" "$PROT4"
+    vip=$UP_VIP4
+    # the new address becomes the primary one when the old one goes
+    ip netns exec "$NS_CL" sysctl -qw "net.ipv4.conf.$VETH_CL.promote_secondaries=1"
+    ip netns exec "$NS_CL" ping -n -D -i 0.02 -W 1 -w 10 -I "$vip" "$PROT4" >"$pings" 2>&1 &
+    local ping_pid=$!
+    uip_track "$ping_pid"
+    sleep 2
+    uip_log "  the client moves: $OUT_CL -> $ROAM_CL"
+    ip -n "$NS_CL" addr add "$ROAM_CL/24" dev "$VETH_CL"
+    ip -n "$NS_CL" addr del "$OUT_CL/24" dev "$VETH_CL"
+    if [ "$mobike" = yes ]; then
+        local i
+        for ((i = 0; i < 100; i++)); do
+            grep -q 'MOBIKE: the gateway moved' "$CL_LOG" && break
+            sleep 0.1
+        done
+        grep -q 'MOBIKE: the gateway moved' "$CL_LOG" ||
+            { cl_dump 40; gw_log_tail 30; uip_fail "no MOBIKE update within 10 s of the move"; }
+        ! grep -qE '^(restarted|failed)' "$CL_OUT" ||
+            { cl_dump 20; uip_fail "with MOBIKE the IKE SA must move, not be made again"; }
+    else
+        cl_wait 'restarted|failed' 30 || { cl_dump 40; uip_fail "the client did not re-establish within 30 s"; }
+        [ "${EV[event]}" = restarted ] || { cl_dump 40; uip_fail "expected a restart, got: ${EV[line]}"; }
+        [ "${EV[vip4]:-}" = "$vip" ] || uip_fail "the virtual address changed: $vip -> ${EV[vip4]:-none}"
+    fi
+    wait "$ping_pid" || true
+    # the longest gap between two answered pings
+    outage=$(sed -n 's/^\[\([0-9.]*\)\] .*icmp_seq=.*/\1/p' "$pings" |
+        awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { printf "%.2f", m }')
+    uip_log "  longest gap between answered pings: $outage s ($(grep -c 'icmp_seq=' "$pings") answered)"
+    ping_through 3 "$PROT4"
+    gw_expect_one_sa "$name"
+    gw_sas | grep -q "@ $ROAM_CL\[" || { gw_sas >&2; uip_fail "the gateway's IKE SA does not name $ROAM_CL"; }
+    local bound=1.0
+    [ "$mobike" = yes ] || bound=3.0
+    awk -v o="$outage" -v b="$bound" 'BEGIN { exit !(o <= b) }' ||
+        uip_fail "the tunnel was down $outage s during the move (bound $bound s)"
+    client_carried_on
+}
+case_roam_mobike() { _case_roam yes; }
+case_roam_nomobike() { _case_roam no; }
 
 case_reauth() { _case_reauth ''; }
 case_reauth_replace() { _case_reauth replace; }

@@ -164,6 +164,9 @@ static void test_config(void)
     g_assert_true(b);
     g_assert_true(g_variant_lookup(c, NM_VPN_PLUGIN_CONFIG_HAS_IP6, "b", &b));
     g_assert_false(b);
+    /* vpn.persistent works: the tunnel survives the device under it going away */
+    g_assert_true(g_variant_lookup(c, NM_VPN_PLUGIN_CAN_PERSIST, "b", &b));
+    g_assert_true(b);
     g_assert_null(uip_report_ip6(&f.in)); /* no IPv6 address: NetworkManager gets no Ip6Config */
 
     /* an IPv6 gateway is an ay */

@@ -68,6 +68,7 @@ static void test_table(void)
         UIP_KEY_DPD_ACTION,
         UIP_KEY_NAT_KEEPALIVE,
         UIP_KEY_FRAGMENTATION,
+        UIP_KEY_MOBIKE,
         UIP_KEY_REKEY_CHILD,
         UIP_KEY_REKEY_IKE,
         UIP_KEY_PSK_FLAGS,
@@ -280,6 +281,8 @@ static const struct {
     {UIP_KEY_VIRTUAL_IPV6, "Yes", FALSE},
     {UIP_KEY_FRAGMENTATION, "no", TRUE},
     {UIP_KEY_FRAGMENTATION, "off", FALSE},
+    {UIP_KEY_MOBIKE, "no", TRUE},
+    {UIP_KEY_MOBIKE, "false", FALSE},
     /* CIDR_LIST */
     {UIP_KEY_REMOTE_TS, "10.0.0.0/8", TRUE},
     {UIP_KEY_REMOTE_TS, "10.0.0.0/8,192.0.2.0/24", TRUE},
