@@ -26,6 +26,8 @@ packages=(
   # /usr/share/dbus-1/system.conf is in dbus-system-bus-common, which dbus-daemon does not
   # depend on); NetworkManager-strongswan (charon-nm) for the benchmark's comparison
   network-manager dbus-daemon dbus-system-bus-common network-manager-strongswan strongswan-nm
+  # roaming tests: conntrack -F on the NAT router (NAT rebinding)
+  conntrack
   # auth dialog: its GTK window (optional) and the Secret Service part of its test
   # (dbus-run-session: dbus-daemon)
   libgtk-3-dev libnma-dev gnome-keyring libsecret-tools

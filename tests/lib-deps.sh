@@ -18,7 +18,7 @@ declare -A UIP_DEB_TOOL=(
     [unshare]=util-linux [nsenter]=util-linux [mount]=mount
     [timeout]=coreutils [stdbuf]=coreutils [mkfifo]=coreutils [awk]=mawk [sed]=sed
     [swanctl]=strongswan-swanctl [pki]=strongswan-pki
-    [nmcli]=network-manager [dbus-daemon]=dbus-daemon
+    [nmcli]=network-manager [dbus-daemon]=dbus-daemon [conntrack]=conntrack
 )
 
 # Debian 12 (strongSwan 5.9.8): the package of /usr/lib/ipsec/plugins/libstrongswan-NAME.so

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 build_root=${BUILD_ROOT:-$top/_build}
 fuzz_seconds=${FUZZ_SECONDS:-45}
-suites=(--suite unit --suite netns --suite interop --suite e2e)
+suites=(--suite unit --suite netns --suite interop --suite e2e --suite roam)
 
 bash tests/install-deps.sh
 # everything is installed and we are root: a netns test may not skip itself
