@@ -7,6 +7,7 @@
  *     the gateway, start the tunnel; or ask for secrets (interactive)
  *   tunnel established -> Config, Ip4Config, Ip6Config (ip-config.h)
  *   tunnel failed -> Failure(LOGIN_FAILED | CONNECT_FAILED | BAD_IP_CONFIG), stop
+ *   logind's PrepareForSleep(false) -> uip_tunnel_resumed() (sleep-watch.h)
  *   Disconnect -> IKE DELETE, then (idle) the TUN device goes, keys are wiped
  */
 #ifndef GETTEXT_PACKAGE
@@ -26,6 +27,7 @@
 #include "common/uip-secret.h"
 #include "common/uip-settings.h"
 #include "service/ip-config.h"
+#include "service/sleep-watch.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
 
@@ -42,6 +44,7 @@ struct _NMUipsecPlugin {
     GHashTable *data;    /* vpn.data of the active connection */
     GHashTable *secrets; /* vpn.secrets; values wiped when freed */
     struct uip_tunnel *tunnel;
+    struct uip_sleep_watch *sleep; /* logind: the machine woke up */
     struct sockaddr_storage gateway;
     socklen_t gateway_len;
     GCancellable *resolving;
@@ -101,6 +104,7 @@ static gboolean do_teardown(gpointer user)
 
     self->teardown = 0;
     g_clear_handle_id(&self->close_wait, g_source_remove);
+    g_clear_pointer(&self->sleep, uip_sleep_watch_free);
     g_clear_pointer(&self->tunnel, uip_tunnel_free); /* removes the TUN device, wipes keys */
     clear_settings(self);
     self->established = FALSE;
@@ -220,6 +224,14 @@ static void on_ike_rekeyed(void *user, const char *proposal)
     _LOGI("IKE SA rekeyed: %s", proposal);
 }
 
+static void on_resumed(void *user)
+{
+    NMUipsecPlugin *self = user;
+
+    if (self->tunnel)
+        uip_tunnel_resumed(self->tunnel);
+}
+
 static const struct uip_tunnel_callbacks tunnel_callbacks = {
     .established = on_established,
     .failed = on_failed,
@@ -252,6 +264,9 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
         return FALSE;
     }
     uip_tunnel_start(self->tunnel);
+    /* the system bus NetworkManager talks to us on; without one (tests), no watch */
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
+    self->sleep = uip_sleep_watch_new(bus, on_resumed, self);
     return TRUE;
 }
 
