@@ -462,6 +462,8 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
 
     if (!verify_gateway(s, m))
         return;
+    if (ikes_redirect_in_auth(s, m))
+        return;
     uint16_t err = ikes_error_notify(m);
     if (err) {
         /* the IKE SA is up, the CHILD_SA is not */

@@ -3,7 +3,7 @@
  * The gateway's requests on an established IKE SA, and liveness:
  *
  *   <- requests from ike_session_input(), answered (ike-msg-io.c):
- *     INFORMATIONAL: liveness checks, notifies, DELETE (of a CHILD_SA: the
+ *     INFORMATIONAL: liveness checks, notifies, REDIRECT (ike-redirect.c), DELETE (of a CHILD_SA: the
  *       end of a rekey or a collision, or an expiry -> we ask for a new one
  *       (child-rekey.c); of the IKE SA: the end)
  *     CREATE_CHILD_SA -> child-rekey.c, ike-rekey.c, also while our rekey of
@@ -196,6 +196,8 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
         ikes_refuse_malformed(s, sa, m->hdr.exchange, id, "request of an unexpected exchange type");
         return;
     }
+    if (s->state == ST_ESTABLISHED && ikes_redirect_in_request(s, sa, m))
+        return;
 
     bool delete_ike = false, delete_cur = false, delete_prev = false;
     bool delete_red = false, delete_coll = false;

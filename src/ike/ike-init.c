@@ -5,8 +5,8 @@
  *   ike_session_start() -> IKE_SA_INIT request (SA, KE, Ni, NAT-D with a
  *     source hash that cannot match, so the gateway encapsulates ESP in UDP
  *     as our engine needs), sent as our request (ike-msg-io.c)
- *   <- its response, from ike_session_input(): COOKIE / INVALID_KE_PAYLOAD
- *     -> retry once; else select the proposal, g^ir, SKEYSEED, SK_* keys;
+ *   <- its response, from ike_session_input(): REDIRECT -> ike-redirect.c;
+ *     COOKIE / INVALID_KE_PAYLOAD -> retry once; else select the proposal, g^ir, SKEYSEED, SK_* keys;
  *     switch to NAT-T -> IKE_AUTH (ike-auth.c)
  */
 #include "ike/ike-session-priv.h"
@@ -91,6 +91,7 @@ void ikes_send_init(struct ike_session *s)
     ikes_build_natd(s, &b, (const struct sockaddr *)&s->gateway);
     if (s->frag_wanted)
         ike_build_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+    ikes_add_redirect_notify(s, &b);
     if (s->auth != IKE_AUTHM_PSK) {
         uint8_t hashes[IKE_SIG_HASH_DATA_LEN];
         size_t hl;
@@ -121,6 +122,8 @@ void ikes_on_init_response(struct ike_session *s, const struct ike_msg *m)
     struct ike_nonce nonce;
     const struct ike_pl *pl;
 
+    if (ikes_redirect_in_init(s, m))
+        return;
     if (ikes_find_notify(m, IKE_N_COOKIE, &n)) {
         if (s->cookie || n.data_len < 1 || n.data_len > 64) {
             ikes_fail(s, IKE_FAIL_PROTOCOL, "the gateway keeps asking for a cookie");

@@ -148,7 +148,7 @@ gboolean ikes_on_ike_rekey_timer(gpointer data)
 }
 
 /* DELETE an IKE SA over itself, without waiting for the answer. */
-static void send_ike_delete_on(struct ike_session *s, struct sa_ctx *sa)
+void ikes_send_ike_delete_on(struct ike_session *s, struct sa_ctx *sa)
 {
     struct ike_builder b;
 
@@ -248,7 +248,7 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m)
     if (s->has_ike_coll) {
         if (ikes_collision_lost(s, &nr, s->ike_coll_lower, s->ike_coll_lower_len)) {
             _LOGS(LOG_INFO, s, "IKE_SA rekey collision lost: deleting our redundant IKE_SA");
-            send_ike_delete_on(s, &n);
+            ikes_send_ike_delete_on(s, &n);
             ikes_sa_ctx_clear(&n);
             ikes_ike_coll_adopt(s, true); /* the old one until the gateway deletes it */
             return;
@@ -256,7 +256,7 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m)
         _LOGS(LOG_INFO, s, "IKE_SA rekey collision won: the gateway deletes its redundant IKE_SA");
     }
     /* delete the old IKE SA over itself; we do not wait for the answer */
-    send_ike_delete_on(s, &s->sa);
+    ikes_send_ike_delete_on(s, &s->sa);
     switch_sa(s, &n, false);
     if (s->has_ike_coll) {
         /* the gateway's redundant one, until it deletes it */

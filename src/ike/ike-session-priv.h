@@ -30,6 +30,8 @@
  *                  (INFORMATIONAL, CREATE_CHILD_SA) and our liveness checks
  *   ike-mobike.c   MOBIKE (RFC 4555): UPDATE_SA_ADDRESSES after our address
  *                  changed, NAT rebinding seen in the liveness checks' NAT-D
+ *   ike-redirect.c redirects to another gateway (RFC 5685) in IKE_SA_INIT,
+ *                  IKE_AUTH and INFORMATIONAL
  *
  * Functions used by more than one of these files carry the prefix ikes_
  * (static library: no short generic name with external linkage); their log
@@ -221,6 +223,9 @@ struct ike_session {
     unsigned n_additional; /* the gateway's other addresses (ADDITIONAL_IP*_ADDRESS) */
     struct sockaddr_storage additional[4];
 
+    /* redirect (RFC 5685, ike-redirect.c): the gateway that sent us here, if one did */
+    struct sockaddr_storage redirected_from;
+
     /* datagrams not taken, per reason (ike_session_drops()); each reason logged at most
      * once per DROP_LOG_INTERVAL_US, with the count since its last line */
     struct {
@@ -247,6 +252,7 @@ static inline const char *ikes_log_func(const char *func)
 /* ike-session.c */
 void ikes_set_state(struct ike_session *s, enum state next);
 void ikes_stop_timer(GSource **src);
+void ikes_end(struct ike_session *s);
 void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 void ikes_sa_ctx_clear(struct sa_ctx *sa);
@@ -323,6 +329,7 @@ int ikes_coll_promote(struct ike_session *s);
 void ikes_on_rekey_child_response(struct ike_session *s, const struct ike_msg *m);
 
 /* ike-rekey.c */
+void ikes_send_ike_delete_on(struct ike_session *s, struct sa_ctx *sa);
 void ikes_ike_coll_adopt(struct ike_session *s, bool keep_old);
 void ikes_rekey_ike(struct ike_session *s, const struct ike_msg *m,
                     const struct ike_proposal *theirs, unsigned n_theirs,
@@ -334,6 +341,12 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_mobike_auth_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b);
 void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m);
+
+/* ike-redirect.c */
+void ikes_add_redirect_notify(struct ike_session *s, struct ike_builder *b);
+bool ikes_redirect_in_init(struct ike_session *s, const struct ike_msg *m);
+bool ikes_redirect_in_auth(struct ike_session *s, const struct ike_msg *m);
+bool ikes_redirect_in_request(struct ike_session *s, struct sa_ctx *sa, const struct ike_msg *m);
 
 /* ike-info.c */
 bool ikes_gateway_gave_up(struct ike_session *s, uint16_t err, const char *request);

@@ -136,6 +136,18 @@ void ikes_close_done(struct ike_session *s)
 }
 
 /* The end: report, and never send again. */
+/* Over: nothing more is sent, nothing is installed. */
+void ikes_end(struct ike_session *s)
+{
+    ikes_set_state(s, ST_DONE);
+    ikes_stop_timer(&s->retransmit);
+    ikes_stop_timer(&s->dpd_timer);
+    ikes_stop_timer(&s->child_rekey_timer);
+    ikes_stop_timer(&s->ike_rekey_timer);
+    ikes_queue_clear(s);
+    ikes_remove_child(s);
+}
+
 void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
 {
     char msg[256];
@@ -147,13 +159,7 @@ void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     _LOGS(LOG_ERR, s, "failed (%s): %s", ike_failure_name(reason), msg);
-    ikes_set_state(s, ST_DONE);
-    ikes_stop_timer(&s->retransmit);
-    ikes_stop_timer(&s->dpd_timer);
-    ikes_stop_timer(&s->child_rekey_timer);
-    ikes_stop_timer(&s->ike_rekey_timer);
-    ikes_queue_clear(s);
-    ikes_remove_child(s);
+    ikes_end(s);
     if (s->cb.failed)
         s->cb.failed(s->user, reason, msg);
 }
@@ -418,6 +424,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->child_rekey_time = cfg->child_rekey_time;
     s->frag_wanted = cfg->fragmentation;
     s->mobike_wanted = cfg->mobike;
+    s->redirected_from = cfg->redirected_from;
     memcpy(&s->natt_gateway, &cfg->gateway, sizeof(s->natt_gateway));
     if (s->natt_gateway.ss_family == AF_INET)
         ((struct sockaddr_in *)&s->natt_gateway)->sin_port = htons(cfg->natt_port ?: NATT_PORT);

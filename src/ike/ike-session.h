@@ -75,6 +75,9 @@ struct ike_session_config {
      * drops what it still keeps of an earlier connection of ours (after a
      * crash, a suspend, a lost DELETE) and its address lease. */
     bool reauth;
+    /* After a redirect (RFC 5685): the gateway that sent us to this one, named in
+     * REDIRECTED_FROM; family 0 = none (REDIRECT_SUPPORTED is sent instead). */
+    struct sockaddr_storage redirected_from;
     struct uip_ts local_ts[IKE_SESSION_MAX_TS]; /* none: any of the families requested */
     unsigned n_local_ts;
     struct uip_ts remote_ts[IKE_SESSION_MAX_TS]; /* none: 0.0.0.0/0 and ::/0 */
@@ -154,6 +157,10 @@ struct ike_session_callbacks {
      * AUTH_LIFETIME, in IKE_AUTH or later in INFORMATIONAL): a new IKE SA from
      * scratch.  The session itself does not; its owner does (may be NULL). */
     void (*auth_lifetime)(void *user, unsigned seconds);
+    /* The gateway sends us to another one (RFC 5685) at @gateway (with port 500).  During
+     * setup the session is over (no failed()); established, it goes on until its owner
+     * closes it and connects to the new gateway.  NULL: a redirect fails the session. */
+    void (*redirected)(void *user, const struct sockaddr *gateway, socklen_t len);
     /* Test only (may be NULL): the IKE SA's keys, for a dissector. */
     void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
                        const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,

@@ -51,6 +51,7 @@ struct _NMUipsecPlugin {
     guint close_wait;
     guint teardown;
     gboolean established;
+    gboolean gateway_moved; /* redirected: NetworkManager needs the new external gateway */
 };
 
 G_DEFINE_TYPE(NMUipsecPlugin, nm_uipsec_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -194,8 +195,14 @@ static void on_reestablished(void *user, const struct ike_established *info, boo
 
     _LOGI("%s: IKE %s, ESP %s%s", restarted ? "re-established" : "reauthenticated",
           info->ike_proposal, info->esp_proposal, same ? "" : "; new virtual addresses");
-    if (!same)
+    if (self->gateway_moved) {
+        /* another gateway (RFC 5685 redirect): its address for NetworkManager's host route */
+        self->gateway_moved = FALSE;
+        nm_vpn_service_plugin_set_config(NM_VPN_SERVICE_PLUGIN(self), uip_report_config(&in));
         report_ip_config(self, &in);
+    } else if (!same) {
+        report_ip_config(self, &in);
+    }
 }
 
 static void on_failed(void *user, enum ike_failure reason, const char *message)
@@ -224,6 +231,17 @@ static void on_ike_rekeyed(void *user, const char *proposal)
     _LOGI("IKE SA rekeyed: %s", proposal);
 }
 
+static void on_redirected(void *user, const struct sockaddr *gw, socklen_t len)
+{
+    NMUipsecPlugin *self = user;
+
+    if (len > sizeof(self->gateway))
+        return;
+    memcpy(&self->gateway, gw, len);
+    self->gateway_len = len;
+    self->gateway_moved = self->established;
+}
+
 static void on_resumed(void *user)
 {
     NMUipsecPlugin *self = user;
@@ -239,6 +257,7 @@ static const struct uip_tunnel_callbacks tunnel_callbacks = {
     .child_rekeyed = on_child_rekeyed,
     .ike_rekeyed = on_ike_rekeyed,
     .reestablished = on_reestablished,
+    .redirected = on_redirected,
 };
 
 /* ---- connecting ------------------------------------------------------------------------------- */

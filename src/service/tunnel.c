@@ -38,6 +38,7 @@
 #include "service/tunnel.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -55,6 +56,7 @@
 #define IKE_RECV_BUDGET 16
 #define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
 #define RESTART_PAUSE_MAX_S 30 /* between restart attempts: 0, 2, 4, 8, ... at most this */
+#define REDIRECTS_MAX    5 /* redirects in a row without a tunnel between them (a loop) */
 #define RESUME_SLEPT_US  (2 * G_USEC_PER_SEC) /* CLOCK_BOOTTIME ran ahead this much: we slept */
 #define RESUME_GAP_US    (5 * G_USEC_PER_SEC) /* a 1 s tick this late: we were stopped */
 
@@ -82,6 +84,7 @@ struct uip_tunnel {
     unsigned restarts;          /* attempts since the tunnel was last up; 0 = not restarting */
     guint restart_timer;
     bool closing;               /* uip_tunnel_close() was called */
+    bool ever_up;               /* the tunnel was established once (NetworkManager knows) */
     uint32_t next_reqid;
     struct ike_session_config cfg; /* owned copy, secrets included: for reauthentication */
     struct ike_established info;   /* what the current session got (for the address hints) */
@@ -97,6 +100,11 @@ struct uip_tunnel {
     struct uip_route route;       /* the way IKE and ESP leave now */
     bool path_down;               /* there is no way to the gateway now */
     bool restart_waits;           /* a restart waits for a way to the gateway */
+    /* redirect (RFC 5685) */
+    struct sockaddr_storage redirect_to; /* where the current session was sent, until we go */
+    socklen_t redirect_to_len;
+    guint redirect_idle;
+    unsigned redirects;           /* in a row, since the tunnel was last up */
     int64_t tick_mono_us;         /* the last tick, CLOCK_MONOTONIC */
     int64_t asleep_us;            /* CLOCK_BOOTTIME - CLOCK_MONOTONIC then */
 };
@@ -272,6 +280,8 @@ static void cb_established(void *user, const struct ike_established *info)
     struct uip_tunnel *t = ti->t;
 
     ti->up = true;
+    t->redirects = 0;
+    memset(&t->cfg.redirected_from, 0, sizeof(t->cfg.redirected_from)); /* said once */
     if (ti == t->reauth) {
         reauth_done(t, info);
         return;
@@ -288,6 +298,7 @@ static void cb_established(void *user, const struct ike_established *info)
         return;
     }
     keep_info(t, info);
+    t->ever_up = true;
     t->cb.established(t->user, info);
 }
 
@@ -372,6 +383,28 @@ static void cb_debug_keys(void *user, uint64_t spi_i, uint64_t spi_r, const char
         t->cb.debug_keys(t->user, spi_i, spi_r, encr, integ, ei, er, e_len, ai, ar, a_len);
 }
 
+static gboolean on_redirect(gpointer user);
+
+static void cb_redirected(void *user, const struct sockaddr *gw, socklen_t len)
+{
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+
+    if (ti == t->reauth) {
+        /* a reauthentication sent elsewhere: the current IKE SA goes on; try again later */
+        tunnel_ike_bury(g_steal_pointer(&t->reauth));
+        arm_reauth(t, REAUTH_RETRY_S);
+        return;
+    }
+    if (ti != t->ike || len > sizeof(t->redirect_to))
+        return;
+    memcpy(&t->redirect_to, gw, len);
+    t->redirect_to_len = len;
+    /* not from inside the session's own input */
+    if (!t->redirect_idle)
+        t->redirect_idle = g_idle_add(on_redirect, t);
+}
+
 static const struct ike_session_callbacks session_callbacks = {
     .send = cb_send,
     .child_install = cb_child_install,
@@ -382,6 +415,7 @@ static const struct ike_session_callbacks session_callbacks = {
     .auth_lifetime = cb_auth_lifetime,
     .child_rekeyed = cb_child_rekeyed,
     .ike_rekeyed = cb_ike_rekeyed,
+    .redirected = cb_redirected,
     .debug_keys = cb_debug_keys,
 };
 
@@ -678,6 +712,76 @@ static void path_check(struct uip_tunnel *t)
     path_moved(t, true);
 }
 
+/* Reconnect both sockets to the gateway now in t->cfg (its way looked up again). */
+static int reconnect_sockets(struct uip_tunnel *t)
+{
+    struct uip_route r = t->route;
+    int e;
+
+    if (t->follow) {
+        e = uip_route_lookup((const struct sockaddr *)&t->cfg.gateway, tun_ifindex(t), &r);
+        if (e < 0)
+            return e;
+    } else {
+        /* a fixed local address (tools): keep it, on no device */
+        memcpy(&r.src, &t->local, t->local_len);
+        r.src_len = t->local_len;
+        r.ifname[0] = '\0';
+        r.ifindex = 0;
+    }
+    return move_sockets(t, &r);
+}
+
+/*
+ * The gateway sent the current session to another one (RFC 5685): connect
+ * there from scratch, naming the old one in REDIRECTED_FROM, asking for the
+ * virtual addresses we hold.  An established IKE SA is deleted first (break
+ * before make: both sockets are connected to one gateway).
+ */
+static gboolean on_redirect(gpointer user)
+{
+    struct uip_tunnel *t = user;
+    char was[INET6_ADDRSTRLEN] = "?", now[INET6_ADDRSTRLEN] = "?";
+    size_t alen;
+
+    t->redirect_idle = 0;
+    if (t->closing)
+        return G_SOURCE_REMOVE;
+    if (++t->redirects > REDIRECTS_MAX) {
+        t->cb.failed(t->user, IKE_FAIL_PROTOCOL,
+                     "the gateways redirected us more than 5 times in a row (a loop)");
+        return G_SOURCE_REMOVE;
+    }
+    inet_ntop(t->cfg.gateway.ss_family, addr_bytes(&t->cfg.gateway, &alen), was, sizeof(was));
+    inet_ntop(t->redirect_to.ss_family, addr_bytes(&t->redirect_to, &alen), now, sizeof(now));
+    _LOGI("redirected from gateway %s to %s", was, now);
+    if (t->ike->up) {
+        ike_session_close(t->ike->s); /* DELETE to the old gateway, on the sockets still its */
+        t->ike->up = false;
+    }
+    t->cfg.redirected_from = t->cfg.gateway;
+    memcpy(&t->cfg.gateway, &t->redirect_to, t->redirect_to_len);
+    t->cfg.gateway_len = t->redirect_to_len;
+    struct sockaddr_storage peer = t->cfg.gateway;
+    set_port(&peer, t->cfg.natt_port ? t->cfg.natt_port : 4500);
+    int e = uip_engine_set_peer(t->engine, (const struct sockaddr *)&peer, t->cfg.gateway_len);
+    if (e == 0)
+        e = reconnect_sockets(t);
+    if (e < 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "cannot reach the gateway %s we were redirected to: %s", now,
+                 g_strerror(-e));
+        t->cb.failed(t->user, IKE_FAIL_UNREACHABLE, msg);
+        return G_SOURCE_REMOVE;
+    }
+    if (t->cb.redirected)
+        t->cb.redirected(t->user, (const struct sockaddr *)&t->cfg.gateway, t->cfg.gateway_len);
+    if (t->ever_up)
+        t->restarts = MAX(t->restarts, 1u); /* reported as re-established */
+    start_over(t);
+    return G_SOURCE_REMOVE;
+}
+
 static void on_path_event(void *user)
 {
     path_check(user);
@@ -907,6 +1011,7 @@ void uip_tunnel_free(struct uip_tunnel *t)
     g_clear_handle_id(&t->tick, g_source_remove);
     g_clear_handle_id(&t->reauth_timer, g_source_remove);
     g_clear_handle_id(&t->restart_timer, g_source_remove);
+    g_clear_handle_id(&t->redirect_idle, g_source_remove);
     g_clear_handle_id(&t->reap, g_source_remove);
     g_clear_pointer(&t->reauth, tunnel_ike_free);
     g_clear_pointer(&t->retired, tunnel_ike_free);
@@ -927,6 +1032,12 @@ const char *uip_tunnel_tun_name(const struct uip_tunnel *t)
 unsigned uip_tunnel_mtu(const struct uip_tunnel *t)
 {
     return uip_engine_mtu(t->engine);
+}
+
+const struct sockaddr *uip_tunnel_gateway(const struct uip_tunnel *t, socklen_t *len)
+{
+    *len = t->cfg.gateway_len;
+    return (const struct sockaddr *)&t->cfg.gateway;
 }
 
 const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len)

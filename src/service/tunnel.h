@@ -57,6 +57,9 @@ struct uip_tunnel_callbacks {
      * change.  May be NULL. */
     void (*reestablished)(void *user, const struct ike_established *info, bool same_addresses,
                           bool restarted);
+    /* The gateway sent us to another (RFC 5685): @gateway, which the next established or
+     * reestablished is about.  May be NULL. */
+    void (*redirected)(void *user, const struct sockaddr *gateway, socklen_t len);
     void (*debug_keys)(void *user, uint64_t spi_i, uint64_t spi_r, const char *encr,
                        const char *integ, const uint8_t *sk_ei, const uint8_t *sk_er,
                        size_t e_len, const uint8_t *sk_ai, const uint8_t *sk_ar,
@@ -96,4 +99,6 @@ const char *uip_tunnel_tun_name(const struct uip_tunnel *t);
 unsigned uip_tunnel_mtu(const struct uip_tunnel *t);
 /* Our address as the gateway sees it (before NAT), with port 0. */
 const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len);
+/* The gateway we talk to now (with the IKE port): the configured one, or where it redirected us. */
+const struct sockaddr *uip_tunnel_gateway(const struct uip_tunnel *t, socklen_t *len);
 struct uip_engine *uip_tunnel_engine(struct uip_tunnel *t);

@@ -213,7 +213,7 @@ uipi_pki() {
 #         strongSwan's long list of every algorithm it has loaded, no PFS; issue 10),
 #         dpd_delay, rekey_time (IKE, 4h), reauth_time (none), over_time, child_rekey_time
 #         (1h), child_life_time, unique (no), mobike (no here, strongSwan's default is
-#         yes: the roaming cases turn it on).  A case that sets an IKE or CHILD_SA time
+#         yes: the roaming cases turn it on), local_addrs (OUT_GW).  A case that sets an IKE or CHILD_SA time
 #         also gets rand_time = 0 there, so that its rekeys happen when it says.  Below
 #         10 s, strongSwan's default CHILD_SA life_time (rekey_time * 110 / 100, in whole
 #         seconds) equals child_rekey_time and its default over_time (10 % of rekey_time)
@@ -223,7 +223,7 @@ gw_conn() {
     shift 2
     local local_ts="$NET4,$NET6" pools=pool4,pool6 proposals=default esp=default remote_id=$CL_ID
     local dpd_delay='' rekey_time='' reauth_time='' over_time='' child_rekey_time='' child_life_time=''
-    local unique='' ike_rand='' child_rand='' mobike=no
+    local unique='' ike_rand='' child_rand='' mobike=no local_addrs=$OUT_GW
     for kv in "$@"; do
         case ${kv%%=*} in
         local_ts) local_ts=${kv#*=} ;;
@@ -238,6 +238,7 @@ gw_conn() {
         child_life_time) child_life_time=${kv#*=} child_rand=0 ;;
         unique) unique=${kv#*=} ;;
         mobike) mobike=${kv#*=} ;;
+        local_addrs) local_addrs=${kv#*=} ;;
         remote_id) remote_id=${kv#*=} ;;
         *) uip_fail "gw_conn: unknown key $kv" ;;
         esac
@@ -280,7 +281,7 @@ gw_conn() {
     cat <<EOF
     $name {
         version = 2
-        local_addrs = $OUT_GW
+        local_addrs = $local_addrs
         remote_addrs = %any
         encap = yes
         mobike = $mobike

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -803,6 +803,38 @@ _case_roam() { # yes|no: does the gateway do MOBIKE?
     client_carried_on
 }
 case_roam_mobike() { _case_roam yes; }
+
+# Redirect (RFC 5685, issue 11): the gateway sends the established client to a second
+# gateway address (swanctl --redirect; the same charon on GW2_OUT, its own connection).  The
+# client deletes its IKE SA, connects to the new address from scratch (REDIRECTED_FROM), asks
+# for the virtual address it held, and traffic flows again; the gateway keeps one IKE SA, on
+# the second connection.
+GW2_OUT=192.0.2.3
+case_redirect() {
+    [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the stand-in is not redirected here)"; return 0; }
+    trap 'rc=$?; trap - EXIT ERR; set +e; cl_stop >/dev/null 2>&1; gw_stop; ip -n "$NS_GW" addr del "$GW2_OUT/24" dev "$VETH_GW" 2>/dev/null; exit $rc' EXIT
+    ip -n "$NS_GW" addr add "$GW2_OUT/24" dev "$VETH_GW"
+    gw_start "$(gw_conn redir-a psk pools=pool4 "local_ts=$NET4")
+$(gw_conn redir-b psk pools=pool4 "local_ts=$NET4" "local_addrs=$GW2_OUT")"
+    psk_client "$UIP_TMP/redir.ini" virtual-ipv6=no
+    up_and_ping "$UIP_TMP/redir.ini" "$PROT4"
+    local vip=$UP_VIP4 t0=$SECONDS
+    gw_swanctl --redirect --ike redir-a --gateway "$GW2_OUT" >/dev/null ||
+        uip_fail "swanctl --redirect failed"
+    cl_wait 'redirected|failed' 15 || { cl_dump 30; gw_log_tail 30; uip_fail "the client was not redirected"; }
+    [ "${EV[event]}" = redirected ] && [ "${EV[gateway]:-}" = "$GW2_OUT" ] ||
+        { cl_dump 30; uip_fail "expected a redirect to $GW2_OUT, got: ${EV[line]}"; }
+    cl_wait 'restarted|failed' 30 || { cl_dump 30; gw_log_tail 30; uip_fail "no tunnel to the new gateway within 30 s"; }
+    [ "${EV[event]}" = restarted ] || { cl_dump 30; uip_fail "expected the tunnel again, got: ${EV[line]}"; }
+    uip_log "  ${EV[line]}   [$((SECONDS - t0)) s after the redirect]"
+    [ "${EV[vip4]:-}" = "$vip" ] || uip_fail "the virtual address changed: $vip -> ${EV[vip4]:-none}"
+    # strongSwan logs what the new IKE_SA_INIT's REDIRECTED_FROM named
+    grep -q "client got redirected from $OUT_GW" "$GW_LOG" ||
+        { cl_dump 20; gw_log_tail 20; uip_fail "the gateway saw no REDIRECTED_FROM $OUT_GW"; }
+    ping_through 3 "$PROT4"
+    gw_expect_one_sa redir-b
+    client_carried_on
+}
 case_roam_nomobike() { _case_roam no; }
 
 case_reauth() { _case_reauth ''; }

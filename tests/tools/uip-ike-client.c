@@ -116,6 +116,17 @@ static void cb_reestablished(void *user, const struct ike_established *in, bool 
     fflush(stdout);
 }
 
+static void cb_redirected(void *user, const struct sockaddr *gw, socklen_t len)
+{
+    char buf[INET6_ADDRSTRLEN] = "?";
+    const void *a = gw->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)gw)->sin_addr
+                                             : (const void *)&((const struct sockaddr_in6 *)gw)->sin6_addr;
+
+    inet_ntop(gw->sa_family, a, buf, sizeof(buf));
+    printf("redirected gateway=%s\n", buf);
+    fflush(stdout);
+}
+
 static void cb_failed(void *user, enum ike_failure reason, const char *message)
 {
     g_autofree char *m = g_strdup(message);
@@ -304,6 +315,7 @@ int main(int argc, char **argv)
         .child_rekeyed = cb_child_rekeyed,
         .ike_rekeyed = cb_ike_rekeyed,
         .reestablished = cb_reestablished,
+        .redirected = cb_redirected,
         .debug_keys = cb_debug_keys,
     };
     loop = g_main_loop_new(NULL, FALSE);

@@ -649,11 +649,17 @@ GBytes *fgw_answer_init(struct fgw *gw, const struct fgw_msg *req, enum fgw_natd
 GBytes *fgw_answer_cookie(struct fgw *gw, const struct fgw_msg *req, const uint8_t *cookie,
                           size_t len)
 {
+    return fgw_answer_init_notify(gw, req, IKE_N_COOKIE, cookie, len);
+}
+
+GBytes *fgw_answer_init_notify(struct fgw *gw, const struct fgw_msg *req, uint16_t type,
+                               const uint8_t *data, size_t len)
+{
     struct ike_builder b;
 
     g_assert_true(fgw_msg_is(req, IKE_SA_INIT, false));
     ike_builder_init(&b, req->m.hdr.spi_i, 0, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0);
-    g_assert_cmpint(ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE, cookie, len), ==, 0);
+    g_assert_cmpint(ike_build_notify(&b, 0, NULL, 0, type, data, len), ==, 0);
     g_assert_cmpint(ike_builder_finish(&b), ==, 0);
     GBytes *g = g_bytes_new(ike_builder_data(&b), ike_builder_len(&b));
     ike_builder_clear(&b);
@@ -737,6 +743,11 @@ GBytes *fgw_answer_auth(struct fgw *gw, const struct fgw_msg *req, const struct 
     fgw_begin_response(gw, req, &b);
     ike_build_id(&b, IKE_PL_IDR, IKE_ID_FQDN, (const uint8_t *)gw->id, id_len);
     ike_build_auth(&b, IKE_AUTH_PSK, ours, auth_len);
+    if (o->redirect) {
+        ike_build_notify(&b, 0, NULL, 0, IKE_N_REDIRECT, o->redirect, o->redirect_len);
+        uip_wipe(ours, sizeof(ours));
+        return fgw_seal(gw, req->sa, &b);
+    }
     if (o->vip4) {
         struct ike_cp_attr attrs[1 + G_N_ELEMENTS(o->dns4)];
         unsigned na = 0;

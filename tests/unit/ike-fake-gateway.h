@@ -179,6 +179,9 @@ enum fgw_natd {
  */
 GBytes *fgw_answer_init(struct fgw *gw, const struct fgw_msg *req, enum fgw_natd natd);
 
+/* Answer the session's IKE_SA_INIT with one notify only (e.g. REDIRECT); nothing is kept. */
+GBytes *fgw_answer_init_notify(struct fgw *gw, const struct fgw_msg *req, uint16_t type,
+                               const uint8_t *data, size_t len);
 /* Answer the session's IKE_SA_INIT with a COOKIE notify only (RFC 7296 2.6); nothing is kept. */
 GBytes *fgw_answer_cookie(struct fgw *gw, const struct fgw_msg *req, const uint8_t *cookie,
                           size_t len);
@@ -191,6 +194,8 @@ struct fgw_auth_opts {
     const char *tsr;        /* the gateway's side, narrowed (uip_ts_parse()); NULL: as asked */
     uint32_t auth_lifetime; /* AUTH_LIFETIME notify (RFC 4478), seconds; 0: none */
     bool mobike;            /* MOBIKE_SUPPORTED (RFC 4555), when the session offered it */
+    const uint8_t *redirect; /* REDIRECT notify data (RFC 5685): IDr, AUTH and this only */
+    size_t redirect_len;
     bool wrong_auth;        /* the gateway's AUTH computed with another key */
 };
 

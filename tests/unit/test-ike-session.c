@@ -46,6 +46,7 @@ enum ev_type {
     EV_IKE_REKEYED,
     EV_CLOSED,
     EV_AUTH_LIFETIME,
+    EV_REDIRECTED,
 };
 
 static const char *const ev_names[] = {
@@ -57,6 +58,7 @@ static const char *const ev_names[] = {
     [EV_IKE_REKEYED] = "ike_rekeyed",
     [EV_CLOSED] = "closed",
     [EV_AUTH_LIFETIME] = "auth_lifetime",
+    [EV_REDIRECTED] = "redirected",
 };
 
 struct ev {
@@ -80,6 +82,8 @@ struct ev {
     unsigned seconds;
     /* ike_rekeyed */
     char proposal[128];
+    /* redirected */
+    struct sockaddr_storage gateway;
 };
 
 struct sent {
@@ -213,6 +217,14 @@ static void cb_auth_lifetime(void *user, unsigned seconds)
     ev_new(user, EV_AUTH_LIFETIME)->seconds = seconds;
 }
 
+static void cb_redirected(void *user, const struct sockaddr *gw, socklen_t len)
+{
+    struct ev *e = ev_new(user, EV_REDIRECTED);
+
+    g_assert_cmpuint(len, <=, sizeof(e->gateway));
+    memcpy(&e->gateway, gw, len);
+}
+
 static const struct ike_session_callbacks callbacks = {
     .send = cb_send,
     .child_install = cb_child_install,
@@ -223,6 +235,7 @@ static const struct ike_session_callbacks callbacks = {
     .ike_rekeyed = cb_ike_rekeyed,
     .closed = cb_closed,
     .auth_lifetime = cb_auth_lifetime,
+    .redirected = cb_redirected,
 };
 
 /* ---- harness --------------------------------------------------------------------------------- */
@@ -1893,6 +1906,174 @@ static void test_mobike_nat_rebinding(void)
     h_teardown(&h);
 }
 
+/* ---- 9c. redirect (RFC 5685) ----------------------------------------------------------------- */
+
+#define NEW_GW "203.0.113.20"
+
+/* REDIRECT notify data: IPv4 identity NEW_GW, then @nonce (may be NULL). */
+static size_t redirect_data(uint8_t *out, const uint8_t *nonce, size_t nonce_len)
+{
+    out[0] = 1; /* IPv4 */
+    out[1] = 4;
+    g_assert_cmpint(inet_pton(AF_INET, NEW_GW, out + 2), ==, 1);
+    if (nonce)
+        memcpy(out + 6, nonce, nonce_len);
+    return 6 + nonce_len;
+}
+
+static void assert_redirected_to_new_gw(const struct ev *e)
+{
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&e->gateway;
+    char addr[INET_ADDRSTRLEN];
+
+    g_assert_cmpint(in->sin_family, ==, AF_INET);
+    g_assert_cmpuint(ntohs(in->sin_port), ==, 500);
+    inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+    g_assert_cmpstr(addr, ==, NEW_GW);
+}
+
+/* In IKE_SA_INIT (unauthenticated): followed only with our nonce in it; a REDIRECT without it
+ * is ignored and the session keeps waiting for the real answer. */
+static void test_redirect_init(void)
+{
+    struct h h;
+    uint8_t data[6 + 64];
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    g_assert_true(fgw_msg_notify(init, IKE_N_REDIRECT_SUPPORTED, NULL));
+    g_assert_false(fgw_msg_notify(init, IKE_N_REDIRECTED_FROM, NULL));
+    struct ike_nonce ni = fgw_msg_nonce(init);
+    uint8_t wrong[32];
+    memset(wrong, 0x5a, sizeof(wrong));
+    h_input(&h, fgw_answer_init_notify(h.gw, init, IKE_N_REDIRECT, data,
+                                       redirect_data(data, wrong, sizeof(wrong))));
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_input(&h, fgw_answer_init_notify(h.gw, init, IKE_N_REDIRECT, data,
+                                       redirect_data(data, ni.data, ni.len)));
+    assert_redirected_to_new_gw(h_event(&h, EV_REDIRECTED));
+    h_no_events(&h); /* no failure */
+    g_assert_false(h_wait(&h, &h.sent, 200)); /* and no retransmission: over */
+    h_teardown(&h);
+}
+
+/* The session to the new gateway names the old one in REDIRECTED_FROM. */
+static void test_redirected_from(void)
+{
+    struct h h;
+    struct ike_notify n;
+
+    h_init(&h);
+    struct sockaddr_in *from = (struct sockaddr_in *)&h.cfg.redirected_from;
+    sockaddr4("192.0.2.99", 500, from);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    g_assert_false(fgw_msg_notify(init, IKE_N_REDIRECT_SUPPORTED, NULL));
+    g_assert_true(fgw_msg_notify(init, IKE_N_REDIRECTED_FROM, &n));
+    g_assert_cmpuint(n.data_len, ==, 6);
+    g_assert_cmpuint(n.data[0], ==, 1);
+    g_assert_cmpuint(n.data[1], ==, 4);
+    g_assert_cmpmem(n.data + 2, 4, &from->sin_addr, 4);
+    h_teardown(&h);
+}
+
+/* In the last IKE_AUTH response, after the gateway's AUTH: no CHILD_SA, the IKE SA deleted. */
+static void test_redirect_auth(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    uint8_t data[6];
+    struct fgw_auth_opts o = default_auth;
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
+    struct fgw_msg *auth = h_open(&h);
+    o.redirect = data;
+    o.redirect_len = redirect_data(data, NULL, 0);
+    h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
+    assert_redirected_to_new_gw(h_event(&h, EV_REDIRECTED));
+    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_deletes_ike(del));
+    h_no_events(&h);
+    g_assert_false(h_wait(&h, &h.sent, 200));
+    h_teardown(&h);
+}
+
+/* The wrong AUTH with a REDIRECT: an authentication failure, not a redirect. */
+static void test_redirect_auth_unverified(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    uint8_t data[6];
+    struct fgw_auth_opts o = default_auth;
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
+    struct fgw_msg *auth = h_open(&h);
+    o.redirect = data;
+    o.redirect_len = redirect_data(data, NULL, 0);
+    o.wrong_auth = true;
+    h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
+    assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_AUTH);
+    while (!g_queue_is_empty(&h.sent))
+        g_bytes_unref(h_sent(&h, NULL));
+    h_teardown(&h);
+}
+
+/* In an INFORMATIONAL request on the established IKE SA: answered, then the owner is told; the
+ * session goes on until its owner closes it. */
+static void test_redirect_informational(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct ike_builder b;
+    uint8_t data[6];
+
+    h_init(&h);
+    h_establish(&h, &c0);
+    fgw_begin_request(h.gw, NULL, &b, IKE_INFORMATIONAL);
+    ike_build_notify(&b, 0, NULL, 0, IKE_N_REDIRECT, data, redirect_data(data, NULL, 0));
+    h_input(&h, fgw_seal(h.gw, NULL, &b));
+    assert_redirected_to_new_gw(h_event(&h, EV_REDIRECTED));
+    h_open_answer(&h, IKE_INFORMATIONAL);
+    h_no_events(&h);
+    ike_session_close(h.s);
+    assert_delete(h_event(&h, EV_DELETE), &c0);
+    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_deletes_ike(del));
+    h_input(&h, fgw_answer_empty(h.gw, del));
+    h_event(&h, EV_CLOSED);
+    h_teardown(&h);
+}
+
+/* A gateway named by FQDN is not followed (yet): a configuration failure that says so. */
+static void test_redirect_fqdn(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct ike_builder b;
+    uint8_t data[2 + 14] = {3, 14};
+
+    memcpy(data + 2, "gw.example.net", 14);
+    h_init(&h);
+    h_establish(&h, &c0);
+    fgw_begin_request(h.gw, NULL, &b, IKE_INFORMATIONAL);
+    ike_build_notify(&b, 0, NULL, 0, IKE_N_REDIRECT, data, sizeof(data));
+    h_input(&h, fgw_seal(h.gw, NULL, &b));
+    h_open_answer(&h, IKE_INFORMATIONAL);
+    assert_delete(h_event(&h, EV_DELETE), &c0);
+    struct ev *f = h_event(&h, EV_FAILED);
+    assert_failed(f, IKE_FAIL_CONFIG);
+    g_assert_nonnull(strstr(f->message, "by name"));
+    h_teardown(&h);
+}
+
 /* ---- 10. what the session does not take: one drop counted, nothing else ---------------------- */
 
 /* The session counted exactly one more drop, of @why, between @before and now. */
@@ -2182,6 +2363,12 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/mobike/refused", test_mobike_refused);
     g_test_add_func("/ike-session/mobike/not-supported", test_mobike_not_supported);
     g_test_add_func("/ike-session/mobike/nat-rebinding", test_mobike_nat_rebinding);
+    g_test_add_func("/ike-session/redirect/init", test_redirect_init);
+    g_test_add_func("/ike-session/redirect/redirected-from", test_redirected_from);
+    g_test_add_func("/ike-session/redirect/auth", test_redirect_auth);
+    g_test_add_func("/ike-session/redirect/auth-unverified", test_redirect_auth_unverified);
+    g_test_add_func("/ike-session/redirect/informational", test_redirect_informational);
+    g_test_add_func("/ike-session/redirect/fqdn", test_redirect_fqdn);
     g_test_add_func("/ike-session/drops/established", test_drops);
     g_test_add_func("/ike-session/drops/setup", test_drops_setup);
     g_test_add_func("/ike-session/drops/fragments", test_drops_fragments);
