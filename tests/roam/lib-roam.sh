@@ -189,10 +189,16 @@ table inet $ROAM_LEAK_TABLE {
 EOF
 }
 
-# roam_leaks: packets counted so far by the leak counters.
+# roam_leaks: packets counted so far by the leak counters; roam_leak_rules: the rules that
+# counted any, with their counts.
 roam_leaks() {
     ip netns exec "$NS_CL" nft list table inet "$ROAM_LEAK_TABLE" 2>/dev/null |
         awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+roam_leak_rules() {
+    ip netns exec "$NS_CL" nft list table inet "$ROAM_LEAK_TABLE" 2>/dev/null |
+        awk '/counter packets [1-9]/ { sub(/^[ \t]*/, ""); sub(/ counter packets /, ": "); sub(/ bytes .*/, " packets"); print }' |
+        tr '\n' ';'
 }
 
 # roam_nm_start: NetworkManager (e2e_nm_start) managing both uplinks: a conf.d snippet widens
@@ -640,7 +646,7 @@ roam_case() {
     fi
 
     wait_s=$ROAM_WAIT tcp_secs=$((ROAM_SETTLE + 4))
-    case $class in resume | restart) wait_s=$ROAM_WAIT_LONG tcp_secs=$((ROAM_WAIT_LONG + 15)) ;; esac
+    case $class in resume | restart) wait_s=$ROAM_WAIT_LONG tcp_secs=$((ROAM_WAIT_LONG + 30)) ;; esac
     roam_leak_table
     e2e_log_mark
     roam_tcp_start "$vip" "$tcp_secs"
@@ -677,7 +683,12 @@ roam_case() {
     else
         after=never
     fi
-    tcp=$(roam_tcp_verdict "$([ "${PING[never]}" = 1 ] || printf '%s' "${PING[back]:-$ROAM_T_EVENT}")" 10)
+    # TCP retransmits with a back-off that doubles: after an outage of N s its next try may
+    # come N s after traffic is back (5..30 s allowed)
+    local grace=5
+    [ "${PING[never]}" = 1 ] || grace=$(((PING[outage_ms] + 999) / 1000 + 3))
+    ((grace <= 30)) || grace=30
+    tcp=$(roam_tcp_verdict "$([ "${PING[never]}" = 1 ] || printf '%s' "${PING[back]:-$ROAM_T_EVENT}")" "$grace")
     roam_watch_stop
     states=$(roam_watch_states)
     kept=no
@@ -689,8 +700,8 @@ roam_case() {
     leaks=$(roam_leaks)
     uip_log "  ping: ${PING[sent]} sent, ${PING[answered]} answered, ${PING[lost]} lost in ${PING[gaps]} gap(s), longest outage ${PING[outage_ms]} ms, traffic again $after ms after the event was noticeable"
     uip_log "  TCP: $tcp; NetworkManager states polled: $states; the VPN's log: ${nmlines:-(no state change)}"
-    uip_log "  virtual IP after: ${vip_after:-none}; the gateway sees the client at ${peer:-(no IKE_SA)} (learnt by: $how); route to the gateway: $(ip -n "$NS_CL" route get "$OUT_GW" 2>&1 | head -n 1 | tr -s ' ')"
-    uip_log "  leaks (packets on the uplinks to/from $INNER4 or to $NET6): $leaks"
+    uip_log "  virtual IP after: ${vip_after:-none}; the gateway sees the client at ${peer:-(no IKE_SA)} (learnt by: $how); route to the gateway: $(ip -n "$NS_CL" route get "$OUT_GW" 2>&1 | head -n 1 | tr -s ' ')(host route: $(ip -n "$NS_CL" route show "$OUT_GW/32" | tr -s ' ' | head -n 1))"
+    uip_log "  leaks (packets on the uplinks to/from $INNER4 or to $NET6): $leaks$([ "$leaks" = 0 ] || printf ' (%s)' "$(roam_leak_rules)")"
 
     # targets
     local miss=() bound
@@ -763,10 +774,16 @@ roam_case() {
     fi
 }
 
-# roam_give_up CASE WHY: a case that cannot be measured: its row says why; fails.
+# roam_give_up CASE WHY: a case that cannot be measured (its precondition failed): its row says
+# why; fails, or with ROAM_ENFORCE=0 is reported as a miss.
 roam_give_up() {
-    roam_row "$1" - - - - - - - - - - FAIL "$2"
-    uip_fail "$1: $2"
+    if [ "$ROAM_ENFORCE" = 1 ]; then
+        roam_row "$1" - - - - - - - - - - FAIL "$2"
+        uip_fail "$1: $2"
+    fi
+    roam_row "$1" - - - - - - - - - - MISS "$2"
+    uip_log "  missed: $2"
+    exit 0
 }
 
 # roam_row CASE OUTAGE LOST AFTER TCP KEPT SAMEVIP PEER HOW LEAKS SAS VERDICT NOTE
@@ -796,15 +813,16 @@ roam_case_end() {
     roam_net_reset
 }
 
-# roam_case_exit CASE (the EXIT trap of a case's subshell): a row for a case that failed before
-# its measurement, the logs when it failed, then roam_case_end.
+# roam_case_exit (the EXIT trap of a case's subshell, the case in ROAM_CUR_CASE): a row for a
+# case that failed before its measurement, the logs when it failed, then roam_case_end.
+ROAM_CUR_CASE=''
 roam_case_exit() {
-    local rc=$?
+    local rc=$? c=$ROAM_CUR_CASE
     trap - EXIT ERR
     set +e
     if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-        grep -q "^$1$ROAM_TAB$E2E_PLUGIN$ROAM_TAB" "$ROAM_RESULTS" ||
-            roam_row "$1" - - - - - - - - - - FAIL "the case failed before its measurement: see the log"
+        grep -q "^$c$ROAM_TAB$E2E_PLUGIN$ROAM_TAB" "$ROAM_RESULTS" ||
+            roam_row "$c" - - - - - - - - - - FAIL "the case failed before its measurement: see the log"
         [ "$ROAM_ENFORCE" != 1 ] || { e2e_nm_dump 40; gw_log_tail 20; }
     fi
     roam_case_end
@@ -820,7 +838,8 @@ roam_case_bg() {
     (
         set -eE
         trap 'printf "FAIL: unexpected failure (status %s) of: %s\n" "$?" "$BASH_COMMAND" >&2' ERR
-        trap 'roam_case_exit "$1"' EXIT
+        ROAM_CUR_CASE=$1
+        trap roam_case_exit EXIT
         trap 'exit 143' TERM; trap 'exit 130' INT
         roam_case "$1"
     ) &
