@@ -566,6 +566,8 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
             break;
         }
     }
+    /* not vpn.data: NetworkManager's own vpn.persistent (kept across network changes) */
+    check_set_active(ui(self, "persistent_check"), s_vpn && nm_setting_vpn_get_persistent(s_vpn));
 }
 
 /* ---- construction ---------------------------------------------------------------------------- */
@@ -647,6 +649,8 @@ static void connect_signals(UipVpnEditor *self)
     }
     g_signal_connect_object(ui(self, "ca_system_check"), "toggled",
                             G_CALLBACK(on_ca_system_toggled), self, 0);
+    g_signal_connect_object(ui(self, "persistent_check"), "toggled", G_CALLBACK(on_changed), self,
+                            0);
     g_signal_connect_object(ui(self, "show_passwords_check"), "toggled",
                             G_CALLBACK(on_show_passwords_toggled), self, 0);
     g_signal_connect_object(ui(self, "advanced_button"), "clicked", G_CALLBACK(on_advanced_clicked),
@@ -731,13 +735,15 @@ static gboolean update_connection(NMVpnEditor *editor, NMConnection *connection,
     if (!read_page(self, data, secrets, error))
         return FALSE;
 
-    /* keep the setting (vpn.persistent, vpn.timeout ...); replace its data and secrets */
+    /* keep the setting (vpn.timeout ...); replace its data and secrets; vpn.persistent is the
+     * "Reconnect automatically" check box */
     s_vpn = nm_connection_get_setting_vpn(connection);
     if (!s_vpn) {
         s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
         nm_connection_add_setting(connection, NM_SETTING(s_vpn));
     }
-    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, UIP_VPN_SERVICE, NULL);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, UIP_VPN_SERVICE, NM_SETTING_VPN_PERSISTENT,
+                 check_get_active(ui(self, "persistent_check")), NULL);
     nm_setting_vpn_foreach_data_item(s_vpn, table_remove_key, old_data);
     nm_setting_vpn_foreach_secret(s_vpn, table_remove_key, old_secrets);
     for (guint i = 0; i < old_data->len; i++)

@@ -522,7 +522,8 @@ static void test_edits(void)
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_CERT), ==, "/srv/bob.crt");
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY), ==, "/srv/bob.key");
 
-    /* the setting is updated in place: its other properties stay */
+    /* the setting is updated in place: its other properties stay; vpn.persistent is what
+     * the "Reconnect automatically" check box shows (test_persistent) */
     {
         g_autoptr(NMConnection) keep = new_connection(NULL, NULL);
         g_autoptr(GError) error = NULL;
@@ -531,7 +532,7 @@ static void test_edits(void)
                      NM_SETTING_VPN_TIMEOUT, 42, NULL);
         g_assert_true(nm_vpn_editor_update_connection(p.editor, keep, &error));
         g_assert_no_error(error);
-        g_assert_true(nm_setting_vpn_get_persistent(nm_connection_get_setting_vpn(keep)));
+        g_assert_false(nm_setting_vpn_get_persistent(nm_connection_get_setting_vpn(keep)));
         g_assert_cmpuint(nm_setting_vpn_get_timeout(nm_connection_get_setting_vpn(keep)), ==, 42);
     }
 
@@ -710,6 +711,36 @@ static void test_unknown_auth(void)
     page_close(&p);
 }
 
+/* ---- vpn.persistent --------------------------------------------------------------------------- */
+
+/* "Reconnect automatically" is NetworkManager's vpn.persistent (not vpn.data): shown as the
+ * connection has it, written back, off for a new connection. */
+static void test_persistent(void)
+{
+    static kv_t data = {UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, UIP_AUTH_NAME_PSK, NULL};
+    static kv_t secrets = {UIP_KEY_PSK, "psk", NULL};
+    g_autoptr(NMConnection) c = new_connection(data, secrets);
+    g_autoptr(NMConnection) out = NULL, out2 = NULL;
+    struct page p;
+
+    g_object_set(nm_connection_get_setting_vpn(c), NM_SETTING_VPN_PERSISTENT, TRUE, NULL);
+    page_open(&p, c);
+    g_assert_true(check_active(w(&p, "persistent_check")));
+    out = save(&p);
+    g_assert_true(nm_setting_vpn_get_persistent(nm_connection_get_setting_vpn(out)));
+    g_assert_null(nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out), "persistent"));
+    check_click(w(&p, "persistent_check"), FALSE);
+    out2 = save(&p);
+    g_assert_false(nm_setting_vpn_get_persistent(nm_connection_get_setting_vpn(out2)));
+    page_close(&p);
+
+    g_autoptr(NMConnection) fresh = new_connection(NULL, NULL);
+    nm_connection_remove_setting(fresh, NM_TYPE_SETTING_VPN);
+    page_open(&p, fresh);
+    g_assert_false(check_active(w(&p, "persistent_check")));
+    page_close(&p);
+}
+
 /* ---- secret flags ---------------------------------------------------------------------------- */
 
 static void test_secret_flags(void)
@@ -833,6 +864,7 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/new-connection", test_new_connection);
     g_test_add_func("/editor/unknown-auth", test_unknown_auth);
     g_test_add_func("/editor/secret-flags", test_secret_flags);
+    g_test_add_func("/editor/persistent", test_persistent);
     g_test_add_func("/editor/advanced-window", test_advanced_window);
     g_test_add_func("/editor/exports", test_exports);
     return g_test_run();
