@@ -55,12 +55,7 @@ ROAM_ENFORCE=0
 
 read -r -a EVENTS <<<"$(roam_cases_of "${UIP_BENCH_EVENTS:-all}")"
 uip_log "bench-roam: plugins '$BENCH_PLUGINS', events: ${EVENTS[*]}; namespaces $NS_CL / $NS_RT / $NS_GW"
-trap 'printf "FAIL: set-up: unexpected failure (status %s) of: %s\n" "$?" "$BASH_COMMAND" >&2' ERR
-roam_setup_net
-uipi_pki
-e2e_dbus_start
-roam_nm_start
-trap - ERR
+roam_setup
 SECONDS=0
 for e in "${EVENTS[@]}"; do
     for p in $BENCH_PLUGINS; do roam_run "$p" "$e"; done

@@ -126,6 +126,16 @@ roam_init() {
     export GW_PSK GW_EAP_PASSWORD
 }
 
+# roam_setup: the whole testbed: namespaces, test PKI, the private bus, NetworkManager.
+roam_setup() {
+    trap 'printf "FAIL: set-up: unexpected failure (status %s) of: %s\n" "$?" "$BASH_COMMAND" >&2' ERR
+    roam_setup_net
+    uipi_pki
+    e2e_dbus_start
+    roam_nm_start
+    trap - ERR
+}
+
 # roam_setup_net: the three namespaces of the picture above.  The gateway side is the interop
 # topology (uipi_setup_net) with the router in the client's place.
 roam_setup_net() {

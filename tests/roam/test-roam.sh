@@ -44,12 +44,7 @@ roam_init "$@"
 
 read -r -a SELECTED <<<"$(roam_cases_of "${UIP_ROAM_CASES:-all}")"
 uip_log "roam: plugin=$E2E_PLUGIN ($E2E_PROGRAM), cases: ${SELECTED[*]}, namespaces $NS_CL / $NS_RT / $NS_GW"
-trap 'printf "FAIL: set-up: unexpected failure (status %s) of: %s\n" "$?" "$BASH_COMMAND" >&2' ERR
-roam_setup_net
-uipi_pki
-e2e_dbus_start
-roam_nm_start
-trap - ERR
+roam_setup
 
 roam_run "$E2E_PLUGIN" "${SELECTED[@]}"
 
