@@ -312,6 +312,14 @@ static gboolean on_dpd(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+void ike_session_probe(struct ike_session *s)
+{
+    if (s->state != ST_ESTABLISHED || s->request)
+        return;
+    _LOGS(LOG_INFO, s, "no answer to our traffic: checking the path to the gateway");
+    send_liveness_check(s);
+}
+
 void ike_session_check_liveness(struct ike_session *s)
 {
     if (s->state != ST_ESTABLISHED)

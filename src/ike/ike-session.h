@@ -243,6 +243,16 @@ void ike_session_traffic_seen(struct ike_session *s);
 void ike_session_check_liveness(struct ike_session *s);
 
 /*
+ * We send but hear nothing back: one liveness check now, on the normal
+ * schedule, unless a request is out (which checks already).  Under MOBIKE it
+ * carries NAT-D, so a NAT that rebound us to another port is found and
+ * followed; without, its answer comes back through the NAT's new mapping (the
+ * gateway follows an authenticated message's new port).  Ignored when not
+ * established.
+ */
+void ike_session_probe(struct ike_session *s);
+
+/*
  * The owner moved its sockets to a new local address (the route to the
  * gateway changed).  The request that is out, if any, goes again at once
  * from there.  Then:

@@ -56,6 +56,8 @@
 #define IKE_RECV_BUDGET 16
 #define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
 #define RESTART_PAUSE_MAX_S 30 /* between restart attempts: 0, 2, 4, 8, ... at most this */
+#define ONE_WAY_US       (2 * G_USEC_PER_SEC)  /* sending, nothing back this long: probe */
+#define PROBE_EVERY_US   (10 * G_USEC_PER_SEC) /* at most one such probe this often */
 #define REDIRECTS_MAX    5 /* redirects in a row without a tunnel between them (a loop) */
 #define RESUME_SLEPT_US  (2 * G_USEC_PER_SEC) /* CLOCK_BOOTTIME ran ahead this much: we slept */
 #define RESUME_GAP_US    (5 * G_USEC_PER_SEC) /* a 1 s tick this late: we were stopped */
@@ -91,7 +93,9 @@ struct uip_tunnel {
     int sock500;
     guint sock500_watch;
     guint tick;
-    uint64_t last_pkts_in;
+    uint64_t last_pkts_in, last_pkts_out;
+    int64_t heard_us;             /* CLOCK_MONOTONIC: ESP from the gateway last came in */
+    int64_t probed_us;            /* a one-way probe was sent */
     struct sockaddr_storage local;
     socklen_t local_len;
     /* roaming */
@@ -280,6 +284,7 @@ static void cb_established(void *user, const struct ike_established *info)
     struct uip_tunnel *t = ti->t;
 
     ti->up = true;
+    t->heard_us = g_get_monotonic_time();
     t->redirects = 0;
     memset(&t->cfg.redirected_from, 0, sizeof(t->cfg.redirected_from)); /* said once */
     if (ti == t->reauth) {
@@ -833,13 +838,24 @@ static gboolean on_tick(gpointer user)
     struct uip_tunnel *t = user;
     struct uip_engine_stats st;
 
+    int64_t mono = g_get_monotonic_time(), asleep = boottime_us() - mono;
+
     uip_engine_stats(t->engine, &st);
     if (st.c.pkts_in != t->last_pkts_in) {
         t->last_pkts_in = st.c.pkts_in;
+        t->heard_us = mono;
         ike_session_traffic_seen(t->ike->s);
     }
+    /* our packets go out and nothing comes back (a NAT that rebound us to another port, a
+     * path that broke without a local change): ask the gateway now, not after dpd-interval */
+    bool sending = st.c.pkts_out != t->last_pkts_out;
+    t->last_pkts_out = st.c.pkts_out;
+    if (sending && t->ike->up && mono - t->heard_us >= ONE_WAY_US &&
+        mono - t->probed_us >= PROBE_EVERY_US) {
+        t->probed_us = mono;
+        ike_session_probe(t->ike->s);
+    }
     /* asleep (CLOCK_BOOTTIME ran on, CLOCK_MONOTONIC did not) or stopped (a late tick) */
-    int64_t mono = g_get_monotonic_time(), asleep = boottime_us() - mono;
     int64_t slept = asleep - t->asleep_us, gap = mono - t->tick_mono_us;
     t->tick_mono_us = mono;
     t->asleep_us = asleep;

@@ -1888,8 +1888,13 @@ static void test_mobike_nat_rebinding(void)
     sockaddr4("203.0.113.9", 40002, &seen2);
     h_init(&h);
     h_establish_mobike(&h, &c0);
-    ike_session_check_liveness(h.s);
+    /* the owner's probe (we send, nothing comes back): a check with NAT-D; not a second one
+     * while it is out */
+    ike_session_probe(h.s);
     struct fgw_msg *c1 = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_notify(c1, IKE_N_NAT_DETECTION_DESTINATION_IP, NULL));
+    ike_session_probe(h.s);
+    h_no_sent(&h);
     h_input(&h, fgw_answer_mobike(h.gw, c1, &seen1, 0));
     ike_session_check_liveness(h.s);
     struct fgw_msg *c2 = h_open_request(&h, IKE_INFORMATIONAL);
