@@ -44,12 +44,13 @@ for p in $BENCH_PLUGINS; do
         ;;
     esac
 done
-# one NetworkManager with both plugins; roam_run selects the one of each row
-E2E_PLUGINS=$BENCH_PLUGINS
-UIP_E2E_PLUGIN=${BENCH_PLUGINS%% *}
 UIP_ROAM_PREFIX=${UIP_ROAM_PREFIX:-uipb}
 # shellcheck source=tests/roam/lib-roam.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../roam/lib-roam.sh"
+# one NetworkManager with both plugins (after sourcing: lib-e2e.sh empties E2E_PLUGINS); roam_run
+# selects the one of each row
+E2E_PLUGINS=$BENCH_PLUGINS
+UIP_E2E_PLUGIN=${BENCH_PLUGINS%% *}
 roam_init "$@"
 ROAM_ENFORCE=0
 
