@@ -185,6 +185,9 @@ static gboolean on_retransmit(gpointer data)
           max);
     ikes_transmit(s, s->request);
     arm_retransmit(s);
+    if (s->tries == 1 && s->state == ST_ESTABLISHED && s->cb.liveness_doubt &&
+        (s->request_kind == REQ_LIVENESS || s->request_kind == REQ_UPDATE_ADDRESSES))
+        s->cb.liveness_doubt(s->user); /* last: the owner may act on it */
     return G_SOURCE_REMOVE;
 }
 

@@ -157,6 +157,10 @@ struct ike_session_callbacks {
      * AUTH_LIFETIME, in IKE_AUTH or later in INFORMATIONAL): a new IKE SA from
      * scratch.  The session itself does not; its owner does (may be NULL). */
     void (*auth_lifetime)(void *user, unsigned seconds);
+    /* Our liveness check (or UPDATE_SA_ADDRESSES) went unanswered once and is being sent
+     * again: the gateway may have restarted and forgotten us.  The session goes on as
+     * before; its owner may start a new IKE SA beside it (may be NULL). */
+    void (*liveness_doubt)(void *user);
     /* The gateway sends us to another one (RFC 5685) at @gateway (with port 500).  During
      * setup the session is over (no failed()); established, it goes on until its owner
      * closes it and connects to the new gateway.  NULL: a redirect fails the session. */

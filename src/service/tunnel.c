@@ -77,6 +77,8 @@ struct uip_tunnel {
     struct uip_engine *engine;
     struct tunnel_ike *ike;     /* the session the connection rests on */
     struct tunnel_ike *reauth;  /* its successor being set up, or NULL */
+    bool rescue;                /* ... made because the gateway stopped answering: it may
+                                 * have restarted and forgotten us */
     struct tunnel_ike *retired; /* its predecessor, deleting its IKE SA, or NULL */
     GPtrArray *dead;            /* sessions to free from an idle source (inside their callbacks) */
     guint reap;
@@ -255,9 +257,13 @@ static void reauth_done(struct uip_tunnel *t, const struct ike_established *info
     struct tunnel_ike *old = t->ike;
     bool same = same_addresses(t, info);
 
+    bool rescue = t->rescue;
+
     t->ike = g_steal_pointer(&t->reauth);
+    t->rescue = false;
     t->reauth_deadline_us = 0;
-    _LOGI("reauthenticated: new IKE SA %016" G_GINT64_MODIFIER "x, CHILD_SA %08x/%08x%s",
+    _LOGI("%s: new IKE SA %016" G_GINT64_MODIFIER "x, CHILD_SA %08x/%08x%s",
+          rescue ? "re-established beside the silent IKE SA" : "reauthenticated",
           (guint64)ike_session_spi_i(t->ike->s), info->child->in.spi, info->child->out.spi,
           same ? ", same virtual addresses" : ", the virtual addresses changed");
     /* traffic moves to the new CHILD_SA now; the old one's inbound half stays until the
@@ -275,7 +281,7 @@ static void reauth_done(struct uip_tunnel *t, const struct ike_established *info
     }
     keep_info(t, info);
     if (t->cb.reestablished)
-        t->cb.reestablished(t->user, info, same, false);
+        t->cb.reestablished(t->user, info, same, rescue);
 }
 
 static void cb_established(void *user, const struct ike_established *info)
@@ -318,7 +324,15 @@ static void cb_failed(void *user, enum ike_failure reason, const char *message)
         tunnel_ike_bury(g_steal_pointer(&t->retired));
         return;
     }
-    if (ti == t->reauth) {
+    if (ti == t->reauth && t->rescue) {
+        /* the gateway did not answer a new IKE SA either: the old session's liveness check
+         * decides, or decided already (dead peer) */
+        tunnel_ike_bury(g_steal_pointer(&t->reauth));
+        t->rescue = false;
+        if (t->ike->up)
+            return;
+        reason = IKE_FAIL_DEAD_PEER;
+    } else if (ti == t->reauth) {
         /* the old IKE SA still serves: try again while it lasts */
         tunnel_ike_bury(g_steal_pointer(&t->reauth));
         if (t->ike->up && left > (int64_t)REAUTH_RETRY_S * G_USEC_PER_SEC) {
@@ -389,6 +403,33 @@ static void cb_debug_keys(void *user, uint64_t spi_i, uint64_t spi_r, const char
 }
 
 static gboolean on_redirect(gpointer user);
+static struct tunnel_ike *successor_new(struct uip_tunnel *t, bool reauth, char *err,
+                                        size_t err_len);
+
+/*
+ * The gateway did not answer our liveness check at once.  If it restarted it
+ * has forgotten us and will never answer on this IKE SA: rather than wait for
+ * the retransmissions to run out (half a minute), a new IKE SA is tried
+ * beside it now (INITIAL_CONTACT, the same virtual addresses asked for).  A
+ * gateway that answers it takes over (make-before-break: a gateway that was
+ * merely slow loses nothing); one that does not leaves the decision to the
+ * old session's check.  Only with dpd-action=restart.
+ */
+static void cb_liveness_doubt(void *user)
+{
+    struct tunnel_ike *ti = user;
+    struct uip_tunnel *t = ti->t;
+    char err[256] = "";
+
+    if (ti != t->ike || t->reauth || !t->restart_tries || t->closing)
+        return;
+    t->reauth = successor_new(t, false, err, sizeof(err));
+    if (!t->reauth)
+        return;
+    t->rescue = true;
+    _LOGI("the gateway does not answer: trying a new IKE SA beside the current one");
+    ike_session_start(t->reauth->s);
+}
 
 static void cb_redirected(void *user, const struct sockaddr *gw, socklen_t len)
 {
@@ -418,6 +459,7 @@ static const struct ike_session_callbacks session_callbacks = {
     .failed = cb_failed,
     .closed = cb_closed,
     .auth_lifetime = cb_auth_lifetime,
+    .liveness_doubt = cb_liveness_doubt,
     .child_rekeyed = cb_child_rekeyed,
     .ike_rekeyed = cb_ike_rekeyed,
     .redirected = cb_redirected,

@@ -47,6 +47,7 @@ enum ev_type {
     EV_CLOSED,
     EV_AUTH_LIFETIME,
     EV_REDIRECTED,
+    EV_LIVENESS_DOUBT,
 };
 
 static const char *const ev_names[] = {
@@ -59,6 +60,7 @@ static const char *const ev_names[] = {
     [EV_CLOSED] = "closed",
     [EV_AUTH_LIFETIME] = "auth_lifetime",
     [EV_REDIRECTED] = "redirected",
+    [EV_LIVENESS_DOUBT] = "liveness_doubt",
 };
 
 struct ev {
@@ -225,6 +227,11 @@ static void cb_redirected(void *user, const struct sockaddr *gw, socklen_t len)
     memcpy(&e->gateway, gw, len);
 }
 
+static void cb_liveness_doubt(void *user)
+{
+    ev_new(user, EV_LIVENESS_DOUBT);
+}
+
 static const struct ike_session_callbacks callbacks = {
     .send = cb_send,
     .child_install = cb_child_install,
@@ -236,6 +243,7 @@ static const struct ike_session_callbacks callbacks = {
     .closed = cb_closed,
     .auth_lifetime = cb_auth_lifetime,
     .redirected = cb_redirected,
+    .liveness_doubt = cb_liveness_doubt,
 };
 
 /* ---- harness --------------------------------------------------------------------------------- */
@@ -1638,6 +1646,10 @@ static void test_retransmit_dead_peer(void)
     g_ptr_array_add(h.msgs, check2);
     g_assert_cmpuint(check2->m.hdr.msg_id, ==, check->m.hdr.msg_id + 1);
     unsigned first = h.n_sent;
+    /* at its first retransmission the owner hears that the gateway may have forgotten us
+     * (once: the owner may try a new IKE SA beside this one) */
+    h_wait_event(&h, EV_LIVENESS_DOUBT, WAIT_MS);
+    g_assert_cmpuint(h.n_sent - first, ==, 1);
     assert_delete(h_wait_event(&h, EV_DELETE, WAIT_MS), &c0);
     assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_DEAD_PEER);
     g_assert_cmpuint(h.n_sent - first, ==, h.cfg.retransmit_tries - 1);
@@ -1734,6 +1746,7 @@ static void test_check_liveness_quick(void)
     ike_session_check_liveness(h.s);
     struct fgw_msg *check = h_open_request(&h, IKE_INFORMATIONAL);
     g_assert_cmpuint(check->m.n_pl, ==, check->m.n_outer); /* empty: no MOBIKE */
+    h_wait_event(&h, EV_LIVENESS_DOUBT, WAIT_MS);
     assert_delete(h_wait_event(&h, EV_DELETE, WAIT_MS), &c0);
     assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_DEAD_PEER);
     int64_t took = g_get_monotonic_time() - t0;
