@@ -171,7 +171,7 @@ void ike_session_rekey_child(struct ike_session *s)
     ikes_add_ke(&b, s->rk_dh);
     ike_build_ts(&b, IKE_PL_TSI, s->child.local_ts, s->child.n_local_ts);
     ike_build_ts(&b, IKE_PL_TSR, s->child.remote_ts, s->child.n_remote_ts);
-    if (!ikes_send_built_request(s, &b, REQ_REKEY_CHILD))
+    if (!ikes_send_built_request(s, &b, &ikes_ex_rekey_child))
         return;
     if (create)
         _LOGS(LOG_INFO, s, "asking for a new CHILD_SA");
@@ -292,7 +292,7 @@ void ikes_on_rekey_child_response(struct ike_session *s, const struct ike_msg *m
                 return;
             ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
             ike_build_delete(&b, IKE_PROTO_ESP, &s->rk_spi_in, 1);
-            ikes_send_built_request(s, &b, REQ_DELETE_REDUNDANT);
+            ikes_send_built_request(s, &b, &ikes_ex_delete_redundant);
             return;
         }
         _LOGS(LOG_INFO, s, "CHILD_SA rekey collision won: the gateway deletes its %08x/%08x",
@@ -328,5 +328,31 @@ void ikes_on_rekey_child_response(struct ike_session *s, const struct ike_msg *m
     /* delete the old one; its inbound SA takes late packets until then */
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_delete(&b, IKE_PROTO_ESP, &s->prev.spi_in, 1);
-    ikes_send_built_request(s, &b, REQ_DELETE_CHILD);
+    ikes_send_built_request(s, &b, &ikes_ex_delete_child);
 }
+
+const struct ikes_exchange ikes_ex_rekey_child = {"CHILD_SA rekey", IKE_CREATE_CHILD_SA,
+                                                  ikes_on_rekey_child_response, false};
+
+/* The answer to our DELETE of the old CHILD_SA after our rekey: it is gone. */
+static void on_delete_child_response(struct ike_session *s, const struct ike_msg *m)
+{
+    ikes_request_done(s);
+    if (ikes_gateway_gave_up(s, ikes_error_notify(m), "INFORMATIONAL request"))
+        return; /* the session is over: nothing more to do */
+    _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
+    ikes_remove_child_ids(s, &s->prev);
+}
+
+const struct ikes_exchange ikes_ex_delete_child = {"DELETE of the old CHILD_SA", IKE_INFORMATIONAL,
+                                                   on_delete_child_response, false};
+
+/* The answer to our DELETE of our redundant CHILD_SA (a collision we lost). */
+static void on_delete_redundant_response(struct ike_session *s, const struct ike_msg *m)
+{
+    ikes_request_done(s);
+    ikes_gateway_gave_up(s, ikes_error_notify(m), "INFORMATIONAL request");
+}
+
+const struct ikes_exchange ikes_ex_delete_redundant = {
+    "DELETE of the redundant CHILD_SA", IKE_INFORMATIONAL, on_delete_redundant_response, false};

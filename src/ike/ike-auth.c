@@ -144,7 +144,7 @@ void ikes_send_auth(struct ike_session *s)
         ike_build_cp(&b, IKE_CFG_REQUEST, attrs, n_attrs);
     ike_build_sa(&b, s->esp_props, s->n_esp_props);
     add_ts_payloads(s, &b);
-    bool sent = ikes_send_built_request(s, &b, REQ_OTHER);
+    bool sent = ikes_send_built_request(s, &b, &ikes_ex_auth);
     uip_wipe(auth, sizeof(auth));
     if (!sent) {
         ikes_fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
@@ -162,7 +162,7 @@ static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
     ikes_begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     /* the EAP message is already encoded: code, id, length, type, data */
     ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
-    if (!ikes_send_built_request(s, &b, REQ_OTHER))
+    if (!ikes_send_built_request(s, &b, &ikes_ex_auth))
         ikes_fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
 }
 
@@ -178,7 +178,7 @@ static void send_eap_auth(struct ike_session *s)
     }
     ikes_begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     ike_build_auth(&b, IKE_AUTH_PSK, auth, auth_len); /* RFC 7296 2.16: shared key method */
-    bool sent = ikes_send_built_request(s, &b, REQ_OTHER);
+    bool sent = ikes_send_built_request(s, &b, &ikes_ex_auth);
     uip_wipe(auth, sizeof(auth));
     if (!sent) {
         ikes_fail(s, IKE_FAIL_PROTOCOL, "cannot build IKE_AUTH");
@@ -577,3 +577,5 @@ void ikes_on_auth_response(struct ike_session *s, const struct ike_msg *m)
         ikes_fail(s, IKE_FAIL_PROTOCOL, "EAP failed: %s", why ? why : g_strerror(-r));
     }
 }
+
+const struct ikes_exchange ikes_ex_auth = {"IKE_AUTH", IKE_AUTH, ikes_on_auth_response, false};

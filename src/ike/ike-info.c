@@ -104,15 +104,15 @@ static void on_create_child(struct ike_session *s, const struct ike_msg *m)
         ike_proposals_front_ke(theirs, n_theirs, ke_group);
     /* RFC 7296 2.25: while we rekey the IKE SA, or delete a CHILD_SA, or
      * rekey the CHILD_SA and the gateway the IKE SA, it tries again later */
-    bool child_rekey_out = s->request && s->request_kind == REQ_REKEY_CHILD;
-    bool ike_rekey_out = s->request && s->request_kind == REQ_REKEY_IKE;
+    bool child_rekey_out = ikes_request_is(s, &ikes_ex_rekey_child);
+    bool ike_rekey_out = ikes_request_is(s, &ikes_ex_rekey_ike);
     if (ike_rekey_out && theirs[0].protocol == IKE_PROTO_IKE && !s->has_ike_coll && !s->has_old) {
         ikes_rekey_ike(s, m, theirs, n_theirs, &ni, true);
         return;
     }
-    if (s->request && (ike_rekey_out || s->request_kind == REQ_DELETE_CHILD ||
-                       s->request_kind == REQ_DELETE_REDUNDANT ||
-                       (child_rekey_out && theirs[0].protocol == IKE_PROTO_IKE))) {
+    if (ike_rekey_out || ikes_request_is(s, &ikes_ex_delete_child) ||
+        ikes_request_is(s, &ikes_ex_delete_redundant) ||
+        (child_rekey_out && theirs[0].protocol == IKE_PROTO_IKE)) {
         ikes_send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, m->hdr.msg_id,
                                  IKE_N_TEMPORARY_FAILURE);
         _LOGS(LOG_INFO, s, "rekey collision: asked the gateway to retry later");
@@ -288,6 +288,10 @@ void ikes_on_peer_request(struct ike_session *s, struct sa_ctx *sa, const struct
     ikes_report_auth_lifetime(s, m);
 }
 
+/* Its answer goes to ike-mobike.c, which reads NAT-D (a NAT rebinding) under MOBIKE. */
+const struct ikes_exchange ikes_ex_liveness = {"liveness check", IKE_INFORMATIONAL,
+                                               ikes_on_mobike_response, true};
+
 /* An empty INFORMATIONAL request (RFC 7296 2.4); NAT-D in it under MOBIKE. */
 static void send_liveness_check(struct ike_session *s)
 {
@@ -295,7 +299,7 @@ static void send_liveness_check(struct ike_session *s)
 
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ikes_mobike_add_natd(s, &b);
-    if (ikes_send_built_request(s, &b, REQ_LIVENESS))
+    if (ikes_send_built_request(s, &b, &ikes_ex_liveness))
         _LOGS(LOG_DEBUG, s, "liveness check sent");
 }
 

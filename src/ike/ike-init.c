@@ -110,7 +110,7 @@ void ikes_send_init(struct ike_session *s)
     if (s->state != ST_INIT_SENT)
         ikes_set_state(s, ST_INIT_SENT);
     s->sa.next_id = 1;
-    ikes_send_request(s, ikes_dgrams_one(g_bytes_ref(s->init_req)), 0);
+    ikes_send_request(s, ikes_dgrams_one(g_bytes_ref(s->init_req)), 0, &ikes_ex_init);
 }
 
 void ikes_on_init_response(struct ike_session *s, const struct ike_msg *m)
@@ -232,6 +232,8 @@ void ikes_on_init_response(struct ike_session *s, const struct ike_msg *m)
     s->natt = true; /* RFC 7296 2.23: after NAT detection, port 4500 */
     ikes_send_auth(s);
 }
+
+const struct ikes_exchange ikes_ex_init = {"IKE_SA_INIT", IKE_SA_INIT, ikes_on_init_response, false};
 
 /* Tests only: hand the SA's keys to a dissector. */
 void ikes_report_keys(struct ike_session *s, const struct sa_ctx *sa)

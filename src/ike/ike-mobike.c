@@ -98,7 +98,7 @@ static void send_update(struct ike_session *s)
     ike_build_notify(&b, 0, NULL, 0, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
     ikes_build_natd(s, &b, (const struct sockaddr *)&s->natt_gateway);
     ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE2, s->cookie2, sizeof(s->cookie2));
-    if (ikes_send_built_request(s, &b, REQ_UPDATE_ADDRESSES))
+    if (ikes_send_built_request(s, &b, &ikes_ex_update))
         _LOGS(LOG_INFO, s, "MOBIKE: telling the gateway our new address (UPDATE_SA_ADDRESSES)");
 }
 
@@ -112,7 +112,7 @@ int ike_session_path_changed(struct ike_session *s)
         if (!s->mobike)
             return -EOPNOTSUPP;
         ikes_request_again(s, false);
-        if (!(s->request && s->request_kind == REQ_UPDATE_ADDRESSES))
+        if (!ikes_request_is(s, &ikes_ex_update))
             send_update(s); /* now, or queued behind the request that is out */
         return 0;
     case ST_CLOSING:
@@ -133,7 +133,7 @@ bool ike_session_mobike(const struct ike_session *s)
 /* The answer to our liveness check or UPDATE_SA_ADDRESSES. */
 void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m)
 {
-    bool update = s->request_kind == REQ_UPDATE_ADDRESSES;
+    bool update = s->request_ex == &ikes_ex_update;
     struct ike_notify n;
 
     ikes_request_done(s);
@@ -163,3 +163,6 @@ void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m)
         send_update(s);
     }
 }
+
+const struct ikes_exchange ikes_ex_update = {"UPDATE_SA_ADDRESSES", IKE_INFORMATIONAL,
+                                             ikes_on_mobike_response, true};

@@ -60,10 +60,11 @@ static void arm_retransmit(struct ike_session *s)
     g_source_attach(s->retransmit, s->ctx);
 }
 
-static void send_request_kind(struct ike_session *s, GPtrArray *msg, uint32_t msg_id, int kind)
+void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id,
+                       const struct ikes_exchange *ex)
 {
     g_clear_pointer(&s->request, g_ptr_array_unref);
-    s->request_kind = kind;
+    s->request_ex = ex;
     s->request = msg;
     s->request_id = msg_id;
     s->tries = 0;
@@ -72,9 +73,10 @@ static void send_request_kind(struct ike_session *s, GPtrArray *msg, uint32_t ms
     arm_retransmit(s);
 }
 
-void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id)
+/* Is our request that is out one of @ex? */
+bool ikes_request_is(const struct ike_session *s, const struct ikes_exchange *ex)
 {
-    send_request_kind(s, msg, msg_id, REQ_OTHER);
+    return s->request && s->request_ex == ex;
 }
 
 /* The request slot is free: the first queued exchange starts from an idle
@@ -186,7 +188,7 @@ static gboolean on_retransmit(gpointer data)
     ikes_transmit(s, s->request);
     arm_retransmit(s);
     if (s->tries == 1 && s->state == ST_ESTABLISHED && s->cb.liveness_doubt &&
-        (s->request_kind == REQ_LIVENESS || s->request_kind == REQ_UPDATE_ADDRESSES))
+        s->request_ex->probe)
         s->cb.liveness_doubt(s->user); /* last: the owner may act on it */
     return G_SOURCE_REMOVE;
 }
@@ -282,15 +284,16 @@ GPtrArray *ikes_seal(struct ike_session *s, struct ike_builder *b)
 }
 
 /* Seal the message built in @b, free the builder, and send it as our next
- * request (of @kind).  False when it could not be built: nothing was sent. */
-bool ikes_send_built_request(struct ike_session *s, struct ike_builder *b, int kind)
+ * request (of @ex).  False when it could not be built: nothing was sent. */
+bool ikes_send_built_request(struct ike_session *s, struct ike_builder *b,
+                             const struct ikes_exchange *ex)
 {
     GPtrArray *msg = ikes_seal(s, b);
 
     ike_builder_clear(b);
     if (!msg)
         return false;
-    send_request_kind(s, msg, s->sa.next_id++, kind);
+    ikes_send_request(s, msg, s->sa.next_id++, ex);
     return true;
 }
 

@@ -189,7 +189,7 @@ void ike_session_rekey_ike(struct ike_session *s)
     ike_build_sa(&b, s->rk_props, s->n_rk_props);
     ike_build_nonce(&b, s->rk_ni, sizeof(s->rk_ni));
     ike_build_ke(&b, s->sa.sel.ke, pub, pub_len);
-    if (ikes_send_built_request(s, &b, REQ_REKEY_IKE))
+    if (ikes_send_built_request(s, &b, &ikes_ex_rekey_ike))
         _LOGS(LOG_INFO, s, "rekeying the IKE_SA");
 }
 
@@ -267,3 +267,6 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m)
     }
     _LOGS(LOG_INFO, s, "IKE_SA rekeyed: %s", s->info.ike_proposal);
 }
+
+const struct ikes_exchange ikes_ex_rekey_ike = {"IKE SA rekey", IKE_CREATE_CHILD_SA,
+                                                ikes_on_rekey_ike_response, false};

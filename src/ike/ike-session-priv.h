@@ -85,6 +85,30 @@ struct child_ids {
 
 /* One of our exchanges, started when the request slot is free (ikes_busy()). */
 typedef void (*ikes_exchange_fn)(struct ike_session *s);
+
+/*
+ * What our request that is out is for (strongSwan's task, reduced to what an
+ * initiator with a window of one needs): the exchange type of its answer, and
+ * the step that takes the answer, in the file of its exchange.  Running out of
+ * retransmissions fails the session (unreachable before it is up, a dead peer
+ * after) or ends a close; a session that ends drops its request with it.
+ */
+struct ikes_exchange {
+    const char *name;
+    uint8_t type; /* IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL */
+    void (*on_response)(struct ike_session *s, const struct ike_msg *m);
+    bool probe;   /* its answer proves the gateway alive: a late one is a doubt */
+};
+
+extern const struct ikes_exchange ikes_ex_init;          /* ike-init.c */
+extern const struct ikes_exchange ikes_ex_auth;          /* ike-auth.c, every IKE_AUTH round */
+extern const struct ikes_exchange ikes_ex_rekey_child;   /* child-rekey.c, or a new CHILD_SA */
+extern const struct ikes_exchange ikes_ex_delete_child;  /* child-rekey.c: the old one */
+extern const struct ikes_exchange ikes_ex_delete_redundant; /* child-rekey.c: collision lost */
+extern const struct ikes_exchange ikes_ex_rekey_ike;     /* ike-rekey.c */
+extern const struct ikes_exchange ikes_ex_liveness;      /* ike-info.c */
+extern const struct ikes_exchange ikes_ex_update;        /* ike-mobike.c */
+extern const struct ikes_exchange ikes_ex_close;         /* ike-session.c: DELETE of the IKE SA */
 #define IKES_QUEUE_MAX 4
 
 struct ike_session {
@@ -157,15 +181,7 @@ struct ike_session {
 
     /* our requests (always on the current IKE SA) */
     GPtrArray *request; /* outstanding request (its datagrams), for retransmission */
-    enum {
-        REQ_OTHER,
-        REQ_REKEY_CHILD,      /* or, with no CHILD_SA left, a new one */
-        REQ_REKEY_IKE,
-        REQ_DELETE_CHILD,     /* the old CHILD_SA after our rekey */
-        REQ_DELETE_REDUNDANT, /* our new CHILD_SA after a lost rekey collision */
-        REQ_LIVENESS,         /* a liveness check (with NAT-D under MOBIKE) */
-        REQ_UPDATE_ADDRESSES, /* MOBIKE: UPDATE_SA_ADDRESSES */
-    } request_kind;
+    const struct ikes_exchange *request_ex; /* what it is for */
     uint32_t request_id;
     unsigned tries;
     bool quick; /* this request retransmits fast and few times (a check after a resume) */
@@ -262,7 +278,9 @@ void ikes_arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSou
 /* ike-msg-io.c */
 void ikes_transmit(struct ike_session *s, GPtrArray *msg);
 GPtrArray *ikes_dgrams_one(GBytes *b);
-void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id);
+void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id,
+                       const struct ikes_exchange *ex);
+bool ikes_request_is(const struct ike_session *s, const struct ikes_exchange *ex);
 void ikes_request_done(struct ike_session *s);
 void ikes_request_again(struct ike_session *s, bool quick);
 void ikes_request_set_quick(struct ike_session *s);
@@ -270,7 +288,8 @@ bool ikes_busy(struct ike_session *s, ikes_exchange_fn start);
 void ikes_queue_clear(struct ike_session *s);
 GPtrArray *ikes_seal_on(struct sa_ctx *sa, struct ike_builder *b);
 GPtrArray *ikes_seal(struct ike_session *s, struct ike_builder *b);
-bool ikes_send_built_request(struct ike_session *s, struct ike_builder *b, int kind);
+bool ikes_send_built_request(struct ike_session *s, struct ike_builder *b,
+                             const struct ikes_exchange *ex);
 void ikes_begin_encrypted_on(struct sa_ctx *sa, struct ike_builder *b, uint8_t exchange,
                              bool response, uint32_t msg_id);
 void ikes_begin_encrypted(struct ike_session *s, struct ike_builder *b, uint8_t exchange,

@@ -14,9 +14,10 @@
  *     whole before any state changes, then
  *       IKE_SA_INIT responses -> ike-init.c
  *       requests -> ike-info.c
- *       IKE_AUTH responses -> ike-auth.c
- *       CREATE_CHILD_SA responses -> child-rekey.c, ike-rekey.c
- *       INFORMATIONAL responses (liveness, DELETE) end their request here;
+ *       other responses -> the exchange of our request that is out
+ *         (struct ikes_exchange: IKE_AUTH -> ike-auth.c, CHILD_SA rekey and
+ *         DELETEs -> child-rekey.c, IKE SA rekey -> ike-rekey.c, liveness and
+ *         UPDATE_SA_ADDRESSES -> ike-mobike.c, our DELETE of the IKE SA here);
  *     or it is not taken: counted per reason (ike_session_drops()) and
  *     logged at most once per reason every 10 s.
  *
@@ -222,34 +223,25 @@ static void recv_ctx(struct ike_session *s, struct ike_recv_ctx *c)
     };
 }
 
-/* A response to our request, parsed whole: to the step that waits for it. */
+/* The answer to our DELETE of the IKE SA. */
+static void on_close_response(struct ike_session *s, const struct ike_msg *m)
+{
+    ikes_request_done(s);
+    ikes_close_done(s);
+}
+
+const struct ikes_exchange ikes_ex_close = {"DELETE", IKE_INFORMATIONAL, on_close_response, false};
+
+/* A response to our request, parsed whole: to the step of the exchange it answers. */
 static void on_response(struct ike_session *s, const struct ike_msg *m)
 {
-    if (m->hdr.exchange == IKE_AUTH &&
-        (s->state == ST_AUTH_SENT || s->state == ST_EAP || s->state == ST_EAP_AUTH_SENT)) {
-        ikes_on_auth_response(s, m);
-    } else if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_CHILD) {
-        ikes_on_rekey_child_response(s, m);
-    } else if (m->hdr.exchange == IKE_CREATE_CHILD_SA && s->request_kind == REQ_REKEY_IKE) {
-        ikes_on_rekey_ike_response(s, m);
-    } else if (m->hdr.exchange == IKE_INFORMATIONAL && (s->request_kind == REQ_LIVENESS ||
-                                                         s->request_kind == REQ_UPDATE_ADDRESSES)) {
-        ikes_on_mobike_response(s, m);
-    } else if (m->hdr.exchange == IKE_INFORMATIONAL) {
-        bool deleted_child = s->request_kind == REQ_DELETE_CHILD;
-        ikes_request_done(s);
-        if (s->state != ST_CLOSING &&
-            ikes_gateway_gave_up(s, ikes_error_notify(m), "INFORMATIONAL request"))
-            deleted_child = false; /* the session is over: nothing more to do */
-        if (deleted_child) {
-            _LOGS(LOG_INFO, s, "old CHILD_SA %08x/%08x deleted", s->prev.spi_in, s->prev.spi_out);
-            ikes_remove_child_ids(s, &s->prev);
-        }
-        if (s->state == ST_CLOSING)
-            ikes_close_done(s);
-    } else {
+    const struct ikes_exchange *ex = s->request_ex;
+
+    if (!ex || m->hdr.exchange != ex->type) {
         count_drop(s, IKE_DROP_WRONG_EXCHANGE);
+        return;
     }
+    ex->on_response(s, m);
 }
 
 void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
@@ -584,7 +576,7 @@ void ike_session_close(struct ike_session *s)
     }
     _LOGS(LOG_INFO, s, "closing: sending DELETE");
     ikes_request_done(s);
-    ikes_send_request(s, msg, s->sa.next_id++);
+    ikes_send_request(s, msg, s->sa.next_id++, &ikes_ex_close);
 }
 
 void ike_session_free(struct ike_session *s)
