@@ -798,6 +798,34 @@ static void test_secret_flags(void)
 
 /* ---- the Advanced window, the library -------------------------------------------------------- */
 
+/* The mnemonic keys (Alt+letter) of the labels under @widget, counted in @seen. */
+static void collect_mnemonics(GtkWidget *widget, GHashTable *seen)
+{
+    if (GTK_IS_LABEL(widget)) {
+        guint key = gtk_label_get_mnemonic_keyval(GTK_LABEL(widget));
+        if (key != GDK_KEY_VoidSymbol) {
+            key = gdk_keyval_to_lower(key);
+            const char *other = g_hash_table_lookup(seen, GUINT_TO_POINTER(key));
+            if (other)
+                g_error("Alt+%s is on “%s” and on “%s”: it only moves the focus between them",
+                        gdk_keyval_name(key), other, gtk_label_get_label(GTK_LABEL(widget)));
+            g_hash_table_insert(seen, GUINT_TO_POINTER(key),
+                                (gpointer)gtk_label_get_label(GTK_LABEL(widget)));
+        }
+    }
+#if UIP_GTK4
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c))
+        collect_mnemonics(c, seen);
+#else
+    if (GTK_IS_CONTAINER(widget)) {
+        GList *children = gtk_container_get_children(GTK_CONTAINER(widget));
+        for (GList *l = children; l; l = l->next)
+            collect_mnemonics(l->data, seen);
+        g_list_free(children);
+    }
+#endif
+}
+
 static void test_advanced_window(void)
 {
     g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
@@ -807,6 +835,10 @@ static void test_advanced_window(void)
     page_open(&p, c);
     window = w(&p, "advanced_dialog");
     g_assert_false(gtk_widget_get_visible(window));
+    /* each Alt+letter of the window reaches one field */
+    g_autoptr(GHashTable) keys = g_hash_table_new(NULL, NULL);
+    collect_mnemonics(window, keys);
+    g_assert_cmpuint(g_hash_table_size(keys), >=, 15);
     g_signal_emit_by_name(w(&p, "advanced_button"), "clicked");
     run_pending();
     g_assert_true(gtk_widget_get_visible(window));
