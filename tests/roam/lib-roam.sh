@@ -322,8 +322,9 @@ roam_plugin_pid() {
         [ "$(readlink -f "/proc/$p/exe" 2>/dev/null)" != "$want" ] || found="$found $p"
     done
     found=${found# }
-    [ -n "$found" ] && [ "$(wc -w <<<"$found")" = 1 ] ||
+    if [ -z "$found" ] || [ "$(wc -w <<<"$found")" != 1 ]; then
         uip_fail "expected one $E2E_PLUGIN process ($want), found: '$found'"
+    fi
     printf '%s\n' "$found"
 }
 
@@ -391,12 +392,13 @@ roam_ping_flowing() {
 # answered, in-flight ones at the stop left out), PING[gaps], PING[outage_ms] (the longest
 # gap: from when its first lost ping was sent, taken as the answer before it plus one interval,
 # to the first answer after it; "never" when traffic did not come back), PING[back] (epoch of
-# the answer that ended the last gap, empty without a gap), PING[sent], PING[answered].
+# the answer that ended the last gap, empty without a gap), PING[sent], PING[answered],
+# PING[desc] (each gap as START:LENGTH, START in seconds from the event).
 declare -A PING=()
 roam_ping_result() {
     local line
     PING=()
-    line=$(awk -v t0="$ROAM_PING_T0" -v iv=0.01 '
+    line=$(awk -v t0="$ROAM_PING_T0" -v iv=0.01 -v ev="${ROAM_T_EVENT:-$ROAM_PING_T0}" '
         /bytes from/ && match($0, /icmp_seq=[0-9]+/) {
             s = substr($0, RSTART + 9, RLENGTH - 9) + 0
             if (!(s in t)) { t[s] = substr($1, 2, length($1) - 2); n++ }
@@ -412,6 +414,7 @@ roam_ping_result() {
                     d = t[s] - prev - iv; if (d < 0) d = 0
                     if (d > best) best = d
                     gaps++; back = t[s]; gap = 0
+                    desc = desc sprintf("%s%+.2fs:%dms", desc == "" ? "" : ",", prev + iv - ev, d * 1000 + 0.5)
                 }
             }
             # pings after the last answer: in flight when ping was stopped (up to 0.3 s), or
@@ -419,10 +422,12 @@ roam_ping_result() {
             tail = sent - max
             never = (tail > 30 || n == 0)
             if (never) lost += tail
-            printf "%d %d %d %s %s %s %d\n", sent, n, lost, gaps,
-                never ? "never" : (best < 0 ? 0 : int(best * 1000 + 0.5)), back == "" ? "-" : back, never
+            printf "%d %d %d %s %s %s %d %s\n", sent, n, lost, gaps,
+                never ? "never" : (best < 0 ? 0 : int(best * 1000 + 0.5)), back == "" ? "-" : back, never,
+                desc == "" ? "-" : desc
         }' "$ROAM_DIR/ping.out")
-    read -r PING[sent] PING[answered] PING[lost] PING[gaps] PING[outage_ms] PING[back] PING[never] <<<"$line"
+    read -r 'PING[sent]' 'PING[answered]' 'PING[lost]' 'PING[gaps]' 'PING[outage_ms]' 'PING[back]' \
+        'PING[never]' 'PING[desc]' <<<"$line"
     [ "${PING[back]}" != - ] || PING[back]=''
 }
 
@@ -433,6 +438,7 @@ ROAM_TCP_PID='' ROAM_TCP_SRV='' ROAM_TCP_T0=''
 roam_tcp_start() {
     local i
     uip_iperf_server "$NS_GW"
+    # shellcheck disable=SC2034 # ended through roam_end's indirection
     ROAM_TCP_SRV=$IPERF_PID
     ROAM_TCP_T0=$EPOCHREALTIME
     timeout $(($2 + 20)) ip netns exec "$NS_CL" iperf3 -c "$PROT4" -B "$1" -t "$2" -b 8M -i 0.5 \
@@ -708,7 +714,7 @@ roam_case() {
     peer=$(roam_gw_peer)
     how=$(roam_gw_how)
     leaks=$(roam_leaks)
-    uip_log "  ping: ${PING[sent]} sent, ${PING[answered]} answered, ${PING[lost]} lost in ${PING[gaps]} gap(s), longest outage ${PING[outage_ms]} ms, traffic again $after ms after the event was noticeable"
+    uip_log "  ping: ${PING[sent]} sent, ${PING[answered]} answered, ${PING[lost]} lost in ${PING[gaps]} gap(s) (${PING[desc]}), longest outage ${PING[outage_ms]} ms, traffic again $after ms after the event was noticeable"
     uip_log "  TCP: $tcp; NetworkManager states polled: $states; the VPN's log: ${nmlines:-(no state change)}"
     uip_log "  virtual IP after: ${vip_after:-none}; the gateway sees the client at ${peer:-(no IKE_SA)} (learnt by: $how); route to the gateway: $(ip -n "$NS_CL" route get "$OUT_GW" 2>&1 | head -n 1 | tr -s ' ')(host route: $(ip -n "$NS_CL" route show "$OUT_GW/32" | tr -s ' ' | head -n 1))"
     uip_log "  leaks (packets on the uplinks to/from $INNER4 or to $NET6): $leaks$([ "$leaks" = 0 ] || printf ' (%s)' "$(roam_leak_rules)")"
@@ -774,13 +780,25 @@ roam_case() {
     if [ "${#miss[@]}" != 0 ]; then verdict=MISS; fi
     case $class in mobike | nomobike) after=- ;; esac
     roam_row "$c" "${PING[outage_ms]}" "${PING[lost]}" "$after" "${tcp%% *}" "$kept" \
-        "$([ "$vip_after" = "$vip" ] && echo yes || echo "no")" "${peer:--}" "$how" "$leaks" "$sas" "$verdict" "$note"
+        "$(roam_same_vip "$kept" "$vip" "$vip_after")" "${peer:--}" "$how" "$leaks" "$sas" "$verdict" "$note"
     if [ "${#miss[@]}" != 0 ]; then
         local m
         for m in "${miss[@]}"; do
             if [ "$ROAM_ENFORCE" = 1 ]; then printf 'FAIL: %s: %s\n' "$c" "$m" >&2; else uip_log "  missed: $m"; fi
         done
         [ "$ROAM_ENFORCE" != 1 ] || exit 1
+    fi
+}
+
+# roam_same_vip KEPT BEFORE AFTER: yes / no, "-" when NetworkManager dropped the VPN (charon-nm
+# may keep the address on its TUN meanwhile).
+roam_same_vip() {
+    if [ "$1" != yes ]; then
+        printf -- '-\n'
+    elif [ "$2" = "$3" ]; then
+        printf 'yes\n'
+    else
+        printf 'no\n'
     fi
 }
 
