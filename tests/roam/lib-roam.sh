@@ -621,7 +621,7 @@ roam_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d\n", (b - a) * 1000 + 0.5
 # when a target is missed; 77 when the case does not apply to the plugin.
 ROAM_GW_CONN=''
 roam_case() {
-    local c=$1 gwmob clopt event class name=roam-$1 vip vip_after wait_s tcp_secs
+    local c=$1 gwmob clopt event class name=roam-$1 vip vip_after wait_s tcp_secs i
     read -r gwmob clopt event class <<<"${ROAM_CASE[$c]}"
     if [ "$clopt" = mobike=no ] && [ "$E2E_PLUGIN" != uipsec ]; then
         uip_log "  (NetworkManager-strongswan has no MOBIKE setting: nothing to test for $E2E_PLUGIN)"
@@ -631,12 +631,15 @@ roam_case() {
     ROAM_GW_CONN=$(roam_gw_conn "$gwmob")
     gw_start "$ROAM_GW_CONN"
     uipi_assert_unreachable
+    # the cleartext probes just sent (IPv4 and IPv6) are what a leak looks like: counted?
+    i=$(roam_leaks)
+    ((i >= 2)) || uip_fail "the leak counters saw $i of the 2 cleartext probes: they would miss a leak"
+    roam_leak_table
     # shellcheck disable=SC2046 # no option, or one KEY=VALUE
     roam_vpn_add "$name" $([ "$clopt" = - ] || printf '%s' "$clopt")
     e2e_up "$name"
     vip=$(roam_vip)
     in_pool4 "$vip" || uip_fail "no virtual IP from $POOL4 on $(roam_vip_dev): '$vip'"
-    local i
     for ((i = 0; i < 20; i++)); do
         ip netns exec "$NS_CL" ping -n -c 1 -W 1 -I "$vip" "$PROT4" >/dev/null 2>&1 && break
     done
