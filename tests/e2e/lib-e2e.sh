@@ -262,21 +262,32 @@ e2e_dbus_start() {
 # e2e_install_plugin: the .name file of the selected plugin in NetworkManager's private
 # VPN folder (and, for strongSwan, charon-nm's configuration and a wrapper that selects it).
 # (e2e_nm_start installs every plugin of E2E_PLUGINS.)
-e2e_install_plugin() {
-    case $E2E_PLUGIN in
-    uipsec)
-        cat >"$E2E_ETC/VPN/nm-uipsec-service.name" <<EOF
+# e2e_uipsec_name FILE [CORE_MODULE EDITOR_MODULE]: our .name file, as installed
+# (data/nm-uipsec-service.name.in) with the built service and auth dialog; with the modules
+# also the [libnm] plugin and the [GNOME] properties an editor host loads.
+e2e_uipsec_name() {
+    cat >"$1" <<EOF
 [VPN Connection]
 name=uipsec
 service=$E2E_SERVICE
 program=$E2E_PROGRAM
 supports-multiple-connections=true
-
+${2:+
+[libnm]
+plugin=$2
+}
 [GNOME]
 auth-dialog=$E2E_AUTH_DIALOG
+${3:+properties=$3}
 supports-external-ui-mode=true
 supports-hints=true
 EOF
+}
+
+e2e_install_plugin() {
+    case $E2E_PLUGIN in
+    uipsec)
+        e2e_uipsec_name "$E2E_ETC/VPN/nm-uipsec-service.name"
         ;;
     strongswan)
         local d=$E2E_DIR/charon-nm

@@ -101,22 +101,8 @@ e2e_nm_start
 # built modules.  libnm wants it and the modules owned by root and not writable by others.
 ED_VPN=$E2E_DIR/editor-VPN
 mkdir -p "$ED_VPN"
-cat >"$ED_VPN/nm-uipsec-service.name" <<EOF
-[VPN Connection]
-name=uipsec
-service=$E2E_SERVICE
-program=$E2E_PROGRAM
-supports-multiple-connections=true
-
-[libnm]
-plugin=$CORE_SO
-
-[GNOME]
-auth-dialog=$E2E_AUTH_DIALOG
-properties=$UIP_BUILD/properties/libnm-vpn-plugin-uipsec-editor
-supports-external-ui-mode=true
-supports-hints=true
-EOF
+e2e_uipsec_name "$ED_VPN/nm-uipsec-service.name" "$CORE_SO" \
+    "$UIP_BUILD/properties/libnm-vpn-plugin-uipsec-editor"
 chmod 644 "$ED_VPN/nm-uipsec-service.name"
 
 uip_step "a uipsec connection ($CON)"
