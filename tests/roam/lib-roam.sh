@@ -311,21 +311,14 @@ roam_vip() {
     printf '%s\n' "${a%/*}"
 }
 
-# roam_plugin_pid: the one process of the selected plugin that NetworkManager spawned.
+# roam_plugin_pid: the one process of the selected plugin that NetworkManager spawned (charon-nm
+# of an earlier case was ended by roam_case_end, so e2e_plugin_pids lists only this one).
 roam_plugin_pid() {
-    local want p found=''
-    case $E2E_PLUGIN in
-    uipsec) want=$(readlink -f "$E2E_PROGRAM") ;;
-    *) want=$(readlink -f "$CHARON_NM") ;;
-    esac
-    for p in $(e2e_plugin_pids); do
-        [ "$(readlink -f "/proc/$p/exe" 2>/dev/null)" != "$want" ] || found="$found $p"
-    done
-    found=${found# }
-    if [ -z "$found" ] || [ "$(wc -w <<<"$found")" != 1 ]; then
-        uip_fail "expected one $E2E_PLUGIN process ($want), found: '$found'"
-    fi
-    printf '%s\n' "$found"
+    local pids
+    pids=$(e2e_plugin_pids | tr '\n' ' ')
+    pids=${pids% }
+    [[ $pids =~ ^[0-9]+$ ]] || uip_fail "expected one $E2E_PLUGIN process ($E2E_PROGRAM), found: '$pids'"
+    printf '%s\n' "$pids"
 }
 
 # roam_gw_peer: the client's address:port as the gateway's IKE_SA has it (empty: no IKE_SA).
