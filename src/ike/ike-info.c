@@ -321,7 +321,17 @@ void ike_session_probe(struct ike_session *s)
     if (s->state != ST_ESTABLISHED || s->request)
         return;
     _LOGS(LOG_INFO, s, "no answer to our traffic: checking the path to the gateway");
-    send_liveness_check(s);
+    /* under MOBIKE the check is UPDATE_SA_ADDRESSES: if a NAT gave us another port, the
+     * gateway's ESP follows its source at once, even with no NAT-D of before to compare */
+    if (s->mobike)
+        ikes_mobike_update(s);
+    else
+        send_liveness_check(s);
+}
+
+bool ike_session_in_doubt(const struct ike_session *s)
+{
+    return s->state == ST_ESTABLISHED && s->request && s->request_ex->probe && s->tries >= 1;
 }
 
 void ike_session_check_liveness(struct ike_session *s)

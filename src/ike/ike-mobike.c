@@ -13,7 +13,8 @@
  *     queue (ike-msg-io.c) behind it
  *   liveness checks (ike-info.c) carry NAT-D too: when the gateway's hash of
  *     our address and port changed since its last answer (a NAT rebound us to
- *     another port), UPDATE_SA_ADDRESSES follows
+ *     another port), UPDATE_SA_ADDRESSES follows; when our traffic gets no
+ *     answer (ike_session_probe()) the check is UPDATE_SA_ADDRESSES itself
  *   <- the answers (ikes_on_mobike_response()): COOKIE2 echoed, NAT-D kept; an
  *     error (UNACCEPTABLE_ADDRESSES, UNEXPECTED_NAT_DETECTED, ...) means the
  *     IKE SA cannot move: it fails as a dead peer, and the owner makes a new
@@ -87,11 +88,11 @@ void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b)
         ikes_build_natd(s, b, (const struct sockaddr *)&s->natt_gateway);
 }
 
-static void send_update(struct ike_session *s)
+void ikes_mobike_update(struct ike_session *s)
 {
     struct ike_builder b;
 
-    if (ikes_busy(s, send_update))
+    if (ikes_busy(s, ikes_mobike_update))
         return;
     RAND_bytes(s->cookie2, sizeof(s->cookie2));
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
@@ -113,7 +114,7 @@ int ike_session_path_changed(struct ike_session *s)
             return -EOPNOTSUPP;
         ikes_request_again(s, false);
         if (!ikes_request_is(s, &ikes_ex_update))
-            send_update(s); /* now, or queued behind the request that is out */
+            ikes_mobike_update(s); /* now, or queued behind the request that is out */
         return 0;
     case ST_CLOSING:
         ikes_request_again(s, false);
@@ -160,7 +161,7 @@ void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m)
     if (rebound) {
         _LOGS(LOG_INFO, s, "MOBIKE: the gateway sees us from another address or port (a NAT "
                            "rebinding): updating");
-        send_update(s);
+        ikes_mobike_update(s);
     }
 }
 

@@ -359,6 +359,7 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m);
 /* ike-mobike.c */
 void ikes_mobike_auth_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b);
+void ikes_mobike_update(struct ike_session *s);
 void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m);
 
 /* ike-redirect.c */

@@ -247,12 +247,12 @@ void ike_session_traffic_seen(struct ike_session *s);
 void ike_session_check_liveness(struct ike_session *s);
 
 /*
- * We send but hear nothing back: one liveness check now, on the normal
- * schedule, unless a request is out (which checks already).  Under MOBIKE it
- * carries NAT-D, so a NAT that rebound us to another port is found and
- * followed; without, its answer comes back through the NAT's new mapping (the
- * gateway follows an authenticated message's new port).  Ignored when not
- * established.
+ * We send but hear nothing back: one check now, on the normal schedule,
+ * unless a request is out (which checks already).  Under MOBIKE it is
+ * UPDATE_SA_ADDRESSES, so a NAT that rebound us to another port is followed
+ * (the gateway takes the new source); without MOBIKE a liveness check, whose
+ * answer comes back through the NAT's new mapping (the gateway follows an
+ * authenticated message's new port).  Ignored when not established.
  */
 void ike_session_probe(struct ike_session *s);
 
@@ -268,6 +268,9 @@ void ike_session_probe(struct ike_session *s);
  *   -EAGAIN      not established (yet, or any more): nothing to update
  */
 int ike_session_path_changed(struct ike_session *s);
+
+/* Is a liveness check (or UPDATE_SA_ADDRESSES) out and already sent again, unanswered? */
+bool ike_session_in_doubt(const struct ike_session *s);
 
 /* Did the gateway agree to MOBIKE (so far: it says so in IKE_AUTH)? */
 bool ike_session_mobike(const struct ike_session *s);

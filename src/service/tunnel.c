@@ -6,8 +6,10 @@
  * session; those on the NAT-T port arrive in the engine, which decrypts ESP
  * into the TUN device and hands IKE (behind the non-ESP marker) back here.
  * The session's messages leave through sock500 or, once it moved to NAT-T,
- * through the engine's socket.  A one-second tick tells the session when the
- * engine saw traffic from the gateway, so that DPD only probes an idle peer.
+ * through the engine's socket.  A tick every half second tells the session
+ * when the engine saw traffic from the gateway, so that DPD only probes an
+ * idle peer; when our ESP goes out for a second and none comes back, the
+ * session probes the path at once (ike_session_probe()).
  *
  * Reauthentication (RFC 4478 AUTH_LIFETIME from the gateway; RFC 7296 2.8.3),
  * make-before-break: a second session with its own reqid starts from
@@ -56,11 +58,14 @@
 #define IKE_RECV_BUDGET 16
 #define REAUTH_RETRY_S  10 /* after a failed reauthentication, while the old SA lasts */
 #define RESTART_PAUSE_MAX_S 30 /* between restart attempts: 0, 2, 4, 8, ... at most this */
-#define ONE_WAY_US       (2 * G_USEC_PER_SEC)  /* sending, nothing back this long: probe */
+#define TICK_MS          500 /* counters, one-way traffic, resumes */
+#define ONE_WAY_TICKS    2   /* ticks in a row that sent ESP and got none back: probe */
 #define PROBE_EVERY_US   (10 * G_USEC_PER_SEC) /* at most one such probe this often */
+#define START_AFTER_DELETE_MS 1000 /* a new IKE SA waits this long for the old one's DELETE */
+#define RESCUE_RETRY_S   1 /* between new IKE SAs beside a silent one */
 #define REDIRECTS_MAX    5 /* redirects in a row without a tunnel between them (a loop) */
 #define RESUME_SLEPT_US  (2 * G_USEC_PER_SEC) /* CLOCK_BOOTTIME ran ahead this much: we slept */
-#define RESUME_GAP_US    (5 * G_USEC_PER_SEC) /* a 1 s tick this late: we were stopped */
+#define RESUME_GAP_US    (5 * G_USEC_PER_SEC) /* a tick this late: we were stopped */
 
 /* One IKE session of the tunnel (the current one, its successor, its predecessor). */
 struct tunnel_ike {
@@ -79,6 +84,9 @@ struct uip_tunnel {
     struct tunnel_ike *reauth;  /* its successor being set up, or NULL */
     bool rescue;                /* ... made because the gateway stopped answering: it may
                                  * have restarted and forgotten us */
+    guint rescue_timer;         /* another such attempt soon */
+    guint start_timer;          /* t->ike starts when the old IKE SA's DELETE is answered, or
+                                 * when this fires */
     struct tunnel_ike *retired; /* its predecessor, deleting its IKE SA, or NULL */
     GPtrArray *dead;            /* sessions to free from an idle source (inside their callbacks) */
     guint reap;
@@ -96,7 +104,7 @@ struct uip_tunnel {
     guint sock500_watch;
     guint tick;
     uint64_t last_pkts_in, last_pkts_out;
-    int64_t heard_us;             /* CLOCK_MONOTONIC: ESP from the gateway last came in */
+    unsigned one_way_ticks;       /* ticks in a row with ESP out and none in */
     int64_t probed_us;            /* a one-way probe was sent */
     struct sockaddr_storage local;
     socklen_t local_len;
@@ -118,6 +126,8 @@ struct uip_tunnel {
 static struct tunnel_ike *tunnel_ike_new(struct uip_tunnel *t, const struct ike_session_config *c,
                                          char *err, size_t err_len);
 static void tunnel_ike_bury(struct tunnel_ike *ti);
+static gboolean on_rescue_retry(gpointer user);
+static void start_waiting(struct uip_tunnel *t);
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
 {
@@ -290,7 +300,7 @@ static void cb_established(void *user, const struct ike_established *info)
     struct uip_tunnel *t = ti->t;
 
     ti->up = true;
-    t->heard_us = g_get_monotonic_time();
+    t->one_way_ticks = 0;
     t->redirects = 0;
     memset(&t->cfg.redirected_from, 0, sizeof(t->cfg.redirected_from)); /* said once */
     if (ti == t->reauth) {
@@ -322,15 +332,22 @@ static void cb_failed(void *user, enum ike_failure reason, const char *message)
     ti->up = false;
     if (ti == t->retired) {
         tunnel_ike_bury(g_steal_pointer(&t->retired));
+        start_waiting(t);
         return;
     }
     if (ti == t->reauth && t->rescue) {
-        /* the gateway did not answer a new IKE SA either: the old session's liveness check
-         * decides, or decided already (dead peer) */
+        /* no new IKE SA either: the gateway is gone, or still starting (no answer, or
+         * NO_PROPOSAL_CHOSEN before its configuration is loaded): while the old session's
+         * check stays unanswered, try again in a moment; it decides in the end, or decided
+         * already (a dead peer) */
         tunnel_ike_bury(g_steal_pointer(&t->reauth));
         t->rescue = false;
-        if (t->ike->up)
+        if (t->ike->up) {
+            if (reason != IKE_FAIL_AUTH && reason != IKE_FAIL_CONFIG &&
+                !t->rescue_timer)
+                t->rescue_timer = g_timeout_add_seconds(RESCUE_RETRY_S, on_rescue_retry, t);
             return;
+        }
         reason = IKE_FAIL_DEAD_PEER;
     } else if (ti == t->reauth) {
         /* the old IKE SA still serves: try again while it lasts */
@@ -358,8 +375,9 @@ static void cb_closed(void *user)
     struct uip_tunnel *t = ti->t;
 
     if (ti == t->retired) {
-        _LOGI("old IKE SA deleted after reauthentication");
+        _LOGI("old IKE SA deleted");
         tunnel_ike_bury(g_steal_pointer(&t->retired));
+        start_waiting(t);
         return;
     }
     t->cb.closed(t->user);
@@ -405,6 +423,19 @@ static void cb_debug_keys(void *user, uint64_t spi_i, uint64_t spi_r, const char
 static gboolean on_redirect(gpointer user);
 static struct tunnel_ike *successor_new(struct uip_tunnel *t, bool reauth, char *err,
                                         size_t err_len);
+static void cb_liveness_doubt(void *user);
+
+/* A new IKE SA beside the silent one failed a moment ago: again, if the old one is still
+ * unanswered (a gateway that restarts answers before its configuration is loaded). */
+static gboolean on_rescue_retry(gpointer user)
+{
+    struct uip_tunnel *t = user;
+
+    t->rescue_timer = 0;
+    if (t->ike->up && ike_session_in_doubt(t->ike->s))
+        cb_liveness_doubt(t->ike);
+    return G_SOURCE_REMOVE;
+}
 
 /*
  * The gateway did not answer our liveness check at once.  If it restarted it
@@ -421,7 +452,9 @@ static void cb_liveness_doubt(void *user)
     struct uip_tunnel *t = ti->t;
     char err[256] = "";
 
-    if (ti != t->ike || t->reauth || !t->restart_tries || t->closing)
+    /* offline: no new IKE SA would get anywhere; the way coming back moves this one */
+    if (ti != t->ike || t->reauth || t->rescue_timer || !t->restart_tries || t->closing ||
+        t->path_down)
         return;
     t->reauth = successor_new(t, false, err, sizeof(err));
     if (!t->reauth)
@@ -558,6 +591,8 @@ static void arm_reauth(struct uip_tunnel *t, unsigned seconds)
  * still up (our address changed and the gateway cannot follow) is deleted
  * beside it, from the new address; one that failed is just dropped.
  */
+static gboolean on_start_timer(gpointer user);
+
 static void start_over(struct uip_tunnel *t)
 {
     char err[256] = "";
@@ -568,16 +603,41 @@ static void start_over(struct uip_tunnel *t)
         return;
     }
     struct tunnel_ike *old = g_steal_pointer(&t->ike);
+    t->ike = next;
     if (old->up) {
+        /* its DELETE first: the gateway frees the virtual address we ask for again (it
+         * would give us another while the old IKE SA holds it); at most a second */
         if (t->retired)
             tunnel_ike_bury(g_steal_pointer(&t->retired));
         t->retired = old;
         ike_session_close(old->s);
+        if (t->retired) {
+            g_clear_handle_id(&t->start_timer, g_source_remove);
+            t->start_timer = g_timeout_add(START_AFTER_DELETE_MS, on_start_timer, t);
+            return;
+        }
     } else {
         tunnel_ike_bury(old);
     }
-    t->ike = next;
     ike_session_start(t->ike->s);
+}
+
+/* The session that waits for the old IKE SA's DELETE (start_over()) starts now. */
+static void start_waiting(struct uip_tunnel *t)
+{
+    if (!t->start_timer)
+        return;
+    g_clear_handle_id(&t->start_timer, g_source_remove);
+    ike_session_start(t->ike->s);
+}
+
+static gboolean on_start_timer(gpointer user)
+{
+    struct uip_tunnel *t = user;
+
+    t->start_timer = 0;
+    ike_session_start(t->ike->s);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_restart(gpointer user)
@@ -699,7 +759,7 @@ static void path_moved(struct uip_tunnel *t, bool new_address)
         start_over(t);
         return;
     }
-    if (t->restart_timer)
+    if (t->restart_timer || t->start_timer)
         return; /* the attempt to come starts from the new address anyway */
     if (t->retired)
         ike_session_path_changed(t->retired->s);
@@ -883,16 +943,15 @@ static gboolean on_tick(gpointer user)
     int64_t mono = g_get_monotonic_time(), asleep = boottime_us() - mono;
 
     uip_engine_stats(t->engine, &st);
-    if (st.c.pkts_in != t->last_pkts_in) {
-        t->last_pkts_in = st.c.pkts_in;
-        t->heard_us = mono;
+    bool heard = st.c.pkts_in != t->last_pkts_in, sending = st.c.pkts_out != t->last_pkts_out;
+    t->last_pkts_in = st.c.pkts_in;
+    t->last_pkts_out = st.c.pkts_out;
+    if (heard)
         ike_session_traffic_seen(t->ike->s);
-    }
     /* our packets go out and nothing comes back (a NAT that rebound us to another port, a
      * path that broke without a local change): ask the gateway now, not after dpd-interval */
-    bool sending = st.c.pkts_out != t->last_pkts_out;
-    t->last_pkts_out = st.c.pkts_out;
-    if (sending && t->ike->up && mono - t->heard_us >= ONE_WAY_US &&
+    t->one_way_ticks = heard ? 0 : sending ? t->one_way_ticks + 1 : t->one_way_ticks;
+    if (t->one_way_ticks >= ONE_WAY_TICKS && t->ike->up && !t->path_down &&
         mono - t->probed_us >= PROBE_EVERY_US) {
         t->probed_us = mono;
         ike_session_probe(t->ike->s);
@@ -1014,7 +1073,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
     t->tick_mono_us = g_get_monotonic_time();
     t->asleep_us = boottime_us() - t->tick_mono_us;
-    t->tick = g_timeout_add_seconds(1, on_tick, t);
+    t->tick = g_timeout_add(TICK_MS, on_tick, t);
     if (t->follow) {
         t->watch = uip_path_watch_new(UIP_PATH_WATCH_DEBOUNCE_MS, on_path_event, t);
         if (!t->watch)
@@ -1047,6 +1106,7 @@ void uip_tunnel_rekey_ike(struct uip_tunnel *t)
 void uip_tunnel_close(struct uip_tunnel *t)
 {
     t->closing = true;
+    g_clear_handle_id(&t->start_timer, g_source_remove);
     if (t->restart_timer || t->restart_waits) {
         /* between two attempts: nothing to delete on the gateway */
         g_clear_handle_id(&t->restart_timer, g_source_remove);
@@ -1070,6 +1130,8 @@ void uip_tunnel_free(struct uip_tunnel *t)
     g_clear_handle_id(&t->reauth_timer, g_source_remove);
     g_clear_handle_id(&t->restart_timer, g_source_remove);
     g_clear_handle_id(&t->redirect_idle, g_source_remove);
+    g_clear_handle_id(&t->rescue_timer, g_source_remove);
+    g_clear_handle_id(&t->start_timer, g_source_remove);
     g_clear_handle_id(&t->reap, g_source_remove);
     g_clear_pointer(&t->reauth, tunnel_ike_free);
     g_clear_pointer(&t->retired, tunnel_ike_free);
