@@ -1901,10 +1901,12 @@ static void test_mobike_nat_rebinding(void)
     sockaddr4("203.0.113.9", 40002, &seen2);
     h_init(&h);
     h_establish_mobike(&h, &c0);
-    /* the owner's probe (we send, nothing comes back): a check with NAT-D; not a second one
-     * while it is out */
+    /* the owner's probe (we send, nothing comes back): under MOBIKE an UPDATE_SA_ADDRESSES,
+     * which moves the gateway's ESP to wherever we are seen from now; not a second one while
+     * it is out */
     ike_session_probe(h.s);
     struct fgw_msg *c1 = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_notify(c1, IKE_N_UPDATE_SA_ADDRESSES, NULL));
     g_assert_true(fgw_msg_notify(c1, IKE_N_NAT_DETECTION_DESTINATION_IP, NULL));
     ike_session_probe(h.s);
     h_no_sent(&h);
