@@ -62,6 +62,7 @@ UIP_E2E_PREFIX=$ROAM_PREFIX
     WD6_GWA=2001:db8:a::1 WD6_A=2001:db8:a::2 WF6_GWA=2001:db8:b::1 WF6_A=2001:db8:b::2
     PUB_WD=192.0.2.1 PUB_WF=192.0.2.3 PUB_WD2=192.0.2.4 # the router's public addresses (OUT_GW=192.0.2.2)
     NAT_PORTS=20000-29999              # natport: the masquerade's new port range
+    GW2_OUT=192.0.2.6                  # redirect: the gateway's second address (connection roam2)
     INNER4=198.18.0.0/15
 }
 ROAM_NAT_TABLE=${P}_nat ROAM_LEAK_TABLE=${P}_leak
@@ -81,8 +82,9 @@ ROAM_WAIT=${UIP_ROAM_WAIT:-15}
 ROAM_WAIT_LONG=${UIP_ROAM_WAIT_LONG:-20} # suspend, gwrestart
 
 # Every case: NAME -> "gateway-mobike client-options event class".  Classes: mobike (the issue's
-# MOBIKE targets), flap (the same, counted from the uplinks' return), nomobike, resume, restart.
-ROAM_ALL_CASES="switch back readdr flap natrebind natport suspend gwrestart nomobike nomobike-cl"
+# MOBIKE targets), flap (the same, counted from the uplinks' return), nomobike, resume, restart,
+# redirect (RFC 5685: the gateway sends the client to its second address, GW2_OUT).
+ROAM_ALL_CASES="switch back readdr flap natrebind natport suspend gwrestart nomobike nomobike-cl redirect"
 declare -A ROAM_CASE=(
     [switch]="yes - switch mobike"
     [back]="yes - back mobike"
@@ -94,6 +96,7 @@ declare -A ROAM_CASE=(
     [gwrestart]="yes - gwrestart restart"
     [nomobike]="no - switch nomobike"
     [nomobike-cl]="yes mobike=no switch nomobike"
+    [redirect]="yes - redirect redirect"
 )
 # the client's public address the gateway should see after each event (its path)
 declare -A ROAM_PATH_AFTER=([switch]=$PUB_WF [nomobike]=$PUB_WF [nomobike-cl]=$PUB_WF [readdr]=$PUB_WD2)
@@ -594,6 +597,13 @@ roam_ev_suspend() {
     uip_log "  plugin $pid stopped for $(roam_secs "$ROAM_T_EVENT" "$ROAM_T_NOTICE") s, until the gateway's DPD deleted the IKE_SA"
 }
 
+# redirect: the gateway sends the client to its second address (swanctl --redirect, RFC 5685).
+roam_ev_redirect() {
+    ROAM_T_EVENT=$EPOCHREALTIME
+    gw_swanctl --redirect --ike roam --gateway "$GW2_OUT" >/dev/null || uip_fail "swanctl --redirect failed"
+    ROAM_T_NOTICE=$EPOCHREALTIME
+}
+
 # gwrestart: the gateway reboots: charon killed, a new one with no state 2 s later.
 roam_ev_gwrestart() {
     ROAM_T_EVENT=$EPOCHREALTIME
@@ -622,6 +632,12 @@ roam_case() {
         exit 77
     fi
     ROAM_GW_CONN=$(roam_gw_conn "$gwmob")
+    if [ "$event" = redirect ]; then
+        # the same charon on a second address with a connection of its own
+        ip -n "$NS_GW" addr replace "$GW2_OUT/24" dev "$VETH_GW"
+        ROAM_GW_CONN+=$'\n'$(gw_conn roam2 psk pools=pool4 "local_ts=$NET4" "dpd_delay=$ROAM_GW_DPD" \
+            "local_addrs=$GW2_OUT" mobike=yes)
+    fi
     gw_start "$ROAM_GW_CONN"
     uipi_assert_unreachable
     # the cleartext probes just sent (IPv4 and IPv6) are what a leak looks like: counted?
@@ -657,6 +673,8 @@ roam_case() {
         uip_log "  precondition: on wifi, the gateway sees the client at $(roam_gw_peer)"
     fi
 
+    local nm_gw_before
+    nm_gw_before=$(ip -n "$NS_CL" route show "$OUT_GW/32" | head -n 1)
     wait_s=$ROAM_WAIT tcp_secs=$((ROAM_SETTLE + 4))
     case $class in resume | restart) wait_s=$ROAM_WAIT_LONG tcp_secs=$((ROAM_WAIT_LONG + 30)) ;; esac
     roam_leak_table
@@ -718,7 +736,7 @@ roam_case() {
     # targets
     local miss=() bound
     case $class in
-    mobike | nomobike)
+    mobike | nomobike | redirect)
         bound=$ROAM_BOUND_MOBIKE_MS
         [ "$class" = mobike ] || bound=$ROAM_BOUND_NOMOBIKE_MS
         if [ "${PING[outage_ms]}" = never ]; then
@@ -746,6 +764,15 @@ roam_case() {
         ;;
     esac
     [ "$leaks" = 0 ] || miss+=("$leaks packets of the inner prefixes left an uplink in the clear")
+    if [ "$class" = redirect ]; then
+        # NetworkManager got the new external gateway: its host route moved there
+        local nm_gw_after
+        nm_gw_after=$(ip -n "$NS_CL" route show "$GW2_OUT/32" | head -n 1)
+        uip_log "  NetworkManager's host route to the gateway: before '${nm_gw_before:-none}', after '${nm_gw_after:-none}'"
+        [ -n "$nm_gw_after" ] || miss+=("NetworkManager has no host route to the new gateway $GW2_OUT")
+        gw_sas | grep -q '^roam2: #' || miss+=("the gateway holds no IKE_SA of roam2 (the redirect target)")
+        [ "$vip_after" = "$vip" ] || miss+=("virtual IP $vip became '${vip_after}'")
+    fi
     local want=${ROAM_PATH_AFTER[$c]:-$PUB_WD}
     if [ "$kept" = yes ] && [ "${peer%:*}" != "$want" ]; then
         miss+=("the gateway sees the client at '${peer:-none}', expected $want")
@@ -774,7 +801,8 @@ roam_case() {
     fi
     local verdict=PASS
     if [ "${#miss[@]}" != 0 ]; then verdict=MISS; fi
-    case $class in mobike | nomobike) after=- ;; esac
+    case $class in mobike | nomobike | redirect) after=- ;; esac
+    [ "$event" != redirect ] || ip -n "$NS_GW" addr del "$GW2_OUT/24" dev "$VETH_GW" 2>/dev/null || true
     roam_row "$c" "${PING[outage_ms]}" "${PING[lost]}" "$after" "${tcp%% *}" "$kept" \
         "$(roam_same_vip "$kept" "$vip" "$vip_after")" "${peer:--}" "$how" "$leaks" "$sas" "$verdict" "$note"
     if [ "${#miss[@]}" != 0 ]; then
