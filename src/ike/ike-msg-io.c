@@ -16,6 +16,7 @@
  */
 #include "ike/ike-session-priv.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "common/uip-be.h"
@@ -26,10 +27,25 @@ void ikes_transmit(struct ike_session *s, GPtrArray *msg)
     for (unsigned i = 0; i < msg->len; i++) {
         gsize len;
         const uint8_t *d = g_bytes_get_data(msg->pdata[i], &len);
-        int r = s->cb.send(s->user, s->natt, d, len);
+        const struct sockaddr_storage *to = s->natt ? &s->natt_gateway : &s->gateway;
+        int r = s->cb.send(s->user, s->natt, (const struct sockaddr *)to, s->gateway_len, d, len);
         if (r < 0)
             _LOGS(LOG_WARNING, s, "cannot send %zu bytes: %s", (size_t)len, g_strerror(-r));
     }
+}
+
+/* The same IP address (ports aside)? */
+bool ikes_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->sa_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+    return false;
 }
 
 static GPtrArray *dgrams_new(void)

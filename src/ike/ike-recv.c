@@ -43,6 +43,7 @@ static const struct {
     [IKE_DROP_NOT_YET] = {"not-yet", false},
     [IKE_DROP_WRONG_EXCHANGE] = {"wrong-exchange", false},
     [IKE_DROP_NOT_RUNNING] = {"not-running", false},
+    [IKE_DROP_WRONG_ADDRESS] = {"wrong-address", false},
 };
 
 const char *ike_drop_name(enum ike_drop why)

@@ -276,6 +276,7 @@ void ikes_close_done(struct ike_session *s);
 void ikes_arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn);
 
 /* ike-msg-io.c */
+bool ikes_same_host(const struct sockaddr *a, const struct sockaddr *b);
 void ikes_transmit(struct ike_session *s, GPtrArray *msg);
 GPtrArray *ikes_dgrams_one(GBytes *b);
 void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id,

@@ -244,7 +244,19 @@ static void on_response(struct ike_session *s, const struct ike_msg *m)
     ex->on_response(s, m);
 }
 
-void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
+/* Is @a (any port) the gateway's address, or one of the others it named (MOBIKE)? */
+static bool from_gateway(const struct ike_session *s, const struct sockaddr *a)
+{
+    if (ikes_same_host((const struct sockaddr *)&s->gateway, a))
+        return true;
+    for (unsigned i = 0; i < s->n_additional; i++)
+        if (ikes_same_host((const struct sockaddr *)&s->additional[i], a))
+            return true;
+    return false;
+}
+
+void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len,
+                       const struct sockaddr *from, socklen_t from_len)
 {
     struct ike_recv_ctx c;
     struct ike_recv r;
@@ -252,6 +264,10 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len)
 
     if (s->state == ST_DONE || s->state == ST_IDLE) {
         count_drop(s, IKE_DROP_NOT_RUNNING);
+        return;
+    }
+    if (from && (from_len < sizeof(sa_family_t) || !from_gateway(s, from))) {
+        count_drop(s, IKE_DROP_WRONG_ADDRESS);
         return;
     }
     recv_ctx(s, &c);

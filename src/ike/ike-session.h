@@ -135,9 +135,10 @@ struct ike_established {
 };
 
 struct ike_session_callbacks {
-    /* Send @msg to the gateway: on port 500, or once @natt on the NAT-T socket
-     * (behind the non-ESP marker, which the owner adds).  0 or -errno. */
-    int (*send)(void *user, bool natt, const uint8_t *msg, size_t len);
+    /* Send @msg to the gateway at @to (its address and port: the IKE port, or once @natt
+     * its NAT-T port, behind the non-ESP marker, which the owner adds).  0 or -errno. */
+    int (*send)(void *user, bool natt, const struct sockaddr *to, socklen_t to_len,
+                const uint8_t *msg, size_t len);
     /* Install a CHILD_SA in the ESP engine: each direction whose keymat is
      * set (both, except in a rekey collision: the inbound half first, the
      * outbound one once the collision is decided).  0 or -errno. */
@@ -184,8 +185,11 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
 /* Send IKE_SA_INIT. */
 void ike_session_start(struct ike_session *s);
 
-/* A datagram from the gateway (non-ESP marker already removed). */
-void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len);
+/* A datagram from the gateway (non-ESP marker already removed), received from @from
+ * (NULL: the owner's socket only takes the gateway's).  From another address than the
+ * gateway's (or the other addresses it named under MOBIKE) it is not taken. */
+void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len,
+                       const struct sockaddr *from, socklen_t from_len);
 
 /*
  * Why a datagram did not reach the state machine: the receive path
@@ -218,6 +222,7 @@ enum ike_drop {
     IKE_DROP_NOT_YET,             /* a request of the gateway's before the tunnel is up */
     IKE_DROP_WRONG_EXCHANGE,      /* session: a response of another exchange than our request */
     IKE_DROP_NOT_RUNNING,         /* session: not started yet, or over (failed or closed) */
+    IKE_DROP_WRONG_ADDRESS,       /* session: from an address that is not the gateway's */
     IKE_DROP__MAX
 };
 

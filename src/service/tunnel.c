@@ -180,10 +180,18 @@ static int bind_to_device(int fd, const char *dev)
 
 /* ---- session callbacks ------------------------------------------------------------------------ */
 
-static int cb_send(void *user, bool natt, const uint8_t *msg, size_t len)
+static int cb_send(void *user, bool natt, const struct sockaddr *to, socklen_t to_len,
+                   const uint8_t *msg, size_t len)
 {
     struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
+    size_t alen, blen;
+    const uint8_t *a = addr_bytes((const struct sockaddr_storage *)to, &alen);
+    const uint8_t *b = addr_bytes(&t->cfg.gateway, &blen);
 
+    /* both sockets are connected to the gateway of now: a session of another (before a
+     * redirect) has nowhere to send */
+    if (to->sa_family != t->cfg.gateway.ss_family || alen != blen || memcmp(a, b, alen) != 0)
+        return -EDESTADDRREQ;
     if (natt)
         return uip_engine_send_ike(t->engine, msg, len);
     return send(t->sock500, msg, len, MSG_DONTWAIT) < 0 ? -errno : 0;
@@ -924,7 +932,7 @@ static void on_ike_packet(void *user, const uint8_t *msg, size_t len, const stru
                           socklen_t from_len)
 {
     struct uip_tunnel *t = user;
-    ike_session_input(session_for(t, msg, len), msg, len);
+    ike_session_input(session_for(t, msg, len), msg, len, from, from_len);
 }
 
 static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
@@ -933,10 +941,14 @@ static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
     uint8_t buf[65536];
 
     for (int i = 0; i < IKE_RECV_BUDGET; i++) {
-        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof(from);
+        ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+                             &from_len);
         if (n <= 0)
             break;
-        ike_session_input(session_for(t, buf, (size_t)n), buf, (size_t)n);
+        ike_session_input(session_for(t, buf, (size_t)n), buf, (size_t)n,
+                          (const struct sockaddr *)&from, from_len);
     }
     return G_SOURCE_CONTINUE;
 }

@@ -136,9 +136,17 @@ static struct ev *ev_new(struct h *h, enum ev_type type)
     return e;
 }
 
-static int cb_send(void *user, bool natt, const uint8_t *msg, size_t len)
+static int cb_send(void *user, bool natt, const struct sockaddr *to, socklen_t to_len,
+                   const uint8_t *msg, size_t len)
 {
     struct h *h = user;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)to;
+
+    /* to the gateway: its IKE port, or its NAT-T port once the session moved there */
+    g_assert_cmpint(to->sa_family, ==, AF_INET);
+    g_assert_cmpuint(to_len, ==, sizeof(struct sockaddr_in));
+    g_assert_cmphex(in->sin_addr.s_addr, ==, h->gw_cfg.addr.sin_addr.s_addr);
+    g_assert_cmpuint(ntohs(in->sin_port), ==, natt ? 4500 : ntohs(h->gw_cfg.addr.sin_port));
     struct sent *s = g_new0(struct sent, 1);
 
     s->data = g_bytes_new(msg, len);
@@ -374,7 +382,8 @@ static void h_input(struct h *h, GBytes *b)
     gsize len;
     const uint8_t *d = g_bytes_get_data(b, &len);
 
-    ike_session_input(h->s, d, len);
+    ike_session_input(h->s, d, len, (const struct sockaddr *)&h->gw_cfg.addr,
+                      sizeof(h->gw_cfg.addr));
     g_bytes_unref(b);
 }
 
@@ -2217,6 +2226,20 @@ static void test_drops(void)
     for (unsigned i = 0; i < G_N_ELEMENTS(drop_cases); i++) {
         g_test_message("%s: %s", drop_cases[i].what, ike_drop_name(drop_cases[i].why));
         h_input_dropped(&h, crafted(&h, &drop_cases[i].c), drop_cases[i].why);
+    }
+
+    /* a valid request of the gateway's, but from another address: not taken */
+    {
+        struct sockaddr_in stranger;
+        gsize len;
+        g_autoptr(GBytes) b = crafted(&h, &(struct craft){.id_delta = -1});
+        const uint8_t *d = g_bytes_get_data(b, &len);
+        sockaddr4("203.0.113.66", 500, &stranger);
+        ike_session_drops(h.s, before);
+        ike_session_input(h.s, d, len, (const struct sockaddr *)&stranger, sizeof(stranger));
+        assert_one_drop(&h, before, IKE_DROP_WRONG_ADDRESS);
+        h_no_sent(&h);
+        h_no_events(&h);
     }
 
     /* the gateway's last request again: our kept answer again, and nothing else */
