@@ -60,9 +60,9 @@ void ikes_rekey_child(struct ike_session *s, const struct ike_msg *m,
         return;
     }
     do {
-        RAND_bytes((uint8_t *)&spi_in, sizeof(spi_in));
+        ikes_random(s, (uint8_t *)&spi_in, sizeof(spi_in));
     } while (spi_in < 256 || spi_in == s->cur.spi_in || spi_in == s->rk_spi_in);
-    RAND_bytes(nr, sizeof(nr));
+    ikes_random(s, nr, sizeof(nr));
 
     /* the gateway initiated: its nonce first, its direction (to us) the first keys */
     uint8_t *keep = NULL;
@@ -148,9 +148,9 @@ void ike_session_rekey_child(struct ike_session *s)
     if (ikes_busy(s, ike_session_rekey_child))
         return;
     do {
-        RAND_bytes((uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));
+        ikes_random(s, (uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));
     } while (s->rk_spi_in < 256 || s->rk_spi_in == s->cur.spi_in);
-    RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
+    ikes_random(s, s->rk_ni, sizeof(s->rk_ni));
     uip_put32(spi_be, s->rk_spi_in);
     uip_put32(old_be, s->cur.spi_in);
     /* the ESP proposals as configured: a key exchange method in them means PFS */

@@ -53,7 +53,7 @@ void ikes_build_natd(struct ike_session *s, struct ike_builder *b, const struct 
 {
     uint8_t natd_src[SHA1_LEN], natd_dst[SHA1_LEN];
 
-    RAND_bytes(natd_src, sizeof(natd_src));
+    ikes_random(s, natd_src, sizeof(natd_src));
     ikes_nat_hash(s, gateway, natd_dst);
     ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd_src, sizeof(natd_src));
     ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd_dst,

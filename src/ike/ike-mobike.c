@@ -94,7 +94,7 @@ void ikes_mobike_update(struct ike_session *s)
 
     if (ikes_busy(s, ikes_mobike_update))
         return;
-    RAND_bytes(s->cookie2, sizeof(s->cookie2));
+    ikes_random(s, s->cookie2, sizeof(s->cookie2));
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_notify(&b, 0, NULL, 0, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
     ikes_build_natd(s, &b, (const struct sockaddr *)&s->natt_gateway);

@@ -103,9 +103,9 @@ void ikes_rekey_ike(struct ike_session *s, const struct ike_msg *m,
     /* the new SA is the gateway's: its SPI is SPIi, ours SPIr */
     n.spi_i = uip_get64(n.sel.spi);
     do {
-        RAND_bytes((uint8_t *)&n.spi_r, sizeof(n.spi_r));
+        ikes_random(s, (uint8_t *)&n.spi_r, sizeof(n.spi_r));
     } while (n.spi_r == 0);
-    RAND_bytes(nr, sizeof(nr));
+    ikes_random(s, nr, sizeof(nr));
     int r = derive_rekeyed_sa(s, &n, gir, gir_len, ni->data, ni->len, nr, sizeof(nr));
     uip_free_secret(gir, gir_len);
     if (r < 0) {
@@ -175,10 +175,10 @@ void ike_session_rekey_ike(struct ike_session *s)
     if (ike_dh_new(s->sa.sel.ke, &s->rk_dh) < 0)
         return;
     do {
-        RAND_bytes((uint8_t *)&s->rk_spi, sizeof(s->rk_spi));
+        ikes_random(s, (uint8_t *)&s->rk_spi, sizeof(s->rk_spi));
     } while (s->rk_spi == 0);
     uip_put64(spi_be, s->rk_spi);
-    RAND_bytes(s->rk_ni, sizeof(s->rk_ni));
+    ikes_random(s, s->rk_ni, sizeof(s->rk_ni));
     memcpy(s->rk_props, s->ike_props, sizeof(s->ike_props));
     s->n_rk_props = s->n_ike_props;
     ike_proposals_prefer_ke(s->rk_props, s->n_rk_props, s->sa.sel.ke);

@@ -143,6 +143,8 @@ struct ike_session {
     bool vip4_hint_set, vip6_hint_set;
     bool reauth; /* no INITIAL_CONTACT */
     int64_t (*clock_us)(void); /* liveness: CLOCK_BOOTTIME unless a test sets one */
+    void (*random)(void *buf, size_t len); /* SPIs, nonces, COOKIE2: OpenSSL's unless a test
+                                            * sets one */
     uint8_t vip4_hint[4];
     uint8_t vip6_hint[17];
     struct uip_ts tsi[IKE_SESSION_MAX_TS];
@@ -266,6 +268,7 @@ static inline const char *ikes_log_func(const char *func)
     } while (0)
 
 /* ike-session.c */
+void ikes_random(const struct ike_session *s, void *buf, size_t len);
 void ikes_set_state(struct ike_session *s, enum state next);
 void ikes_stop_timer(GSource **src);
 void ikes_end(struct ike_session *s);

@@ -137,6 +137,15 @@ void ikes_close_done(struct ike_session *s)
 }
 
 /* The end: report, and never send again. */
+/* Random bytes for SPIs, nonces and cookies: OpenSSL's, or the test's hook. */
+void ikes_random(const struct ike_session *s, void *buf, size_t len)
+{
+    if (s->random)
+        s->random(buf, len);
+    else
+        RAND_bytes(buf, (int)len);
+}
+
 /* Over: nothing more is sent, nothing is installed. */
 void ikes_end(struct ike_session *s)
 {
@@ -424,6 +433,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->vip4_hint_set = cfg->vip4_hint_set;
     s->reauth = cfg->reauth;
     s->clock_us = cfg->liveness_clock_us ? cfg->liveness_clock_us : boottime_us;
+    s->random = cfg->random;
     memcpy(s->vip4_hint, cfg->vip4_hint, sizeof(s->vip4_hint));
     s->vip6_hint_set = cfg->vip6_hint_set;
     memcpy(s->vip6_hint, cfg->vip6_hint, sizeof(cfg->vip6_hint));
@@ -537,17 +547,17 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     }
 
     do {
-        RAND_bytes((uint8_t *)&s->sa.spi_i, sizeof(s->sa.spi_i));
+        ikes_random(s, (uint8_t *)&s->sa.spi_i, sizeof(s->sa.spi_i));
     } while (s->sa.spi_i == 0);
     do {
-        RAND_bytes((uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
+        ikes_random(s, (uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
     } while (s->cur.spi_in < 256);
     uint8_t spi_be[4];
     uip_put32(spi_be, s->cur.spi_in);
     ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
     memcpy(s->esp_pfs_props, s->esp_props, sizeof(s->esp_props));
     ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
-    RAND_bytes(s->ni, sizeof(s->ni));
+    ikes_random(s, s->ni, sizeof(s->ni));
     if (s->eap)
         eap_peer_set_spi(s->eap, s->sa.spi_i);
     *out = g_steal_pointer(&s);

@@ -95,6 +95,10 @@ struct ike_session_config {
      * goes on during suspend, so that the first check after a resume sees the
      * whole quiet time and asks the gateway at once.  Tests set their own. */
     int64_t (*liveness_clock_us)(void);
+    /* Where SPIs, nonces and COOKIE2 come from; NULL = OpenSSL's RAND_bytes().  Tests set
+     * their own to choose which side's nonce is lower (rekey collisions).  Keys come from
+     * OpenSSL always. */
+    void (*random)(void *buf, size_t len);
 };
 
 /* One direction of a CHILD_SA for the ESP engine. */

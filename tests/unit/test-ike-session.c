@@ -1710,6 +1710,42 @@ static void test_liveness_after_resume(void)
     h_teardown(&h);
 }
 
+/* ---- 9a. the random hook ---------------------------------------------------------------------- */
+
+static unsigned fake_random_calls;
+
+/* Bytes 1, 2, 3, ... in each call: what the session takes for SPIs and nonces. */
+static void fake_random(void *buf, size_t len)
+{
+    uint8_t *b = buf;
+
+    fake_random_calls++;
+    for (size_t i = 0; i < len; i++)
+        b[i] = (uint8_t)(i + 1);
+}
+
+/* With the hook, the session's SPI and nonce are the test's: the orderings that depend on
+ * them (which nonce is lower in a collision) can be chosen. */
+static void test_random_hook(void)
+{
+    struct h h;
+    uint8_t want[32];
+
+    fake_random_calls = 0;
+    h_init(&h);
+    h.cfg.random = fake_random;
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    uint64_t spi;
+    fake_random(want, sizeof(want));
+    memcpy(&spi, want, sizeof(spi)); /* the SPI is the hook's 8 bytes as a number */
+    g_assert_cmphex(init->m.hdr.spi_i, ==, spi);
+    struct ike_nonce ni = fgw_msg_nonce(init);
+    g_assert_cmpmem(ni.data, ni.len, want, sizeof(want));
+    g_assert_cmpuint(fake_random_calls, >=, 3); /* the SPI, the first CHILD_SA's SPI, Ni */
+    h_teardown(&h);
+}
+
 /* ---- 9b. the request queue, quick checks, MOBIKE (RFC 4555) ---------------------------------- */
 
 /* A rekey asked for while a request is out waits in the queue and goes as soon as the answer
@@ -2399,6 +2435,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/retransmit/unreachable", test_retransmit_unreachable);
     g_test_add_func("/ike-session/retransmit/dead-peer", test_retransmit_dead_peer);
     g_test_add_func("/ike-session/liveness-after-resume", test_liveness_after_resume);
+    g_test_add_func("/ike-session/random-hook", test_random_hook);
     g_test_add_func("/ike-session/queue/runs-when-free", test_queue_runs_when_free);
     g_test_add_func("/ike-session/check-liveness-quick", test_check_liveness_quick);
     g_test_add_func("/ike-session/mobike/update", test_mobike_update);
