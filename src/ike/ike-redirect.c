@@ -51,15 +51,22 @@ void ikes_add_redirect_notify(struct ike_session *s, struct ike_builder *b)
     }
 }
 
+/* A REDIRECT notify, read. */
+struct redirect {
+    struct sockaddr_storage gw; /* the new gateway, port 500 */
+    socklen_t gw_len;
+    const uint8_t *nonce; /* its nonce field (IKE_SA_INIT), in the message */
+    size_t nonce_len;
+};
+
 /*
- * Read a REDIRECT notify of @m: the new gateway into @gw (port 500), and
- * where its nonce field starts.  0, -ENOENT (none), -EINVAL (malformed),
- * -EOPNOTSUPP (an FQDN).
+ * Read a REDIRECT notify of @m into @rd.  0, -ENOENT (none), -EINVAL
+ * (malformed), -EOPNOTSUPP (an FQDN).
  */
-static int parse_redirect(const struct ike_msg *m, struct sockaddr_storage *gw, socklen_t *gw_len,
-                          const uint8_t **nonce, size_t *nonce_len)
+static int parse_redirect(const struct ike_msg *m, struct redirect *rd)
 {
     struct ike_notify n;
+    struct sockaddr_storage *gw = &rd->gw;
 
     if (!ikes_find_notify(m, IKE_N_REDIRECT, &n))
         return -ENOENT;
@@ -72,26 +79,25 @@ static int parse_redirect(const struct ike_msg *m, struct sockaddr_storage *gw, 
         in->sin_family = AF_INET;
         in->sin_port = htons(500);
         memcpy(&in->sin_addr, n.data + 2, 4);
-        *gw_len = sizeof(*in);
+        rd->gw_len = sizeof(*in);
     } else if (type == GW_IDENT_IPV6 && len == 16) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)gw;
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons(500);
         memcpy(&in6->sin6_addr, n.data + 2, 16);
-        *gw_len = sizeof(*in6);
+        rd->gw_len = sizeof(*in6);
     } else if (type == GW_IDENT_FQDN && len > 0) {
         return -EOPNOTSUPP;
     } else {
         return -EINVAL;
     }
-    *nonce = n.data + 2 + len;
-    *nonce_len = n.data_len - 2 - len;
+    rd->nonce = n.data + 2 + len;
+    rd->nonce_len = n.data_len - 2 - len;
     return 0;
 }
 
 /* Hand the new gateway to the owner; false when the redirect could not be taken (failed). */
-static bool follow(struct ike_session *s, int r, const struct sockaddr_storage *gw,
-                   socklen_t gw_len, const char *where)
+static bool follow(struct ike_session *s, int r, const struct redirect *rd, const char *where)
 {
     if (r == -EOPNOTSUPP) {
         ikes_fail(s, IKE_FAIL_CONFIG,
@@ -109,43 +115,38 @@ static bool follow(struct ike_session *s, int r, const struct sockaddr_storage *
         return false;
     }
     _LOGS(LOG_INFO, s, "the gateway redirects us to another gateway (%s)", where);
-    s->cb.redirected(s->user, (const struct sockaddr *)gw, gw_len);
+    s->cb.redirected(s->user, (const struct sockaddr *)&rd->gw, rd->gw_len);
     return true;
 }
 
 bool ikes_redirect_in_init(struct ike_session *s, const struct ike_msg *m)
 {
-    struct sockaddr_storage gw;
-    socklen_t gw_len = 0;
-    const uint8_t *nonce = NULL;
-    size_t nonce_len = 0;
-    int r = parse_redirect(m, &gw, &gw_len, &nonce, &nonce_len);
+    struct redirect rd = {0};
+    int r = parse_redirect(m, &rd);
 
     if (r == -ENOENT)
         return false;
     /* unauthenticated: only with our nonce, else not from the gateway we asked (RFC 5685 5) */
-    if (r == 0 && (nonce_len != sizeof(s->ni) || CRYPTO_memcmp(nonce, s->ni, nonce_len) != 0)) {
+    if (r == 0 &&
+        (rd.nonce_len != sizeof(s->ni) || CRYPTO_memcmp(rd.nonce, s->ni, rd.nonce_len) != 0)) {
         _LOGS(LOG_WARNING, s, "ignored a REDIRECT in IKE_SA_INIT without our nonce");
         return true;
     }
     ikes_request_done(s);
-    if (follow(s, r, &gw, gw_len, "IKE_SA_INIT"))
+    if (follow(s, r, &rd, "IKE_SA_INIT"))
         ikes_end(s);
     return true;
 }
 
 bool ikes_redirect_in_auth(struct ike_session *s, const struct ike_msg *m)
 {
-    struct sockaddr_storage gw;
-    socklen_t gw_len = 0;
-    const uint8_t *nonce;
-    size_t nonce_len;
-    int r = parse_redirect(m, &gw, &gw_len, &nonce, &nonce_len);
+    struct redirect rd = {0};
+    int r = parse_redirect(m, &rd);
 
     if (r == -ENOENT)
         return false;
     ikes_request_done(s);
-    if (follow(s, r, &gw, gw_len, "IKE_AUTH")) {
+    if (follow(s, r, &rd, "IKE_AUTH")) {
         ikes_send_ike_delete_on(s, &s->sa); /* no CHILD_SA was made: nothing else to end */
         ikes_end(s);
     }
@@ -154,15 +155,12 @@ bool ikes_redirect_in_auth(struct ike_session *s, const struct ike_msg *m)
 
 bool ikes_redirect_in_request(struct ike_session *s, struct sa_ctx *sa, const struct ike_msg *m)
 {
-    struct sockaddr_storage gw;
-    socklen_t gw_len = 0;
-    const uint8_t *nonce;
-    size_t nonce_len;
-    int r = parse_redirect(m, &gw, &gw_len, &nonce, &nonce_len);
+    struct redirect rd = {0};
+    int r = parse_redirect(m, &rd);
 
     if (r == -ENOENT)
         return false;
     ikes_send_response(s, sa, IKE_INFORMATIONAL, m->hdr.msg_id, NULL, 0);
-    follow(s, r, &gw, gw_len, "INFORMATIONAL");
+    follow(s, r, &rd, "INFORMATIONAL");
     return true;
 }

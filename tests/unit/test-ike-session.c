@@ -466,6 +466,15 @@ static const struct fgw_auth_opts default_auth = {
 };
 
 /* Start, IKE_SA_INIT, IKE_AUTH: established with the CHILD_SA @c. */
+/* Start the session, answer its IKE_SA_INIT: its IKE_AUTH request. */
+static struct fgw_msg *h_start_to_auth(struct h *h)
+{
+    h_start(h);
+    struct fgw_msg *init = h_open(h);
+    h_input(h, fgw_answer_init(h->gw, init, FGW_NATD_MATCH));
+    return h_open(h);
+}
+
 static void h_establish_with(struct h *h, const struct fgw_auth_opts *o, struct fgw_child *c)
 {
     h_start(h);
@@ -491,10 +500,7 @@ static void test_reauth_session(void)
     h.cfg.reauth = true;
     h.cfg.vip4_hint_set = true;
     memcpy(h.cfg.vip4_hint, held, 4);
-    h_start(&h);
-    struct fgw_msg *init = h_open(&h);
-    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
-    struct fgw_msg *auth = h_open(&h);
+    struct fgw_msg *auth = h_start_to_auth(&h);
     g_assert_true(fgw_msg_is(auth, IKE_AUTH, false));
     g_assert_false(fgw_msg_notify(auth, IKE_N_INITIAL_CONTACT, NULL));
     struct ike_cp cp;
@@ -534,6 +540,19 @@ static struct fgw_msg *h_open_request(struct h *h, uint8_t exchange)
 
     g_assert_true(fgw_msg_is(m, exchange, false));
     return m;
+}
+
+/* Our CHILD_SA rekey @req of @old answered: @new installed and reported, then our DELETE of
+ * @old answered and @old removed. */
+static void h_our_child_rekey_done(struct h *h, const struct fgw_msg *req, const struct fgw_child *old,
+                                   struct fgw_child *new)
+{
+    h_input(h, fgw_answer_child_rekey(h->gw, req, old, new));
+    assert_install(h_event(h, EV_INSTALL), new, true, true);
+    h_event(h, EV_CHILD_REKEYED);
+    struct fgw_msg *del = h_open_request(h, IKE_INFORMATIONAL);
+    h_input(h, fgw_answer_delete(h->gw, del, &old->spi_in, 1));
+    assert_delete(h_event(h, EV_DELETE), old);
 }
 
 static void assert_ts(const struct uip_ts *ts, const char *want)
@@ -885,12 +904,7 @@ static void test_rekey_temporary_failure(void)
     g_ptr_array_add(h.msgs, req2);
     g_assert_true(fgw_msg_is(req2, IKE_CREATE_CHILD_SA, false));
     g_assert_cmpuint(req2->m.hdr.msg_id, ==, req->m.hdr.msg_id + 1);
-    h_input(&h, fgw_answer_child_rekey(h.gw, req2, &c0, &c1));
-    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
-    h_event(&h, EV_CHILD_REKEYED);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
-    h_input(&h, fgw_answer_delete(h.gw, del, &c0.spi_in, 1));
-    assert_delete(h_event(&h, EV_DELETE), &c0);
+    h_our_child_rekey_done(&h, req2, &c0, &c1);
     h_teardown(&h);
 }
 
@@ -1007,12 +1021,7 @@ static void test_gateway_ike_rekey_large_sa(void)
     g_assert_true(req->sa == &h.gw->sa);
     g_assert_cmpuint(req->m.hdr.msg_id, ==, 0);
     g_assert_false(req->m.hdr.flags & IKE_FLAG_INITIATOR); /* the gateway's SA now */
-    h_input(&h, fgw_answer_child_rekey(h.gw, req, &c0, &c1));
-    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
-    h_event(&h, EV_CHILD_REKEYED);
-    struct fgw_msg *del2 = h_open_request(&h, IKE_INFORMATIONAL);
-    h_input(&h, fgw_answer_delete(h.gw, del2, &c0.spi_in, 1));
-    assert_delete(h_event(&h, EV_DELETE), &c0);
+    h_our_child_rekey_done(&h, req, &c0, &c1);
 
     /* the old IKE SA is gone: a message on it is not answered */
     h_input(&h, fgw_informational_request(h.gw, &h.gw->old, NULL, 0, false));
@@ -1377,12 +1386,7 @@ static void test_child_rekey_collision_gateway_first(gconstpointer data)
     /* the gateway's SA is the one the session rekeys next */
     ike_session_rekey_child(h.s);
     struct fgw_msg *req = h_open_request(&h, IKE_CREATE_CHILD_SA);
-    h_input(&h, fgw_answer_child_rekey(h.gw, req, &c_gw, &c2));
-    assert_install(h_event(&h, EV_INSTALL), &c2, true, true);
-    h_event(&h, EV_CHILD_REKEYED);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
-    h_input(&h, fgw_answer_delete(h.gw, del, &c_gw.spi_in, 1));
-    assert_delete(h_event(&h, EV_DELETE), &c_gw);
+    h_our_child_rekey_done(&h, req, &c_gw, &c2);
     h_teardown(&h);
 }
 
@@ -1449,12 +1453,7 @@ static void test_ike_rekey_collision(gconstpointer data)
     struct fgw_msg *req = h_open_request(&h, IKE_CREATE_CHILD_SA);
     g_assert_true(req->sa == &h.gw->sa);
     g_assert_cmpuint(req->m.hdr.msg_id, ==, 0);
-    h_input(&h, fgw_answer_child_rekey(h.gw, req, &c0, &c1));
-    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
-    h_event(&h, EV_CHILD_REKEYED);
-    struct fgw_msg *del2 = h_open_request(&h, IKE_INFORMATIONAL);
-    h_input(&h, fgw_answer_delete(h.gw, del2, &c0.spi_in, 1));
-    assert_delete(h_event(&h, EV_DELETE), &c0);
+    h_our_child_rekey_done(&h, req, &c0, &c1);
     h_teardown(&h);
 }
 
@@ -1840,12 +1839,7 @@ static void test_mobike_update(void)
     ike_session_rekey_child(h.s);
     struct fgw_msg *rk = h_open_request(&h, IKE_CREATE_CHILD_SA);
     g_assert_cmpuint(rk->m.hdr.msg_id, ==, up->m.hdr.msg_id + 1);
-    h_input(&h, fgw_answer_child_rekey(h.gw, rk, &c0, &c1));
-    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
-    h_event(&h, EV_CHILD_REKEYED);
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
-    h_input(&h, fgw_answer_delete(h.gw, del, &c0.spi_in, 1));
-    assert_delete(h_event(&h, EV_DELETE), &c0);
+    h_our_child_rekey_done(&h, rk, &c0, &c1);
     h_teardown(&h);
 }
 
@@ -1906,10 +1900,7 @@ static void test_mobike_not_supported(void)
 
     h_init(&h);
     h.cfg.mobike = true;
-    h_start(&h);
-    struct fgw_msg *init = h_open(&h);
-    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
-    struct fgw_msg *auth = h_open(&h);
+    struct fgw_msg *auth = h_start_to_auth(&h);
     g_assert_true(fgw_msg_notify(auth, IKE_N_MOBIKE_SUPPORTED, NULL));
     h_input(&h, fgw_answer_auth(h.gw, auth, &default_auth, &c0));
     assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
@@ -1921,10 +1912,7 @@ static void test_mobike_not_supported(void)
 
     /* not configured: not offered, even to a gateway that would */
     h_init(&h);
-    h_start(&h);
-    init = h_open(&h);
-    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
-    auth = h_open(&h);
+    auth = h_start_to_auth(&h);
     g_assert_false(fgw_msg_notify(auth, IKE_N_MOBIKE_SUPPORTED, NULL));
     h_input(&h, fgw_answer_auth(h.gw, auth, &mobike_auth, &c0));
     assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
@@ -2044,50 +2032,33 @@ static void test_redirected_from(void)
     h_teardown(&h);
 }
 
-/* In the last IKE_AUTH response, after the gateway's AUTH: no CHILD_SA, the IKE SA deleted. */
-static void test_redirect_auth(void)
+/* In the last IKE_AUTH response, after the gateway's AUTH: no CHILD_SA, the IKE SA deleted.
+ * With the wrong AUTH (@data 0): an authentication failure, not a redirect. */
+static void test_redirect_auth(gconstpointer data)
 {
+    bool verified = GPOINTER_TO_INT(data);
     struct h h;
     struct fgw_child c0;
-    uint8_t data[6];
+    uint8_t rd[6];
     struct fgw_auth_opts o = default_auth;
 
     h_init(&h);
-    h_start(&h);
-    struct fgw_msg *init = h_open(&h);
-    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
-    struct fgw_msg *auth = h_open(&h);
-    o.redirect = data;
-    o.redirect_len = redirect_data(data, NULL, 0);
+    struct fgw_msg *auth = h_start_to_auth(&h);
+    o.redirect = rd;
+    o.redirect_len = redirect_data(rd, NULL, 0);
+    o.wrong_auth = !verified;
     h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
-    assert_redirected_to_new_gw(h_event(&h, EV_REDIRECTED));
-    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
-    g_assert_true(fgw_msg_deletes_ike(del));
-    h_no_events(&h);
-    g_assert_false(h_wait(&h, &h.sent, 200));
-    h_teardown(&h);
-}
-
-/* The wrong AUTH with a REDIRECT: an authentication failure, not a redirect. */
-static void test_redirect_auth_unverified(void)
-{
-    struct h h;
-    struct fgw_child c0;
-    uint8_t data[6];
-    struct fgw_auth_opts o = default_auth;
-
-    h_init(&h);
-    h_start(&h);
-    struct fgw_msg *init = h_open(&h);
-    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
-    struct fgw_msg *auth = h_open(&h);
-    o.redirect = data;
-    o.redirect_len = redirect_data(data, NULL, 0);
-    o.wrong_auth = true;
-    h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
-    assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_AUTH);
-    while (!g_queue_is_empty(&h.sent))
-        g_bytes_unref(h_sent(&h, NULL));
+    if (verified) {
+        assert_redirected_to_new_gw(h_event(&h, EV_REDIRECTED));
+        struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+        g_assert_true(fgw_msg_deletes_ike(del));
+        h_no_events(&h);
+        g_assert_false(h_wait(&h, &h.sent, 200));
+    } else {
+        assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_AUTH);
+        while (!g_queue_is_empty(&h.sent))
+            g_bytes_unref(h_sent(&h, NULL));
+    }
     h_teardown(&h);
 }
 
@@ -2445,8 +2416,9 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/mobike/nat-rebinding", test_mobike_nat_rebinding);
     g_test_add_func("/ike-session/redirect/init", test_redirect_init);
     g_test_add_func("/ike-session/redirect/redirected-from", test_redirected_from);
-    g_test_add_func("/ike-session/redirect/auth", test_redirect_auth);
-    g_test_add_func("/ike-session/redirect/auth-unverified", test_redirect_auth_unverified);
+    g_test_add_data_func("/ike-session/redirect/auth", GINT_TO_POINTER(1), test_redirect_auth);
+    g_test_add_data_func("/ike-session/redirect/auth-unverified", GINT_TO_POINTER(0),
+                         test_redirect_auth);
     g_test_add_func("/ike-session/redirect/informational", test_redirect_informational);
     g_test_add_func("/ike-session/redirect/fqdn", test_redirect_fqdn);
     g_test_add_func("/ike-session/drops/established", test_drops);
