@@ -282,6 +282,15 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
         ikes_fail(s, IKE_FAIL_AUTH, "the gateway sent no AUTH payload");
         return false;
     }
+    if (auth.method != IKE_AUTH_PSK && s->auth == IKE_AUTHM_PSK) {
+        /* with a shared key the gateway proves it knows it: a signature instead would widen
+         * trust to any certificate the system store accepts for its name (issue 12) */
+        ikes_fail(s, IKE_FAIL_AUTH,
+                  "the gateway signed instead of proving the pre-shared key (AUTH method %u), "
+                  "which a PSK connection does not accept",
+                  auth.method);
+        return false;
+    }
     if (auth.method != IKE_AUTH_PSK) {
         if (!pl_id) {
             ikes_fail(s, IKE_FAIL_AUTH, "the gateway signed without sending its identity");

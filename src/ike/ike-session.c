@@ -456,9 +456,9 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     char host[INET6_ADDRSTRLEN];
     id_from_sockaddr((const struct sockaddr *)&cfg->gateway, host, sizeof(host));
     s->gateway_host = g_strdup(host);
-    /* the gateway's certificate: always for EAP and certificates, and for a
-     * PSK profile only if it names a CA (strongSwan may still sign) */
-    if (cfg->auth != IKE_AUTHM_PSK || (cfg->ca_cert && *cfg->ca_cert)) {
+    /* the gateway's certificate: for EAP and certificates (with a PSK the
+     * gateway must prove the key: ike-auth.c refuses its signature) */
+    if (cfg->auth != IKE_AUTHM_PSK) {
         char terr[200];
         r = ike_trust_new(cfg->ca_cert, &s->trust, terr, sizeof(terr));
         if (r < 0) {

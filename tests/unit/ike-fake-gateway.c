@@ -742,7 +742,7 @@ GBytes *fgw_answer_auth(struct fgw *gw, const struct fgw_msg *req, const struct 
 
     fgw_begin_response(gw, req, &b);
     ike_build_id(&b, IKE_PL_IDR, IKE_ID_FQDN, (const uint8_t *)gw->id, id_len);
-    ike_build_auth(&b, IKE_AUTH_PSK, ours, auth_len);
+    ike_build_auth(&b, o->auth_method ? o->auth_method : IKE_AUTH_PSK, ours, auth_len);
     if (o->redirect) {
         ike_build_notify(&b, 0, NULL, 0, IKE_N_REDIRECT, o->redirect, o->redirect_len);
         uip_wipe(ours, sizeof(ours));

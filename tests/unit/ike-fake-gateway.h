@@ -197,6 +197,7 @@ struct fgw_auth_opts {
     const uint8_t *redirect; /* REDIRECT notify data (RFC 5685): IDr, AUTH and this only */
     size_t redirect_len;
     bool wrong_auth;        /* the gateway's AUTH computed with another key */
+    uint8_t auth_method;    /* its AUTH method; 0: PSK (another makes the data a junk signature) */
 };
 
 /*

@@ -1709,6 +1709,26 @@ static void test_liveness_after_resume(void)
     h_teardown(&h);
 }
 
+/* In PSK mode the gateway must prove the key: a signature instead (RSA, method 1) is refused,
+ * even though no certificate was checked yet (issue 12). */
+static void test_psk_gateway_signs(void)
+{
+    struct h h;
+    struct fgw_child c0;
+    struct fgw_auth_opts o = default_auth;
+
+    h_init(&h);
+    struct fgw_msg *auth = h_start_to_auth(&h);
+    o.auth_method = 1;
+    h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
+    struct ev *f = h_event(&h, EV_FAILED);
+    assert_failed(f, IKE_FAIL_AUTH);
+    g_assert_nonnull(strstr(f->message, "signed instead"));
+    while (!g_queue_is_empty(&h.sent))
+        g_bytes_unref(h_sent(&h, NULL));
+    h_teardown(&h);
+}
+
 /* ---- 9a. the random hook ---------------------------------------------------------------------- */
 
 static unsigned fake_random_calls;
@@ -2406,6 +2426,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/retransmit/unreachable", test_retransmit_unreachable);
     g_test_add_func("/ike-session/retransmit/dead-peer", test_retransmit_dead_peer);
     g_test_add_func("/ike-session/liveness-after-resume", test_liveness_after_resume);
+    g_test_add_func("/ike-session/psk-gateway-signs", test_psk_gateway_signs);
     g_test_add_func("/ike-session/random-hook", test_random_hook);
     g_test_add_func("/ike-session/queue/runs-when-free", test_queue_runs_when_free);
     g_test_add_func("/ike-session/check-liveness-quick", test_check_liveness_quick);
