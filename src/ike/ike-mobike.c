@@ -53,17 +53,7 @@ static void read_additional(struct ike_session *s, const struct ike_msg *m)
         }
         if (s->n_additional >= G_N_ELEMENTS(s->additional))
             continue;
-        struct sockaddr_storage *a = &s->additional[s->n_additional++];
-        memset(a, 0, sizeof(*a));
-        if (v4) {
-            struct sockaddr_in *in = (struct sockaddr_in *)a;
-            in->sin_family = AF_INET;
-            memcpy(&in->sin_addr, n.data, 4);
-        } else {
-            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)a;
-            in6->sin6_family = AF_INET6;
-            memcpy(&in6->sin6_addr, n.data, 16);
-        }
+        ikes_sockaddr_set(&s->additional[s->n_additional++], n.data, n.data_len, 0);
     }
     if (listed)
         _LOGS(LOG_INFO, s, "the gateway has %u other address%s", s->n_additional,

@@ -48,6 +48,25 @@ bool ikes_same_host(const struct sockaddr *a, const struct sockaddr *b)
     return false;
 }
 
+/* An IPv4 (4 octets) or IPv6 (16) address @addr with @port into @out: its length. */
+socklen_t ikes_sockaddr_set(struct sockaddr_storage *out, const uint8_t *addr, size_t len,
+                            uint16_t port)
+{
+    memset(out, 0, sizeof(*out));
+    if (len == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)out;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        memcpy(&in->sin_addr, addr, 4);
+        return sizeof(*in);
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    memcpy(&in6->sin6_addr, addr, 16);
+    return sizeof(*in6);
+}
+
 static GPtrArray *dgrams_new(void)
 {
     return g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);

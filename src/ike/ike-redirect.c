@@ -66,26 +66,14 @@ struct redirect {
 static int parse_redirect(const struct ike_msg *m, struct redirect *rd)
 {
     struct ike_notify n;
-    struct sockaddr_storage *gw = &rd->gw;
 
     if (!ikes_find_notify(m, IKE_N_REDIRECT, &n))
         return -ENOENT;
     if (n.data_len < 2 || (size_t)2 + n.data[1] > n.data_len)
         return -EINVAL;
     uint8_t type = n.data[0], len = n.data[1];
-    memset(gw, 0, sizeof(*gw));
-    if (type == GW_IDENT_IPV4 && len == 4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)gw;
-        in->sin_family = AF_INET;
-        in->sin_port = htons(500);
-        memcpy(&in->sin_addr, n.data + 2, 4);
-        rd->gw_len = sizeof(*in);
-    } else if (type == GW_IDENT_IPV6 && len == 16) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)gw;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(500);
-        memcpy(&in6->sin6_addr, n.data + 2, 16);
-        rd->gw_len = sizeof(*in6);
+    if ((type == GW_IDENT_IPV4 && len == 4) || (type == GW_IDENT_IPV6 && len == 16)) {
+        rd->gw_len = ikes_sockaddr_set(&rd->gw, n.data + 2, len, 500);
     } else if (type == GW_IDENT_FQDN && len > 0) {
         return -EOPNOTSUPP;
     } else {

@@ -280,6 +280,8 @@ void ikes_arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSou
 
 /* ike-msg-io.c */
 bool ikes_same_host(const struct sockaddr *a, const struct sockaddr *b);
+socklen_t ikes_sockaddr_set(struct sockaddr_storage *out, const uint8_t *addr, size_t len,
+                            uint16_t port);
 void ikes_transmit(struct ike_session *s, GPtrArray *msg);
 GPtrArray *ikes_dgrams_one(GBytes *b);
 void ikes_send_request(struct ike_session *s, GPtrArray *msg, uint32_t msg_id,

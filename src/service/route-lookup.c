@@ -28,7 +28,7 @@ struct nl_req {
     char attrs[64];
 };
 
-static const uint8_t *addr_of(const struct sockaddr *sa, size_t *len)
+const uint8_t *uip_addr_bytes(const struct sockaddr *sa, size_t *len)
 {
     if (sa->sa_family == AF_INET) {
         *len = 4;
@@ -131,7 +131,7 @@ static int get_route(int fd, const struct sockaddr *dst, int oif, struct route_i
 {
     struct nl_req req;
     size_t alen;
-    const uint8_t *a = addr_of(dst, &alen);
+    const uint8_t *a = uip_addr_bytes(dst, &alen);
     char buf[NL_BUF];
 
     memset(&req, 0, sizeof(req));
@@ -168,7 +168,7 @@ static int best_other_device(int fd, const struct sockaddr *dst, int avoid)
 {
     struct nl_req req;
     size_t alen;
-    const uint8_t *a = addr_of(dst, &alen);
+    const uint8_t *a = uip_addr_bytes(dst, &alen);
     char buf[NL_BUF];
     int best = 0;
     unsigned best_len = 0, best_metric = 0;
@@ -247,8 +247,8 @@ int uip_route_lookup(const struct sockaddr *dst, int avoid_ifindex, struct uip_r
 bool uip_route_equal(const struct uip_route *a, const struct uip_route *b)
 {
     size_t la, lb;
-    const uint8_t *pa = addr_of((const struct sockaddr *)&a->src, &la);
-    const uint8_t *pb = addr_of((const struct sockaddr *)&b->src, &lb);
+    const uint8_t *pa = uip_addr_bytes((const struct sockaddr *)&a->src, &la);
+    const uint8_t *pb = uip_addr_bytes((const struct sockaddr *)&b->src, &lb);
 
     return a->ifindex == b->ifindex && a->src.ss_family == b->src.ss_family && la == lb &&
            memcmp(pa, pb, la) == 0;
@@ -259,7 +259,7 @@ const char *uip_route_to_string(const struct uip_route *r, char *buf, size_t len
     char addr[INET6_ADDRSTRLEN] = "?";
     size_t alen;
 
-    inet_ntop(r->src.ss_family, addr_of((const struct sockaddr *)&r->src, &alen), addr,
+    inet_ntop(r->src.ss_family, uip_addr_bytes((const struct sockaddr *)&r->src, &alen), addr,
               sizeof(addr));
     snprintf(buf, len, "%s on %s", addr, r->ifname);
     return buf;

@@ -14,6 +14,8 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct uip_route {
@@ -29,6 +31,9 @@ struct uip_route {
  * is down), or another -errno.
  */
 int uip_route_lookup(const struct sockaddr *dst, int avoid_ifindex, struct uip_route *out);
+
+/* The address octets of @sa (IPv4 or IPv6), their count in @len. */
+const uint8_t *uip_addr_bytes(const struct sockaddr *sa, size_t *len);
 
 /* Same device and same source address? */
 bool uip_route_equal(const struct uip_route *a, const struct uip_route *b);

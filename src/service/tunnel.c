@@ -137,22 +137,12 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
         ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
-static const uint8_t *addr_bytes(const struct sockaddr_storage *ss, size_t *len)
-{
-    if (ss->ss_family == AF_INET) {
-        *len = 4;
-        return (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-    }
-    *len = 16;
-    return (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-}
-
 /* The name of the interface that holds @local, for SO_BINDTODEVICE. */
 static int device_of(const struct sockaddr_storage *local, char name[IFNAMSIZ])
 {
     struct ifaddrs *ifa, *i;
     size_t len, ilen;
-    const uint8_t *want = addr_bytes(local, &len);
+    const uint8_t *want = uip_addr_bytes((const struct sockaddr *)local, &len);
     int r = -ENODEV;
 
     if (getifaddrs(&ifa) < 0)
@@ -160,8 +150,7 @@ static int device_of(const struct sockaddr_storage *local, char name[IFNAMSIZ])
     for (i = ifa; i; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != local->ss_family)
             continue;
-        if (memcmp(addr_bytes((const struct sockaddr_storage *)i->ifa_addr, &ilen), want, len) ==
-            0) {
+        if (memcmp(uip_addr_bytes(i->ifa_addr, &ilen), want, len) == 0) {
             g_strlcpy(name, i->ifa_name, IFNAMSIZ);
             r = 0;
             break;
@@ -185,8 +174,8 @@ static int cb_send(void *user, bool natt, const struct sockaddr *to, socklen_t t
 {
     struct uip_tunnel *t = ((struct tunnel_ike *)user)->t;
     size_t alen, blen;
-    const uint8_t *a = addr_bytes((const struct sockaddr_storage *)to, &alen);
-    const uint8_t *b = addr_bytes(&t->cfg.gateway, &blen);
+    const uint8_t *a = uip_addr_bytes(to, &alen);
+    const uint8_t *b = uip_addr_bytes((const struct sockaddr *)&t->cfg.gateway, &blen);
 
     /* both sockets are connected to the gateway of now: a session of another (before a
      * redirect) has nowhere to send */
@@ -867,8 +856,10 @@ static gboolean on_redirect(gpointer user)
                      "the gateways redirected us more than 5 times in a row (a loop)");
         return G_SOURCE_REMOVE;
     }
-    inet_ntop(t->cfg.gateway.ss_family, addr_bytes(&t->cfg.gateway, &alen), was, sizeof(was));
-    inet_ntop(t->redirect_to.ss_family, addr_bytes(&t->redirect_to, &alen), now, sizeof(now));
+    inet_ntop(t->cfg.gateway.ss_family,
+              uip_addr_bytes((const struct sockaddr *)&t->cfg.gateway, &alen), was, sizeof(was));
+    inet_ntop(t->redirect_to.ss_family,
+              uip_addr_bytes((const struct sockaddr *)&t->redirect_to, &alen), now, sizeof(now));
     _LOGI("redirected from gateway %s to %s", was, now);
     if (t->ike->up) {
         ike_session_close(t->ike->s); /* DELETE to the old gateway, on the sockets still its */
@@ -1170,12 +1161,6 @@ const char *uip_tunnel_tun_name(const struct uip_tunnel *t)
 unsigned uip_tunnel_mtu(const struct uip_tunnel *t)
 {
     return uip_engine_mtu(t->engine);
-}
-
-const struct sockaddr *uip_tunnel_gateway(const struct uip_tunnel *t, socklen_t *len)
-{
-    *len = t->cfg.gateway_len;
-    return (const struct sockaddr *)&t->cfg.gateway;
 }
 
 const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len)

@@ -99,6 +99,4 @@ const char *uip_tunnel_tun_name(const struct uip_tunnel *t);
 unsigned uip_tunnel_mtu(const struct uip_tunnel *t);
 /* Our address as the gateway sees it (before NAT), with port 0. */
 const struct sockaddr *uip_tunnel_local(const struct uip_tunnel *t, socklen_t *len);
-/* The gateway we talk to now (with the IKE port): the configured one, or where it redirected us. */
-const struct sockaddr *uip_tunnel_gateway(const struct uip_tunnel *t, socklen_t *len);
 struct uip_engine *uip_tunnel_engine(struct uip_tunnel *t);
