@@ -101,7 +101,7 @@ static const struct uip_setting *hinted_secret(const char *hint)
 static GPtrArray *collect_secrets(const struct options *opt, GHashTable *data, GHashTable *secrets)
 {
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)ad_secret_free);
-    g_auto(GStrv) wanted = uip_settings_secrets_wanted(data);
+    g_auto(GStrv) wanted = uip_settings_secrets_wanted(data, NULL);
     const struct uip_setting *all;
     gsize n_all;
 

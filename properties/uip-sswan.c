@@ -1287,7 +1287,7 @@ static EVP_PKEY *read_key(const char *path, const char *password, GError **error
     }
     ERR_clear_error();
     if (!key) {
-        if (!password && uip_key_file_is_encrypted(path))
+        if (!password && uip_key_file_is_encrypted(path, NULL))
             fail(error,
                  _("Cannot export “%s”: the private key in “%s” is encrypted and its password "
                    "(“%s”) is not in the connection"),

@@ -7,6 +7,7 @@
 #endif
 
 #include "common/uip-settings.h"
+#include "common/uip-file.h"
 #include "common/uip-ts.h"
 
 #include <stdlib.h>
@@ -660,19 +661,22 @@ enum uip_auth uip_settings_get_auth(GHashTable *data)
 
 /* ---- secrets --------------------------------------------------------------------------------- */
 
-gboolean uip_key_file_is_encrypted(const char *path)
+gboolean uip_key_file_is_encrypted(const char *path, const struct uip_file_owner *as)
 {
-    g_autofree char *text = NULL;
-    gsize len;
+    struct uip_file_data d = {0};
+    gboolean enc;
 
-    if (!path || !path[0] || !g_file_get_contents(path, &text, &len, NULL))
+    if (!path || !path[0] || uip_file_read(path, as, UIP_FILE_MAX_LEN, &d) < 0)
         return FALSE;
     /* a PEM file is text: look only for the markers, never parse the key here */
-    return g_strstr_len(text, (gssize)len, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
-           g_strstr_len(text, (gssize)len, "Proc-Type: 4,ENCRYPTED") != NULL;
+    enc = g_strstr_len((const char *)d.data, (gssize)d.len,
+                       "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+          g_strstr_len((const char *)d.data, (gssize)d.len, "Proc-Type: 4,ENCRYPTED") != NULL;
+    uip_file_data_clear(&d);
+    return enc;
 }
 
-char **uip_settings_secrets_wanted(GHashTable *data)
+char **uip_settings_secrets_wanted(GHashTable *data, const struct uip_file_owner *as)
 {
     g_autoptr(GPtrArray) keys = g_ptr_array_new();
     enum uip_auth auth = uip_settings_get_auth(data);
@@ -687,7 +691,8 @@ char **uip_settings_secrets_wanted(GHashTable *data)
             continue;
         if (g_str_equal(s->key, UIP_KEY_USER_KEY_PASSWORD))
             wanted = (auth == UIP_AUTH_CERT || auth == UIP_AUTH_EAP_TLS) &&
-                     uip_key_file_is_encrypted(uip_settings_get_string(data, UIP_KEY_USER_KEY));
+                     uip_key_file_is_encrypted(
+                         uip_settings_get_string(data, UIP_KEY_USER_KEY), as);
         else
             wanted = (s->required_auth & UIP_AUTH_BIT(auth)) != 0;
         if (wanted)
@@ -697,9 +702,10 @@ char **uip_settings_secrets_wanted(GHashTable *data)
     return (char **)g_ptr_array_free(g_steal_pointer(&keys), FALSE);
 }
 
-char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets)
+char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets,
+                                   const struct uip_file_owner *as)
 {
-    g_auto(GStrv) wanted = uip_settings_secrets_wanted(data);
+    g_auto(GStrv) wanted = uip_settings_secrets_wanted(data, as);
     g_autoptr(GPtrArray) keys = g_ptr_array_new();
 
     for (guint i = 0; wanted[i]; i++) {

@@ -20,6 +20,8 @@
 
 #include <glib.h>
 
+#include "common/uip-file.h"
+
 /* The VPN service type (vpn.service-type) and D-Bus name of NetworkManager-uipsec. */
 #define UIP_VPN_SERVICE "org.freedesktop.NetworkManager.uipsec"
 
@@ -230,19 +232,23 @@ enum uip_auth uip_settings_get_auth(GHashTable *data); /* UIP_AUTH_INVALID when 
  * psk for psk, password for eap-mschapv2, and user-key-password for cert and
  * eap-tls when the private key file is encrypted (uip_key_file_is_encrypted()).
  * A secret whose flags say UIP_SECRET_FLAG_NOT_REQUIRED is left out.
+ * The key file is read as @as (uip-file.h), or with the caller's rights when NULL.
  */
-char **uip_settings_secrets_wanted(GHashTable *data);
+char **uip_settings_secrets_wanted(GHashTable *data, const struct uip_file_owner *as);
 
 /*
  * Of those, the ones not present (or empty) in @secrets: what NetworkManager's
  * need_secrets must ask for, and what an auth dialog prompts for.
  */
-char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets);
+char **uip_settings_secrets_needed(GHashTable *data, GHashTable *secrets,
+                                   const struct uip_file_owner *as);
 
 /*
  * TRUE when the PEM file at @path holds an encrypted private key
  * ("ENCRYPTED PRIVATE KEY", or a legacy "Proc-Type: 4,ENCRYPTED" header).
  * FALSE for a clear key, a DER file, or a file that cannot be read (the
- * service then reports the unreadable file when it loads it).
+ * service then reports the unreadable file when it loads it).  Read as @as
+ * (NULL: the caller's rights): a regular file, at most UIP_FILE_MAX_LEN,
+ * wiped after.
  */
-gboolean uip_key_file_is_encrypted(const char *path);
+gboolean uip_key_file_is_encrypted(const char *path, const struct uip_file_owner *as);

@@ -49,10 +49,10 @@
 
 #include <glib.h>
 
+#include "common/uip-file.h"
 #include "common/uip-secret.h"
 #include "ike/ike-types.h"
 
-#define MAX_FILE_LEN     (1024 * 1024) /* certificate, key and CA files */
 #define CERTREQ_HASH_LEN 20            /* SHA-1, RFC 7296 3.7 */
 #define PSS_MAX_SALT     1024
 
@@ -158,69 +158,15 @@ static bool bytes_eq_icase(const uint8_t *a, const uint8_t *b, size_t len)
     return true;
 }
 
-/* A whole (small) file in a buffer the caller wipes: key files go through here. */
-struct file_buf {
-    uint8_t *data;
-    size_t len;
-    size_t alloc;
-};
-
-static void file_buf_clear(struct file_buf *fb)
+/* A whole (small) file in a buffer that is wiped when freed: key files go through here. */
+static int read_file_err(const char *what, const char *path, const struct uip_file_owner *as,
+                         struct uip_file_data *out, char *err, size_t err_len)
 {
-    uip_free_secret(fb->data, fb->alloc);
-    fb->data = NULL;
-    fb->len = fb->alloc = 0;
-}
-
-static int read_file(const char *path, struct file_buf *out)
-{
-    struct stat st;
-    struct file_buf fb = {0};
-    int fd, r = 0;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0) {
-        r = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        r = -EINVAL;
-        goto out;
-    }
-    if (st.st_size > MAX_FILE_LEN) {
-        r = -EFBIG;
-        goto out;
-    }
-    fb.alloc = (size_t)st.st_size + 1;
-    fb.data = g_malloc(fb.alloc);
-    while (fb.len < (size_t)st.st_size) {
-        ssize_t k = read(fd, fb.data + fb.len, (size_t)st.st_size - fb.len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            r = -errno;
-            file_buf_clear(&fb);
-            goto out;
-        }
-        if (k == 0)
-            break;
-        fb.len += (size_t)k;
-    }
-    *out = fb;
-out:
-    close(fd);
-    return r;
-}
-
-static int read_file_err(const char *what, const char *path, struct file_buf *out, char *err,
-                         size_t err_len)
-{
-    int r = read_file(path, out);
+    int r = uip_file_read(path, as, UIP_FILE_MAX_LEN, out);
 
     if (r < 0)
-        set_err(err, err_len, "cannot read %s '%s': %s", what, path, g_strerror(-r));
+        set_err(err, err_len, "cannot read %s '%s'%s%s: %s", what, path, as ? " as " : "",
+                as ? as->name : "", uip_file_strerror(r));
     return r;
 }
 
@@ -245,7 +191,7 @@ static X509 *x509_from_der(const uint8_t *der, size_t len)
  * DER certificate when there is no PEM one.  Returns 0 with at least one
  * certificate, -EBADMSG, -ENOMEM.
  */
-static int load_certs(const struct file_buf *fb, bool first_only, x509_list **out)
+static int load_certs(const struct uip_file_data *fb, bool first_only, x509_list **out)
 {
     x509_list *sk;
     BIO *bio;
@@ -300,13 +246,21 @@ out:
 /* ---- trust anchors ------------------------------------------------------------------------ */
 
 struct ike_trust {
+    grefcount ref;
     X509_STORE *store;
     x509_list *cas; /* the CA file's certificates; NULL: system store */
 };
 
+struct ike_trust *ike_trust_ref(struct ike_trust *t)
+{
+    if (t)
+        g_ref_count_inc(&t->ref);
+    return t;
+}
+
 void ike_trust_free(struct ike_trust *t)
 {
-    if (!t)
+    if (!t || !g_ref_count_dec(&t->ref))
         return;
     X509_STORE_free(t->store);
     sk_X509_pop_free(t->cas, X509_free);
@@ -315,13 +269,20 @@ void ike_trust_free(struct ike_trust *t)
 
 int ike_trust_new(const char *ca_file, struct ike_trust **out, char *err, size_t err_len)
 {
+    return ike_trust_new_as(ca_file, NULL, out, err, err_len);
+}
+
+int ike_trust_new_as(const char *ca_file, const struct uip_file_owner *as,
+                     struct ike_trust **out, char *err, size_t err_len)
+{
     struct ike_trust *t;
-    struct file_buf fb = {0};
+    struct uip_file_data fb = {0};
     int r;
 
     if (!out)
         return -EINVAL;
     t = g_new0(struct ike_trust, 1);
+    g_ref_count_init(&t->ref);
     t->store = X509_STORE_new();
     if (!t->store) {
         r = -ENOMEM;
@@ -338,11 +299,11 @@ int ike_trust_new(const char *ca_file, struct ike_trust **out, char *err, size_t
         return 0;
     }
 
-    r = read_file_err("CA file", ca_file, &fb, err, err_len);
+    r = read_file_err("CA file", ca_file, as, &fb, err, err_len);
     if (r < 0)
         goto fail;
     r = load_certs(&fb, false, &t->cas);
-    file_buf_clear(&fb);
+    uip_file_data_clear(&fb);
     if (r < 0) {
         set_err(err, err_len, "CA file '%s': no certificate or a malformed one", ca_file);
         goto fail;
@@ -973,6 +934,7 @@ out:
 /* ---- our own certificate ------------------------------------------------------------------- */
 
 struct ike_cred {
+    grefcount ref;
     X509 *cert;
     EVP_PKEY *key;
     enum key_kind kind;
@@ -984,9 +946,16 @@ struct ike_cred {
     size_t id_len;
 };
 
+struct ike_cred *ike_cred_ref(struct ike_cred *c)
+{
+    if (c)
+        g_ref_count_inc(&c->ref);
+    return c;
+}
+
 void ike_cred_free(struct ike_cred *c)
 {
-    if (!c)
+    if (!c || !g_ref_count_dec(&c->ref))
         return;
     EVP_PKEY_free(c->key);
     X509_free(c->cert);
@@ -1016,7 +985,7 @@ static int pw_cb(char *buf, int size, int rwflag, void *u)
     return (int)len;
 }
 
-static int load_key(const struct file_buf *fb, const char *password, EVP_PKEY **out)
+static int load_key(const struct uip_file_data *fb, const char *password, EVP_PKEY **out)
 {
     struct pw_ctx pc = {.pw = password};
     EVP_PKEY *k;
@@ -1069,7 +1038,14 @@ static int cred_default_id(struct ike_cred *c)
 int ike_cred_load(const char *cert_file, const char *key_file, const char *key_password,
                   struct ike_cred **out, char *err, size_t err_len)
 {
-    struct file_buf fb = {0};
+    return ike_cred_load_as(cert_file, key_file, key_password, NULL, out, err, err_len);
+}
+
+int ike_cred_load_as(const char *cert_file, const char *key_file, const char *key_password,
+                     const struct uip_file_owner *as, struct ike_cred **out, char *err,
+                     size_t err_len)
+{
+    struct uip_file_data fb = {0};
     x509_list *sk = NULL;
     struct ike_cred *c;
     int len, r;
@@ -1079,12 +1055,13 @@ int ike_cred_load(const char *cert_file, const char *key_file, const char *key_p
     if (!key_file || !*key_file)
         key_file = cert_file;
     c = g_new0(struct ike_cred, 1);
+    g_ref_count_init(&c->ref);
 
-    r = read_file_err("certificate", cert_file, &fb, err, err_len);
+    r = read_file_err("certificate", cert_file, as, &fb, err, err_len);
     if (r < 0)
         goto fail;
     r = load_certs(&fb, true, &sk);
-    file_buf_clear(&fb);
+    uip_file_data_clear(&fb);
     if (r < 0) {
         set_err(err, err_len, "no certificate in '%s'", cert_file);
         goto fail;
@@ -1092,11 +1069,11 @@ int ike_cred_load(const char *cert_file, const char *key_file, const char *key_p
     c->cert = sk_X509_shift(sk);
     sk_X509_pop_free(sk, X509_free);
 
-    r = read_file_err("private key", key_file, &fb, err, err_len);
+    r = read_file_err("private key", key_file, as, &fb, err, err_len);
     if (r < 0)
         goto fail;
     r = load_key(&fb, key_password, &c->key);
-    file_buf_clear(&fb);
+    uip_file_data_clear(&fb);
     if (r == -ENOKEY) {
         set_err(err, err_len, "cannot decrypt the private key in '%s': password missing or wrong",
                 key_file);

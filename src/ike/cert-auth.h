@@ -52,6 +52,7 @@ enum {
 /* ---- trust anchors ------------------------------------------------------------------------ */
 
 struct ike_trust;
+struct uip_file_owner;
 
 /*
  * Build the trust store: from @ca_file (PEM, one or more certificates, every
@@ -62,7 +63,18 @@ struct ike_trust;
  */
 int ike_trust_new(const char *ca_file, struct ike_trust **out, char *err, size_t err_len);
 
-/* NULL is fine. */
+/*
+ * The same, reading @ca_file as the user @as (uip-file.h: regular files only,
+ * no final symlink, at most UIP_FILE_MAX_LEN; -EINVAL, -ELOOP, -EFBIG too).
+ * NULL @as: with the caller's rights.
+ */
+int ike_trust_new_as(const char *ca_file, const struct uip_file_owner *as,
+                     struct ike_trust **out, char *err, size_t err_len);
+
+/* Another reference (a service loads the files once and every IKE SA shares them). */
+struct ike_trust *ike_trust_ref(struct ike_trust *t);
+
+/* Drops a reference; the last frees. NULL is fine. */
 void ike_trust_free(struct ike_trust *t);
 
 /*
@@ -171,7 +183,15 @@ struct ike_cred;
 int ike_cred_load(const char *cert_file, const char *key_file, const char *key_password,
                   struct ike_cred **out, char *err, size_t err_len);
 
-/* Frees the key (OpenSSL wipes it). NULL is fine. */
+/* The same, reading both files as the user @as (see ike_trust_new_as()). */
+int ike_cred_load_as(const char *cert_file, const char *key_file, const char *key_password,
+                     const struct uip_file_owner *as, struct ike_cred **out, char *err,
+                     size_t err_len);
+
+/* Another reference. */
+struct ike_cred *ike_cred_ref(struct ike_cred *c);
+
+/* Drops a reference; the last frees the key (OpenSSL wipes it). NULL is fine. */
 void ike_cred_free(struct ike_cred *c);
 
 /* The certificate in DER for a CERT payload with encoding IKE_CERT_X509_SIG; owned by @c. */

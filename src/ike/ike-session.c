@@ -405,7 +405,7 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
         return -EINVAL;
     }
     if ((cfg->auth == IKE_AUTHM_CERT || cfg->auth == IKE_AUTHM_EAP_TLS) &&
-        (!cfg->user_cert || !*cfg->user_cert)) {
+        !cfg->cred && (!cfg->user_cert || !*cfg->user_cert)) {
         snprintf(err, err_len, "certificate authentication needs a certificate and a key");
         return -EINVAL;
     }
@@ -460,7 +460,8 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
      * gateway must prove the key: ike-auth.c refuses its signature) */
     if (cfg->auth != IKE_AUTHM_PSK) {
         char terr[200];
-        r = ike_trust_new(cfg->ca_cert, &s->trust, terr, sizeof(terr));
+        s->trust = ike_trust_ref(cfg->trust);
+        r = s->trust ? 0 : ike_trust_new(cfg->ca_cert, &s->trust, terr, sizeof(terr));
         if (r < 0) {
             snprintf(err, err_len, "cannot load the CA certificate: %s", terr);
             ike_session_free(g_steal_pointer(&s));
@@ -469,8 +470,10 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     }
     if (cfg->auth == IKE_AUTHM_CERT || cfg->auth == IKE_AUTHM_EAP_TLS) {
         char cerr[200];
-        r = ike_cred_load(cfg->user_cert, cfg->user_key, cfg->user_key_password, &s->cred, cerr,
-                          sizeof(cerr));
+        s->cred = ike_cred_ref(cfg->cred);
+        r = s->cred ? 0
+                    : ike_cred_load(cfg->user_cert, cfg->user_key, cfg->user_key_password,
+                                    &s->cred, cerr, sizeof(cerr));
         if (r < 0) {
             snprintf(err, err_len, "cannot load our certificate or key: %s", cerr);
             ike_session_free(g_steal_pointer(&s));

@@ -59,6 +59,10 @@ struct ike_session_config {
     const char *user_cert;        /* IKE_AUTHM_CERT, _EAP_TLS: our certificate (PEM) */
     const char *user_key;         /* its private key (PEM); NULL = in user_cert */
     const char *user_key_password; /* copied, wiped after use */
+    /* Loaded already (the service reads the files once, as the connection's owner, before it
+     * drops its rights): when set, ca_cert / user_cert / user_key are not read; referenced. */
+    struct ike_trust *trust;
+    struct ike_cred *cred;
     const char *local_id;  /* our IDi; NULL = our address (PSK), user (EAP), certificate (cert) */
     const char *remote_id; /* the gateway's expected IDr; NULL = its address, not sent */
     const char *ike_proposals; /* strongSwan syntax; NULL = defaults */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/uip-secret.h"
+#include "ike/cert-auth.h"
 
 void ike_session_config_copy(struct ike_session_config *dst, const struct ike_session_config *src)
 {
@@ -15,6 +16,8 @@ void ike_session_config_copy(struct ike_session_config *dst, const struct ike_se
     dst->user_cert = g_strdup(src->user_cert);
     dst->user_key = g_strdup(src->user_key);
     dst->user_key_password = g_strdup(src->user_key_password);
+    dst->trust = ike_trust_ref(src->trust);
+    dst->cred = ike_cred_ref(src->cred);
     dst->local_id = g_strdup(src->local_id);
     dst->remote_id = g_strdup(src->remote_id);
     dst->ike_proposals = g_strdup(src->ike_proposals);
@@ -32,6 +35,8 @@ void ike_session_config_clear(struct ike_session_config *cfg)
     g_free((char *)cfg->eap_identity);
     g_free((char *)cfg->ca_cert);
     g_free((char *)cfg->user_cert);
+    ike_trust_free(cfg->trust);
+    ike_cred_free(cfg->cred);
     g_free((char *)cfg->local_id);
     g_free((char *)cfg->remote_id);
     g_free((char *)cfg->ike_proposals);

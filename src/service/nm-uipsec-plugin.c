@@ -26,6 +26,7 @@
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
 #include "common/uip-settings.h"
+#include "service/file-access.h"
 #include "service/ip-config.h"
 #include "service/sleep-watch.h"
 #include "service/tunnel-settings.h"
@@ -43,6 +44,7 @@ struct _NMUipsecPlugin {
     NMVpnServicePlugin parent;
     GHashTable *data;    /* vpn.data of the active connection */
     GHashTable *secrets; /* vpn.secrets; values wiped when freed */
+    struct uip_file_owners owners; /* whose rights the connection's files are read with */
     struct uip_tunnel *tunnel;
     struct uip_sleep_watch *sleep; /* logind: the machine woke up */
     struct sockaddr_storage gateway;
@@ -95,6 +97,7 @@ static void clear_settings(NMUipsecPlugin *self)
 {
     g_clear_pointer(&self->data, g_hash_table_unref);
     g_clear_pointer(&self->secrets, g_hash_table_unref); /* wipes the values */
+    uip_file_owners_clear(&self->owners);
 }
 
 /* ---- tearing down ----------------------------------------------------------------------------- */
@@ -270,9 +273,11 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
 
     if (!uip_tunnel_params_from_settings(self->data, self->secrets,
                                          (const struct sockaddr *)&self->gateway,
-                                         self->gateway_len, &p, error))
+                                         self->gateway_len, &p, error) ||
+        !uip_tunnel_params_load_files(&p, &self->owners, error))
         return FALSE;
     r = uip_tunnel_new(&p, &tunnel_callbacks, self, &self->tunnel, err, sizeof(err));
+    uip_tunnel_params_unload_files(&p); /* the tunnel holds its own references */
     /* the session copied what it needs: drop our copies of the secrets now */
     g_hash_table_remove_all(self->secrets);
     if (r < 0) {
@@ -325,8 +330,11 @@ static gboolean load_connection(NMUipsecPlugin *self, NMConnection *connection, 
         return FALSE;
     }
     clear_settings(self);
-    if (!read_settings(connection, &self->data, &self->secrets, error))
+    if (!read_settings(connection, &self->data, &self->secrets, error) ||
+        !uip_file_owners_from_connection(connection, &self->owners, error)) {
+        clear_settings(self);
         return FALSE;
+    }
     if (!uip_settings_validate(self->data, self->secrets, &local)) {
         _LOGE("invalid connection: %s", local->message);
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
@@ -356,7 +364,8 @@ static gboolean begin(NMUipsecPlugin *self, GError **error)
 
 static gboolean missing_secrets(NMUipsecPlugin *self, GError **error)
 {
-    g_auto(GStrv) needed = uip_settings_secrets_needed(self->data, self->secrets);
+    g_auto(GStrv) needed = uip_settings_secrets_needed(self->data, self->secrets,
+                                                       uip_file_owners_reader(&self->owners));
 
     if (!needed[0])
         return FALSE;
@@ -385,7 +394,8 @@ static gboolean real_connect_interactive(NMVpnServicePlugin *plugin, NMConnectio
 
     if (!load_connection(self, connection, error))
         return FALSE;
-    needed = uip_settings_secrets_needed(self->data, self->secrets);
+    needed = uip_settings_secrets_needed(self->data, self->secrets,
+                                         uip_file_owners_reader(&self->owners));
     if (needed[0]) {
         /* NewSecrets() continues with what the agent gives */
         _LOGI("asking for secret “%s”", needed[0]);
@@ -412,10 +422,14 @@ static gboolean real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *conn
 {
     g_autoptr(GHashTable) data = NULL, secrets = NULL;
     g_auto(GStrv) needed = NULL;
+    struct uip_file_owners owners = {0};
 
-    if (!read_settings(connection, &data, &secrets, error))
+    if (!read_settings(connection, &data, &secrets, error) ||
+        !uip_file_owners_from_connection(connection, &owners, error))
         return FALSE;
-    needed = uip_settings_secrets_needed(data, secrets);
+    /* whether the key file is encrypted: read as the connection's user, like at connect */
+    needed = uip_settings_secrets_needed(data, secrets, uip_file_owners_reader(&owners));
+    uip_file_owners_clear(&owners);
     if (!needed[0])
         return FALSE;
     _LOGD("secret “%s” needed", needed[0]);

@@ -394,7 +394,7 @@ static void test_proposal_validator(void)
 
 static char *needed(GHashTable *data, GHashTable *secrets)
 {
-    g_auto(GStrv) n = uip_settings_secrets_needed(data, secrets);
+    g_auto(GStrv) n = uip_settings_secrets_needed(data, secrets, NULL);
     return g_strjoinv(",", n);
 }
 
