@@ -11,9 +11,10 @@
  * In:    the session hands over the gateway's CERT bodies, IDr, AUTH and
  *        its signed octets -> validate: parse every certificate and the AUTH
  *        layout (AlgorithmIdentifier, PSS parameters, r || s length) ->
- *        X509_verify_cert() (intermediates untrusted, purpose any, time) ->
- *        IDr bound to the end-entity (SAN / subject DN), expected host in
- *        the SAN -> EVP_DigestVerify() with the end-entity's key.
+ *        X509_verify_cert() (intermediates untrusted, purpose any, time,
+ *        security level 2) -> chain_policy() (curves, CA:TRUE, keyUsage) ->
+ *        IDr bound to the end-entity (SAN / subject DN / key ID), expected
+ *        host in the SAN -> EVP_DigestVerify() with the end-entity's key.
  * Out:   ike_cred_load() reads our certificate and key (wiped file buffers,
  *        password callback, never a prompt), checks they match ->
  *        ike_cred_sign() = AlgorithmIdentifier length | AlgorithmIdentifier
@@ -51,10 +52,12 @@
 
 #include "common/uip-file.h"
 #include "common/uip-secret.h"
+#include "ike/ike-id.h"
 #include "ike/ike-types.h"
 
 #define CERTREQ_HASH_LEN 20            /* SHA-1, RFC 7296 3.7 */
 #define PSS_MAX_SALT     1024
+#define CERT_AUTH_LEVEL  2 /* OpenSSL security level of the gateway's chain: 112 bits */
 
 /* ---- RFC 7427 Appendix A AlgorithmIdentifier encodings (used when signing) ------------- */
 
@@ -558,13 +561,12 @@ static int parse_auth(uint8_t method, const uint8_t *auth, size_t auth_len, stru
     case IKE_AUTH_DIGITAL_SIGNATURE:
         return parse_digital_signature(auth, auth_len, s, err, err_len);
     case IKE_AUTH_RSA_SIG:
-        if (auth_len == 0) {
-            set_err(err, err_len, "AUTH: empty RSA signature");
-            return -EBADMSG;
-        }
-        s->kind = SIG_RSA_PKCS1;
-        s->md = "SHA1"; /* RFC 7296 2.15; verification only */
-        break;
+        /* RFC 7296 2.15: RSASSA-PKCS1-v1_5 with SHA-1, which we do not accept (a gateway
+         * that got our SIGNATURE_HASH_ALGORITHMS can sign with RFC 7427, method 14) */
+        set_err(err, err_len,
+                "AUTH method 1 (RSA signature with SHA-1) refused: SHA-1 signatures are not "
+                "accepted; the gateway must use RFC 7427 signatures (method 14)");
+        return -EOPNOTSUPP;
     case IKE_AUTH_ECDSA_SHA256_P256:
     case IKE_AUTH_ECDSA_SHA384_P384:
     case IKE_AUTH_ECDSA_SHA512_P521:
@@ -745,17 +747,22 @@ static bool id_bound(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len)
     case IKE_ID_IPV6_ADDR:
         return id_len == 16 && san_has(x, GEN_IPADD, id, id_len, false);
     case IKE_ID_DER_ASN1_DN: {
-        const unsigned char *p = id;
-        X509_NAME *nm;
-        bool eq;
+        unsigned char *subject = NULL;
+        int n = i2d_X509_NAME(X509_get_subject_name(x), &subject);
+        bool eq = n > 0 && ike_id_equal(IKE_ID_DER_ASN1_DN, id, id_len, IKE_ID_DER_ASN1_DN,
+                                        subject, (size_t)n);
 
-        if (id_len == 0 || id_len > LONG_MAX)
-            return false;
-        nm = d2i_X509_NAME(NULL, &p, (long)id_len);
-        eq = nm && p == id + id_len && X509_NAME_cmp(nm, X509_get_subject_name(x)) == 0;
-        X509_NAME_free(nm);
+        OPENSSL_free(subject);
         ERR_clear_error();
         return eq;
+    }
+    case IKE_ID_KEY_ID: {
+        /* strongSwan's @#hex: the certificate's subjectKeyIdentifier */
+        const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(x);
+
+        ERR_clear_error();
+        return id_len > 0 && skid && (size_t)ASN1_STRING_length(skid) == id_len &&
+               memcmp(ASN1_STRING_get0_data(skid), id, id_len) == 0;
     }
     default:
         return false;
@@ -772,6 +779,17 @@ static bool host_in_cert(X509 *x, const char *host)
     if (inet_pton(AF_INET6, host, addr) == 1)
         return san_has(x, GEN_IPADD, addr, 16, false);
     return len > 0 && san_has(x, GEN_DNS, (const uint8_t *)host, len, true);
+}
+
+/* Any of the blank-separated @hosts (an address, a DNS name) in @x's subjectAltName? */
+static bool any_host_in_cert(X509 *x, const char *hosts)
+{
+    g_auto(GStrv) each = g_strsplit(hosts, " ", -1);
+    bool found = false;
+
+    for (unsigned i = 0; each[i] && !found; i++)
+        found = host_in_cert(x, each[i]);
+    return found;
 }
 
 /* @x's subject DN as text in the notation @flags (X509_NAME_print_ex); g_free, NULL on failure. */
@@ -807,14 +825,86 @@ int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t 
         set_err(err, err_len, "the gateway's IDr (type %u) is not in its certificate", id_type);
         return -EACCES;
     }
-    if (expected_host && !host_in_cert(x, expected_host)) {
-        set_err(err, err_len, "the gateway's certificate is not for '%s'", expected_host);
+    if (expected_host && !any_host_in_cert(x, expected_host)) {
+        g_auto(GStrv) hosts = g_strsplit(expected_host, " ", -1);
+        g_autofree char *shown = g_strjoinv("' or '", hosts);
+        set_err(err, err_len, "the gateway's certificate is not for '%s'", shown);
         return -EACCES;
     }
     return 0;
 }
 
 /* ---- the gateway ---------------------------------------------------------------------------- */
+
+/* Is @pk an EC key on a curve we accept (P-256, P-384, P-521), or not EC at all? */
+static bool curve_allowed(EVP_PKEY *pk)
+{
+    if (!EVP_PKEY_is_a(pk, "EC"))
+        return true;
+    for (size_t i = 0; i < G_N_ELEMENTS(curves); i++)
+        if (key_on_curve(pk, curves[i].group))
+            return true;
+    return false;
+}
+
+/*
+ * Our rules beyond OpenSSL's chain verification (which ran at security
+ * level CERT_AUTH_LEVEL): every key of the chain on an accepted curve; the
+ * end-entity no CA (basicConstraints CA:TRUE) unless it is itself a trust
+ * anchor of the CA file (a pinned self-signed gateway certificate), and
+ * fit for signing (digitalSignature, when it has keyUsage at all).
+ */
+static int chain_policy(X509_STORE_CTX *ctx, X509 *ee, char *err, size_t err_len)
+{
+    x509_list *chain = X509_STORE_CTX_get0_chain(ctx);
+    uint32_t flags = X509_get_extension_flags(ee);
+    char subj[256];
+
+    for (int i = 0; chain && i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+        EVP_PKEY *pk = X509_get0_pubkey(x);
+
+        if (!pk || !curve_allowed(pk)) {
+            char curve[64] = "?";
+            if (pk)
+                EVP_PKEY_get_group_name(pk, curve, sizeof(curve), NULL);
+            subject_str(x, subj, sizeof(subj));
+            set_err(err, err_len,
+                    "gateway certificate refused: elliptic curve %s (depth %d, %s); only P-256, "
+                    "P-384 and P-521 are accepted",
+                    curve, i, subj);
+            return -EKEYREJECTED;
+        }
+    }
+    subject_str(ee, subj, sizeof(subj));
+    if ((flags & EXFLAG_CA) && !(chain && sk_X509_num(chain) == 1)) {
+        set_err(err, err_len,
+                "gateway certificate refused: it is a CA certificate (basicConstraints CA:TRUE), "
+                "not an end entity (%s)",
+                subj);
+        return -EKEYREJECTED;
+    }
+    if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE)) {
+        set_err(err, err_len,
+                "gateway certificate refused: its keyUsage lacks digitalSignature (%s)", subj);
+        return -EKEYREJECTED;
+    }
+    return 0;
+}
+
+/* The rule behind OpenSSL's refusals at our security level, for the message. */
+static const char *level_rule(int e)
+{
+    switch (e) {
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+        return " (security level 2: RSA keys of 2048 bits at least)";
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+        return " (security level 2: no SHA-1 or weaker signatures in the chain)";
+    default:
+        return "";
+    }
+}
 
 static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untrusted, char *err,
                         size_t err_len)
@@ -829,10 +919,14 @@ static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untruste
         X509_STORE_CTX_free(ctx);
         return ossl_fail();
     }
+    /* at least level 2: 112-bit keys (RSA >= 2048), no SHA-1 signatures (OpenSSL rates
+     * SHA-1 below 80 bits) except the trust anchor's own */
+    if (X509_VERIFY_PARAM_get_auth_level(X509_STORE_CTX_get0_param(ctx)) < CERT_AUTH_LEVEL)
+        X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx), CERT_AUTH_LEVEL);
     r = X509_verify_cert(ctx);
     e = X509_STORE_CTX_get_error(ctx);
     if (r == 1) {
-        r = 0;
+        r = chain_policy(ctx, ee, err, err_len);
     } else if (e == X509_V_OK) {
         r = ossl_fail();
     } else {
@@ -840,8 +934,9 @@ static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untruste
         X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
 
         subject_str(bad ? bad : ee, subj, sizeof(subj));
-        set_err(err, err_len, "gateway certificate not trusted: %s (depth %d, %s)",
-                X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(ctx), subj);
+        set_err(err, err_len, "gateway certificate not trusted: %s%s (depth %d, %s)",
+                X509_verify_cert_error_string(e), level_rule(e),
+                X509_STORE_CTX_get_error_depth(ctx), subj);
         r = -EKEYREJECTED;
     }
     X509_STORE_CTX_free(ctx);

@@ -116,32 +116,40 @@ struct ike_cert_blob {
  *   a subjectAltName dNSName equal to it (ASCII case-insensitive),
  *   IKE_ID_IPV4_ADDR / IKE_ID_IPV6_ADDR -> a SAN iPAddress, IKE_ID_RFC822_ADDR
  *   -> a SAN rfc822Name (case-insensitive), IKE_ID_DER_ASN1_DN -> the subject
- *   DN (X509_NAME_cmp); other ID types are never bound.
+ *   DN (X509_NAME_cmp), IKE_ID_KEY_ID -> the subjectKeyIdentifier; other ID
+ *   types are never bound.
  * @expected_host: NULL when a remote identity is configured (the caller
- *   compares IDr with it); otherwise the gateway's address (IPv4 / IPv6
- *   literal, matched against the SAN iPAddress entries) or DNS name (matched
- *   case-insensitively against the SAN dNSName entries, no wildcards), which
- *   the end-entity certificate must contain.
+ *   compares IDr with it, ike_id_equal()); otherwise the gateway's address
+ *   (IPv4 / IPv6 literal, matched against the SAN iPAddress entries) and/or
+ *   DNS name (matched case-insensitively against the SAN dNSName entries, no
+ *   wildcards), several separated by blanks: the end-entity certificate must
+ *   contain one of them.
  * @auth_method / @auth / @auth_len: the AUTH payload.  Supported:
  *   IKE_AUTH_DIGITAL_SIGNATURE (RFC 7427: 1-byte AlgorithmIdentifier length,
  *   AlgorithmIdentifier DER, signature) with sha{256,384,512}WithRSAEncryption,
  *   RSASSA-PSS (hash SHA-256/384/512, MGF1 with SHA-256/384/512, explicit
  *   salt length, trailer field 1) and ecdsa-with-SHA{256,384,512};
- *   IKE_AUTH_RSA_SIG (RSASSA-PKCS1-v1_5 with SHA-1, RFC 7296 2.15);
  *   IKE_AUTH_ECDSA_SHA256_P256 / _SHA384_P384 / _SHA512_P521 (RFC 4754:
  *   r || s, each the curve's byte length; the key must be on that curve).
  * @signed_octets / @so_len: the responder's signed octets
  *   (ike_signed_octets(): its IKE_SA_INIT response | Ni | prf(SK_pr, IDr')).
  *
+ * IKE_AUTH_RSA_SIG (method 1: RSASSA-PKCS1-v1_5 with SHA-1) is refused.
+ *
  * Checks, in order: everything parses (certificates, AUTH layout), the chain
- * verifies against @t (intermediates untrusted, purpose any, validity
- * time), the identity is bound, the signature verifies with the end-entity's
- * public key.
+ * verifies against @t (intermediates untrusted, purpose any, validity time,
+ * OpenSSL security level 2: RSA and other keys of 112-bit strength at least,
+ * no SHA-1 signature except the trust anchor's own), the chain's policy
+ * (EC keys on P-256, P-384 or P-521 only; the end-entity not a CA
+ * certificate, basicConstraints CA:TRUE, unless it is itself in the CA file;
+ * with keyUsage, digitalSignature in it), the identity is bound, the
+ * signature verifies with the end-entity's public key.
  * Returns 0 (authenticated), -EBADMSG (malformed or missing certificate,
  * malformed AUTH: truncated, bad AlgorithmIdentifier, bad parameters, wrong
  * r||s length), -EOPNOTSUPP (unsupported AUTH method or signature algorithm,
- * first CERT not X.509), -EKEYREJECTED (chain not trusted; @err holds the
- * X509 verify error string), -EACCES (IDr not bound to the certificate, or
+ * method 1, first CERT not X.509), -EKEYREJECTED (chain not trusted or
+ * against the policy; @err holds the X509 verify error string or the rule
+ * that failed), -EACCES (IDr not bound to the certificate, or
  * @expected_host not in it), -EPERM (the signature does not verify with the
  * certificate's key, or the key type does not fit the algorithm),
  * -EINVAL, -ENOMEM, -EIO.

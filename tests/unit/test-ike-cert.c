@@ -15,8 +15,10 @@
  * RSASSA-PSS with empty parameters, A.4.3 RSASSA-PSS with SHA-256), written
  * out byte for byte below; RSASSA-PSS with SHA-384 / SHA-512 follows the
  * A.4.3 layout with the SHA-384 / SHA-512 OIDs and salt lengths 48 / 64.
- * Classic AUTH methods 1 (RSA SHA-1) and 9/10/11 (RFC 4754 r || s) and the
- * PSS signatures are produced independently here with EVP.
+ * Classic AUTH methods 9/10/11 (RFC 4754 r || s) and the PSS signatures are
+ * produced independently here with EVP; method 1 (RSA with SHA-1) is refused.
+ * The certificate policy (security level 2, curves, keyUsage, CA:TRUE) with
+ * certificates made for each rule.
  */
 #include "ike/cert-auth.h"
 
@@ -37,6 +39,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ike/ike-id.h"
 #include "ike/ike-types.h"
 
 #define GW_FQDN "gw.example.test"
@@ -610,15 +613,16 @@ static void test_classic(void)
     size_t sig_len;
     uint8_t *sig;
 
-    /* method 1: RSASSA-PKCS1-v1_5 with SHA-1 */
+    /* method 1: RSASSA-PKCS1-v1_5 with SHA-1, refused even when the signature is right */
     for (int g = GW_RSA2048; g <= GW_RSA3072; g++) {
+        char err[256] = "";
+
         sig = evp_sign(gws[g].key, "SHA1", RSA_PKCS1_PADDING, 0, NULL, so, sizeof(so), &sig_len);
-        g_assert_cmpint(verify_gw(&gws[g], IKE_AUTH_RSA_SIG, sig, sig_len), ==, 0);
-        so[0] ^= 1;
-        g_assert_cmpint(verify_gw(&gws[g], IKE_AUTH_RSA_SIG, sig, sig_len), ==, -EPERM);
-        so[0] ^= 1;
-        /* an RSA signature against an EC certificate */
-        g_assert_cmpint(verify_gw(&gws[GW_P256], IKE_AUTH_RSA_SIG, sig, sig_len), ==, -EPERM);
+        g_assert_cmpint(verify_full(trust, gws[g].cert, gws[g].via_int ? int_cert : NULL,
+                                    IKE_ID_FQDN, GW_FQDN, strlen(GW_FQDN), NULL, IKE_AUTH_RSA_SIG,
+                                    sig, sig_len, so, sizeof(so), err, sizeof(err)),
+                        ==, -EOPNOTSUPP);
+        g_assert_nonnull(strstr(err, "AUTH method 1 (RSA signature with SHA-1) refused"));
         g_free(sig);
     }
 
@@ -820,6 +824,34 @@ static void test_identity(void)
     OPENSSL_free(dn_other);
     g_free(auth);
 
+    /* remote-id in strongSwan's syntax: @fqdn is the dNSName, a DN text the subject */
+    {
+        static const char *const texts[] = {"@gw.example.test", "@GW.example.test",
+                                            "O=uipsec test, CN=gw.example.test",
+                                            "/O=uipsec test/CN=gw.example.test",
+                                            "192.0.2.2"};
+        static const char *const wrong[] = {"gw.example.test@", "@@gw.example.test",
+                                            "O=uipsec test, CN=other.example.test",
+                                            "CN=gw.example.test", "@#0123"};
+
+        g_assert_cmpint(ike_cred_sign(g->cred, 0, so, sizeof(so), &method, &auth, &auth_len), ==,
+                        0);
+        for (size_t i = 0; i < G_N_ELEMENTS(texts) + G_N_ELEMENTS(wrong); i++) {
+            bool good = i < G_N_ELEMENTS(texts);
+            const char *text = good ? texts[i] : wrong[i - G_N_ELEMENTS(texts)];
+            uint8_t t, *d;
+            size_t l;
+
+            g_test_message("%s", text);
+            g_assert_cmpint(ike_id_from_text(text, &t, &d, &l, NULL), ==, 0);
+            g_assert_cmpint(verify_full(trust, g->cert, int_cert, t, d, l, NULL, method, auth,
+                                        auth_len, so, sizeof(so), err, sizeof(err)),
+                            ==, good ? 0 : -EACCES);
+            g_free(d);
+        }
+        g_free(auth);
+    }
+
     /* ID_RFC822_ADDR against the client certificate's SAN email */
     {
         struct ike_cred *c = NULL;
@@ -838,6 +870,211 @@ static void test_identity(void)
         g_free(auth);
         ike_cred_free(c);
     }
+}
+
+/* ---- certificate policy (issue 12, item 6) ---------------------------------------------------- */
+
+/*
+ * A gateway certificate for GW_FQDN / GW_IP issued by @issuer (NULL: self-signed) with
+ * @md, basicConstraints @bc and keyUsage @ku (NULL: no extension), subject CN @cn.
+ */
+static X509 *policy_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const EVP_MD *md,
+                         const char *bc, const char *ku, const char *cn)
+{
+    X509 *x = X509_new();
+    X509_NAME *nm;
+    X509V3_CTX v3;
+
+    g_assert_cmpint(X509_set_version(x, X509_VERSION_3), ==, 1);
+    g_assert_cmpint(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++), ==, 1);
+    g_assert_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+    g_assert_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+    g_assert_cmpint(X509_set_pubkey(x, key), ==, 1);
+    nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    g_assert_cmpint(X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm), ==, 1);
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    if (bc)
+        add_ext(x, &v3, NID_basic_constraints, bc);
+    if (ku)
+        add_ext(x, &v3, NID_key_usage, ku);
+    add_ext(x, &v3, NID_subject_alt_name, "DNS:" GW_FQDN ",IP:" GW_IP);
+    g_assert_cmpint(X509_sign(x, issuer_key ? issuer_key : key, md), >, 0);
+    return x;
+}
+
+/* Verify @ee (signed over `so` with @key, RFC 7427 SHA-256) against @t; the reason in @err. */
+static int verify_policy(const struct ike_trust *t, X509 *ee, EVP_PKEY *key, char *err,
+                         size_t err_len)
+{
+    bool rsa = EVP_PKEY_is_a(key, "RSA");
+    size_t sig_len, auth_len;
+    uint8_t *sig = evp_sign(key, "SHA256", rsa ? RSA_PKCS1_PADDING : 0, 0, NULL, so, sizeof(so),
+                            &sig_len);
+    uint8_t *auth = auth14(rsa ? rfc_rsa_sha256 : rfc_ecdsa_sha256, rsa ? 15 : 12, sig, sig_len,
+                           &auth_len);
+    int r;
+
+    err[0] = '\0';
+    r = verify_full(t, ee, NULL, IKE_ID_FQDN, GW_FQDN, strlen(GW_FQDN), GW_IP,
+                    IKE_AUTH_DIGITAL_SIGNATURE, auth, auth_len, so, sizeof(so), err, err_len);
+    g_test_message("%s", err);
+    g_free(sig);
+    g_free(auth);
+    return r;
+}
+
+static void test_policy(void)
+{
+    EVP_PKEY *rsa1024 = gen_rsa(1024), *p224 = gen_ec("P-224"),
+             *brainpool = gen_ec("brainpoolP256r1"), *p256 = gws[GW_P256].key;
+    const char *ee_bc = "critical,CA:FALSE", *ee_ku = "critical,digitalSignature";
+    const struct {
+        const char *what;
+        EVP_PKEY *key;
+        const EVP_MD *md;
+        const char *bc, *ku;
+        const char *reason; /* NULL: accepted */
+    } cases[] = {
+        {"good", p256, EVP_sha256(), ee_bc, ee_ku, NULL},
+        {"no keyUsage", p256, EVP_sha384(), ee_bc, NULL, NULL},
+        {"no basicConstraints", gws[GW_RSA2048].key, EVP_sha256(), NULL, ee_ku, NULL},
+        {"nonRepudiation too", p256, EVP_sha256(), ee_bc, "digitalSignature,nonRepudiation",
+         NULL},
+        {"SHA-1 signature", p256, EVP_sha1(), ee_bc, ee_ku, "no SHA-1 or weaker signatures"},
+        {"RSA-1024", rsa1024, EVP_sha256(), ee_bc, ee_ku, "RSA keys of 2048 bits at least"},
+        {"keyEncipherment only", gws[GW_RSA2048].key, EVP_sha256(), ee_bc,
+         "critical,keyEncipherment", "keyUsage lacks digitalSignature"},
+        {"CA:TRUE", p256, EVP_sha256(), "critical,CA:TRUE", ee_ku, "it is a CA certificate"},
+        {"P-224", p224, EVP_sha256(), ee_bc, ee_ku, "elliptic curve secp224r1"},
+        {"brainpoolP256r1", brainpool, EVP_sha256(), ee_bc, ee_ku,
+         "elliptic curve brainpoolP256r1"},
+    };
+    char err[256];
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        X509 *ee = policy_cert(cases[i].key, ca_cert, ca_key, cases[i].md, cases[i].bc,
+                               cases[i].ku, GW_FQDN);
+
+        g_test_message("%s", cases[i].what);
+        if (!cases[i].reason) {
+            g_assert_cmpint(verify_policy(trust, ee, cases[i].key, err, sizeof(err)), ==, 0);
+        } else {
+            g_assert_cmpint(verify_policy(trust, ee, cases[i].key, err, sizeof(err)), ==,
+                            -EKEYREJECTED);
+            g_assert_nonnull(strstr(err, cases[i].reason));
+        }
+        X509_free(ee);
+    }
+
+    /* an intermediate on another curve, and one signed with SHA-1: refused by name */
+    {
+        X509 *inter = policy_cert(p224, ca_cert, ca_key, EVP_sha256(), "critical,CA:TRUE",
+                                  "critical,keyCertSign", "policy intermediate");
+        X509 *ee = policy_cert(p256, inter, p224, EVP_sha256(), ee_bc, ee_ku, GW_FQDN);
+        struct der d0 = cert_der(ee), d1 = cert_der(inter);
+        struct ike_cert_blob b[2] = {{IKE_CERT_X509_SIG, d0.p, d0.len},
+                                     {IKE_CERT_X509_SIG, d1.p, d1.len}};
+        uint8_t method, *auth;
+        size_t auth_len;
+
+        g_assert_cmpint(ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth,
+                                      &auth_len),
+                        ==, 0);
+        g_assert_cmpint(ike_cert_verify_peer(trust, b, 2, IKE_ID_FQDN, (const uint8_t *)GW_FQDN,
+                                             strlen(GW_FQDN), NULL, method, auth, auth_len, so,
+                                             sizeof(so), err, sizeof(err)),
+                        ==, -EKEYREJECTED);
+        g_test_message("P-224 intermediate: %s", err);
+        g_assert_nonnull(strstr(err, "elliptic curve secp224r1 (depth 1"));
+        OPENSSL_free(d0.p);
+        OPENSSL_free(d1.p);
+        X509_free(ee);
+        X509_free(inter);
+
+        inter = policy_cert(int_key, ca_cert, ca_key, EVP_sha1(), "critical,CA:TRUE",
+                            "critical,keyCertSign", "policy intermediate");
+        ee = policy_cert(p256, inter, int_key, EVP_sha256(), ee_bc, ee_ku, GW_FQDN);
+        d0 = cert_der(ee);
+        d1 = cert_der(inter);
+        b[0] = (struct ike_cert_blob){IKE_CERT_X509_SIG, d0.p, d0.len};
+        b[1] = (struct ike_cert_blob){IKE_CERT_X509_SIG, d1.p, d1.len};
+        g_assert_cmpint(ike_cert_verify_peer(trust, b, 2, IKE_ID_FQDN, (const uint8_t *)GW_FQDN,
+                                             strlen(GW_FQDN), NULL, method, auth, auth_len, so,
+                                             sizeof(so), err, sizeof(err)),
+                        ==, -EKEYREJECTED);
+        g_test_message("SHA-1 intermediate: %s", err);
+        g_assert_nonnull(strstr(err, "no SHA-1 or weaker signatures in the chain"));
+        OPENSSL_free(d0.p);
+        OPENSSL_free(d1.p);
+        X509_free(ee);
+        X509_free(inter);
+        g_free(auth);
+    }
+
+    /* a self-signed gateway certificate with CA:TRUE pinned as the CA file: the user
+     * trusts exactly it, so it may be its own end entity */
+    {
+        X509 *self = policy_cert(p256, NULL, NULL, EVP_sha256(), "critical,CA:TRUE", NULL, GW_FQDN);
+        g_autofree char *path = tmp_path("pinned.pem");
+        struct ike_trust *pinned = NULL;
+
+        write_certs(path, &self, 1);
+        g_assert_cmpint(ike_trust_new(path, &pinned, err, sizeof(err)), ==, 0);
+        g_assert_cmpint(verify_policy(pinned, self, p256, err, sizeof(err)), ==, 0);
+        /* but not as an end entity under our CA */
+        X509_free(self);
+        self = policy_cert(p256, ca_cert, ca_key, EVP_sha256(), "critical,CA:TRUE", NULL, GW_FQDN);
+        g_assert_cmpint(verify_policy(pinned, self, p256, err, sizeof(err)), ==, -EKEYREJECTED);
+        ike_trust_free(pinned);
+        X509_free(self);
+    }
+
+    EVP_PKEY_free(rsa1024);
+    EVP_PKEY_free(p224);
+    EVP_PKEY_free(brainpool);
+}
+
+/* Without remote-id: the gateway's configured name (DNS SAN) or its address (IP SAN). */
+static void test_expected_name(void)
+{
+    EVP_PKEY *k = gws[GW_P256].key;
+    X509 *dns_only = make_cert(k, "dns only", ca_cert, ca_key, false, "DNS:vpn.example.test",
+                               -3600, 86400);
+    uint8_t method, *auth;
+    size_t auth_len;
+    char err[256];
+    const struct {
+        const char *hosts;
+        int expect;
+    } cases[] = {
+        {"vpn.example.test", 0},
+        {"192.0.2.2 vpn.example.test", 0},
+        {"192.0.2.2 VPN.Example.TEST", 0},
+        {"192.0.2.2", -EACCES},
+        {"192.0.2.2 other.example.test", -EACCES},
+        {"192.0.2.2 example.test", -EACCES},
+    };
+
+    g_assert_cmpint(ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth, &auth_len),
+                    ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        err[0] = '\0';
+        g_assert_cmpint(verify_full(trust, dns_only, NULL, IKE_ID_FQDN, "vpn.example.test", 16,
+                                    cases[i].hosts, method, auth, auth_len, so, sizeof(so), err,
+                                    sizeof(err)),
+                        ==, cases[i].expect);
+        if (cases[i].expect)
+            g_test_message("%s: %s", cases[i].hosts, err);
+    }
+    g_assert_cmpint(verify_full(trust, dns_only, NULL, IKE_ID_FQDN, "vpn.example.test", 16,
+                                "192.0.2.2 other.example.test", method, auth, auth_len, so,
+                                sizeof(so), err, sizeof(err)),
+                    ==, -EACCES);
+    g_assert_cmpstr(err, ==,
+                    "the gateway's certificate is not for '192.0.2.2' or 'other.example.test'");
+    g_free(auth);
+    X509_free(dns_only);
 }
 
 /* ---- tampering and malformed input ----------------------------------------------------------- */
@@ -908,8 +1145,8 @@ static void test_malformed_auth(void)
         g_free(a);
         g_free(sig);
     }
-    /* empty classic signatures */
-    g_assert_cmpint(verify_gw(g, IKE_AUTH_RSA_SIG, NULL, 0), ==, -EBADMSG);
+    /* empty classic signatures (method 1 is refused whatever it holds) */
+    g_assert_cmpint(verify_gw(g, IKE_AUTH_RSA_SIG, NULL, 0), ==, -EOPNOTSUPP);
     g_assert_cmpint(verify_gw(&gws[GW_P256], IKE_AUTH_ECDSA_SHA256_P256, NULL, 0), ==, -EBADMSG);
     g_free(auth);
 }
@@ -1233,6 +1470,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-cert/invalid/untrusted", test_untrusted);
     g_test_add_func("/ike-cert/invalid/expired", test_expired);
     g_test_add_func("/ike-cert/identity", test_identity);
+    g_test_add_func("/ike-cert/identity/expected-name", test_expected_name);
+    g_test_add_func("/ike-cert/policy", test_policy);
     g_test_add_func("/ike-cert/invalid/tampered", test_tampered);
     g_test_add_func("/ike-cert/invalid/auth", test_malformed_auth);
     g_test_add_func("/ike-cert/invalid/cert", test_malformed_cert);
