@@ -24,6 +24,7 @@
 
 #include "common/uip-be.h"
 #include "common/uip-secret.h"
+#include "ike/ike-id.h"
 
 /* Our signed octets (RFC 7296 2.15): RealMessage1 | Nr | prf(SK_pi, IDi body). */
 static int our_signed_octets(struct ike_session *s, uint8_t **so, size_t *so_len)
@@ -265,8 +266,8 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
             ikes_fail(s, IKE_FAIL_AUTH, "the gateway's identity payload is malformed");
             return false;
         }
-        if (s->idr.type && (id.id_type != s->idr.type || id.len != s->idr.len ||
-                            memcmp(id.data, s->idr.data, id.len) != 0)) {
+        if (s->idr.type &&
+            !ike_id_equal(s->idr.type, s->idr.data, s->idr.len, id.id_type, id.data, id.len)) {
             ikes_fail(s, IKE_FAIL_AUTH,
                       "the gateway's identity is not the configured remote identity");
             return false;

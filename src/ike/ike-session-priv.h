@@ -131,7 +131,8 @@ struct ike_session {
     uint8_t *idr_body;        /* the gateway's IDr payload body, for its later EAP AUTH */
     size_t idr_body_len;
     bool gateway_verified;    /* its certificate signature checked (EAP's first step) */
-    char *gateway_host;       /* its address as text, for the certificate check */
+    char *gateway_host;       /* its address and configured name (blank between), for the
+                               * certificate check: expected_host of cert-auth.h */
     struct ike_id_value idi;
     struct ike_id_value idr; /* type 0: not configured */
     struct ike_proposal ike_props[IKE_MAX_PROPOSALS];

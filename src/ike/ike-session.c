@@ -37,6 +37,7 @@
 
 #include "common/uip-be.h"
 #include "common/uip-secret.h"
+#include "ike/ike-id.h"
 
 /* ---- state ---------------------------------------------------------------------------------- */
 
@@ -303,27 +304,12 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len,
 
 /* ---- life cycle ----------------------------------------------------------------------------- */
 
+/* strongSwan's identity syntax (ike-id.h): @fqdn, user@fqdn, @@, @#hex, a DN, an address */
 static int id_from_string(const char *str, struct ike_id_value *id)
 {
-    uint8_t addr[16];
-
     memset(id, 0, sizeof(*id));
-    if (inet_pton(AF_INET, str, addr) == 1) {
-        id->type = IKE_ID_IPV4_ADDR;
-        id->data = g_memdup2(addr, 4);
-        id->len = 4;
-    } else if (inet_pton(AF_INET6, str, addr) == 1) {
-        id->type = IKE_ID_IPV6_ADDR;
-        id->data = g_memdup2(addr, 16);
-        id->len = 16;
-    } else {
-        size_t n = strlen(str);
-        if (n == 0 || n > 255)
-            return -EINVAL;
-        id->type = strchr(str, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
-        id->data = (uint8_t *)g_strdup(str);
-        id->len = n;
-    }
+    if (ike_id_from_text(str, &id->type, &id->data, &id->len, NULL) < 0)
+        return -EINVAL;
     id->body_len = 4 + id->len;
     id->body = g_malloc0(id->body_len);
     id->body[0] = id->type;
@@ -455,7 +441,12 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
     s->base_ms = cfg->retransmit_base_ms ? cfg->retransmit_base_ms : DEFAULT_BASE_MS;
     char host[INET6_ADDRSTRLEN];
     id_from_sockaddr((const struct sockaddr *)&cfg->gateway, host, sizeof(host));
-    s->gateway_host = g_strdup(host);
+    /* what the certificate must name without remote_id: the address, or the name configured */
+    if (cfg->gateway_name && *cfg->gateway_name && !strchr(cfg->gateway_name, ' ') &&
+        g_ascii_strcasecmp(cfg->gateway_name, host) != 0)
+        s->gateway_host = g_strdup_printf("%s %s", host, cfg->gateway_name);
+    else
+        s->gateway_host = g_strdup(host);
     /* the gateway's certificate: for EAP and certificates (with a PSK the
      * gateway must prove the key: ike-auth.c refuses its signature) */
     if (cfg->auth != IKE_AUTHM_PSK) {

@@ -65,6 +65,9 @@ struct ike_session_config {
     struct ike_cred *cred;
     const char *local_id;  /* our IDi; NULL = our address (PSK), user (EAP), certificate (cert) */
     const char *remote_id; /* the gateway's expected IDr; NULL = its address, not sent */
+    /* The gateway as configured, when a DNS name (copied): without remote_id its certificate
+     * may name it (a subjectAltName dNSName) instead of the address.  NULL = none. */
+    const char *gateway_name;
     const char *ike_proposals; /* strongSwan syntax; NULL = defaults */
     const char *esp_proposals;
     bool virtual_ipv4;

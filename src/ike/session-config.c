@@ -20,6 +20,7 @@ void ike_session_config_copy(struct ike_session_config *dst, const struct ike_se
     dst->cred = ike_cred_ref(src->cred);
     dst->local_id = g_strdup(src->local_id);
     dst->remote_id = g_strdup(src->remote_id);
+    dst->gateway_name = g_strdup(src->gateway_name);
     dst->ike_proposals = g_strdup(src->ike_proposals);
     dst->esp_proposals = g_strdup(src->esp_proposals);
 }
@@ -39,6 +40,7 @@ void ike_session_config_clear(struct ike_session_config *cfg)
     ike_cred_free(cfg->cred);
     g_free((char *)cfg->local_id);
     g_free((char *)cfg->remote_id);
+    g_free((char *)cfg->gateway_name);
     g_free((char *)cfg->ike_proposals);
     g_free((char *)cfg->esp_proposals);
     uip_wipe(cfg, sizeof(*cfg));

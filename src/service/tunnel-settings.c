@@ -137,6 +137,12 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
     c->ca_cert = uip_settings_get_string(data, UIP_KEY_CA_CERT);
     c->local_id = uip_settings_get_string(data, UIP_KEY_LOCAL_ID);
     c->remote_id = uip_settings_get_string(data, UIP_KEY_REMOTE_ID);
+    /* without remote-id the gateway's certificate may name the host name we were given (an
+     * internationalized one would be its ASCII form in the certificate: left to the address) */
+    c->gateway_name = uip_settings_get_string(data, UIP_KEY_GATEWAY);
+    if (c->gateway_name && (g_hostname_is_ip_address(c->gateway_name) ||
+                            g_hostname_is_non_ascii(c->gateway_name)))
+        c->gateway_name = NULL;
     c->ike_proposals = uip_settings_get_string(data, UIP_KEY_IKE);
     c->esp_proposals = uip_settings_get_string(data, UIP_KEY_ESP);
     c->virtual_ipv4 = uip_settings_get_bool(data, UIP_KEY_VIRTUAL_IPV4);

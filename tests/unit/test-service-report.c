@@ -374,6 +374,17 @@ static void test_params(void)
         uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
     g_assert_cmpint(p.ike.auth, ==, IKE_AUTHM_CERT);
     g_assert_null(p.ike.eap_identity);
+
+    /* the gateway's host name for its certificate (no remote-id): not for an address */
+    g_assert_null(p.ike.gateway_name);
+    g_hash_table_insert(data, g_strdup(UIP_KEY_GATEWAY), g_strdup("vpn.example.test"));
+    g_assert_true(
+        uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
+    g_assert_cmpstr(p.ike.gateway_name, ==, "vpn.example.test");
+    g_hash_table_insert(data, g_strdup(UIP_KEY_GATEWAY), g_strdup("2001:db8::2"));
+    g_assert_true(
+        uip_tunnel_params_from_settings(data, secrets, (struct sockaddr *)&gw, len, &p, &error));
+    g_assert_null(p.ike.gateway_name);
 }
 
 static void test_proposal_validator(void)
@@ -410,7 +421,7 @@ static void test_secrets_needed(void)
 
     const char *const psk[] = {UIP_KEY_AUTH, "psk", UIP_KEY_GATEWAY, "192.0.2.2", NULL};
     g_autoptr(GHashTable) d = table(psk), none = table(NULL);
-    const char *const have_psk[] = {UIP_KEY_PSK, "x", NULL};
+    const char *const have_psk[] = {UIP_KEY_PSK, "a-pre-shared-key-long-enough", NULL};
     g_autoptr(GHashTable) s_psk = table(have_psk);
     g_autofree char *a = needed(d, none), *b = needed(d, s_psk);
     g_assert_cmpstr(a, ==, UIP_KEY_PSK);
