@@ -169,3 +169,70 @@ bool uip_ts_list_narrowly_contains(const struct uip_ts *ts, unsigned n, int fami
     }
     return false;
 }
+
+static bool ts_equal(const struct uip_ts *a, const struct uip_ts *b)
+{
+    size_t alen = addr_len(a->family);
+
+    return a->family == b->family && a->proto == b->proto && a->port_start == b->port_start &&
+           a->port_end == b->port_end && !memcmp(a->start, b->start, alen) &&
+           !memcmp(a->end, b->end, alen);
+}
+
+bool uip_ts_intersect(const struct uip_ts *a, const struct uip_ts *b, struct uip_ts *out)
+{
+    size_t alen = addr_len(a->family);
+    struct uip_ts r;
+
+    if (a->family != b->family)
+        return false;
+    if (a->proto && b->proto && a->proto != b->proto)
+        return false;
+    memset(&r, 0, sizeof(r));
+    r.family = a->family;
+    r.proto = a->proto ? a->proto : b->proto;
+    r.port_start = a->port_start > b->port_start ? a->port_start : b->port_start;
+    r.port_end = a->port_end < b->port_end ? a->port_end : b->port_end;
+    if (r.port_start > r.port_end)
+        return false;
+    memcpy(r.start, memcmp(a->start, b->start, alen) >= 0 ? a->start : b->start, alen);
+    memcpy(r.end, memcmp(a->end, b->end, alen) <= 0 ? a->end : b->end, alen);
+    if (memcmp(r.start, r.end, alen) > 0)
+        return false;
+    *out = r;
+    return true;
+}
+
+int uip_ts_narrow(const struct uip_ts *want, unsigned n_want, const struct uip_ts *got,
+                  unsigned n_got, struct uip_ts *out, unsigned max, unsigned *n_out,
+                  unsigned *n_changed)
+{
+    unsigned n = 0, changed = 0;
+
+    for (unsigned i = 0; i < n_got; i++) {
+        bool whole = false, any = false;
+        for (unsigned j = 0; j < n_want && !whole; j++) {
+            struct uip_ts x;
+            bool dup = false;
+            if (!uip_ts_intersect(&got[i], &want[j], &x))
+                continue;
+            any = true;
+            whole = ts_equal(&x, &got[i]);
+            for (unsigned k = 0; k < n && !dup; k++)
+                dup = ts_equal(&out[k], &x);
+            if (dup)
+                continue;
+            if (n == max) {
+                whole = false; /* no room: left out */
+                break;
+            }
+            out[n++] = x;
+        }
+        if (!any || !whole)
+            changed++;
+    }
+    *n_out = n;
+    if (n_changed)
+        *n_changed = changed;
+    return n ? 0 : -ENOENT;
+}

@@ -53,3 +53,17 @@ bool uip_ts_list_narrowly_contains(const struct uip_ts *ts, unsigned n, int fami
  */
 bool uip_ts_match(const struct uip_ts *ts, int family, const uint8_t *addr, uint8_t proto,
                   uint16_t port);
+
+/* The selector both @a and @b allow (addresses, protocol, ports) into @out; false when there is
+ * none (then @out is untouched). */
+bool uip_ts_intersect(const struct uip_ts *a, const struct uip_ts *b, struct uip_ts *out);
+
+/*
+ * RFC 7296 2.9 from the initiator's side: narrow the selectors @got (what the peer answered) to
+ * what we asked for, @want: each of @got intersected with each of @want, duplicates once, at most
+ * @max into @out.  *@n_changed (may be NULL): how many of @got were not taken whole (narrowed,
+ * dropped, or left out for want of room).  0, or -ENOENT when nothing is left (*@n_out is 0).
+ */
+int uip_ts_narrow(const struct uip_ts *want, unsigned n_want, const struct uip_ts *got,
+                  unsigned n_got, struct uip_ts *out, unsigned max, unsigned *n_out,
+                  unsigned *n_changed);

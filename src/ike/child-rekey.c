@@ -21,6 +21,30 @@
 #include "common/uip-secret.h"
 
 /*
+ * PFS is required of every CHILD_SA rekey, the gateway's too, when each of our ESP proposals
+ * names a key exchange method (and none of them "none", which makes it optional).
+ */
+static bool pfs_required(const struct ike_session *s)
+{
+    if (!s->n_esp_props)
+        return false;
+    for (unsigned i = 0; i < s->n_esp_props; i++) {
+        const struct ike_proposal *p = &s->esp_pfs_props[i];
+        bool ke = false;
+        for (unsigned j = 0; j < p->n_transforms && j < IKE_MAX_TRANSFORMS; j++) {
+            if (p->transforms[j].type != IKE_TRANS_KE)
+                continue;
+            if (p->transforms[j].id == IKE_KE_NONE)
+                return false;
+            ke = true;
+        }
+        if (!ke)
+            return false;
+    }
+    return true;
+}
+
+/*
  * The gateway rekeys our CHILD_SA (RFC 7296 2.8): we answer with a new SA,
  * install it beside the old one, and wait for the gateway to delete the old.
  * @collision: our own rekey of it is out (RFC 7296 2.8.1): the new SA goes in
@@ -41,15 +65,27 @@ void ikes_rekey_child(struct ike_session *s, const struct ike_msg *m,
     struct ike_dh *dh = NULL;
     uint32_t spi_in;
 
-    if (ike_proposal_choose(s->esp_props, s->n_esp_props, theirs, n_theirs, &chosen, &sel) < 0 ||
+    bool pfs = pfs_required(s);
+    if (ike_proposal_choose(pfs ? s->esp_pfs_props : s->esp_props, s->n_esp_props, theirs,
+                            n_theirs, &chosen, &sel) < 0 ||
         ike_selected_esp_params(&sel, &esp) < 0) {
         ikes_send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
         _LOGS(LOG_WARNING, s, "refused the gateway's CHILD_SA rekey: no acceptable proposal");
         return;
     }
-    /* their TSi is their side (our remote), TSr ours */
-    if (!ikes_read_ts_pair(s, m, c.remote_ts, &c.n_remote_ts, c.local_ts, &c.n_local_ts)) {
+    if (pfs && sel.ke == IKE_KE_NONE) {
+        ikes_send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_NO_PROPOSAL_CHOSEN);
+        _LOGS(LOG_WARNING, s,
+              "refused the gateway's CHILD_SA rekey: no key exchange, but our ESP proposals "
+              "require PFS");
+        return;
+    }
+    /* their TSi is their side (our remote), TSr ours: cut to what we would ask for */
+    const struct ike_ts_want policy = {s->tsr, s->n_tsr, s->tsi, s->n_tsi};
+    if (ikes_read_ts_pair(s, m, &policy, c.remote_ts, &c.n_remote_ts, c.local_ts,
+                          &c.n_local_ts) < 0) {
         ikes_send_error_response(s, &s->sa, IKE_CREATE_CHILD_SA, id, IKE_N_TS_UNACCEPTABLE);
+        _LOGS(LOG_WARNING, s, "refused the gateway's CHILD_SA: traffic selectors unacceptable");
         return;
     }
     if (sel.ke && ikes_refuse_ke_group(s, m, sel.ke))
@@ -59,10 +95,15 @@ void ikes_rekey_child(struct ike_session *s, const struct ike_msg *m,
                               "KE payload of its CHILD_SA rekey");
         return;
     }
+    bool rnd;
     do {
-        ikes_random(s, (uint8_t *)&spi_in, sizeof(spi_in));
-    } while (spi_in < 256 || spi_in == s->cur.spi_in || spi_in == s->rk_spi_in);
-    ikes_random(s, nr, sizeof(nr));
+        rnd = ikes_random(s, (uint8_t *)&spi_in, sizeof(spi_in));
+    } while (rnd && (spi_in < 256 || spi_in == s->cur.spi_in || spi_in == s->rk_spi_in));
+    if (!rnd || !ikes_random(s, nr, sizeof(nr))) {
+        ike_dh_free(dh);
+        uip_free_secret(gir, gir_len);
+        return;
+    }
 
     /* the gateway initiated: its nonce first, its direction (to us) the first keys */
     uint8_t *keep = NULL;
@@ -148,9 +189,11 @@ void ike_session_rekey_child(struct ike_session *s)
     if (ikes_busy(s, ike_session_rekey_child))
         return;
     do {
-        ikes_random(s, (uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in));
+        if (!ikes_random(s, (uint8_t *)&s->rk_spi_in, sizeof(s->rk_spi_in)))
+            return;
     } while (s->rk_spi_in < 256 || s->rk_spi_in == s->cur.spi_in);
-    ikes_random(s, s->rk_ni, sizeof(s->rk_ni));
+    if (!ikes_random(s, s->rk_ni, sizeof(s->rk_ni)))
+        return;
     uip_put32(spi_be, s->rk_spi_in);
     uip_put32(old_be, s->cur.spi_in);
     /* the ESP proposals as configured: a key exchange method in them means PFS */
@@ -232,6 +275,9 @@ void ikes_on_rekey_child_response(struct ike_session *s, const struct ike_msg *m
     struct ike_esp_params esp;
     struct ike_nonce nr;
     struct ike_child c = s->child;
+    /* the selectors we sent: the gateway may narrow them, never widen them */
+    const struct ike_ts_want asked = {s->child.local_ts, s->child.n_local_ts, s->child.remote_ts,
+                                      s->child.n_remote_ts};
     const struct ike_pl *pl_sa = ike_msg_find(m, IKE_PL_SA, NULL);
     const struct ike_pl *pl_n = ike_msg_find(m, IKE_PL_NONCE, NULL);
     uint16_t err = ikes_error_notify(m);
@@ -263,13 +309,20 @@ void ikes_on_rekey_child_response(struct ike_session *s, const struct ike_msg *m
     if (!pl_sa || !pl_n || ike_sa_parse(pl_sa, reply, G_N_ELEMENTS(reply), &n_reply) < 0 ||
         ike_proposal_select_reply(s->rk_props, s->n_rk_props, reply, n_reply, &sel) < 0 ||
         ike_selected_esp_params(&sel, &esp) < 0 || ike_nonce_parse(pl_n, &nr) < 0 ||
-        !ikes_read_ts_pair(s, m, c.local_ts, &c.n_local_ts, c.remote_ts, &c.n_remote_ts)) {
+        ikes_read_ts_pair(s, m, &asked, c.local_ts, &c.n_local_ts, c.remote_ts,
+                          &c.n_remote_ts) < 0) {
         ikes_fail(s, IKE_FAIL_PROTOCOL, "the gateway's answer to our CHILD_SA rekey is unusable");
         return;
     }
     /* PFS: the group we offered and the gateway chose */
     uint8_t *gir = NULL;
     size_t gir_len = 0;
+    if (!sel.ke && pfs_required(s)) {
+        ikes_fail(s, IKE_FAIL_PROTOCOL,
+                  "the gateway answered our CHILD_SA rekey without the key exchange (PFS) we "
+                  "require");
+        return;
+    }
     if (sel.ke) {
         const struct ike_pl *pl_ke = ike_msg_find(m, IKE_PL_KE, NULL);
         struct ike_ke ke;

@@ -40,27 +40,52 @@ void ikes_remove_child(struct ike_session *s)
     ikes_coll_clear(s);
 }
 
-static bool read_ts(struct ike_session *s, const struct ike_msg *m, uint8_t type,
-                    struct uip_ts *ts, unsigned *n)
+/*
+ * One side's selectors from @m, cut to @want (RFC 7296 2.9: the gateway may narrow what we
+ * asked for, never widen it).  What was narrowed or dropped is logged once and counted in
+ * s->info.n_ts_narrowed.  0, -EBADMSG (missing or unparseable), -ENOENT (nothing of it lies
+ * in what we asked for: TS_UNACCEPTABLE).
+ */
+static int read_ts(struct ike_session *s, const struct ike_msg *m, uint8_t type,
+                   const struct uip_ts *want, unsigned n_want, struct uip_ts *ts, unsigned *n)
 {
     const struct ike_pl *pl = ike_msg_find(m, type, NULL);
-    unsigned skipped;
+    const char *name = type == IKE_PL_TSI ? "TSi" : "TSr";
+    struct uip_ts got[IKE_SESSION_MAX_TS];
+    unsigned n_got, skipped, changed;
 
-    if (!pl || ike_ts_parse(pl, ts, IKE_SESSION_MAX_TS, n, &skipped) < 0 || *n == 0)
-        return false;
+    if (!pl || ike_ts_parse(pl, got, IKE_SESSION_MAX_TS, &n_got, &skipped) < 0 || n_got == 0)
+        return -EBADMSG;
     if (skipped)
         _LOGS(LOG_WARNING, s,
               "%s: %u traffic selectors left out (only %u IPv4/IPv6 ranges are used; other types "
               "are not supported)",
-              type == IKE_PL_TSI ? "TSi" : "TSr", skipped, IKE_SESSION_MAX_TS);
-    return true;
+              name, skipped, IKE_SESSION_MAX_TS);
+    if (uip_ts_narrow(want, n_want, got, n_got, ts, IKE_SESSION_MAX_TS, n, &changed) < 0) {
+        char buf[96];
+        _LOGS(LOG_WARNING, s, "%s: none of the gateway's %u traffic selectors (first %s) lies in "
+              "what we asked for", name, n_got, uip_ts_to_string(&got[0], buf, sizeof(buf)));
+        s->info.n_ts_narrowed += n_got;
+        return -ENOENT;
+    }
+    if (changed) {
+        char buf[96];
+        _LOGS(LOG_WARNING, s, "%s: %u of the gateway's %u traffic selectors (first %s) go beyond "
+              "what we asked for: narrowed to it (RFC 7296 2.9), %u kept", name, changed, n_got,
+              uip_ts_to_string(&got[0], buf, sizeof(buf)), *n);
+        s->info.n_ts_narrowed += changed;
+    }
+    return 0;
 }
 
-/* TSi and TSr of a request or response, both required. */
-bool ikes_read_ts_pair(struct ike_session *s, const struct ike_msg *m, struct uip_ts *tsi,
-                       unsigned *n_tsi, struct uip_ts *tsr, unsigned *n_tsr)
+/* TSi and TSr of a request or response, both required, each cut to what we want of it
+ * (read_ts()).  0, -EBADMSG or -ENOENT. */
+int ikes_read_ts_pair(struct ike_session *s, const struct ike_msg *m, const struct ike_ts_want *w,
+                      struct uip_ts *tsi, unsigned *n_tsi, struct uip_ts *tsr, unsigned *n_tsr)
 {
-    return read_ts(s, m, IKE_PL_TSI, tsi, n_tsi) && read_ts(s, m, IKE_PL_TSR, tsr, n_tsr);
+    int r = read_ts(s, m, IKE_PL_TSI, w->tsi, w->n_tsi, tsi, n_tsi);
+
+    return r < 0 ? r : read_ts(s, m, IKE_PL_TSR, w->tsr, w->n_tsr, tsr, n_tsr);
 }
 
 /*

@@ -156,15 +156,23 @@ void ikes_send_auth(struct ike_session *s)
     ikes_set_state(s, ST_AUTH_SENT);
 }
 
-static void send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
+/* Our next EAP message; false when it cannot be built: the session failed. */
+static bool send_eap(struct ike_session *s, const uint8_t *eap, size_t len)
 {
     struct ike_builder b;
 
     ikes_begin_encrypted(s, &b, IKE_AUTH, false, s->sa.next_id);
     /* the EAP message is already encoded: code, id, length, type, data */
-    ike_builder_add(&b, IKE_PL_EAP, false, eap, len);
-    if (!ikes_send_built_request(s, &b, &ikes_ex_auth))
+    if (ike_builder_add(&b, IKE_PL_EAP, false, eap, len) < 0) {
+        ike_builder_clear(&b);
         ikes_fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
+        return false;
+    }
+    if (!ikes_send_built_request(s, &b, &ikes_ex_auth)) {
+        ikes_fail(s, IKE_FAIL_PROTOCOL, "cannot build the EAP message");
+        return false;
+    }
+    return true;
 }
 
 static void send_eap_auth(struct ike_session *s)
@@ -332,13 +340,44 @@ static bool verify_gateway(struct ike_session *s, const struct ike_msg *m)
     return true;
 }
 
+/* An INTERNAL_IP4_SUBNET (address, netmask) or INTERNAL_IP6_SUBNET (address, prefix length)
+ * attribute as a selector; false when malformed. */
+static bool cp_subnet(const struct ike_cp_attr *a, struct uip_ts *ts)
+{
+    if (a->type == IKE_CFG_INTERNAL_IP4_SUBNET) {
+        if (a->len != 8)
+            return false;
+        uip_ts_any(ts, AF_INET);
+        for (int k = 0; k < 4; k++) {
+            ts->start[k] = a->value[k] & a->value[4 + k];
+            ts->end[k] = (uint8_t)(ts->start[k] | ~a->value[4 + k]);
+        }
+        return true;
+    }
+    if (a->len != 17 || a->value[16] > 128)
+        return false;
+    char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, a->value, addr, sizeof(addr));
+    snprintf(buf, sizeof(buf), "%s/%u", addr, a->value[16]);
+    return uip_ts_parse(buf, ts) == 0;
+}
+
+/*
+ * The configuration reply.  Nothing is dropped silently: attributes past the caps (DNS servers
+ * per family, subnets, attributes per payload) or malformed are logged once and counted in
+ * info.n_cp_left_out; subnets are routes into the tunnel, so they are cut to the CHILD_SA's
+ * remote selectors (already cut to what we asked for: the user's remote-ts), and what lies
+ * beyond is logged once and counted in info.n_subnets_narrowed, never routed: a gateway cannot
+ * widen a split tunnel with INTERNAL_IP4_SUBNET 0.0.0.0/0.
+ */
 static void read_cp(struct ike_session *s, const struct ike_msg *m)
 {
     const struct ike_pl *pl = ike_msg_find(m, IKE_PL_CP, NULL);
     struct ike_established *in = &s->info;
     GPtrArray *domains = g_ptr_array_new();
     struct ike_cp cp;
-    unsigned left_out = 0;
+    unsigned left_out = 0, n_raw = 0;
+    struct uip_ts *raw = g_new(struct uip_ts, IKE_CP_MAX_ATTRS);
 
     if (pl && ike_cp_parse(pl, &cp) == 0 && cp.cfg_type == IKE_CFG_REPLY) {
         left_out = cp.n_skipped;
@@ -371,28 +410,13 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
                     left_out++;
                 break;
             case IKE_CFG_INTERNAL_IP4_SUBNET:
-                if (a->len == 8 && in->n_subnets >= IKE_SESSION_MAX_SUBNETS) {
-                    left_out++;
-                } else if (a->len == 8) {
-                    struct uip_ts *ts = &in->subnets[in->n_subnets];
-                    uip_ts_any(ts, AF_INET);
-                    for (int k = 0; k < 4; k++) {
-                        ts->start[k] = a->value[k] & a->value[4 + k];
-                        ts->end[k] = (uint8_t)(ts->start[k] | ~a->value[4 + k]);
-                    }
-                    in->n_subnets++;
-                }
-                break;
             case IKE_CFG_INTERNAL_IP6_SUBNET:
-                if (a->len == 17 && in->n_subnets >= IKE_SESSION_MAX_SUBNETS) {
+                if (a->len == 0)
+                    break; /* an empty one echoes our request */
+                if (cp_subnet(a, &raw[n_raw]))
+                    n_raw++;
+                else
                     left_out++;
-                } else if (a->len == 17 && a->value[16] <= 128) {
-                    char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
-                    inet_ntop(AF_INET6, a->value, addr, sizeof(addr));
-                    snprintf(buf, sizeof(buf), "%s/%u", addr, a->value[16]);
-                    if (uip_ts_parse(buf, &in->subnets[in->n_subnets]) == 0)
-                        in->n_subnets++;
-                }
                 break;
             case IKE_CFG_INTERNAL_DNS_DOMAIN:
                 if (a->len > 0 && a->len < 256) {
@@ -400,10 +424,14 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
                     bool ok = true;
                     for (char *c = d; *c; c++)
                         ok &= g_ascii_isalnum(*c) || *c == '-' || *c == '.';
-                    if (ok && strlen(d) == a->len)
+                    if (ok && strlen(d) == a->len) {
                         g_ptr_array_add(domains, d);
-                    else
+                    } else {
                         g_free(d);
+                        left_out++;
+                    }
+                } else {
+                    left_out++;
                 }
                 break;
             default:
@@ -411,11 +439,31 @@ static void read_cp(struct ike_session *s, const struct ike_msg *m)
             }
         }
     }
-    if (left_out)
+    if (n_raw) {
+        const struct ike_child *c = &s->child;
+        unsigned changed = 0, room = IKE_SESSION_MAX_SUBNETS - in->n_subnets;
+        unsigned n = 0;
+        uip_ts_narrow(c->remote_ts, c->n_remote_ts, raw, n_raw, in->subnets + in->n_subnets, room,
+                      &n, &changed);
+        in->n_subnets += n;
+        if (changed) {
+            char buf[96];
+            in->n_subnets_narrowed += changed;
+            _LOGS(LOG_WARNING, s,
+                  "configuration payload: %u of %u subnets (first %s) lie beyond the tunnel's "
+                  "remote traffic selectors or past %u: narrowed or not used as routes",
+                  changed, n_raw, uip_ts_to_string(&raw[0], buf, sizeof(buf)),
+                  IKE_SESSION_MAX_SUBNETS);
+        }
+    }
+    g_free(raw);
+    if (left_out) {
+        in->n_cp_left_out += left_out;
         _LOGS(LOG_WARNING, s,
-              "configuration payload: %u attributes left out (at most %u DNS servers per family, "
-              "%u subnets, %u attributes)",
-              left_out, IKE_SESSION_MAX_DNS, IKE_SESSION_MAX_SUBNETS, IKE_CP_MAX_ATTRS);
+              "configuration payload: %u attributes left out (malformed, or past %u DNS servers "
+              "per family or %u attributes)",
+              left_out, IKE_SESSION_MAX_DNS, IKE_CP_MAX_ATTRS);
+    }
     g_ptr_array_add(domains, NULL);
     g_strfreev(in->domains);
     in->domains = (char **)g_ptr_array_free(domains, FALSE);
@@ -493,7 +541,16 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
         return;
     }
     struct ike_child *c = &s->child;
-    if (!ikes_read_ts_pair(s, m, c->local_ts, &c->n_local_ts, c->remote_ts, &c->n_remote_ts)) {
+    const struct ike_ts_want asked = {s->tsi, s->n_tsi, s->tsr, s->n_tsr};
+    int r = ikes_read_ts_pair(s, m, &asked, c->local_ts, &c->n_local_ts, c->remote_ts,
+                              &c->n_remote_ts);
+    if (r == -ENOENT) {
+        fail_established(s, IKE_FAIL_PROPOSAL,
+                         "the gateway's traffic selectors lie outside what we asked for "
+                         "(TS_UNACCEPTABLE)", "");
+        return;
+    }
+    if (r < 0) {
         fail_established(s, IKE_FAIL_PROPOSAL, "the gateway sent no usable traffic selectors", "");
         return;
     }
@@ -504,7 +561,7 @@ static void on_auth_done(struct ike_session *s, const struct ike_msg *m)
     }
 
     s->cur.spi_out = esp.spi;
-    int r = ikes_install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni),
+    r = ikes_install_child(s, c, &esp, s->cur.spi_in, true, NULL, 0, s->ni, sizeof(s->ni),
                                s->nr, s->nr_len, NULL, NULL);
     if (r < 0) {
         fail_established(s, IKE_FAIL_CONFIG, "cannot install the CHILD_SA: ", g_strerror(-r));
@@ -572,9 +629,10 @@ void ikes_on_auth_response(struct ike_session *s, const struct ike_msg *m)
     int r = eap_peer_process(s->eap, pl_eap->body, pl_eap->body_len, &out, &out_len);
     ikes_request_done(s);
     if (r == 0) {
-        send_eap(s, out, out_len);
+        bool sent = send_eap(s, out, out_len);
         g_free(out);
-        if (s->state != ST_EAP)
+        /* not sent: the session failed (ST_DONE), and stays so */
+        if (sent && s->state != ST_EAP)
             ikes_set_state(s, ST_EAP);
     } else if (r == EAP_DONE_SUCCESS) {
         send_eap_auth(s);

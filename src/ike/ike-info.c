@@ -298,7 +298,10 @@ static void send_liveness_check(struct ike_session *s)
     struct ike_builder b;
 
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
-    ikes_mobike_add_natd(s, &b);
+    if (!ikes_mobike_add_natd(s, &b)) {
+        ike_builder_clear(&b);
+        return;
+    }
     if (ikes_send_built_request(s, &b, &ikes_ex_liveness))
         _LOGS(LOG_DEBUG, s, "liveness check sent");
 }

@@ -72,10 +72,9 @@ void ikes_mobike_auth_response(struct ike_session *s, const struct ike_msg *m)
 }
 
 /* A liveness check under MOBIKE asks for the gateway's NAT-D too. */
-void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b)
+bool ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b)
 {
-    if (s->mobike)
-        ikes_build_natd(s, b, (const struct sockaddr *)&s->natt_gateway);
+    return !s->mobike || ikes_build_natd(s, b, (const struct sockaddr *)&s->natt_gateway);
 }
 
 void ikes_mobike_update(struct ike_session *s)
@@ -84,10 +83,14 @@ void ikes_mobike_update(struct ike_session *s)
 
     if (ikes_busy(s, ikes_mobike_update))
         return;
-    ikes_random(s, s->cookie2, sizeof(s->cookie2));
+    if (!ikes_random(s, s->cookie2, sizeof(s->cookie2)))
+        return;
     ikes_begin_encrypted(s, &b, IKE_INFORMATIONAL, false, s->sa.next_id);
     ike_build_notify(&b, 0, NULL, 0, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
-    ikes_build_natd(s, &b, (const struct sockaddr *)&s->natt_gateway);
+    if (!ikes_build_natd(s, &b, (const struct sockaddr *)&s->natt_gateway)) {
+        ike_builder_clear(&b);
+        return;
+    }
     ike_build_notify(&b, 0, NULL, 0, IKE_N_COOKIE2, s->cookie2, sizeof(s->cookie2));
     if (ikes_send_built_request(s, &b, &ikes_ex_update))
         _LOGS(LOG_INFO, s, "MOBIKE: telling the gateway our new address (UPDATE_SA_ADDRESSES)");

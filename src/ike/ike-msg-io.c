@@ -202,9 +202,13 @@ static gboolean on_retransmit(gpointer data)
                    : s->quick             ? MIN(s->tries_max, (unsigned)QUICK_TRIES)
                                           : s->tries_max;
 
+    if (s->request_ex == &ikes_ex_init && ikes_init_retry(s))
+        return G_SOURCE_REMOVE; /* IKE_SA_INIT again, with the cookie asked for */
     if (++s->tries >= max) {
         ikes_stop_timer(&s->retransmit);
         g_clear_pointer(&s->request, g_ptr_array_unref);
+        if (ikes_init_give_up(s, max))
+            return G_SOURCE_REMOVE;
         switch (s->state) {
         case ST_CLOSING:
             ikes_close_done(s);

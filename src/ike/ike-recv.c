@@ -44,6 +44,10 @@ static const struct {
     [IKE_DROP_WRONG_EXCHANGE] = {"wrong-exchange", false},
     [IKE_DROP_NOT_RUNNING] = {"not-running", false},
     [IKE_DROP_WRONG_ADDRESS] = {"wrong-address", false},
+    [IKE_DROP_INIT_UNUSABLE] = {"init-unusable", false},
+    [IKE_DROP_SUPERSEDED] = {"superseded", true},
+    [IKE_DROP_RETRANSMIT_FRAGMENT] = {"retransmit-fragment", true},
+    [IKE_DROP_RETRANSMIT_LIMITED] = {"retransmit-limited", true},
 };
 
 const char *ike_drop_name(enum ike_drop why)
@@ -189,9 +193,38 @@ static bool take_init(const struct ike_recv_ctx *ctx, struct ike_recv *out, enum
     return true;
 }
 
+/*
+ * The gateway's last request again, answered already: is it one to send our answer again for?
+ * Only when it verifies (no answer again to what the gateway did not send), and of a request
+ * in fragments only for its fragment number 1 (RFC 7383 2.6.1), not once per fragment.
+ */
+static bool retransmit_to_answer(const struct sa_ctx *sa, const uint8_t *buf, size_t len,
+                                 struct ike_recv *out, enum ike_drop *why)
+{
+    struct ike_msg *m = &out->m;
+    bool skf = m->pl[m->sk].type == IKE_PL_SKF;
+    struct ike_sk sk;
+    uint8_t *copy, *inner;
+    size_t inner_len;
+
+    if (ike_sk_parse(&m->pl[m->sk], &sk) < 0)
+        return drop(out, why, IKE_DROP_MALFORMED);
+    if (skf && sk.frag_num != 1)
+        return drop(out, why, IKE_DROP_RETRANSMIT_FRAGMENT);
+    size_t body_off = (size_t)(sk.enc - buf);
+    copy = g_memdup2(buf, len);
+    int r = ike_sk_decrypt(sa->dec, copy, len, body_off - (skf ? 8 : 4), body_off, &inner,
+                           &inner_len);
+    uip_wipe(copy, len);
+    g_free(copy);
+    if (r < 0)
+        return drop(out, why, IKE_DROP_DECRYPT);
+    return true;
+}
+
 /* The message ID: a response to our request, the gateway's next request, or its last again. */
-static bool check_msg_id(const struct ike_recv_ctx *ctx, struct sa_ctx *sa, struct ike_recv *out,
-                         enum ike_drop *why)
+static bool check_msg_id(const struct ike_recv_ctx *ctx, struct sa_ctx *sa, const uint8_t *buf,
+                         size_t len, struct ike_recv *out, enum ike_drop *why)
 {
     const struct ike_hdr *h = &out->m.hdr;
 
@@ -203,6 +236,8 @@ static bool check_msg_id(const struct ike_recv_ctx *ctx, struct sa_ctx *sa, stru
     if (h->msg_id == sa->peer_next_id)
         return true;
     if (h->msg_id + 1 == sa->peer_next_id && sa->last_response) {
+        if (!retransmit_to_answer(sa, buf, len, out, why))
+            return false;
         out->sa = sa; /* our answer got lost: the caller sends it again */
         return drop(out, why, IKE_DROP_RETRANSMIT_ANSWERED);
     }
@@ -275,7 +310,7 @@ bool ike_receive(const struct ike_recv_ctx *ctx, const uint8_t *buf, size_t len,
         return drop(out, why, reason);
     if (m->sk < 0)
         return drop(out, why, IKE_DROP_UNPROTECTED);
-    if (!check_msg_id(ctx, sa, out, why) || !decrypt(ctx, sa, buf, len, out, &first_type, why))
+    if (!check_msg_id(ctx, sa, buf, len, out, why) || !decrypt(ctx, sa, buf, len, out, &first_type, why))
         return false;
     if (ike_msg_parse_inner(m, first_type, out->inner, out->inner_len) < 0)
         return drop(out, why, IKE_DROP_MALFORMED);

@@ -84,8 +84,10 @@ struct ike_recv {
  *   protected      an SK/SKF payload                          UNPROTECTED
  *   message ID     a response answers ctx->request_id on sa[0] (LATE_RESPONSE); a
  *                  request is the SA's next (OLD_, FUTURE_REQUEST), or the last one
- *                  again while our answer is kept (RETRANSMIT_ANSWERED: out->sa set,
- *                  the caller sends sa->last_response again)
+ *                  again while our answer is kept: verified on a copy (DECRYPT), and
+ *                  in fragments only its fragment 1 (RETRANSMIT_FRAGMENT, RFC 7383
+ *                  2.6.1), then RETRANSMIT_ANSWERED: out->sa set, the caller sends
+ *                  sa->last_response again
  *   decrypt        ike_sk_decrypt() on a copy                 DECRYPT
  *   reassemble     SKF into ctx->frags    FRAGMENT_PENDING, _DUPLICATE, _LIMIT
  *   parse          ike_msg_parse_inner()                      MALFORMED

@@ -102,10 +102,15 @@ void ikes_rekey_ike(struct ike_session *s, const struct ike_msg *m,
     }
     /* the new SA is the gateway's: its SPI is SPIi, ours SPIr */
     n.spi_i = uip_get64(n.sel.spi);
+    bool rnd;
     do {
-        ikes_random(s, (uint8_t *)&n.spi_r, sizeof(n.spi_r));
-    } while (n.spi_r == 0);
-    ikes_random(s, nr, sizeof(nr));
+        rnd = ikes_random(s, (uint8_t *)&n.spi_r, sizeof(n.spi_r));
+    } while (rnd && n.spi_r == 0);
+    if (!rnd || !ikes_random(s, nr, sizeof(nr))) {
+        ike_dh_free(dh);
+        uip_free_secret(gir, gir_len);
+        return;
+    }
     int r = derive_rekeyed_sa(s, &n, gir, gir_len, ni->data, ni->len, nr, sizeof(nr));
     uip_free_secret(gir, gir_len);
     if (r < 0) {
@@ -175,10 +180,12 @@ void ike_session_rekey_ike(struct ike_session *s)
     if (ike_dh_new(s->sa.sel.ke, &s->rk_dh) < 0)
         return;
     do {
-        ikes_random(s, (uint8_t *)&s->rk_spi, sizeof(s->rk_spi));
+        if (!ikes_random(s, (uint8_t *)&s->rk_spi, sizeof(s->rk_spi)))
+            return;
     } while (s->rk_spi == 0);
     uip_put64(spi_be, s->rk_spi);
-    ikes_random(s, s->rk_ni, sizeof(s->rk_ni));
+    if (!ikes_random(s, s->rk_ni, sizeof(s->rk_ni)))
+        return;
     memcpy(s->rk_props, s->ike_props, sizeof(s->ike_props));
     s->n_rk_props = s->n_ike_props;
     ike_proposals_prefer_ke(s->rk_props, s->n_rk_props, s->sa.sel.ke);

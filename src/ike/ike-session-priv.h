@@ -169,8 +169,19 @@ struct ike_session {
     size_t ike_coll_lower_len;
     struct ike_dh *dh;
     bool ke_retried;
-    uint8_t *cookie;
+    uint16_t ke_superseded; /* the KE group of our IKE_SA_INIT before INVALID_KE_PAYLOAD */
+    uint8_t *cookie;        /* sent in our IKE_SA_INIT */
     size_t cookie_len;
+    uint8_t *cookie_next;   /* asked for: our next retransmission carries it */
+    size_t cookie_next_len;
+    /* IKE_SA_INIT answers are unprotected (RFC 7296 2.21.1): one with an error notify, or
+     * unusable, is remembered and the wait goes on; when the retransmissions run out with
+     * nothing valid, the session fails with the last of them */
+    struct {
+        bool set;
+        enum ike_failure reason;
+        char msg[192];
+    } init_error;
     uint8_t ni[NONCE_LEN];
     uint8_t nr[IKE_NONCE_MAX_LEN];
     size_t nr_len;
@@ -228,6 +239,8 @@ struct ike_session {
     struct ike_proposal rk_props[IKE_MAX_PROPOSALS]; /* what the rekey offered */
     unsigned n_rk_props;
 
+    int64_t resent_us; /* s->clock_us() when we last sent a kept answer again; 0: never */
+
     /* liveness */
     GSource *dpd_timer;
     int64_t last_seen_us;
@@ -269,12 +282,14 @@ static inline const char *ikes_log_func(const char *func)
     } while (0)
 
 /* ike-session.c */
-void ikes_random(const struct ike_session *s, void *buf, size_t len);
+/* Random bytes into @buf; false when OpenSSL has none: the session failed (IKE_FAIL_CONFIG). */
+bool ikes_random(struct ike_session *s, void *buf, size_t len) G_GNUC_WARN_UNUSED_RESULT;
 void ikes_set_state(struct ike_session *s, enum state next);
 void ikes_stop_timer(GSource **src);
 void ikes_end(struct ike_session *s);
 void ikes_fail(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
+void ikes_count_drop(struct ike_session *s, enum ike_drop why);
 void ikes_sa_ctx_clear(struct sa_ctx *sa);
 void ikes_close_done(struct ike_session *s);
 void ikes_arm_timer(struct ike_session *s, GSource **src, unsigned seconds, GSourceFunc fn);
@@ -316,8 +331,11 @@ void ikes_send_error_response(struct ike_session *s, struct sa_ctx *sa, uint8_t 
 
 /* ike-init.c */
 void ikes_nat_hash(const struct ike_session *s, const struct sockaddr *sa, uint8_t out[SHA1_LEN]);
-void ikes_build_natd(struct ike_session *s, struct ike_builder *b, const struct sockaddr *gateway);
+bool ikes_build_natd(struct ike_session *s, struct ike_builder *b, const struct sockaddr *gateway)
+    G_GNUC_WARN_UNUSED_RESULT;
 void ikes_send_init(struct ike_session *s);
+bool ikes_init_retry(struct ike_session *s);
+bool ikes_init_give_up(struct ike_session *s, unsigned tries);
 void ikes_on_init_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_report_keys(struct ike_session *s, const struct sa_ctx *sa);
 
@@ -330,8 +348,15 @@ void ikes_on_auth_response(struct ike_session *s, const struct ike_msg *m);
 void ikes_remove_child_ids(struct ike_session *s, struct child_ids *c);
 void ikes_coll_clear(struct ike_session *s);
 void ikes_remove_child(struct ike_session *s);
-bool ikes_read_ts_pair(struct ike_session *s, const struct ike_msg *m, struct uip_ts *tsi,
-                       unsigned *n_tsi, struct uip_ts *tsr, unsigned *n_tsr);
+/* What we take of TSi and TSr (in the message's roles): the gateway may only narrow it. */
+struct ike_ts_want {
+    const struct uip_ts *tsi;
+    unsigned n_tsi;
+    const struct uip_ts *tsr;
+    unsigned n_tsr;
+};
+int ikes_read_ts_pair(struct ike_session *s, const struct ike_msg *m, const struct ike_ts_want *w,
+                      struct uip_ts *tsi, unsigned *n_tsi, struct uip_ts *tsr, unsigned *n_tsr);
 int ikes_install_child(struct ike_session *s, struct ike_child *c, const struct ike_esp_params *esp,
                        uint32_t spi_in, bool we_initiated, const uint8_t *gir, size_t gir_len,
                        const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
@@ -365,7 +390,7 @@ void ikes_on_rekey_ike_response(struct ike_session *s, const struct ike_msg *m);
 
 /* ike-mobike.c */
 void ikes_mobike_auth_response(struct ike_session *s, const struct ike_msg *m);
-void ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b);
+bool ikes_mobike_add_natd(struct ike_session *s, struct ike_builder *b) G_GNUC_WARN_UNUSED_RESULT;
 void ikes_mobike_update(struct ike_session *s);
 void ikes_on_mobike_response(struct ike_session *s, const struct ike_msg *m);
 

@@ -138,13 +138,23 @@ void ikes_close_done(struct ike_session *s)
 }
 
 /* The end: report, and never send again. */
-/* Random bytes for SPIs, nonces and cookies: OpenSSL's, or the test's hook. */
-void ikes_random(const struct ike_session *s, void *buf, size_t len)
+/* Random bytes for SPIs, nonces and cookies: OpenSSL's, or the test's hook.  0, or -EIO when
+ * OpenSSL has none: never a predictable value in their place. */
+static int random_bytes(const struct ike_session *s, void *buf, size_t len)
 {
-    if (s->random)
+    if (s->random) {
         s->random(buf, len);
-    else
-        RAND_bytes(buf, (int)len);
+        return 0;
+    }
+    return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+}
+
+bool ikes_random(struct ike_session *s, void *buf, size_t len)
+{
+    if (random_bytes(s, buf, len) == 0)
+        return true;
+    ikes_fail(s, IKE_FAIL_CONFIG, "no random bytes from OpenSSL (RAND_bytes failed)");
+    return false;
 }
 
 /* Over: nothing more is sent, nothing is installed. */
@@ -199,11 +209,12 @@ void ike_session_drops(const struct ike_session *s, uint64_t out[IKE_DROP__MAX])
 }
 
 #define DROP_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define RESEND_MIN_US        (500 * 1000) /* our kept answer sent again at most this often */
 
 /* Count a datagram not taken.  Never a line per datagram: at most one per reason per
  * DROP_LOG_INTERVAL_US, with the count since the last one; what is no error at debug level
  * (ike_drop_normal()). */
-static void count_drop(struct ike_session *s, enum ike_drop why)
+void ikes_count_drop(struct ike_session *s, enum ike_drop why)
 {
     int64_t now = g_get_monotonic_time();
 
@@ -248,7 +259,7 @@ static void on_response(struct ike_session *s, const struct ike_msg *m)
     const struct ikes_exchange *ex = s->request_ex;
 
     if (!ex || m->hdr.exchange != ex->type) {
-        count_drop(s, IKE_DROP_WRONG_EXCHANGE);
+        ikes_count_drop(s, IKE_DROP_WRONG_EXCHANGE);
         return;
     }
     ex->on_response(s, m);
@@ -273,18 +284,27 @@ void ike_session_input(struct ike_session *s, const uint8_t *buf, size_t len,
     enum ike_drop why;
 
     if (s->state == ST_DONE || s->state == ST_IDLE) {
-        count_drop(s, IKE_DROP_NOT_RUNNING);
+        ikes_count_drop(s, IKE_DROP_NOT_RUNNING);
         return;
     }
     if (from && (from_len < sizeof(sa_family_t) || !from_gateway(s, from))) {
-        count_drop(s, IKE_DROP_WRONG_ADDRESS);
+        ikes_count_drop(s, IKE_DROP_WRONG_ADDRESS);
         return;
     }
     recv_ctx(s, &c);
     if (!ike_receive(&c, buf, len, &r, &why)) {
-        if (why == IKE_DROP_RETRANSMIT_ANSWERED)
-            ikes_transmit(s, r.sa->last_response); /* our answer got lost */
-        count_drop(s, why);
+        if (why == IKE_DROP_RETRANSMIT_ANSWERED) {
+            /* our answer got lost: again, at most every RESEND_MIN_US (a request sent many
+             * times over must not make us an amplifier) */
+            int64_t now = s->clock_us();
+            if (s->resent_us && now - s->resent_us < RESEND_MIN_US) {
+                why = IKE_DROP_RETRANSMIT_LIMITED;
+            } else {
+                s->resent_us = now;
+                ikes_transmit(s, r.sa->last_response);
+            }
+        }
+        ikes_count_drop(s, why);
         return;
     }
     if (r.n_frags)
@@ -540,18 +560,27 @@ int ike_session_new(const struct ike_session_config *cfg, const struct ike_sessi
             uip_ts_any(&s->tsi[s->n_tsi++], AF_INET6);
     }
 
+    int rr;
     do {
-        ikes_random(s, (uint8_t *)&s->sa.spi_i, sizeof(s->sa.spi_i));
-    } while (s->sa.spi_i == 0);
-    do {
-        ikes_random(s, (uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
-    } while (s->cur.spi_in < 256);
+        rr = random_bytes(s, (uint8_t *)&s->sa.spi_i, sizeof(s->sa.spi_i));
+    } while (rr == 0 && s->sa.spi_i == 0);
+    while (rr == 0) {
+        rr = random_bytes(s, (uint8_t *)&s->cur.spi_in, sizeof(s->cur.spi_in));
+        if (s->cur.spi_in >= 256)
+            break;
+    }
+    if (rr == 0)
+        rr = random_bytes(s, s->ni, sizeof(s->ni));
+    if (rr < 0) {
+        snprintf(err, err_len, "no random bytes from OpenSSL (RAND_bytes failed)");
+        ike_session_free(s);
+        return rr;
+    }
     uint8_t spi_be[4];
     uip_put32(spi_be, s->cur.spi_in);
     ike_proposals_set_spi(s->esp_props, s->n_esp_props, spi_be, 4);
     memcpy(s->esp_pfs_props, s->esp_props, sizeof(s->esp_props));
     ike_proposals_strip_ke(s->esp_props, s->n_esp_props);
-    ikes_random(s, s->ni, sizeof(s->ni));
     if (s->eap)
         eap_peer_set_spi(s->eap, s->sa.spi_i);
     *out = g_steal_pointer(&s);
@@ -625,6 +654,7 @@ void ike_session_free(struct ike_session *s)
     g_free(s->gateway_host);
     uip_free_secret(s->psk, s->psk_len);
     g_free(s->cookie);
+    g_free(s->cookie_next);
     id_clear(&s->idi);
     id_clear(&s->idr);
     g_strfreev(s->info.domains);

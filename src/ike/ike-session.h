@@ -138,8 +138,15 @@ struct ike_established {
     uint8_t dns4[IKE_SESSION_MAX_DNS][4];
     uint8_t dns6[IKE_SESSION_MAX_DNS][16];
     char **domains;              /* INTERNAL_DNS_DOMAIN (RFC 8598), NULL-terminated */
-    struct uip_ts subnets[IKE_SESSION_MAX_SUBNETS]; /* INTERNAL_IP4/6_SUBNET */
+    struct uip_ts subnets[IKE_SESSION_MAX_SUBNETS]; /* INTERNAL_IP4/6_SUBNET, cut to the
+                                                     * CHILD_SA's remote selectors */
     unsigned n_subnets;
+    /* Never dropped silently: each kind is logged once per message, and counted here. */
+    unsigned n_ts_narrowed;      /* the gateway's selectors beyond what we asked: narrowed or
+                                  * dropped (RFC 7296 2.9) */
+    unsigned n_subnets_narrowed; /* INTERNAL_IP4/6_SUBNET beyond the remote selectors: narrowed
+                                  * or not used as routes */
+    unsigned n_cp_left_out;      /* configuration attributes past the caps, or malformed */
     const struct ike_child *child;
     char ike_proposal[128]; /* "AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE_25519" */
     char esp_proposal[128];
@@ -204,8 +211,8 @@ void ike_session_input(struct ike_session *s, const uint8_t *msg, size_t len,
 
 /*
  * Why a datagram did not reach the state machine: the receive path
- * (src/ike/ike-recv.c) decides all but the last two, which the session
- * decides.  The session counts each reason and logs it at most once per
+ * (src/ike/ike-recv.c) decides those up to NOT_YET, the session the ones
+ * marked "session".  The session counts each reason and logs it at most once per
  * 10 s, with the count since its last line.  Keep ike_drop_name() in sync.
  */
 enum ike_drop {
@@ -221,8 +228,11 @@ enum ike_drop {
                                    * an unauthenticated notify, not trusted */
     IKE_DROP_LATE_RESPONSE,       /* a response to no request of ours that is out: a duplicate
                                    * of one taken, or an answer on another IKE SA */
-    IKE_DROP_RETRANSMIT_ANSWERED, /* the gateway's last request again: our kept answer was sent
-                                   * again (not an error) */
+    IKE_DROP_RETRANSMIT_ANSWERED, /* the gateway's last request again (verified; in fragments:
+                                   * its fragment 1): our kept answer was sent again (not an
+                                   * error) */
+    IKE_DROP_RETRANSMIT_FRAGMENT, /* a fragment other than number 1 of the gateway's last request
+                                   * again: no answer again for it (RFC 7383 2.6.1) */
     IKE_DROP_OLD_REQUEST,         /* a request older than the gateway's last one */
     IKE_DROP_FUTURE_REQUEST,      /* a request past the next message ID (window of one) */
     IKE_DROP_DECRYPT,             /* the ICV or AEAD tag did not verify, or SK lengths/padding */
@@ -234,6 +244,14 @@ enum ike_drop {
     IKE_DROP_WRONG_EXCHANGE,      /* session: a response of another exchange than our request */
     IKE_DROP_NOT_RUNNING,         /* session: not started yet, or over (failed or closed) */
     IKE_DROP_WRONG_ADDRESS,       /* session: from an address that is not the gateway's */
+    IKE_DROP_INIT_UNUSABLE,       /* session: an IKE_SA_INIT answer (unprotected) with an error
+                                   * notify, or unusable: remembered, the wait goes on until the
+                                   * retransmissions run out (RFC 7296 2.21.1) */
+    IKE_DROP_SUPERSEDED,          /* session: an answer to an IKE_SA_INIT request we replaced
+                                   * (after INVALID_KE_PAYLOAD or COOKIE), or a repeat of the
+                                   * COOKIE / INVALID_KE_PAYLOAD answer we acted on */
+    IKE_DROP_RETRANSMIT_LIMITED,  /* session: the gateway's last request again, sooner than 500 ms
+                                   * after we sent our answer again: not again (rate limit) */
     IKE_DROP__MAX
 };
 

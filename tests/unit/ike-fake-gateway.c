@@ -749,18 +749,32 @@ GBytes *fgw_answer_auth(struct fgw *gw, const struct fgw_msg *req, const struct 
         return fgw_seal(gw, req->sa, &b);
     }
     if (o->vip4) {
-        struct ike_cp_attr attrs[1 + G_N_ELEMENTS(o->dns4)];
+        g_autofree struct ike_cp_attr *attrs =
+            g_new(struct ike_cp_attr, 1 + G_N_ELEMENTS(o->dns4) + o->n_cp_extra);
         unsigned na = 0;
         attrs[na++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_ADDRESS, 4, o->vip4_addr};
         for (unsigned i = 0; i < o->n_dns4 && i < G_N_ELEMENTS(o->dns4); i++)
             attrs[na++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_DNS, 4, o->dns4[i]};
-        ike_build_cp(&b, IKE_CFG_REPLY, attrs, na);
+        for (unsigned i = 0; i < o->n_cp_extra; i++)
+            attrs[na++] = o->cp_extra[i];
+        g_assert_cmpint(ike_build_cp(&b, IKE_CFG_REPLY, attrs, na), ==, 0);
     }
     chosen.spi_len = 4;
     uip_put32(chosen.spi, child->spi_in);
     ike_build_sa(&b, &chosen, 1);
     ike_build_ts(&b, IKE_PL_TSI, &child->ts_client, 1);
-    ike_build_ts(&b, IKE_PL_TSR, &child->ts_gateway, 1);
+    if (o->tsr_list) {
+        struct uip_ts list[64];
+        unsigned nt = 0;
+        for (; o->tsr_list[nt]; nt++) {
+            g_assert_cmpuint(nt, <, G_N_ELEMENTS(list));
+            g_assert_cmpint(uip_ts_parse(o->tsr_list[nt], &list[nt]), ==, 0);
+        }
+        child->ts_gateway = list[0];
+        ike_build_ts(&b, IKE_PL_TSR, list, nt);
+    } else {
+        ike_build_ts(&b, IKE_PL_TSR, &child->ts_gateway, 1);
+    }
     if (o->mobike && fgw_msg_notify(req, IKE_N_MOBIKE_SUPPORTED, NULL))
         ike_build_notify(&b, 0, NULL, 0, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
     if (o->auth_lifetime) {

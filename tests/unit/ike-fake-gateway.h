@@ -192,6 +192,9 @@ struct fgw_auth_opts {
     unsigned n_dns4;
     uint8_t dns4[4][4];
     const char *tsr;        /* the gateway's side, narrowed (uip_ts_parse()); NULL: as asked */
+    const char *const *tsr_list; /* NULL-terminated: its TSr as these selectors instead */
+    const struct ike_cp_attr *cp_extra; /* more attributes in its CP reply (with vip4) */
+    unsigned n_cp_extra;
     uint32_t auth_lifetime; /* AUTH_LIFETIME notify (RFC 4478), seconds; 0: none */
     bool mobike;            /* MOBIKE_SUPPORTED (RFC 4555), when the session offered it */
     const uint8_t *redirect; /* REDIRECT notify data (RFC 5685): IDr, AUTH and this only */

@@ -563,6 +563,8 @@ static void assert_ts(const struct uip_ts *ts, const char *want)
     g_assert_cmpstr(buf, ==, want);
 }
 
+static void h_input_dropped(struct h *h, GBytes *b, enum ike_drop why);
+
 /* ---- 1. PSK happy path ----------------------------------------------------------------------- */
 
 static void test_psk_established(void)
@@ -660,6 +662,26 @@ static void test_psk_established(void)
 }
 
 /*
+ * Answers to our IKE_SA_INIT that are not taken (RFC 7296 2.21.1): the request stays out, is
+ * sent again (@init each time) until the retransmissions run out, and then the session fails
+ * with @reason, the last such answer's: returned.
+ */
+static struct ev *h_init_gives_up(struct h *h, const struct fgw_msg *init, enum ike_failure reason)
+{
+    struct ev *e = h_wait_event(h, EV_FAILED, WAIT_MS);
+    unsigned n = 0;
+
+    assert_failed(e, reason);
+    while (!g_queue_is_empty(&h->sent)) {
+        g_autoptr(GBytes) b = h_sent(h, NULL);
+        g_assert_true(g_bytes_equal(b, init->raw));
+        n++;
+    }
+    g_assert_cmpuint(n, ==, h->cfg.retransmit_tries - 1);
+    return e;
+}
+
+/*
  * NAT-D hashes that match nothing change nothing (the session always puts
  * ESP in UDP); a gateway that sends none cannot do NAT-T: IKE_FAIL_CONFIG.
  */
@@ -677,17 +699,22 @@ static void test_natd(void)
     h_teardown(&h);
 
     h_init(&h);
+    h.cfg.retransmit_base_ms = 20;
     h_start(&h);
-    h_input(&h, fgw_answer_init(h.gw, h_open(&h), FGW_NATD_NONE));
-    assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_CONFIG);
-    h_no_sent(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_NONE));
+    struct ev *e = h_init_gives_up(&h, init, IKE_FAIL_CONFIG);
+    g_assert_nonnull(strstr(e->message, "NAT traversal"));
     h_teardown(&h);
 }
 
 /*
  * A gateway under load asks for a cookie (RFC 7296 2.6): IKE_SA_INIT again with
- * the COOKIE notify first, and that second request is the one our AUTH signs
- * (the gateway checks it).  Asked twice, the session gives up: IKE_FAIL_PROTOCOL.
+ * the COOKIE notify first, at the time of the first retransmission (the COOKIE is
+ * unprotected: a full answer to the first request before then would be taken), and that
+ * second request is the one our AUTH signs (the gateway checks it).  Asked again for
+ * another cookie, the session waits for a valid answer until the retransmissions run out,
+ * then gives up: IKE_FAIL_PROTOCOL.
  */
 static void test_cookie(void)
 {
@@ -697,27 +724,43 @@ static void test_cookie(void)
     struct ike_notify nt;
 
     h_init(&h);
+    h.cfg.retransmit_base_ms = 20;
     h_start(&h);
     struct fgw_msg *init = h_open(&h);
     h_input(&h, fgw_answer_cookie(h.gw, init, cookie, sizeof(cookie)));
+    h_no_sent(&h);
+    g_assert_true(h_wait(&h, &h.sent, WAIT_MS));
     struct fgw_msg *init2 = h_open(&h);
     g_assert_cmpuint(init2->m.pl[0].type, ==, IKE_PL_NOTIFY);
     g_assert_cmpint(ike_notify_parse(&init2->m.pl[0], &nt), ==, 0);
     g_assert_cmpuint(nt.type, ==, IKE_N_COOKIE);
     g_assert_cmpmem(nt.data, nt.data_len, cookie, sizeof(cookie));
     g_assert_cmphex(init2->m.hdr.spi_i, ==, init->m.hdr.spi_i);
+    /* the COOKIE answer again: the one we took */
+    h_input_dropped(&h, fgw_answer_cookie(h.gw, init, cookie, sizeof(cookie)),
+                    IKE_DROP_SUPERSEDED);
     h_input(&h, fgw_answer_init(h.gw, init2, FGW_NATD_MATCH));
-    h_input(&h, fgw_answer_auth(h.gw, h_open(&h), &default_auth, &c0));
+    /* retransmissions of the first request, if any, went before this */
+    struct fgw_msg *auth = h_open(&h);
+    while (fgw_msg_is(auth, IKE_SA_INIT, false))
+        auth = h_open(&h);
+    h_input(&h, fgw_answer_auth(h.gw, auth, &default_auth, &c0));
     assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
     h_event(&h, EV_ESTABLISHED);
     h_teardown(&h);
 
+    static const uint8_t other[] = "another cookie";
     h_init(&h);
+    h.cfg.retransmit_base_ms = 20;
     h_start(&h);
     h_input(&h, fgw_answer_cookie(h.gw, h_open(&h), cookie, sizeof(cookie)));
-    h_input(&h, fgw_answer_cookie(h.gw, h_open(&h), cookie, sizeof(cookie)));
-    assert_failed(h_event(&h, EV_FAILED), IKE_FAIL_PROTOCOL);
-    h_no_sent(&h);
+    g_assert_true(h_wait(&h, &h.sent, WAIT_MS));
+    struct fgw_msg *again = h_open(&h);
+    while (!fgw_msg_notify(again, IKE_N_COOKIE, NULL))
+        again = h_open(&h);
+    h_input(&h, fgw_answer_cookie(h.gw, again, other, sizeof(other)));
+    struct ev *e = h_init_gives_up(&h, again, IKE_FAIL_PROTOCOL);
+    g_assert_nonnull(strstr(e->message, "cookie"));
     h_teardown(&h);
 }
 
@@ -2340,13 +2383,29 @@ static void test_drops_fragments(void)
     g_assert_cmpuint(h_event(&h, EV_AUTH_LIFETIME)->seconds, ==, 3600);
     struct fgw_msg *answer = h_open_answer(&h, IKE_INFORMATIONAL);
     h_no_events(&h);
-    /* a part of the request already answered: our answer again */
+    /* the request again, all its fragments (RFC 7383 2.6.1): our answer again on fragment 1
+     * only, once; the request again at once: not again (at most every 500 ms) */
     uint64_t before[IKE_DROP__MAX];
+    unsigned resent = h.n_sent;
     ike_session_drops(h.s, before);
-    h_input(&h, g_bytes_ref(parts->pdata[1]));
+    h_input(&h, g_bytes_ref(parts->pdata[0]));
     g_autoptr(GBytes) again = h_sent(&h, NULL);
     g_assert_true(g_bytes_equal(again, answer->raw));
     assert_one_drop(&h, before, IKE_DROP_RETRANSMIT_ANSWERED);
+    h_input_dropped(&h, g_bytes_ref(parts->pdata[1]), IKE_DROP_RETRANSMIT_FRAGMENT);
+    h_input_dropped(&h, g_bytes_ref(parts->pdata[2]), IKE_DROP_RETRANSMIT_FRAGMENT);
+    for (unsigned i = 0; i < 3; i++)
+        h_input_dropped(&h, g_bytes_ref(parts->pdata[i]),
+                        i == 0 ? IKE_DROP_RETRANSMIT_LIMITED : IKE_DROP_RETRANSMIT_FRAGMENT);
+    g_assert_cmpuint(h.n_sent - resent, ==, 1);
+    /* a fragment 1 that does not verify: no answer again */
+    {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(parts->pdata[0], &len);
+        g_autofree uint8_t *bad = g_memdup2(d, len);
+        bad[len - 1] ^= 1;
+        h_input_dropped(&h, g_bytes_new(bad, len), IKE_DROP_DECRYPT);
+    }
 
     /* 33 parts: more than a message may have */
     g_autoptr(GPtrArray) many = fgw_fragmented_request(h.gw, NULL, IKE_INFORMATIONAL, &chain, 33);
@@ -2369,6 +2428,262 @@ static void test_drops_closing(void)
     h_event(&h, EV_CLOSED);
     h_input_dropped(&h, fgw_informational_request(h.gw, NULL, NULL, 0, false),
                     IKE_DROP_NOT_RUNNING);
+    h_teardown(&h);
+}
+
+/* ---- checks on what the gateway sends (issue 12) --------------------------------------------- */
+
+/*
+ * RFC 7296 2.9: a gateway may narrow the selectors we asked for, never widen them.  Asked for
+ * 198.18.5.0/24, a gateway answering 0.0.0.0/0 (and INTERNAL_IP4_SUBNET 0.0.0.0/0) does not
+ * turn the split tunnel into a full one: we keep 198.18.5.0/24, and the subnets are cut to it
+ * (one outside dropped), each counted.
+ */
+static void test_ts_split_tunnel_kept(void)
+{
+    static const uint8_t subnets[][8] = {
+        {0, 0, 0, 0, 0, 0, 0, 0},                   /* 0.0.0.0/0 */
+        {198, 18, 5, 0, 255, 255, 255, 128},        /* 198.18.5.0/25: inside */
+        {203, 0, 113, 0, 255, 255, 255, 0},         /* outside */
+    };
+    struct ike_cp_attr extra[G_N_ELEMENTS(subnets)];
+    struct fgw_auth_opts o = default_auth;
+    struct fgw_child c0;
+    struct h h;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(subnets); i++)
+        extra[i] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_SUBNET, 8, subnets[i]};
+    o.tsr = "0.0.0.0/0";
+    o.cp_extra = extra;
+    o.n_cp_extra = G_N_ELEMENTS(extra);
+    h_init(&h);
+    g_assert_cmpint(uip_ts_parse("198.18.5.0/24", &h.cfg.remote_ts[0]), ==, 0);
+    h.cfg.n_remote_ts = 1;
+    struct fgw_msg *auth = h_start_to_auth(&h);
+    h_input(&h, fgw_answer_auth(h.gw, auth, &o, &c0));
+    struct ev *e = h_event(&h, EV_INSTALL);
+    g_assert_cmpuint(e->n_remote_ts, ==, 1);
+    assert_ts(&e->remote_ts, "198.18.5.0/24");
+    e = h_event(&h, EV_ESTABLISHED);
+    g_assert_cmpuint(e->n_remote_ts, ==, 1);
+    assert_ts(&e->remote_ts, "198.18.5.0/24");
+    g_assert_cmpuint(e->info.n_ts_narrowed, ==, 1);
+    g_assert_cmpuint(e->info.n_subnets, ==, 2);
+    assert_ts(&e->info.subnets[0], "198.18.5.0/24");
+    assert_ts(&e->info.subnets[1], "198.18.5.0/25");
+    g_assert_cmpuint(e->info.n_subnets_narrowed, ==, 2);
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/* A gateway answering only outside what we asked for: the tunnel fails, and says why. */
+static void test_ts_outside_refused(void)
+{
+    struct fgw_auth_opts o = default_auth;
+    struct fgw_child c0;
+    struct h h;
+
+    o.tsr = "203.0.113.0/24";
+    h_init(&h);
+    g_assert_cmpint(uip_ts_parse("198.18.5.0/24", &h.cfg.remote_ts[0]), ==, 0);
+    h.cfg.n_remote_ts = 1;
+    h_input(&h, fgw_answer_auth(h.gw, h_start_to_auth(&h), &o, &c0));
+    struct ev *e = h_event(&h, EV_FAILED);
+    assert_failed(e, IKE_FAIL_PROPOSAL);
+    g_assert_nonnull(strstr(e->message, "TS_UNACCEPTABLE"));
+    struct fgw_msg *del = h_open_request(&h, IKE_INFORMATIONAL);
+    g_assert_true(fgw_msg_deletes_ike(del));
+    h_input(&h, fgw_answer_empty(h.gw, del));
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/*
+ * Past the limits of old (8 selectors, 64 attributes, 8 subnets): 12 remote selectors, 80
+ * subnets and 10 DNS servers in 91 attributes.  The tunnel comes up with every selector; what
+ * goes past the caps (64 subnets, 8 DNS servers per family) is counted, never dropped silently.
+ */
+static void test_limits_past_old_caps(void)
+{
+    static const char *const tsr[] = {
+        "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16",  "10.4.0.0/16",  "10.5.0.0/16",
+        "10.6.0.0/16", "10.7.0.0/16", "10.8.0.0/16",  "10.9.0.0/16",  "10.10.0.0/16",
+        "10.11.0.0/16", "10.12.0.0/16", NULL};
+    uint8_t subnet[80][8], dns[10][4];
+    struct ike_cp_attr extra[90];
+    struct fgw_auth_opts o = default_auth;
+    struct fgw_child c0;
+    unsigned n = 0;
+    struct h h;
+
+    for (unsigned i = 0; i < 80; i++) {
+        uint8_t s[8] = {10, 1, (uint8_t)i, 0, 255, 255, 255, 0};
+        memcpy(subnet[i], s, 8);
+        extra[n++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_SUBNET, 8, subnet[i]};
+    }
+    for (unsigned i = 0; i < 10; i++) {
+        uint8_t d[4] = {10, 10, 0, (uint8_t)(10 + i)};
+        memcpy(dns[i], d, 4);
+        extra[n++] = (struct ike_cp_attr){IKE_CFG_INTERNAL_IP4_DNS, 4, dns[i]};
+    }
+    o.n_dns4 = 0;
+    o.tsr = NULL;
+    o.tsr_list = tsr;
+    o.cp_extra = extra;
+    o.n_cp_extra = n;
+    h_init(&h);
+    h_input(&h, fgw_answer_auth(h.gw, h_start_to_auth(&h), &o, &c0));
+    struct ev *e = h_event(&h, EV_INSTALL);
+    g_assert_cmpuint(e->n_remote_ts, ==, 12);
+    e = h_event(&h, EV_ESTABLISHED);
+    g_assert_cmpuint(e->n_remote_ts, ==, 12);
+    g_assert_cmpuint(e->info.n_ts_narrowed, ==, 0);
+    g_assert_cmpuint(e->info.n_subnets, ==, IKE_SESSION_MAX_SUBNETS);
+    g_assert_cmpuint(e->info.n_subnets_narrowed, ==, 80 - IKE_SESSION_MAX_SUBNETS);
+    assert_ts(&e->info.subnets[IKE_SESSION_MAX_SUBNETS - 1], "10.1.63.0/24");
+    g_assert_cmpuint(e->info.n_dns4, ==, IKE_SESSION_MAX_DNS);
+    g_assert_cmpuint(e->info.n_cp_left_out, ==, 10 - IKE_SESSION_MAX_DNS);
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/*
+ * PFS on the gateway's rekeys: our ESP proposals name a group, so a CHILD_SA rekey of the
+ * gateway's without a key exchange is refused with NO_PROPOSAL_CHOSEN (the old SA goes on);
+ * with one of our groups it is taken.
+ */
+static void test_gateway_rekey_pfs_required(void)
+{
+    struct fgw_child c0, c1;
+    struct ike_notify nt;
+    struct h h;
+
+    h_init(&h);
+    h.cfg.esp_proposals = "aes256gcm16-ecp256";
+    h_establish(&h, &c0);
+    h_input(&h, fgw_child_rekey_request(h.gw, &c0, 0));
+    struct fgw_msg *resp = h_open_answer(&h, IKE_CREATE_CHILD_SA);
+    g_assert_true(fgw_msg_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, &nt));
+    g_assert_cmpuint(fgw_msg_count(resp, IKE_PL_SA), ==, 0);
+    fgw_rekey_abandon(h.gw);
+    h_no_events(&h);
+
+    h_input(&h, fgw_child_rekey_request(h.gw, &c0, IKE_KE_ECP256));
+    resp = h_open_answer(&h, IKE_CREATE_CHILD_SA);
+    g_assert_cmpuint(fgw_msg_count(resp, IKE_PL_KE), ==, 1);
+    fgw_child_rekey_finish(h.gw, resp, &c1);
+    assert_install(h_event(&h, EV_INSTALL), &c1, true, true);
+    assert_child_is(h_event(&h, EV_CHILD_REKEYED), &c1);
+    h_no_events(&h);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/*
+ * Unprotected answers to IKE_SA_INIT (RFC 7296 2.21.1): a spoofed NO_PROPOSAL_CHOSEN, an
+ * INVALID_KE_PAYLOAD naming a group we do not offer, or bytes that do not parse end nothing;
+ * the genuine answer after them is taken.
+ */
+static void test_init_spoofed_error(void)
+{
+    static const uint8_t junk_group[2] = {0xff, 0xf0};
+    struct fgw_child c0;
+    struct h h;
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input_dropped(&h, fgw_answer_init_notify(h.gw, init, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0),
+                    IKE_DROP_INIT_UNUSABLE);
+    h_input_dropped(&h,
+                    fgw_answer_init_notify(h.gw, init, IKE_N_INVALID_KE_PAYLOAD, junk_group, 2),
+                    IKE_DROP_INIT_UNUSABLE);
+    g_autoptr(GBytes) genuine = fgw_answer_init(h.gw, init, FGW_NATD_MATCH);
+    gsize len;
+    const uint8_t *d = g_bytes_get_data(genuine, &len);
+    h_input_dropped(&h, g_bytes_new(d, len / 2), IKE_DROP_MALFORMED);
+    h_input(&h, g_bytes_ref(genuine));
+    h_input(&h, fgw_answer_auth(h.gw, h_open_request(&h, IKE_AUTH), &default_auth, &c0));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    h_event(&h, EV_ESTABLISHED);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/*
+ * A spoofed COOKIE, then the gateway's genuine answer to our first request (before our first
+ * retransmission, when the request with the cookie would go): taken; no request with the
+ * cookie is ever sent, and our AUTH signs the first request (the gateway checks it).
+ */
+static void test_init_spoofed_cookie(void)
+{
+    static const uint8_t cookie[] = "not the gateway's";
+    struct fgw_child c0;
+    struct h h;
+
+    h_init(&h);
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_cookie(h.gw, init, cookie, sizeof(cookie)));
+    h_no_sent(&h);
+    h_input(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH));
+    struct fgw_msg *auth = h_open_request(&h, IKE_AUTH);
+    h_input(&h, fgw_answer_auth(h.gw, auth, &default_auth, &c0));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    h_event(&h, EV_ESTABLISHED);
+    h_no_sent(&h);
+    h_teardown(&h);
+}
+
+/* Only refusals until the retransmissions run out: the failure names the last one. */
+static void test_init_only_errors(void)
+{
+    struct h h;
+
+    h_init(&h);
+    h.cfg.retransmit_base_ms = 20;
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    h_input(&h, fgw_answer_init_notify(h.gw, init, IKE_N_INVALID_SYNTAX, NULL, 0));
+    h_input(&h, fgw_answer_init_notify(h.gw, init, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0));
+    h_no_events(&h);
+    struct ev *e = h_init_gives_up(&h, init, IKE_FAIL_PROPOSAL);
+    g_assert_nonnull(strstr(e->message, "NO_PROPOSAL_CHOSEN"));
+    g_assert_nonnull(strstr(e->message, "3 tries"));
+    h_teardown(&h);
+}
+
+/*
+ * After INVALID_KE_PAYLOAD (spoofed here: the gateway takes both groups) our IKE_SA_INIT goes
+ * again with the group named; the gateway's answer to the first request, of the old group,
+ * is an answer to a request we replaced: not taken.  The answer to the second is.
+ */
+static void test_init_superseded_ke(void)
+{
+    uint8_t group[2];
+    struct fgw_child c0;
+    struct h h;
+
+    h_init(&h);
+    h.gw_cfg.ike_proposals = "aes256gcm16-prfsha384-x25519-ecp256";
+    h_start(&h);
+    struct fgw_msg *init = h_open(&h);
+    uip_put16(group, IKE_KE_ECP256);
+    h_input(&h, fgw_answer_init_notify(h.gw, init, IKE_N_INVALID_KE_PAYLOAD, group, 2));
+    struct fgw_msg *init2 = h_open(&h);
+    struct ike_ke ke;
+    g_assert_cmpint(ike_ke_parse(ike_msg_find(&init2->m, IKE_PL_KE, NULL), &ke), ==, 0);
+    g_assert_cmpuint(ke.group, ==, IKE_KE_ECP256);
+    h_input_dropped(&h, fgw_answer_init(h.gw, init, FGW_NATD_MATCH), IKE_DROP_SUPERSEDED);
+    h_input_dropped(&h, fgw_answer_init_notify(h.gw, init, IKE_N_INVALID_KE_PAYLOAD, group, 2),
+                    IKE_DROP_SUPERSEDED);
+    h_input(&h, fgw_answer_init(h.gw, init2, FGW_NATD_MATCH));
+    h_input(&h, fgw_answer_auth(h.gw, h_open_request(&h, IKE_AUTH), &default_auth, &c0));
+    assert_install(h_event(&h, EV_INSTALL), &c0, true, true);
+    struct ev *e = h_event(&h, EV_ESTABLISHED);
+    g_assert_cmpstr(e->info.ike_proposal, ==, "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_256");
     h_teardown(&h);
 }
 
@@ -2446,5 +2761,13 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-session/drops/setup", test_drops_setup);
     g_test_add_func("/ike-session/drops/fragments", test_drops_fragments);
     g_test_add_func("/ike-session/drops/closing", test_drops_closing);
+    g_test_add_func("/ike-session/ts/split-tunnel-kept", test_ts_split_tunnel_kept);
+    g_test_add_func("/ike-session/ts/outside-refused", test_ts_outside_refused);
+    g_test_add_func("/ike-session/limits-past-old-caps", test_limits_past_old_caps);
+    g_test_add_func("/ike-session/gateway-rekey-pfs-required", test_gateway_rekey_pfs_required);
+    g_test_add_func("/ike-session/init/spoofed-error", test_init_spoofed_error);
+    g_test_add_func("/ike-session/init/spoofed-cookie", test_init_spoofed_cookie);
+    g_test_add_func("/ike-session/init/only-errors", test_init_only_errors);
+    g_test_add_func("/ike-session/init/superseded-ke", test_init_superseded_ke);
     return g_test_run();
 }
