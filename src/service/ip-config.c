@@ -9,7 +9,11 @@
 #include <string.h>
 #include <NetworkManager.h>
 
-#define MAX_ROUTES_PER_TS 64
+#include "common/uip-log.h"
+
+/* Any range is at most 2 * (bits - 1) prefixes (62 for IPv4, 254 for IPv6): every one fits, so
+ * that no part of a selector is left to the routes outside the tunnel. */
+#define MAX_ROUTES_PER_TS 256
 
 typedef unsigned __int128 u128;
 
@@ -108,9 +112,12 @@ static void add_route(void *user, const uint8_t *addr, unsigned prefix)
 static void add_ts_routes(struct routes *r, const struct uip_ts *ts, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (ts[i].family == r->family)
-            uip_range_to_prefixes(r->family, ts[i].start, ts[i].end, MAX_ROUTES_PER_TS, add_route,
-                                  r);
+        char buf[96];
+        if (ts[i].family == r->family &&
+            !uip_range_to_prefixes(r->family, ts[i].start, ts[i].end, MAX_ROUTES_PER_TS,
+                                   add_route, r))
+            _LOGW("%s needs more than %u routes: only the first are reported",
+                  uip_ts_to_string(&ts[i], buf, sizeof(buf)), MAX_ROUTES_PER_TS);
     }
 }
 

@@ -214,6 +214,25 @@ static void test_full_tunnel(void)
     g_assert_null(d[1]);
 }
 
+/* The worst range (254 IPv6 prefixes) goes to NetworkManager whole: none of it is left to the
+ * routes outside the tunnel. */
+static void test_routes_of_wide_range(void)
+{
+    struct fixture f;
+
+    fixture_init(&f);
+    ts(&f.child.remote_ts[0], "2001:db8::1-2001:db8:ffff:ffff:ffff:ffff:ffff:fffe");
+    f.child.n_remote_ts = 1;
+    f.info.has_vip6 = true;
+    inet_pton(AF_INET6, "2001:db8:100::1", f.info.vip6);
+    g_autoptr(GVariant) v6 = g_variant_ref_sink(uip_report_ip6(&f.in));
+    g_autoptr(GVariant) routes = g_variant_lookup_value(v6, NM_VPN_PLUGIN_IP6_CONFIG_ROUTES,
+                                                        G_VARIANT_TYPE("a(ayuayu)"));
+    g_assert_nonnull(routes);
+    g_assert_cmpuint(g_variant_n_children(routes), ==, 2 * (128 - 32) - 2);
+    g_assert_true(never_default(v6, NM_VPN_PLUGIN_IP6_CONFIG_NEVER_DEFAULT));
+}
+
 static void test_split_tunnel(void)
 {
     struct fixture f;
@@ -463,6 +482,7 @@ int main(int argc, char **argv)
     g_test_add_func("/service/ranges", test_ranges);
     g_test_add_func("/service/config", test_config);
     g_test_add_func("/service/full-tunnel", test_full_tunnel);
+    g_test_add_func("/service/routes-of-wide-range", test_routes_of_wide_range);
     g_test_add_func("/service/split-tunnel", test_split_tunnel);
     g_test_add_func("/service/host-to-host", test_host_to_host);
     g_test_add_func("/service/params", test_params);
