@@ -129,7 +129,10 @@ void ikes_send_init(struct ike_session *s)
  * anyone who saw our request can send it.  So it is remembered, not acted on (RFC 7296
  * 2.21.1): the request stays out, and a valid answer may still come; when the
  * retransmissions run out with none, the session fails with the last of these
- * (ikes_init_give_up()).
+ * (ikes_init_give_up()).  The wait goes on on the quick schedule (250, 500, 1000 ms: the
+ * gateway's genuine answer, if this was not it, is on its way already), so that a real
+ * refusal still fails in about 2 s; set once, so that a stream of such answers cannot
+ * postpone the retransmissions.
  */
 static void init_unusable(struct ike_session *s, enum ike_failure reason, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
@@ -148,6 +151,8 @@ static void init_unusable(struct ike_session *s, enum ike_failure reason, const 
     s->init_error.set = true;
     s->init_error.reason = reason;
     ikes_count_drop(s, IKE_DROP_INIT_UNUSABLE);
+    if (!s->quick)
+        ikes_request_set_quick(s);
 }
 
 /*
