@@ -59,11 +59,13 @@ static const struct uip_setting settings[] = {
     {.key = UIP_KEY_LOCAL_ID,
      .name = N_("Local identity"),
      .type = UIP_SETTING_IDENTITY,
-     .max_len = IDENTITY_MAX},
+     .max_len = IDENTITY_MAX,
+     .ike_identity = TRUE},
     {.key = UIP_KEY_REMOTE_ID,
      .name = N_("Remote identity"),
      .type = UIP_SETTING_IDENTITY,
-     .max_len = IDENTITY_MAX},
+     .max_len = IDENTITY_MAX,
+     .ike_identity = TRUE},
     {.key = UIP_KEY_AUTH,
      .name = N_("Authentication"),
      .type = UIP_SETTING_ENUM,
@@ -141,7 +143,8 @@ static const struct uip_setting settings[] = {
      .type = UIP_SETTING_STRING,
      .secret = TRUE,
      .required_auth = UIP_AUTH_BIT(UIP_AUTH_PSK),
-     .flags_key = UIP_KEY_PSK_FLAGS},
+     .flags_key = UIP_KEY_PSK_FLAGS,
+     .min_len = UIP_PSK_MIN_LEN},
     {.key = UIP_KEY_PASSWORD,
      .name = N_("Password"),
      .type = UIP_SETTING_STRING,
@@ -156,6 +159,7 @@ static const struct uip_setting settings[] = {
 };
 
 static gpointer proposal_validator; /* uip_proposal_validator_fn, atomic */
+static gpointer id_validator;       /* uip_id_validator_fn, atomic */
 
 /* ---- lookups --------------------------------------------------------------------------------- */
 
@@ -202,6 +206,11 @@ const char *uip_auth_to_string(enum uip_auth auth)
 void uip_settings_set_proposal_validator(uip_proposal_validator_fn fn)
 {
     g_atomic_pointer_set(&proposal_validator, (gpointer)fn);
+}
+
+void uip_settings_set_id_validator(uip_id_validator_fn fn)
+{
+    g_atomic_pointer_set(&id_validator, (gpointer)fn);
 }
 
 /* ---- value checks ---------------------------------------------------------------------------- */
@@ -423,6 +432,19 @@ static gboolean check_proposal(const struct uip_setting *s, const char *value, G
     return TRUE;
 }
 
+static gboolean check_ike_identity(const struct uip_setting *s, const char *value, GError **error)
+{
+    uip_id_validator_fn fn = (uip_id_validator_fn)g_atomic_pointer_get(&id_validator);
+    g_autofree char *detail = NULL, *reason = NULL;
+
+    if (!fn || fn(value, &detail))
+        return TRUE;
+    /* the parser's detail is English: quoted, not translated */
+    reason = detail ? g_strdup_printf(_("not an identity in strongSwan's syntax (%s)"), detail)
+                    : g_strdup(_("not an identity in strongSwan's syntax"));
+    return invalid(error, s, value, reason);
+}
+
 /* @value is non-empty. */
 static gboolean check_value(const struct uip_setting *s, const char *value, GError **error)
 {
@@ -436,6 +458,12 @@ static gboolean check_value(const struct uip_setting *s, const char *value, GErr
     case UIP_SETTING_STRING:
         if (!g_utf8_validate(value, -1, NULL))
             return invalid(error, s, value, _("must be valid UTF-8 text"));
+        if (s->min_len && g_utf8_strlen(value, -1) < (glong)s->min_len) {
+            g_autofree char *reason = g_strdup_printf(
+                _("must be at least %u characters long (a shorter key can be guessed offline)"),
+                (unsigned)s->min_len);
+            return invalid(error, s, value, reason);
+        }
         return TRUE;
     case UIP_SETTING_ENUM:
         for (guint i = 0; s->enum_values[i]; i++)
@@ -464,7 +492,7 @@ static gboolean check_value(const struct uip_setting *s, const char *value, GErr
     case UIP_SETTING_IDENTITY:
         if (!is_printable(value))
             return invalid(error, s, value, _("must be printable text"));
-        return TRUE;
+        return !s->ike_identity || check_ike_identity(s, value, error);
     }
     g_return_val_if_reached(FALSE);
 }

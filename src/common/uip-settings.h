@@ -89,6 +89,10 @@
 #define UIP_SECRET_FLAG_NOT_REQUIRED 0x4 /* NM_SETTING_SECRET_FLAG_NOT_REQUIRED */
 #define UIP_SECRET_FLAGS_ALL         0x7
 
+/* A pre-shared key has at least this many characters (charon-nm's rule): our AUTH goes out
+ * before the gateway proves anything, so a short key could be guessed offline from it. */
+#define UIP_PSK_MIN_LEN 20
+
 /* At most this many prefixes in "local-ts" / "remote-ts" (= IKE_SESSION_MAX_TS = UIP_SA_MAX_TS). */
 #define UIP_SETTINGS_MAX_TS 32
 
@@ -136,6 +140,8 @@ struct uip_setting {
     guint min, max;            /* UINT, SECRET_FLAGS: inclusive range */
     gboolean zero_ok;          /* UINT: 0 is also fine ("automatic", "off") */
     gsize max_len;             /* length limit in bytes; 0 = none */
+    gsize min_len;             /* STRING: at least this many characters when set; 0 = none */
+    gboolean ike_identity;     /* IDENTITY: an IKE identity, see uip_settings_set_id_validator() */
     const char *const *enum_values;  /* ENUM: NULL-terminated */
     enum uip_proposal_kind proposal; /* PROPOSAL: which parser */
 };
@@ -188,6 +194,14 @@ typedef gboolean (*uip_proposal_validator_fn)(enum uip_proposal_kind kind, const
 void uip_settings_set_proposal_validator(uip_proposal_validator_fn fn);
 
 /*
+ * The same for IKE identities (local-id, remote-id: strongSwan's syntax, parsed by
+ * ike_id_from_text() in the service): TRUE when @value parses, else FALSE and, if it can, a
+ * newly allocated reason in *@reason.  Without a hook an identity only has to be printable.
+ */
+typedef gboolean (*uip_id_validator_fn)(const char *value, char **reason);
+void uip_settings_set_id_validator(uip_id_validator_fn fn);
+
+/*
  * Validate one field, for the editor: FALSE with an UNKNOWN_KEY or
  * INVALID_VALUE error.  An empty (or NULL) value is "not set": an error
  * (MISSING) only for keys required whatever the auth method (gateway, auth);
@@ -208,7 +222,8 @@ gboolean uip_settings_validate_one(const char *key, const char *value, GError **
  * A required secret must be present (and non-empty) only when its flags are
  * UIP_SECRET_FLAG_NONE (0, "saved by NetworkManager"): an agent-owned or
  * not-saved secret arrives later through the secret agent, and a
- * not-required one may be absent.  Secret values are not otherwise checked.
+ * not-required one may be absent.  Secret values must be UTF-8; a PSK has
+ * at least UIP_PSK_MIN_LEN characters.
  */
 gboolean uip_settings_validate(GHashTable *data, GHashTable *secrets, GError **error);
 

@@ -749,8 +749,8 @@ static bool id_bound(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len)
     case IKE_ID_DER_ASN1_DN: {
         unsigned char *subject = NULL;
         int n = i2d_X509_NAME(X509_get_subject_name(x), &subject);
-        bool eq = n > 0 && ike_id_equal(IKE_ID_DER_ASN1_DN, id, id_len, IKE_ID_DER_ASN1_DN,
-                                        subject, (size_t)n);
+        bool eq = n > 0 && ike_id_equal(IKE_ID_DER_ASN1_DN, id, id_len, IKE_ID_DER_ASN1_DN, subject,
+                                        (size_t)n);
 
         OPENSSL_free(subject);
         ERR_clear_error();

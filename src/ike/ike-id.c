@@ -25,10 +25,14 @@ static const struct {
     const char *name;
     int nid;
 } dn_aliases[] = {
-    {"E", NID_pkcs9_emailAddress},     {"Email", NID_pkcs9_emailAddress},
-    {"S", NID_stateOrProvinceName},    {"T", NID_title},
-    {"G", NID_givenName},              {"N", NID_name},
-    {"D", NID_description},            {"ID", NID_x500UniqueIdentifier},
+    {"E", NID_pkcs9_emailAddress},
+    {"Email", NID_pkcs9_emailAddress},
+    {"S", NID_stateOrProvinceName},
+    {"T", NID_title},
+    {"G", NID_givenName},
+    {"N", NID_name},
+    {"D", NID_description},
+    {"ID", NID_x500UniqueIdentifier},
     {"SERIALNUMBER", NID_serialNumber},
 };
 
@@ -185,17 +189,20 @@ static int as_string(uint8_t t, const char *s, uint8_t *type, uint8_t **data, si
     return 0;
 }
 
-int ike_id_from_text(const char *text, uint8_t *type, uint8_t **data, size_t *len,
-                     const char **why)
+int ike_id_from_text(const char *text, uint8_t *type, uint8_t **data, size_t *len, const char **why)
 {
     static const struct {
         const char *prefix;
         uint8_t type;
     } prefixes[] = {
-        {"fqdn:", IKE_ID_FQDN},         {"dns:", IKE_ID_FQDN},
-        {"email:", IKE_ID_RFC822_ADDR}, {"rfc822:", IKE_ID_RFC822_ADDR},
-        {"userfqdn:", IKE_ID_RFC822_ADDR}, {"ipv4:", IKE_ID_IPV4_ADDR},
-        {"ipv6:", IKE_ID_IPV6_ADDR},    {"asn1dn:", IKE_ID_DER_ASN1_DN},
+        {"fqdn:", IKE_ID_FQDN},
+        {"dns:", IKE_ID_FQDN},
+        {"email:", IKE_ID_RFC822_ADDR},
+        {"rfc822:", IKE_ID_RFC822_ADDR},
+        {"userfqdn:", IKE_ID_RFC822_ADDR},
+        {"ipv4:", IKE_ID_IPV4_ADDR},
+        {"ipv6:", IKE_ID_IPV6_ADDR},
+        {"asn1dn:", IKE_ID_DER_ASN1_DN},
         {"keyid:", IKE_ID_KEY_ID},
     };
     const char *dummy;
@@ -221,8 +228,8 @@ int ike_id_from_text(const char *text, uint8_t *type, uint8_t **data, size_t *le
         switch (prefixes[i].type) {
         case IKE_ID_IPV4_ADDR:
         case IKE_ID_IPV6_ADDR:
-            r = from_address(prefixes[i].type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, rest,
-                             type, data, len);
+            r = from_address(prefixes[i].type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, rest, type,
+                             data, len);
             if (r < 0)
                 *why = "not an IP address after the prefix";
             return r;

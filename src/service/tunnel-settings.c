@@ -15,6 +15,7 @@
 
 #include "common/uip-settings.h"
 #include "common/uip-ts.h"
+#include "ike/ike-id.h"
 #include "ike/proposal.h"
 
 static const char *secret(GHashTable *secrets, const char *key)
@@ -140,8 +141,8 @@ gboolean uip_tunnel_params_from_settings(GHashTable *data, GHashTable *secrets,
     /* without remote-id the gateway's certificate may name the host name we were given (an
      * internationalized one would be its ASCII form in the certificate: left to the address) */
     c->gateway_name = uip_settings_get_string(data, UIP_KEY_GATEWAY);
-    if (c->gateway_name && (g_hostname_is_ip_address(c->gateway_name) ||
-                            g_hostname_is_non_ascii(c->gateway_name)))
+    if (c->gateway_name &&
+        (g_hostname_is_ip_address(c->gateway_name) || g_hostname_is_non_ascii(c->gateway_name)))
         c->gateway_name = NULL;
     c->ike_proposals = uip_settings_get_string(data, UIP_KEY_IKE);
     c->esp_proposals = uip_settings_get_string(data, UIP_KEY_ESP);
@@ -196,7 +197,23 @@ static gboolean proposal_validator(enum uip_proposal_kind kind, const char *valu
     return FALSE;
 }
 
+/* uip_id_validator_fn: strongSwan's identity syntax as the session parses it */
+static gboolean id_validator(const char *value, char **reason)
+{
+    uint8_t type, *data = NULL;
+    size_t len;
+    const char *why = NULL;
+
+    if (ike_id_from_text(value, &type, &data, &len, &why) == 0) {
+        g_free(data);
+        return TRUE;
+    }
+    *reason = g_strdup(why);
+    return FALSE;
+}
+
 void uip_tunnel_settings_init(void)
 {
     uip_settings_set_proposal_validator(proposal_validator);
+    uip_settings_set_id_validator(id_validator);
 }

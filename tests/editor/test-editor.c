@@ -282,8 +282,8 @@ static kv_t all_data = {UIP_KEY_GATEWAY,
                         UIP_KEY_USER_KEY_PASSWORD_FLAGS,
                         "0",
                         NULL};
-static kv_t all_secrets = {UIP_KEY_PSK, "shared secret",           UIP_KEY_PASSWORD,
-                           "s3cret",    UIP_KEY_USER_KEY_PASSWORD, "key pass",
+static kv_t all_secrets = {UIP_KEY_PSK, "a shared secret, long enough", UIP_KEY_PASSWORD,
+                           "s3cret",    UIP_KEY_USER_KEY_PASSWORD,      "key pass",
                            NULL};
 
 /* The keys of all_data every method writes. */
@@ -370,7 +370,7 @@ static void test_every_field(void)
         g_assert_cmpint(scheme, ==, NM_SETTING_802_1X_CK_SCHEME_PATH);
     }
     g_assert_cmpstr(nma_cert_chooser_get_key_password(chooser(&p, "user_chooser")), ==, "key pass");
-    g_assert_cmpstr(entry_text(w(&p, "psk_entry")), ==, "shared secret");
+    g_assert_cmpstr(entry_text(w(&p, "psk_entry")), ==, "a shared secret, long enough");
     g_assert_cmpstr(entry_text(w(&p, "password_entry")), ==, "s3cret");
     g_assert_cmpint(nma_utils_menu_to_secret_flags(w(&p, "psk_entry")), ==,
                     NM_SETTING_SECRET_FLAG_AGENT_OWNED);
@@ -449,7 +449,7 @@ static void test_every_field(void)
     {
         static kv_t data = {COMMON_WRITTEN,    UIP_KEY_AUTH, UIP_AUTH_NAME_PSK,
                             UIP_KEY_PSK_FLAGS, "1",          NULL};
-        static kv_t secrets = {UIP_KEY_PSK, "shared secret", NULL};
+        static kv_t secrets = {UIP_KEY_PSK, "a shared secret, long enough", NULL};
         g_autoptr(NMConnection) out = save(&p);
 
         assert_items(out, FALSE, data);
@@ -570,6 +570,10 @@ static void test_invalid(void)
     check_bad_entry(&p, "port_entry", UIP_KEY_PORT, "99999", "500");
     check_bad_entry(&p, "port_entry", UIP_KEY_PORT, "0", "");
     check_bad_entry(&p, "remote_id_entry", UIP_KEY_REMOTE_ID, "tab\there", "");
+    /* strongSwan's identity syntax, as the service parses it */
+    check_bad_entry(&p, "remote_id_entry", UIP_KEY_REMOTE_ID, "C=DE, Bogus=x",
+                    "C=DE, O=Example, CN=vpn");
+    check_bad_entry(&p, "local_id_entry", UIP_KEY_LOCAL_ID, "@#0", "@vpn.example.test");
     /* the service's proposal parser, not only the syntax */
     check_bad_entry(&p, "ike_entry", UIP_KEY_IKE, "aes999-sha256-modp2048", "aes128-sha256-ecp256");
     check_bad_entry(&p, "esp_entry", UIP_KEY_ESP, "aes256gcm16,", "");
@@ -591,7 +595,10 @@ static void test_invalid(void)
 
     /* a pre-shared key NetworkManager keeps must be there */
     nma_utils_update_password_storage(w(&p, "psk_entry"), NM_SETTING_SECRET_FLAG_NONE, NULL, NULL);
-    check_bad_entry(&p, "psk_entry", UIP_KEY_PSK, "", "a better secret");
+    check_bad_entry(&p, "psk_entry", UIP_KEY_PSK, "", "a better secret, long enough");
+    /* at least 20 characters, and the field says so */
+    check_bad_entry(&p, "psk_entry", UIP_KEY_PSK, "19 characters long!", "20 characters long!!");
+    g_assert_nonnull(strstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "psk_entry"))), "20"));
 
     /* a CA file, or the system's */
     check_click(w(&p, "ca_system_check"), FALSE);
@@ -678,7 +685,7 @@ static void test_unknown_auth(void)
                            UIP_KEY_PSK_FLAGS,
                            "0",
                            NULL};
-    static kv_t secrets = {UIP_KEY_PSK, "psk", NULL};
+    static kv_t secrets = {UIP_KEY_PSK, "a pre-shared key, long enough", NULL};
     g_autoptr(NMConnection) c = new_connection(data, NULL);
     g_autoptr(NMConnection) out = NULL;
     struct page p;
@@ -689,7 +696,7 @@ static void test_unknown_auth(void)
     save_fails(&p, UIP_KEY_AUTH);
     set_auth(&p, UIP_AUTH_NAME_PSK);
     g_assert_false(has_error_class(w(&p, "auth_combo")));
-    entry_type(w(&p, "psk_entry"), "psk");
+    entry_type(w(&p, "psk_entry"), "a pre-shared key, long enough");
     out = save(&p);
     /* the check buttons are written as shown */
     g_assert_cmpstr(
@@ -718,7 +725,7 @@ static void test_unknown_auth(void)
 static void test_persistent(void)
 {
     static kv_t data = {UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, UIP_AUTH_NAME_PSK, NULL};
-    static kv_t secrets = {UIP_KEY_PSK, "psk", NULL};
+    static kv_t secrets = {UIP_KEY_PSK, "a pre-shared key, long enough", NULL};
     g_autoptr(NMConnection) c = new_connection(data, secrets);
     g_autoptr(NMConnection) out = NULL, out2 = NULL;
     struct page p;
@@ -765,13 +772,13 @@ static void test_secret_flags(void)
         NMSettingVpn *s_vpn;
 
         nma_utils_update_password_storage(w(&p, "psk_entry"), cases[i].flags, NULL, NULL);
-        entry_type(w(&p, "psk_entry"), "psk value");
+        entry_type(w(&p, "psk_entry"), "a pre-shared key value, long enough");
         out = save(&p);
         s_vpn = nm_connection_get_setting_vpn(out);
         g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PSK_FLAGS), ==,
                         cases[i].flags_text);
         g_assert_cmpstr(nm_setting_vpn_get_secret(s_vpn, UIP_KEY_PSK), ==,
-                        cases[i].kept ? "psk value" : NULL);
+                        cases[i].kept ? "a pre-shared key value, long enough" : NULL);
     }
 
     /* the key password of the certificate chooser */

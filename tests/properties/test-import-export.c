@@ -512,7 +512,7 @@ static void test_export_refused(void)
         {UIP_KEY_NAT_KEEPALIVE, "0", "“nat-keepalive”"},
         {UIP_KEY_PORT, "0", "“port”"},
         {"no-such-key", "1", "“no-such-key”"},
-        {UIP_KEY_PSK, "secret", "“psk”"},
+        {UIP_KEY_PSK, "a secret long enough to be valid", "“psk”"},
         {UIP_KEY_USER_CERT, "/nonexistent/cert.pem", "“user-cert”"},
         {UIP_KEY_CA_CERT, "/nonexistent/ca.pem", "“ca-cert”"},
     };

@@ -108,17 +108,17 @@ fi
 eui "${psk[*]} D:psk-flags=4"
 check "NOT_REQUIRED flags: not asked" eval '[ "$rc" = 0 ] && [ "$(groups)" = "[VPN Plugin UI] " ]'
 
-eui "${psk[*]} D:psk-flags=0 S:psk=s3cret"
+eui "${psk[*]} D:psk-flags=0 S:psk=s3cret-of-20-characters"
 check "flags 0, secret given: not asked, its value passed back" \
-  eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = false ] && [ "$(group psk Value)" = s3cret ]'
+  eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = false ] && [ "$(group psk Value)" = s3cret-of-20-characters ]'
 
-eui "${psk[*]} D:psk-flags=2 S:psk=s3cret"
+eui "${psk[*]} D:psk-flags=2 S:psk=s3cret-of-20-characters"
 check "NOT_SAVED flags: asked even with a value" \
-  eval '[ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = s3cret ]'
+  eval '[ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = s3cret-of-20-characters ]'
 
-eui "${psk[*]} S:psk=s3cret" --reprompt
+eui "${psk[*]} S:psk=s3cret-of-20-characters" --reprompt
 check "--reprompt: asked again, pre-filled" \
-  eval '[ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = s3cret ]'
+  eval '[ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = s3cret-of-20-characters ]'
 
 run "${psk[*]}" --external-ui-mode
 check "without --allow-interaction: described, not asked" \
@@ -245,7 +245,7 @@ set -u
 ad=$1 service=$2 uuid=$3 tmp=$4
 printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 ||
   { echo "gnome-keyring-daemon --unlock failed" >&2; exit 2; }
-printf 'saved-psk' | secret-tool store --label="Office VPN PSK" \
+printf 'saved-psk-of-20-characters' | secret-tool store --label="Office VPN PSK" \
   connection-uuid "$uuid" setting-name vpn setting-key psk ||
   { echo "secret-tool store failed" >&2; exit 2; }
 input='DATA_KEY=auth\nDATA_VAL=psk\n\nDATA_KEY=psk-flags\nDATA_VAL=1\n\nDONE\nQUIT\n'
@@ -270,15 +270,15 @@ EOF
     kcase() { cp "$tmp/k$1.out" "$tmp/out"; cp "$tmp/k$1.err" "$tmp/err"; rc=$(cat "$tmp/k$1.rc"); }
     kcase 1
     check "${keyring_cases[0]}" \
-      eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = false ] && [ "$(group psk Value)" = saved-psk ]'
+      eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = false ] && [ "$(group psk Value)" = saved-psk-of-20-characters ]'
     kcase 2
     check "${keyring_cases[1]}" \
-      eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = saved-psk ]'
+      eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = true ] && [ "$(group psk Value)" = saved-psk-of-20-characters ]'
     kcase 3
     check "${keyring_cases[2]}" \
       eval '[ "$rc" = 0 ] && [ "$(group psk ShouldAsk)" = true ] && [ -z "$(group psk Value)" ]'
     kcase 4
-    printf 'psk\nsaved-psk\n\n\n' >"$tmp/expected"
+    printf 'psk\nsaved-psk-of-20-characters\n\n\n' >"$tmp/expected"
     check "${keyring_cases[3]}" eval '[ "$rc" = 0 ] && cmp -s "$tmp/out" "$tmp/expected"'
   fi
 fi

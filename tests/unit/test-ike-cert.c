@@ -828,8 +828,7 @@ static void test_identity(void)
     {
         static const char *const texts[] = {"@gw.example.test", "@GW.example.test",
                                             "O=uipsec test, CN=gw.example.test",
-                                            "/O=uipsec test/CN=gw.example.test",
-                                            "192.0.2.2"};
+                                            "/O=uipsec test/CN=gw.example.test", "192.0.2.2"};
         static const char *const wrong[] = {"gw.example.test@", "@@gw.example.test",
                                             "O=uipsec test, CN=other.example.test",
                                             "CN=gw.example.test", "@#0123"};
@@ -872,7 +871,7 @@ static void test_identity(void)
     }
 }
 
-/* ---- certificate policy (issue 12, item 6) ---------------------------------------------------- */
+/* ---- certificate policy (issue 12, item 6) ------------------------------------------------- */
 
 /*
  * A gateway certificate for GW_FQDN / GW_IP issued by @issuer (NULL: self-signed) with
@@ -909,10 +908,10 @@ static int verify_policy(const struct ike_trust *t, X509 *ee, EVP_PKEY *key, cha
 {
     bool rsa = EVP_PKEY_is_a(key, "RSA");
     size_t sig_len, auth_len;
-    uint8_t *sig = evp_sign(key, "SHA256", rsa ? RSA_PKCS1_PADDING : 0, 0, NULL, so, sizeof(so),
-                            &sig_len);
-    uint8_t *auth = auth14(rsa ? rfc_rsa_sha256 : rfc_ecdsa_sha256, rsa ? 15 : 12, sig, sig_len,
-                           &auth_len);
+    uint8_t *sig =
+        evp_sign(key, "SHA256", rsa ? RSA_PKCS1_PADDING : 0, 0, NULL, so, sizeof(so), &sig_len);
+    uint8_t *auth =
+        auth14(rsa ? rfc_rsa_sha256 : rfc_ecdsa_sha256, rsa ? 15 : 12, sig, sig_len, &auth_len);
     int r;
 
     err[0] = '\0';
@@ -939,8 +938,7 @@ static void test_policy(void)
         {"good", p256, EVP_sha256(), ee_bc, ee_ku, NULL},
         {"no keyUsage", p256, EVP_sha384(), ee_bc, NULL, NULL},
         {"no basicConstraints", gws[GW_RSA2048].key, EVP_sha256(), NULL, ee_ku, NULL},
-        {"nonRepudiation too", p256, EVP_sha256(), ee_bc, "digitalSignature,nonRepudiation",
-         NULL},
+        {"nonRepudiation too", p256, EVP_sha256(), ee_bc, "digitalSignature,nonRepudiation", NULL},
         {"SHA-1 signature", p256, EVP_sha1(), ee_bc, ee_ku, "no SHA-1 or weaker signatures"},
         {"RSA-1024", rsa1024, EVP_sha256(), ee_bc, ee_ku, "RSA keys of 2048 bits at least"},
         {"keyEncipherment only", gws[GW_RSA2048].key, EVP_sha256(), ee_bc,
@@ -953,8 +951,8 @@ static void test_policy(void)
     char err[256];
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        X509 *ee = policy_cert(cases[i].key, ca_cert, ca_key, cases[i].md, cases[i].bc,
-                               cases[i].ku, GW_FQDN);
+        X509 *ee = policy_cert(cases[i].key, ca_cert, ca_key, cases[i].md, cases[i].bc, cases[i].ku,
+                               GW_FQDN);
 
         g_test_message("%s", cases[i].what);
         if (!cases[i].reason) {
@@ -978,9 +976,8 @@ static void test_policy(void)
         uint8_t method, *auth;
         size_t auth_len;
 
-        g_assert_cmpint(ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth,
-                                      &auth_len),
-                        ==, 0);
+        g_assert_cmpint(
+            ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth, &auth_len), ==, 0);
         g_assert_cmpint(ike_cert_verify_peer(trust, b, 2, IKE_ID_FQDN, (const uint8_t *)GW_FQDN,
                                              strlen(GW_FQDN), NULL, method, auth, auth_len, so,
                                              sizeof(so), err, sizeof(err)),
@@ -1039,8 +1036,8 @@ static void test_policy(void)
 static void test_expected_name(void)
 {
     EVP_PKEY *k = gws[GW_P256].key;
-    X509 *dns_only = make_cert(k, "dns only", ca_cert, ca_key, false, "DNS:vpn.example.test",
-                               -3600, 86400);
+    X509 *dns_only =
+        make_cert(k, "dns only", ca_cert, ca_key, false, "DNS:vpn.example.test", -3600, 86400);
     uint8_t method, *auth;
     size_t auth_len;
     char err[256];

@@ -24,10 +24,10 @@ static GBytes *dn_der(const char *const *rdns)
     int n;
 
     for (unsigned i = 0; rdns[i]; i += 3)
-        g_assert_cmpint(X509_NAME_add_entry_by_txt(nm, rdns[i], GPOINTER_TO_INT(rdns[i + 2]) ==
-                                                                        1
-                                                                    ? V_ASN1_PRINTABLESTRING
-                                                                    : V_ASN1_UTF8STRING,
+        g_assert_cmpint(X509_NAME_add_entry_by_txt(nm, rdns[i],
+                                                   GPOINTER_TO_INT(rdns[i + 2]) == 1
+                                                       ? V_ASN1_PRINTABLESTRING
+                                                       : V_ASN1_UTF8STRING,
                                                    (const unsigned char *)rdns[i + 1], -1, -1, 0),
                         ==, 1);
     n = i2d_X509_NAME(nm, &der);
@@ -79,8 +79,7 @@ static void test_forms(void)
         {"192.0.2.1.example", IKE_ID_FQDN, "192.0.2.1.example"},
     };
     static const char *const dn1[] = {"C", "DE", P, "O", "Example", P, "CN", "gw", P, NULL};
-    static const char *const dn2[] = {"CN", "Jürgen", U, "emailAddress", "a@example.com", U,
-                                      NULL};
+    static const char *const dn2[] = {"CN", "Jürgen", U, "emailAddress", "a@example.com", U, NULL};
     static const char *const dn3[] = {"O", "A, B/C", P, "OU", "x+y", P, NULL};
     static const char *const dn4[] = {"C", "CH", P, "O", "strongSwan", P, "CN", "vpn", P, NULL};
 
@@ -213,15 +212,15 @@ static void test_equal(void)
                                (const uint8_t *)"a@B", 3));
     g_assert_false(ike_id_equal(IKE_ID_KEY_ID, (const uint8_t *)"A", 1, IKE_ID_KEY_ID,
                                 (const uint8_t *)"a", 1));
-    g_assert_true(ike_id_equal(IKE_ID_IPV4_ADDR, (const uint8_t *)"\xc0\0\2\1", 4,
-                               IKE_ID_IPV4_ADDR, (const uint8_t *)"\xc0\0\2\1", 4));
+    g_assert_true(ike_id_equal(IKE_ID_IPV4_ADDR, (const uint8_t *)"\xc0\0\2\1", 4, IKE_ID_IPV4_ADDR,
+                               (const uint8_t *)"\xc0\0\2\1", 4));
 
     /* a DN in PrintableString from text equals the UTF8String one another case (X509_NAME_cmp) */
     g_assert_cmpint(ike_id_from_text("C=DE, O=Example, CN=gw", &type, &dn, &dn_len, NULL), ==, 0);
     g_assert_true(ike_id_equal(IKE_ID_DER_ASN1_DN, dn, dn_len, IKE_ID_DER_ASN1_DN, ap, a_len));
     g_assert_false(ike_id_equal(IKE_ID_DER_ASN1_DN, dn, dn_len, IKE_ID_DER_ASN1_DN, bp, b_len));
-    g_assert_false(ike_id_equal(IKE_ID_DER_ASN1_DN, dn, dn_len - 1, IKE_ID_DER_ASN1_DN, dn,
-                                dn_len - 1));
+    g_assert_false(
+        ike_id_equal(IKE_ID_DER_ASN1_DN, dn, dn_len - 1, IKE_ID_DER_ASN1_DN, dn, dn_len - 1));
     g_free(dn);
     g_assert_cmpint(ERR_peek_error(), ==, 0);
 }

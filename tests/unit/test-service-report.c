@@ -417,7 +417,25 @@ static void test_proposal_validator(void)
     g_assert_false(uip_settings_validate_one(UIP_KEY_IKE, "aes256gcm16-prfsha384-x99999", &error));
     g_assert_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
     g_assert_nonnull(strstr(error->message, UIP_KEY_IKE));
+    g_clear_error(&error);
     uip_settings_set_proposal_validator(NULL);
+
+    /* local-id / remote-id in strongSwan's syntax, parsed as the session will */
+    g_assert_true(uip_settings_validate_one(UIP_KEY_REMOTE_ID, "@vpn.example.com", &error));
+    g_assert_true(uip_settings_validate_one(UIP_KEY_REMOTE_ID, "C=DE, O=Example, CN=vpn", &error));
+    g_assert_true(uip_settings_validate_one(UIP_KEY_LOCAL_ID, "@#0123abcd", &error));
+    g_assert_false(uip_settings_validate_one(UIP_KEY_REMOTE_ID, "C=DE, Bogus=x", &error));
+    g_assert_cmpstr(error->message, ==,
+                    "Invalid value “C=DE, Bogus=x” for “remote-id”: not an identity in "
+                    "strongSwan's syntax (unknown attribute in the DN)");
+    g_clear_error(&error);
+    g_assert_false(uip_settings_validate_one(UIP_KEY_LOCAL_ID, "@#01x", &error));
+    g_assert_nonnull(strstr(error->message, "“local-id”"));
+    g_clear_error(&error);
+    /* the EAP user name is no IKE identity: "a=b" is fine there */
+    g_assert_true(uip_settings_validate_one(UIP_KEY_USER, "a=b", &error));
+    uip_settings_set_id_validator(NULL);
+    g_assert_true(uip_settings_validate_one(UIP_KEY_REMOTE_ID, "C=DE, Bogus=x", &error));
 }
 
 /* ---- secrets to ask for ----------------------------------------------------------------------- */

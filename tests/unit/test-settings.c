@@ -12,7 +12,7 @@
 #include <glib.h>
 
 /* Secret values used below: no error message may ever contain them. */
-#define SECRET_PSK  "Sekr1t-PSK-value"
+#define SECRET_PSK  "Sekr1t-PSK-value-of-28-chars"
 #define SECRET_PASS "Sekr1t-password"
 
 /* A string -> string table of the NULL-terminated key, value pairs. */
@@ -325,8 +325,13 @@ static const struct {
     {UIP_KEY_ESP, "aes256;sha256", FALSE},
     /* STRING (secrets: any UTF-8) */
     {UIP_KEY_PSK, SECRET_PSK, TRUE},
-    {UIP_KEY_PSK, "0x0123456789abcdef", TRUE},
+    {UIP_KEY_PSK, "0x0123456789abcdef0123456789abcdef", TRUE},
     {UIP_KEY_PSK, "pässwörd with spaces\t!", TRUE},
+    /* at least 20 characters (UIP_PSK_MIN_LEN), not bytes */
+    {UIP_KEY_PSK, "0123456789abcdefghi", FALSE},
+    {UIP_KEY_PSK, "0123456789abcdefghij", TRUE},
+    {UIP_KEY_PSK, "äöüäöüäöüäöüäöüäöüä", FALSE},
+    {UIP_KEY_PSK, "äöüäöüäöüäöüäöüäöüäö", TRUE},
     {UIP_KEY_PSK, "Sekr1t-PSK-value\xff", FALSE},
     {UIP_KEY_PASSWORD, SECRET_PASS, TRUE},
     {UIP_KEY_PASSWORD, "Sekr1t-password\xc3", FALSE},
@@ -406,7 +411,7 @@ static void test_values(void)
         /* an invalid value also fails the whole-connection check */
         {
             g_autoptr(GHashTable) data = psk_data();
-            g_autoptr(GHashTable) secrets = table_new(UIP_KEY_PSK, "x", NULL);
+            g_autoptr(GHashTable) secrets = table_new(UIP_KEY_PSK, SECRET_PSK, NULL);
             g_autoptr(GError) error2 = NULL;
             g_hash_table_insert(s->secret ? secrets : data, g_strdup(s->key),
                                 g_strdup(values[i].value));
@@ -467,6 +472,13 @@ static void test_message_format(void)
     g_assert_false(uip_settings_validate_one(UIP_KEY_PSK, "bad\xff", &error));
     g_assert_cmpstr(error->message, ==, "Invalid value for “psk”: must be valid UTF-8 text");
     g_clear_error(&error);
+    /* a short PSK: the rule named, the key never quoted */
+    g_assert_false(uip_settings_validate_one(UIP_KEY_PSK, "Sekr1t-of-19-chars!", &error));
+    g_assert_cmpstr(error->message, ==,
+                    "Invalid value for “psk”: must be at least 20 characters long (a shorter key "
+                    "can be guessed offline)");
+    g_clear_error(&error);
+    g_assert_true(uip_settings_validate_one(UIP_KEY_PSK, "Sekr1t-of-20-chars!!", &error));
     /* identities: at most 255 bytes; long values are cut in the message */
     g_assert_true(uip_settings_validate_one(UIP_KEY_LOCAL_ID, long_id + 45, NULL));
     g_assert_false(uip_settings_validate_one(UIP_KEY_LOCAL_ID, long_id + 44, &error));
