@@ -207,7 +207,8 @@ uipi_pki() {
 #   AUTH: psk | eap | eap-tls | cert-rsa | cert-ecdsa  (eap-tls: the gateway signs with
 #         gw-rsa in IKE and is the EAP-TLS server with the same certificate, strongSwan's
 #         default AAA identity; the client certificate must chain to ca.pem)
-#   keys: local_ts (default NET4,NET6), pools (pool4,pool6), remote_id (CL_ID), and
+#   keys: local_ts (default NET4,NET6), pools (pool4,pool6), remote_id (CL_ID), local_id
+#         (GW_ID: the gateway's own identity; a DN must be its certificate's subject), and
 #         strongSwan's own settings, left at strongSwan's defaults unless given, as a
 #         gateway administrator leaves them: proposals, esp_proposals (default: "default",
 #         strongSwan's long list of every algorithm it has loaded, no PFS; issue 10),
@@ -223,7 +224,7 @@ gw_conn() {
     shift 2
     local local_ts="$NET4,$NET6" pools=pool4,pool6 proposals=default esp=default remote_id=$CL_ID
     local dpd_delay='' rekey_time='' reauth_time='' over_time='' child_rekey_time='' child_life_time=''
-    local unique='' ike_rand='' child_rand='' mobike=no local_addrs=$OUT_GW
+    local unique='' ike_rand='' child_rand='' mobike=no local_addrs=$OUT_GW local_id=$GW_ID
     for kv in "$@"; do
         case ${kv%%=*} in
         local_ts) local_ts=${kv#*=} ;;
@@ -240,6 +241,7 @@ gw_conn() {
         mobike) mobike=${kv#*=} ;;
         local_addrs) local_addrs=${kv#*=} ;;
         remote_id) remote_id=${kv#*=} ;;
+        local_id) local_id=${kv#*=} ;;
         *) uip_fail "gw_conn: unknown key $kv" ;;
         esac
     done
@@ -247,20 +249,20 @@ gw_conn() {
     case $auth in
     psk)
         localauth="auth = psk
-            id = $GW_ID"
+            id = $local_id"
         remoteauth="auth = psk
             id = $remote_id"
         ;;
     eap)
         localauth="auth = pubkey
-            id = $GW_ID
+            id = $local_id
             certs = $PKI/gw-rsa.pem"
         remoteauth="auth = eap-mschapv2
             eap_id = %any"
         ;;
     eap-tls)
         localauth="auth = pubkey
-            id = $GW_ID
+            id = $local_id
             certs = $PKI/gw-rsa.pem"
         remoteauth="auth = eap-tls
             id = $remote_id
@@ -270,7 +272,7 @@ gw_conn() {
     cert-rsa | cert-ecdsa)
         local t=${auth#cert-}
         localauth="auth = pubkey
-            id = $GW_ID
+            id = $local_id
             certs = $PKI/gw-$t.pem"
         remoteauth="auth = pubkey
             id = $remote_id

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa cert-id-fqdn cert-id-dn$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -140,6 +140,25 @@ _case_cert() { # rsa|ecdsa
 }
 case_cert_rsa() { _case_cert rsa; }
 case_cert_ecdsa() { _case_cert ecdsa; }
+
+# Identities in strongSwan's syntax (issue 12, item 7). cert-id-fqdn: remote-id
+# @gw.example.test is the gateway's FQDN identity, bound to the DNS subjectAltName of its
+# certificate (it used to be taken for an e-mail address). cert-id-dn: DNs both ways: the
+# gateway compares our IDi (a DN we build from text) with the one it is configured with, we
+# compare its IDr with ours and with its certificate's subject.
+_case_cert_id() { # NAME GW-KEYS LOCAL-ID REMOTE-ID
+    local name=$1 gw_keys=$2 lid=$3 rid=$4
+    # shellcheck disable=SC2086 # GW-KEYS: several key=value words
+    gw_start "$(gw_conn "$name" cert-ecdsa pools=pool4 local_ts=$NET4 $gw_keys)"
+    cl_conf "$UIP_TMP/$name.ini" auth=cert "local-id=$lid" "remote-id=$rid" \
+        "ca-cert=$PKI/ca.pem" "user-cert=$PKI/cl-ecdsa.pem" "user-key=$PKI/cl-ecdsa.p8.pem" virtual-ipv4=yes
+    up_and_ping "$UIP_TMP/$name.ini" "$PROT4"
+    gw_has_sa "'$lid'" || uip_fail "the gateway does not list an SA for '$lid'"
+}
+case_cert_id_fqdn() { _case_cert_id cert-id-fqdn '' "$CL_ID" "@$GW_ID"; }
+case_cert_id_dn() {
+    _case_cert_id cert-id-dn "local_id=CN=$GW_ID remote_id=CN=$CL_ID" "CN=$CL_ID" "CN=$GW_ID"
+}
 
 case_prop() { # IKE-PROPOSAL
     local p ike esp want_ike want_esp
