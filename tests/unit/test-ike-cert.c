@@ -967,45 +967,33 @@ static void test_policy(void)
 
     /* an intermediate on another curve, and one signed with SHA-1: refused by name */
     {
-        X509 *inter = policy_cert(p224, ca_cert, ca_key, EVP_sha256(), "critical,CA:TRUE",
-                                  "critical,keyCertSign", "policy intermediate");
-        X509 *ee = policy_cert(p256, inter, p224, EVP_sha256(), ee_bc, ee_ku, GW_FQDN);
-        struct der d0 = cert_der(ee), d1 = cert_der(inter);
-        struct ike_cert_blob b[2] = {{IKE_CERT_X509_SIG, d0.p, d0.len},
-                                     {IKE_CERT_X509_SIG, d1.p, d1.len}};
+        const struct {
+            EVP_PKEY *key;
+            const EVP_MD *md;
+            const char *reason;
+        } inters[] = {
+            {p224, EVP_sha256(), "elliptic curve secp224r1 (depth 1"},
+            {int_key, EVP_sha1(), "no SHA-1 or weaker signatures in the chain) (depth 1"},
+        };
         uint8_t method, *auth;
         size_t auth_len;
 
         g_assert_cmpint(
             ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth, &auth_len), ==, 0);
-        g_assert_cmpint(ike_cert_verify_peer(trust, b, 2, IKE_ID_FQDN, (const uint8_t *)GW_FQDN,
-                                             strlen(GW_FQDN), NULL, method, auth, auth_len, so,
-                                             sizeof(so), err, sizeof(err)),
-                        ==, -EKEYREJECTED);
-        g_test_message("P-224 intermediate: %s", err);
-        g_assert_nonnull(strstr(err, "elliptic curve secp224r1 (depth 1"));
-        OPENSSL_free(d0.p);
-        OPENSSL_free(d1.p);
-        X509_free(ee);
-        X509_free(inter);
+        for (size_t i = 0; i < G_N_ELEMENTS(inters); i++) {
+            X509 *inter = policy_cert(inters[i].key, ca_cert, ca_key, inters[i].md,
+                                      "critical,CA:TRUE", "critical,keyCertSign", "intermediate");
+            X509 *ee = policy_cert(p256, inter, inters[i].key, EVP_sha256(), ee_bc, ee_ku, GW_FQDN);
 
-        inter = policy_cert(int_key, ca_cert, ca_key, EVP_sha1(), "critical,CA:TRUE",
-                            "critical,keyCertSign", "policy intermediate");
-        ee = policy_cert(p256, inter, int_key, EVP_sha256(), ee_bc, ee_ku, GW_FQDN);
-        d0 = cert_der(ee);
-        d1 = cert_der(inter);
-        b[0] = (struct ike_cert_blob){IKE_CERT_X509_SIG, d0.p, d0.len};
-        b[1] = (struct ike_cert_blob){IKE_CERT_X509_SIG, d1.p, d1.len};
-        g_assert_cmpint(ike_cert_verify_peer(trust, b, 2, IKE_ID_FQDN, (const uint8_t *)GW_FQDN,
-                                             strlen(GW_FQDN), NULL, method, auth, auth_len, so,
-                                             sizeof(so), err, sizeof(err)),
-                        ==, -EKEYREJECTED);
-        g_test_message("SHA-1 intermediate: %s", err);
-        g_assert_nonnull(strstr(err, "no SHA-1 or weaker signatures in the chain"));
-        OPENSSL_free(d0.p);
-        OPENSSL_free(d1.p);
-        X509_free(ee);
-        X509_free(inter);
+            g_assert_cmpint(verify_full(trust, ee, inter, IKE_ID_FQDN, GW_FQDN, strlen(GW_FQDN),
+                                        NULL, method, auth, auth_len, so, sizeof(so), err,
+                                        sizeof(err)),
+                            ==, -EKEYREJECTED);
+            g_test_message("intermediate: %s", err);
+            g_assert_nonnull(strstr(err, inters[i].reason));
+            X509_free(ee);
+            X509_free(inter);
+        }
         g_free(auth);
     }
 
