@@ -271,6 +271,8 @@ GPtrArray *fgw_fragmented_request(struct fgw *gw, struct fgw_sa *sa, uint8_t exc
 void fgw_begin_response(struct fgw *gw, const struct fgw_msg *req, struct ike_builder *b);
 /* Close the SK payload, encrypt with @sa's keys (NULL: the current IKE SA), clear @b. */
 GBytes *fgw_seal(struct fgw *gw, struct fgw_sa *sa, struct ike_builder *b);
+/* The same, NULL (and @b cleared) when the builder failed: for the fuzzer's messages. */
+GBytes *fgw_try_seal(struct fgw *gw, struct fgw_sa *sa, struct ike_builder *b);
 
 /*
  * MOBIKE (RFC 4555): answer the session's UPDATE_SA_ADDRESSES or liveness
