@@ -435,11 +435,14 @@ case_badcfg() {
         exit 77
     fi
     gw_start "$(gw_conn psk psk pools=pool4 "local_ts=$NET4")"
-    local before after rc kv key
-    for kv in "port=99999" "gatway=$OUT_GW" "remote-ts=198.18.2.0/33"; do
+    local before after rc kv key data secret
+    # the last: a PSK of 19 characters (at least 20: issue 12, item 5), a secret
+    for kv in "port=99999" "gatway=$OUT_GW" "remote-ts=198.18.2.0/33" "psk=${GW_PSK:0:19}"; do
         key=${kv%%=*}
+        data=("$kv") secret=psk=$GW_PSK
+        [ "$key" != psk ] || { data=() secret=$kv; }
         before=$(grep -c 'received packet' "$GW_LOG" || true)
-        e2e_vpn_add e2e-badcfg "gateway=$OUT_GW" auth=psk virtual-ipv4=yes "$kv" -- "psk=$GW_PSK"
+        e2e_vpn_add e2e-badcfg "gateway=$OUT_GW" auth=psk virtual-ipv4=yes "${data[@]}" -- "$secret"
         rc=0
         e2e_up_try e2e-badcfg || rc=$?
         [ "$rc" != 0 ] || uip_fail "activation with $kv succeeded"
@@ -450,7 +453,7 @@ case_badcfg() {
             sleep 0.1
         done
         [ -n "$msg" ] || { e2e_log_since | tail -n 30 >&2; uip_fail "no message naming “$key” in NetworkManager's log"; }
-        uip_log "  $kv: refused: ${msg#*invalid connection: }"
+        uip_log "  ${kv/#psk=*/psk of 19 characters}: refused: ${msg#*invalid connection: }"
         after=$(grep -c 'received packet' "$GW_LOG" || true)
         [ "$before" = "$after" ] || uip_fail "the gateway received IKE packets for a connection with $kv"
     done
