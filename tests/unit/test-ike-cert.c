@@ -1062,6 +1062,55 @@ static void test_expected_name(void)
     X509_free(dns_only);
 }
 
+/* remote-id @#hex: a KEY_ID, bound to the certificate's subjectKeyIdentifier */
+static void test_key_id(void)
+{
+    EVP_PKEY *k = gws[GW_P256].key;
+    X509 *x = policy_cert(k, ca_cert, ca_key, EVP_sha256(), "critical,CA:FALSE",
+                          "critical,digitalSignature", GW_FQDN);
+    const ASN1_OCTET_STRING *skid;
+    g_autofree char *text = NULL, *other = NULL;
+    uint8_t method, *auth, t, *d;
+    size_t auth_len, l;
+    char err[256];
+    X509V3_CTX v3;
+
+    X509V3_set_ctx(&v3, ca_cert, x, NULL, NULL, 0);
+    add_ext(x, &v3, NID_subject_key_identifier, "hash");
+    g_assert_cmpint(X509_sign(x, ca_key, EVP_sha256()), >, 0);
+    skid = X509_get0_subject_key_id(x);
+    g_assert_nonnull(skid);
+    {
+        g_autoptr(GString) hex = g_string_new("@#");
+        for (int i = 0; i < ASN1_STRING_length(skid); i++)
+            g_string_append_printf(hex, "%02x", ASN1_STRING_get0_data(skid)[i]);
+        text = g_strdup(hex->str);
+        hex->str[2] = hex->str[2] == '0' ? '1' : '0'; /* another first byte */
+        other = g_strdup(hex->str);
+    }
+    g_assert_cmpint(ike_cred_sign(gws[GW_P256].cred, 0, so, sizeof(so), &method, &auth, &auth_len),
+                    ==, 0);
+    g_assert_cmpint(ike_id_from_text(text, &t, &d, &l, NULL), ==, 0);
+    g_assert_cmpuint(t, ==, IKE_ID_KEY_ID);
+    g_assert_cmpint(verify_full(trust, x, NULL, t, d, l, NULL, method, auth, auth_len, so,
+                                sizeof(so), err, sizeof(err)),
+                    ==, 0);
+    g_free(d);
+    g_assert_cmpint(ike_id_from_text(other, &t, &d, &l, NULL), ==, 0);
+    g_assert_cmpint(verify_full(trust, x, NULL, t, d, l, NULL, method, auth, auth_len, so,
+                                sizeof(so), err, sizeof(err)),
+                    ==, -EACCES);
+    g_free(d);
+    /* a certificate without one binds no key ID */
+    g_assert_cmpint(ike_id_from_text(text, &t, &d, &l, NULL), ==, 0);
+    g_assert_cmpint(verify_full(trust, gws[GW_P256].cert, int_cert, t, d, l, NULL, method, auth,
+                                auth_len, so, sizeof(so), err, sizeof(err)),
+                    ==, -EACCES);
+    g_free(d);
+    g_free(auth);
+    X509_free(x);
+}
+
 /* ---- tampering and malformed input ----------------------------------------------------------- */
 
 static void test_tampered(void)
@@ -1456,6 +1505,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ike-cert/invalid/expired", test_expired);
     g_test_add_func("/ike-cert/identity", test_identity);
     g_test_add_func("/ike-cert/identity/expected-name", test_expected_name);
+    g_test_add_func("/ike-cert/identity/key-id", test_key_id);
     g_test_add_func("/ike-cert/policy", test_policy);
     g_test_add_func("/ike-cert/invalid/tampered", test_tampered);
     g_test_add_func("/ike-cert/invalid/auth", test_malformed_auth);
