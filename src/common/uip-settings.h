@@ -206,7 +206,9 @@ void uip_settings_set_id_validator(uip_id_validator_fn fn);
  * INVALID_VALUE error.  An empty (or NULL) value is "not set": an error
  * (MISSING) only for keys required whatever the auth method (gateway, auth);
  * whether the others are required depends on the auth method, which
- * uip_settings_validate() checks.  Secrets accept any valid UTF-8.
+ * uip_settings_validate() checks.  Secrets accept any valid UTF-8 (a PSK of
+ * at least UIP_PSK_MIN_LEN characters); local-id / remote-id go through the
+ * identity validator when one is plugged in.
  */
 gboolean uip_settings_validate_one(const char *key, const char *value, GError **error);
 
