@@ -1245,15 +1245,11 @@ void ike_cred_id(const struct ike_cred *c, uint8_t *id_type, const uint8_t **id,
 
 char *ike_cred_id_string(const struct ike_cred *c)
 {
-    /* strongSwan's DN notation: RDNs in certificate order, ", " between them, short names */
-    const unsigned long flags =
-        XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-
     if (!c)
         return NULL;
     if (c->id_type == IKE_ID_FQDN)
         return g_strndup((const char *)c->id, c->id_len);
-    return subject_dup(c->cert, flags);
+    return ike_id_dn_to_text(c->id, c->id_len); /* the subject in strongSwan's notation */
 }
 
 X509 *ike_cred_x509(const struct ike_cred *c)

@@ -320,9 +320,10 @@ bool ike_id_equal(uint8_t ta, const uint8_t *a, size_t a_len, uint8_t tb, const 
 
 char *ike_id_dn_to_text(const uint8_t *dn, size_t len)
 {
-    /* forward order, ", " between RDNs, RFC 2253 escaping, UTF-8 kept */
-    const unsigned long flags = XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_ESC_2253 |
-                                ASN1_STRFLGS_UTF8_CONVERT | ASN1_STRFLGS_ESC_CTRL;
+    /* strongSwan's notation: RDNs in certificate order, ", " between them, short names,
+     * RFC 2253 escaping, UTF-8 kept */
+    const unsigned long flags =
+        XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
     X509_NAME *nm = dn_parse(dn, len);
     BIO *bio = nm ? BIO_new(BIO_s_mem()) : NULL;
     char *p = NULL, *out = NULL;
