@@ -854,11 +854,16 @@ static bool curve_allowed(EVP_PKEY *pk)
  * anchor of the CA file (a pinned self-signed gateway certificate), and
  * fit for signing (digitalSignature, when it has keyUsage at all).
  */
-static int chain_policy(X509_STORE_CTX *ctx, X509 *ee, char *err, size_t err_len)
+int ike_cert_check_policy(X509_STORE_CTX *ctx, char *err, size_t err_len)
 {
-    x509_list *chain = X509_STORE_CTX_get0_chain(ctx);
-    uint32_t flags = X509_get_extension_flags(ee);
+    x509_list *chain = ctx ? X509_STORE_CTX_get0_chain(ctx) : NULL;
+    X509 *ee = ctx ? X509_STORE_CTX_get0_cert(ctx) : NULL;
+    uint32_t flags;
     char subj[256];
+
+    if (!ee)
+        return -EINVAL;
+    flags = X509_get_extension_flags(ee);
 
     for (int i = 0; chain && i < sk_X509_num(chain); i++) {
         X509 *x = sk_X509_value(chain, i);
@@ -926,7 +931,7 @@ static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untruste
     r = X509_verify_cert(ctx);
     e = X509_STORE_CTX_get_error(ctx);
     if (r == 1) {
-        r = chain_policy(ctx, ee, err, err_len);
+        r = ike_cert_check_policy(ctx, err, err_len);
     } else if (e == X509_V_OK) {
         r = ossl_fail();
     } else {

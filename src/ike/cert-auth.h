@@ -171,6 +171,18 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
 int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t id_len,
                             const char *expected_host, char *err, size_t err_len);
 
+/*
+ * The certificate policy of ike_cert_verify_peer() beyond OpenSSL's chain
+ * verification, for a chain OpenSSL verified elsewhere (the EAP-TLS server
+ * certificate, from the TLS verify callback at depth 0; security level 2 is
+ * the TLS context's): EC keys of @ctx's chain on P-256, P-384 or P-521; the
+ * certificate verified (X509_STORE_CTX_get0_cert()) no CA certificate
+ * unless it is the whole chain (pinned in the CA file), and with
+ * digitalSignature when it has keyUsage.
+ * Returns 0, -EKEYREJECTED (@err names the rule), -EINVAL.
+ */
+int ike_cert_check_policy(X509_STORE_CTX *ctx, char *err, size_t err_len);
+
 /* ---- our own certificate ------------------------------------------------------------------- */
 
 struct ike_cred;

@@ -142,7 +142,8 @@ static void set_reason(struct eap_tls *t, const char *fmt, ...)
 
 /* ---- set-up ---------------------------------------------------------------------------------- */
 
-/* The gateway's certificate: chain (OpenSSL's verdict in @ok), then identity at depth 0. */
+/* The gateway's certificate: chain (OpenSSL's verdict in @ok), then policy and identity at
+ * depth 0. */
 static int verify_cb(int ok, X509_STORE_CTX *sctx)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -166,6 +167,9 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     if (!t->have_server_id) {
         set_reason(t, "no gateway identity to check its TLS certificate against");
         t->verify_rc = -EACCES;
+    } else if (ike_cert_check_policy(sctx, err, sizeof(err)) < 0) {
+        set_reason(t, "TLS certificate: %s", err);
+        t->verify_rc = -EKEYREJECTED;
     } else if (ike_cert_check_identity(X509_STORE_CTX_get_current_cert(sctx), t->server_id_type,
                                        t->server_id, t->server_id_len, t->expected_host, err,
                                        sizeof(err)) < 0) {
@@ -225,10 +229,13 @@ int eap_tls_new(const struct ike_cred *cred, const struct ike_trust *trust, stru
     if (SSL_CTX_use_certificate(t->ctx, cert) != 1 || SSL_CTX_use_PrivateKey(t->ctx, key) != 1 ||
         SSL_CTX_check_private_key(t->ctx) != 1)
         goto fail;
-    /* the gateway's chain: the IKE trust store, any purpose as for its IKE certificate */
+    /* the gateway's chain: the IKE trust store, any purpose, security level 2 at least and
+     * ike_cert_check_policy() in verify_cb(), as for its IKE certificate */
     SSL_CTX_set1_cert_store(t->ctx, store);
     if (SSL_CTX_set_purpose(t->ctx, X509_PURPOSE_ANY) != 1)
         goto fail;
+    if (SSL_CTX_get_security_level(t->ctx) < 2)
+        SSL_CTX_set_security_level(t->ctx, 2);
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
     SSL_CTX_set_verify_depth(t->ctx, MAX_CHAIN_DEPTH);
     SSL_CTX_set_max_cert_list(t->ctx, EAP_TLS_MAX_MESSAGE_LEN);

@@ -8,7 +8,7 @@
  * run passes only when both sides agree on every octet of it.
  *
  * Throwaway certificates are made at start with OpenSSL: a CA, a second
- * unrelated CA, server certificates (right name, wrong name, wrong CA) and
+ * unrelated CA, server certificates (right name, wrong name, wrong CA, CA:TRUE) and
  * client certificates (RSA 3072 from the CA, so that our TLS flight needs
  * fragments; EC from the other CA), written as PEM into a temp folder for
  * ike_trust_new() / ike_cred_load().
@@ -54,6 +54,7 @@ static struct {
     struct pki_item srv;       /* CA, SAN DNS:gw.example.test, IP:192.0.2.2 */
     struct pki_item srv_wrong; /* CA, SAN DNS:other.example.test */
     struct pki_item srv_ca2;   /* other CA, SAN DNS:gw.example.test */
+    struct pki_item srv_is_ca; /* as srv, but CA:TRUE */
     struct pki_item cli;       /* CA, RSA 3072, SAN DNS:client.example.test */
     struct pki_item cli_ca2;   /* other CA, EC */
     struct pki_item cli_dn;    /* CA, EC, no SAN, subject O=Example, CN=dn client */
@@ -137,6 +138,15 @@ static void pki_setup(void)
     make_item(&pki.srv_wrong, "srv-wrong", NULL, "other.example.test", false, &pki.ca,
               "DNS:other.example.test");
     make_item(&pki.srv_ca2, "srv-ca2", NULL, GW_NAME, false, &pki.ca2, "DNS:" GW_NAME);
+    make_item(&pki.srv_is_ca, "srv-is-ca", NULL, GW_NAME, false, &pki.ca,
+              "DNS:" GW_NAME ",IP:" GW_ADDR);
+    X509_EXTENSION_free(X509_delete_ext(
+        pki.srv_is_ca.cert, X509_get_ext_by_NID(pki.srv_is_ca.cert, NID_basic_constraints, -1)));
+    add_ext(pki.srv_is_ca.cert, pki.ca.cert, NID_basic_constraints, "CA:TRUE");
+    g_assert_cmpint(X509_sign(pki.srv_is_ca.cert, pki.ca.key, EVP_sha256()), >, 0);
+    g_free(pki.srv_is_ca.cert_file);
+    g_free(pki.srv_is_ca.key_file);
+    write_item(&pki.srv_is_ca, "srv-is-ca");
     make_item(&pki.cli, "cli", NULL, CLIENT_NAME, true, &pki.ca, "DNS:" CLIENT_NAME);
     make_item(&pki.cli_ca2, "cli-ca2", NULL, CLIENT_NAME, false, &pki.ca2, "DNS:" CLIENT_NAME);
     make_item(&pki.cli_dn, "cli-dn", "Example", "dn client", false, &pki.ca, NULL);
@@ -159,6 +169,7 @@ static void pki_teardown(void)
     item_clear(&pki.srv);
     item_clear(&pki.srv_wrong);
     item_clear(&pki.srv_ca2);
+    item_clear(&pki.srv_is_ca);
     item_clear(&pki.cli);
     item_clear(&pki.cli_ca2);
     item_clear(&pki.cli_dn);
@@ -684,6 +695,14 @@ static void test_untrusted_server(void)
     for (int v = TLS1_2_VERSION; v <= TLS1_3_VERSION; v++)
         run_refused(&(struct srv_opts){.version = v, .cert = &pki.srv_ca2}, NULL, true,
                     -EKEYREJECTED, "not trusted");
+}
+
+/* the certificate policy of the gateway's IKE certificate holds for its TLS one too */
+static void test_server_policy(void)
+{
+    for (int v = TLS1_2_VERSION; v <= TLS1_3_VERSION; v++)
+        run_refused(&(struct srv_opts){.version = v, .cert = &pki.srv_is_ca}, NULL, true,
+                    -EKEYREJECTED, "it is a CA certificate");
 }
 
 static void test_server_identity(void)
@@ -1220,6 +1239,7 @@ int main(int argc, char **argv)
     g_test_add_func("/eap-tls/server-fragments", test_server_fragments);
     g_test_add_func("/eap-tls/client-fragments", test_client_fragments);
     g_test_add_func("/eap-tls/untrusted-server", test_untrusted_server);
+    g_test_add_func("/eap-tls/server-policy", test_server_policy);
     g_test_add_func("/eap-tls/server-identity", test_server_identity);
     g_test_add_func("/eap-tls/client-refused", test_client_refused);
     g_test_add_func("/eap-tls/early-success", test_early_success);
