@@ -13,7 +13,7 @@
  *   bit 1  IKE fragmentation offered       bit 2  MOBIKE offered
  *   bit 3  ESP proposals with PFS (ecp256) bit 4  remote-ts 10.1.0.0/16
  *   bit 5  retransmissions after 1 ms (else never during an input)
- * then operations, each one byte (value % 9) and its operands:
+ * then operations, each one byte (value % 11) and its operands:
  *   0 RAW        len16, bytes: a datagram as it comes (spoofed, anything)
  *   1 INIT       flags, msg id, PAYLOADS: an unprotected IKE_SA_INIT answer with
  *                our SPI (a spoofed error notify, COOKIE, a full answer ...)
@@ -28,6 +28,9 @@
  *   7 API        which: rekey CHILD_SA / IKE SA, liveness check, probe, path
  *                changed, close, traffic seen
  *   8 TIMERS     run what is due (after 2 ms with bit 5)
+ *   9 CHILDREKEY pfs: the gateway rekeys the CHILD_SA it set up (a valid request;
+ *                with ECP-256 when pfs is odd)
+ *   10 IKEREKEY  the gateway rekeys the IKE SA (a valid request)
  * PAYLOADS: count (<= 12), then per payload: type, length (one byte), body.
  *
  * Logging is off unless UIP_FUZZ_LOG is set (then every line, debug included).
@@ -67,6 +70,8 @@ struct run {
     bool clean;       /* the session took only what the gateway made: its script may go on */
     GBytes *last_init, *last_auth; /* our last IKE_SA_INIT / IKE_AUTH request */
     bool init_answered, auth_answered;
+    struct fgw_child child; /* the CHILD_SA of the gateway's IKE_AUTH answer */
+    bool has_child;
     struct ike_hdr last_req; /* our last request on the NAT-T port */
     bool has_last_req;
     GBytes *kept[KEEP];
@@ -263,8 +268,6 @@ static const struct fgw_auth_opts auth_opts = {
 
 static void op_script(struct run *r)
 {
-    struct fgw_child c;
-
     if (!r->clean || r->over)
         return;
     if (r->last_init && !r->init_answered && !r->last_auth) {
@@ -275,7 +278,8 @@ static void op_script(struct run *r)
     } else if (r->last_auth && !r->auth_answered && r->init_answered) {
         struct fgw_msg *m = fgw_open(r->gw, r->last_auth);
         r->auth_answered = true;
-        deliver(r, fgw_answer_auth(r->gw, m, &auth_opts, &c), true);
+        deliver(r, fgw_answer_auth(r->gw, m, &auth_opts, &r->child), true);
+        r->has_child = true;
         fgw_msg_free(m);
     }
 }
@@ -343,6 +347,24 @@ static void op_fragments(struct run *r, struct in *in)
             deliver(r, g_bytes_ref(parts->pdata[k]), true); /* twice */
     }
     g_ptr_array_unref(parts);
+}
+
+/* A valid CHILD_SA or IKE SA rekey of the gateway's (what it keeps of it is forgotten: the
+ * session's answer is not read). */
+static void op_gw_rekey(struct run *r, struct in *in, bool ike)
+{
+    unsigned pfs = byte(in);
+
+    if (!r->gw->sa.enc || !r->has_child)
+        return;
+    if (r->gw->rk.kind != FGW_PENDING_NONE)
+        fgw_rekey_abandon(r->gw);
+    r->gw->sa.waiting = false;
+    if (ike)
+        deliver(r, fgw_ike_rekey_request(r->gw, NULL), true);
+    else
+        deliver(r, fgw_child_rekey_request(r->gw, &r->child, (pfs & 1) ? IKE_KE_ECP256 : 0),
+                true);
 }
 
 static void op_api(struct run *r, struct in *in)
@@ -421,7 +443,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw_cfg.psk = PSK;
     gw_cfg.addr = r.gw_addr;
     gw_cfg.client = local;
-    gw_cfg.esp_proposals = (conf & 8) ? "aes256gcm16-ecp256-noesn" : NULL;
 
     r.gw = fgw_new(&gw_cfg);
     if (ike_session_new(&cfg, &callbacks, &r, r.ctx, &r.s, err, sizeof(err)) < 0)
@@ -433,7 +454,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (unsigned ops = 0; in.left && ops < 64; ops++) {
         const uint8_t *p;
-        switch (byte(&in) % 9) {
+        unsigned op = byte(&in) % 11;
+        switch (op) {
         case 0: {
             unsigned len = byte(&in) << 8;
             len |= byte(&in);
@@ -467,7 +489,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:
             op_api(&r, &in);
             break;
-        default:
+        case 9:
+        case 10:
+            op_gw_rekey(&r, &in, op == 10);
+            break;
+        case 8:
             op_timers(&r, conf & 32);
             break;
         }

@@ -2474,6 +2474,21 @@ static void test_ts_split_tunnel_kept(void)
     g_assert_cmpuint(e->info.n_subnets_narrowed, ==, 2);
     h_no_events(&h);
     h_no_sent(&h);
+
+    /* the gateway rekeys the CHILD_SA with its 0.0.0.0/0 again: we answer with what we
+     * take, and the new SA has it */
+    struct fgw_child c1;
+    h_input(&h, fgw_child_rekey_request(h.gw, &c0, 0));
+    struct fgw_msg *resp = h_open_answer(&h, IKE_CREATE_CHILD_SA);
+    fgw_child_rekey_finish(h.gw, resp, &c1);
+    assert_ts(&c1.ts_gateway, "198.18.5.0/24");
+    e = h_event(&h, EV_INSTALL);
+    assert_ts(&e->remote_ts, "198.18.5.0/24");
+    e = h_event(&h, EV_CHILD_REKEYED);
+    g_assert_cmpuint(e->n_remote_ts, ==, 1);
+    assert_ts(&e->remote_ts, "198.18.5.0/24");
+    h_no_events(&h);
+    h_no_sent(&h);
     h_teardown(&h);
 }
 
