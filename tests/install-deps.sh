@@ -7,6 +7,8 @@ packages=(
   # build
   meson ninja-build gcc clang pkg-config libglib2.0-dev libssl-dev libnm-dev libsecret-1-dev
   gettext
+  # the service's seccomp allow-list; useradd (passwd) for its system user
+  libseccomp-dev passwd
   # sanitizers and libFuzzer runtime
   libclang-rt-14-dev
   # network-namespace tests, demo, benchmark (sysctl: procps; dumpcap: wireshark-common, a
@@ -50,3 +52,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The system user the service becomes once its tunnel runs (src/service/privileges.h); the
+# e2e and roaming tests check that it does. `meson install` makes it too.
+bash "$(dirname "$0")/../data/create-service-user.sh" nm-uipsec

@@ -86,7 +86,12 @@ int main(int argc, char **argv)
     _LOGI("starting as %s", bus_name);
 
     uip_tunnel_settings_init(); /* "ike" / "esp" checked by the real parser */
-    plugin = nm_uipsec_plugin_new(bus_name, &error);
+    /* one tunnel per process (supports-multiple-connections: NetworkManager starts one per
+     * connection), so it drops its rights for good once the tunnel runs; --persist keeps
+     * them, to serve another */
+    if (persist)
+        _LOGW("--persist: the service keeps its root rights");
+    plugin = nm_uipsec_plugin_new(bus_name, persist ? NULL : UIP_SERVICE_USER, &error);
     if (!plugin) {
         _LOGE("cannot start the service: %s", error->message);
         return EXIT_FAILURE;

@@ -28,6 +28,7 @@
 #include "common/uip-settings.h"
 #include "service/file-access.h"
 #include "service/ip-config.h"
+#include "service/privileges.h"
 #include "service/sleep-watch.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
@@ -54,6 +55,7 @@ struct _NMUipsecPlugin {
     guint teardown;
     gboolean established;
     gboolean gateway_moved; /* redirected: NetworkManager needs the new external gateway */
+    char *service_user;     /* who we become once the tunnel runs; NULL: keep our rights */
 };
 
 G_DEFINE_TYPE(NMUipsecPlugin, nm_uipsec_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -291,6 +293,14 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
     /* the system bus NetworkManager talks to us on; without one (tests), no watch */
     g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
     self->sleep = uip_sleep_watch_new(bus, on_resumed, self);
+    /* the TUN device, the sockets and the files are ours: nothing more needs root */
+    if (self->service_user && uip_privileges_drop(self->service_user, err, sizeof(err)) < 0) {
+        g_clear_pointer(&self->sleep, uip_sleep_watch_free);
+        g_clear_pointer(&self->tunnel, uip_tunnel_free);
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,
+                    _("Cannot drop the service’s privileges: %s"), err);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -483,6 +493,7 @@ static void dispose(GObject *object)
     }
     g_clear_handle_id(&self->teardown, g_source_remove);
     do_teardown(self);
+    g_clear_pointer(&self->service_user, g_free);
     G_OBJECT_CLASS(nm_uipsec_plugin_parent_class)->dispose(object);
 }
 
@@ -499,8 +510,14 @@ static void nm_uipsec_plugin_class_init(NMUipsecPluginClass *klass)
     plugin_class->disconnect = real_disconnect;
 }
 
-NMUipsecPlugin *nm_uipsec_plugin_new(const char *bus_name, GError **error)
+NMUipsecPlugin *nm_uipsec_plugin_new(const char *bus_name, const char *service_user,
+                                     GError **error)
 {
-    return g_initable_new(NM_TYPE_UIPSEC_PLUGIN, NULL, error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
-                          bus_name, NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, TRUE, NULL);
+    NMUipsecPlugin *self =
+        g_initable_new(NM_TYPE_UIPSEC_PLUGIN, NULL, error, NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
+                       bus_name, NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, TRUE, NULL);
+
+    if (self)
+        self->service_user = g_strdup(service_user);
+    return self;
 }

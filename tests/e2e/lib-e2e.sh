@@ -424,7 +424,8 @@ EOF
         e2e_install_plugin
     done
     e2e_plugin_select "$main"
-    ip netns exec "$NS_CL" env DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" \
+    # UIP_SECCOMP_STRICT: a system call the allow-list misses kills the service (a test failure)
+    ip netns exec "$NS_CL" env DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" UIP_SECCOMP_STRICT=1 \
         unshare --mount --propagation private \
         sh -c "mount -t tmpfs -o mode=0755 $P-run /run &&
                mount -t tmpfs -o mode=0700 $P-nmstate /var/lib/NetworkManager &&
@@ -783,6 +784,12 @@ e2e_expect_clean() {
         e2e_tuns >&2
         if [ -n "$GW_PID" ]; then gw_sas >&2; fi
         uip_fail "left behind after down ($secs s):$left"
+    fi
+    # the service's stderr is in NetworkManager's log: a system call the seccomp allow-list
+    # misses (UIP_SECCOMP_STRICT) or a sanitizer report, at any time until it exited
+    if grep -nE 'seccomp refused system call|(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' \
+        "$E2E_NM_LOG" >&2; then
+        uip_fail "the service reported the errors above (NetworkManager's log)"
     fi
     what="no IKE_SA on the gateway, no active VPN connection"
     [ "$E2E_PLUGIN_STAYS" = 1 ] || what="no ${tun:-TUN}, no plugin process, $what"

@@ -110,6 +110,25 @@ in_pool4_2() { [[ $1 =~ ^198\.18\.101\.([0-9]+)$ ]]; }
 
 # ---------------------------------------------------------------- cases
 
+# The running service's rights (issue 12): the dedicated user, no capabilities,
+# NO_NEW_PRIVS and a seccomp filter, as /proc shows them while the tunnel carries traffic.
+expect_service_rights() {
+    local pid uid st field
+    pid=$(e2e_plugin_pids)
+    [ "$(wc -w <<<"$pid")" = 1 ] || uip_fail "expected one plugin process, found: '$pid'"
+    uid=$(id -u "${UIP_SERVICE_USER:-nm-uipsec}") || uip_fail "no user ${UIP_SERVICE_USER:-nm-uipsec}"
+    st=$(cat "/proc/$pid/status")
+    uip_log "  the service (pid $pid): $(grep -E '^(Uid|Gid|CapEff|CapBnd|NoNewPrivs|Seccomp):' <<<"$st" | tr -s '\t' ' ' | paste -sd ';')"
+    grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid\s*\$" <<<"$st" || uip_fail "the service does not run as uid $uid"
+    for field in CapInh CapPrm CapEff CapBnd CapAmb; do
+        grep -qE "^$field:\s+0+\$" <<<"$st" || uip_fail "the service keeps capabilities: $(grep "^$field:" <<<"$st")"
+    done
+    grep -qE '^NoNewPrivs:\s+1$' <<<"$st" || uip_fail "the service runs without NO_NEW_PRIVS"
+    grep -qE '^Seccomp:\s+2$' <<<"$st" || uip_fail "the service runs without a seccomp filter"
+    tr '\0' '\n' <"/proc/$pid/environ" | grep -qx UIP_SECCOMP_STRICT=1 ||
+        uip_fail "the service did not get UIP_SECCOMP_STRICT=1: a missed system call would go unnoticed"
+}
+
 case_psk() {
     gw_start "$(gw_conn psk psk)"
     uipi_assert_unreachable
@@ -118,6 +137,7 @@ case_psk() {
     e2e_up e2e-psk
     record_up psk
     e2e_expect_activated e2e-psk
+    [ "$E2E_PLUGIN" != uipsec ] || expect_service_rights
     uip_log "  NetworkManager's view of the plugin's Config/Ip4Config/Ip6Config (vpn-config trace lines):"
     e2e_vpn_config | grep -vE '^l3cd |proxy-' | sed 's/^/    /'
     local tun vip

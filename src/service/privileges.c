@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Dropping the service's rights (see privileges.h).
+ *
+ * Order: look the user up (NSS, while files can still be read) -> clear the
+ * bounding and ambient sets (needs CAP_SETPCAP, so first) -> groups, gid, uid
+ * (glibc applies them to every thread) -> check that root cannot come back ->
+ * capset to nothing -> NO_NEW_PRIVS -> seccomp on every thread (TSYNC).
+ */
+#include "service/privileges.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/netlink.h>
+#include <pwd.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include "common/uip-log.h"
+
+/* LeakSanitizer checks at exit from a tracer it clones (no CLONE_THREAD), which attaches with
+ * ptrace after prctl(PR_SET_PTRACER): sanitizer builds (tests only) allow that much more. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UIP_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UIP_SANITIZED 1
+#endif
+#endif
+#ifndef UIP_SANITIZED
+#define UIP_SANITIZED 0
+#endif
+
+/* ---- seccomp --------------------------------------------------------------------------------- */
+
+/* What GLib, GIO (D-Bus), OpenSSL, syslog and the tunnel call once running. */
+static const char *const allowed[] = {
+    /* I/O on descriptors we hold */
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek",
+    "close", "close_range", "dup", "dup2", "dup3", "fcntl", "fsync", "fdatasync",
+    /* files (CA directories of the system store, /proc/self for GLib, locale data) */
+    "openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "statfs",
+    "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "getcwd",
+    /* waiting */
+    "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
+    "epoll_pwait", "epoll_pwait2", "eventfd2", "pipe", "pipe2", "timerfd_create",
+    "timerfd_settime", "timerfd_gettime", "futex", "futex_waitv", "nanosleep", "clock_nanosleep",
+    "sched_yield", "restart_syscall",
+    /* sockets already made, and new UDP / netlink / unix ones (socket() is filtered below) */
+    "bind", "connect", "getsockname", "getpeername", "setsockopt", "getsockopt", "sendto",
+    "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+    /* memory */
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mlock", "munlock", "membarrier",
+    /* threads (clone is filtered below), signals to ourselves, exit */
+    "set_robust_list", "get_robust_list", "set_tid_address", "rseq", "exit", "exit_group",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack",
+    "tgkill", "tkill",
+    /* identity and time */
+    "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getresuid",
+    "getresgid", "getgroups", "getrandom", "clock_gettime", "clock_getres", "gettimeofday",
+    "time", "times", "getrusage", "sysinfo", "uname", "getrlimit", "sched_getaffinity",
+    "sched_getparam", "sched_getscheduler", "getpriority", "wait4", "waitid",
+};
+
+static const char *const sanitizer_extra[] = {"ptrace", "process_vm_readv", "prctl", "clone", "kill",
+                                             "getdents"};
+
+/* Calls only an attacker would make: the process dies at once. */
+static const char *const fatal[] = {
+    "execve", "execveat", "fork", "vfork", "process_vm_writev",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "setuid", "setgid",
+    "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid",
+    "capset", "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
+    "bpf", "perf_event_open", "personality", "keyctl", "add_key", "request_key", "userfaultfd",
+    "open_by_handle_at", "name_to_handle_at", "swapon", "swapoff", "reboot", "iopl", "ioperm",
+    "fanotify_init", "move_mount", "open_tree", "fsopen", "fsmount", "fsconfig", "mount_setattr",
+};
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+    char msg[96];
+    int n = snprintf(msg, sizeof(msg), "nm-uipsec-service: seccomp refused system call %d\n",
+                     si->si_syscall);
+
+    if (n > 0)
+        (void)!write(STDERR_FILENO, msg, (size_t)n);
+    abort();
+}
+
+static int add_names(scmp_filter_ctx f, uint32_t action, const char *const *names, size_t n,
+                     const char **bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        int nr = seccomp_syscall_resolve_name(names[i]);
+        int r;
+
+        if (nr == __NR_SCMP_ERROR)
+            continue; /* not on this architecture */
+        r = seccomp_rule_add(f, action, nr, 0);
+        if (r < 0) {
+            *bad = names[i];
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* The rules that look at arguments. */
+static int add_filtered(scmp_filter_ctx f)
+{
+    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+    static const unsigned long ioctls[] = {TCGETS, FIONREAD, FIONBIO, SIOCGIFINDEX,
+                                           SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFMTU};
+    static const int prctls[] = {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_CAPBSET_READ,
+                                 PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP};
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < G_N_ELEMENTS(families); i++)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+    /* netlink: routes and links only (path-watch.c, route-lookup.c, getifaddrs()) */
+    if (r == 0)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+                             SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                             SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+    if (r == 0)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                             SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    for (size_t i = 0; r == 0 && i < G_N_ELEMENTS(ioctls); i++)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]));
+    for (size_t i = 0; r == 0 && !UIP_SANITIZED && i < G_N_ELEMENTS(prctls); i++)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+    /* threads, never processes; clone3 passes its flags in memory, which a filter cannot
+     * read: ENOSYS makes glibc fall back to clone */
+    if (r == 0 && !UIP_SANITIZED)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    if (r == 0)
+        r = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    /* reading our own limits, never setting any */
+    if (r == 0)
+        r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, SCMP_A0(SCMP_CMP_EQ, 0),
+                             SCMP_A2(SCMP_CMP_EQ, 0));
+    return r;
+}
+
+int uip_seccomp_install(gboolean strict, char *err, size_t err_len)
+{
+    scmp_filter_ctx f;
+    const char *bad = "(argument rules)";
+    int r;
+
+    if (strict) {
+        struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+        sigaction(SIGSYS, &sa, NULL);
+    }
+    f = seccomp_init(strict ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM));
+    if (!f) {
+        snprintf(err, err_len, "seccomp_init failed");
+        return -ENOMEM;
+    }
+    r = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, now */
+    if (r == 0)
+        r = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1);
+    if (r == 0)
+        r = add_names(f, SCMP_ACT_ALLOW, allowed, G_N_ELEMENTS(allowed), &bad);
+    if (r == 0)
+        r = add_names(f, SCMP_ACT_KILL_PROCESS, fatal, G_N_ELEMENTS(fatal), &bad);
+    if (r == 0 && UIP_SANITIZED)
+        r = add_names(f, SCMP_ACT_ALLOW, sanitizer_extra, G_N_ELEMENTS(sanitizer_extra), &bad);
+    else if (r == 0)
+        r = add_names(f, SCMP_ACT_KILL_PROCESS, sanitizer_extra, 2, &bad); /* ptrace, vm_readv */
+    if (r == 0)
+        r = add_filtered(f);
+    if (r < 0) {
+        snprintf(err, err_len, "cannot build the seccomp filter at %s: %s", bad, g_strerror(-r));
+        seccomp_release(f);
+        return r;
+    }
+    r = seccomp_load(f);
+    seccomp_release(f);
+    if (r < 0)
+        snprintf(err, err_len, "cannot load the seccomp filter: %s", g_strerror(-r));
+    return r;
+}
+
+/* ---- user and capabilities ------------------------------------------------------------------- */
+
+static int cap_last(void)
+{
+    char buf[16] = "";
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    return n > 0 ? atoi(buf) : CAP_LAST_CAP;
+}
+
+static int become(const char *user, char *err, size_t err_len)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    const char *name = user;
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    uid_t ru, eu, su;
+
+    if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+        _LOGW("user %s does not exist (the package or `systemd-sysusers` creates it): running as "
+              "%s instead",
+              name, UIP_SERVICE_USER_FALLBACK);
+        name = UIP_SERVICE_USER_FALLBACK;
+        if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+            snprintf(err, err_len, "neither user %s nor %s exists", user, name);
+            return -ENOENT;
+        }
+    }
+    if (pw.pw_uid == 0) {
+        snprintf(err, err_len, "user %s is root", name);
+        return -EINVAL;
+    }
+    for (int c = 0; c <= cap_last(); c++)
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+            snprintf(err, err_len, "cannot clear the bounding set: %s", g_strerror(errno));
+            return -errno;
+        }
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+        setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
+        setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0) {
+        snprintf(err, err_len, "cannot become user %s: %s", name, g_strerror(errno));
+        return -errno;
+    }
+    if (getresuid(&ru, &eu, &su) < 0 || ru != pw.pw_uid || eu != pw.pw_uid || su != pw.pw_uid ||
+        setuid(0) == 0) {
+        snprintf(err, err_len, "still able to become root after dropping to %s", name);
+        return -EPERM;
+    }
+    if (syscall(SYS_capset, &hdr, none) < 0) {
+        snprintf(err, err_len, "cannot clear capabilities: %s", g_strerror(errno));
+        return -errno;
+    }
+    _LOGI("running as user %s (uid %u) with no capabilities", name, (unsigned)pw.pw_uid);
+    return 0;
+}
+
+int uip_privileges_drop(const char *user, char *err, size_t err_len)
+{
+    int r;
+
+    if (geteuid() == 0) {
+        r = become(user, err, err_len);
+        if (r < 0)
+            return r;
+    } else {
+        _LOGI("not started as root: user and capabilities left as they are");
+    }
+    /* a process that changed its uid is not dumpable, and LeakSanitizer's tracer could not
+     * attach to it at exit */
+    if (UIP_SANITIZED)
+        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        snprintf(err, err_len, "cannot set no_new_privs: %s", g_strerror(errno));
+        return -errno;
+    }
+    return uip_seccomp_install(g_strcmp0(g_getenv("UIP_SECCOMP_STRICT"), "1") == 0, err,
+                               err_len);
+}
