@@ -93,6 +93,7 @@ struct uip_tunnel {
     guint reauth_timer;
     int64_t reauth_deadline_us; /* CLOCK_MONOTONIC; when the gateway ends the IKE SA; 0 = never */
     unsigned restart_tries;     /* configured */
+    uint64_t rekey_packets;     /* outbound SAs without ESN: rekey after this many; 0 = default */
     unsigned restarts;          /* attempts since the tunnel was last up; 0 = not restarting */
     guint restart_timer;
     bool closing;               /* uip_tunnel_close() was called */
@@ -199,6 +200,10 @@ static int cb_child_install(void *user, const struct ike_child *c)
         uip_integ_from_name(c->integ_name, &sa.integ) < 0)
         return -EINVAL;
     sa.esn = c->esn;
+    /* without ESN the sequence numbers run out after 2^32 - 1 packets (RFC 4303 3.3.3): the
+     * soft event (on_sa_event()) rekeys well before */
+    if (!c->esn)
+        sa.soft.packets = t->rekey_packets ? t->rekey_packets : UIP_TUNNEL_REKEY_PACKETS;
     sa.n_local_ts = MIN(c->n_local_ts, UIP_SA_MAX_TS);
     memcpy(sa.local_ts, c->local_ts, sizeof(struct uip_ts) * sa.n_local_ts);
     sa.n_remote_ts = MIN(c->n_remote_ts, UIP_SA_MAX_TS);
@@ -926,6 +931,24 @@ static void on_ike_packet(void *user, const uint8_t *msg, size_t len, const stru
     ike_session_input(session_for(t, msg, len), msg, len, from, from_len);
 }
 
+/* An SA used up its packets or time, or its sequence numbers (the engine stopped sending on
+ * it): if it is the current outbound SA, rekey its CHILD_SA now.  Events of SAs a rekey
+ * already replaced are for information only. */
+static void on_sa_event(void *user, uint32_t spi, bool inbound, uint32_t reqid, unsigned events)
+{
+    struct uip_tunnel *t = user;
+
+    if (inbound || !t->ike || !t->ike->up || spi != t->ike->spi_out)
+        return;
+    if (events & (UIP_SA_EVENT_SOFT_EXPIRE | UIP_SA_EVENT_HARD_EXPIRE |
+                  UIP_SA_EVENT_SEQ_EXHAUSTED)) {
+        _LOGI("outbound SA %08x %s: rekeying its CHILD_SA", spi,
+              (events & UIP_SA_EVENT_SEQ_EXHAUSTED) ? "ran out of sequence numbers"
+                                                    : "reached its lifetime");
+        ike_session_rekey_child(t->ike->s);
+    }
+}
+
 static gboolean on_sock500(gint fd, GIOCondition cond, gpointer user)
 {
     struct uip_tunnel *t = user;
@@ -994,6 +1017,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     t->user = user;
     t->dead = g_ptr_array_new_with_free_func(tunnel_ike_free);
     t->restart_tries = p->restart_tries;
+    t->rekey_packets = p->rekey_packets;
     t->sock500 = -1;
     t->follow = p->follow_path && !p->bind_local;
     if (t->follow) {
@@ -1056,7 +1080,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
     ecfg.peer_len = cfg.gateway_len;
     set_port(&ecfg.peer, cfg.natt_port ? cfg.natt_port : 4500);
     ecfg.keepalive_interval = p->nat_keepalive;
-    struct uip_engine_callbacks ecb = {.ike_packet = on_ike_packet};
+    struct uip_engine_callbacks ecb = {.ike_packet = on_ike_packet, .sa_event = on_sa_event};
     r = uip_engine_new(&ecfg, &ecb, t, NULL, &t->engine);
     if (r < 0) {
         snprintf(err, err_len, "cannot start the ESP engine (TUN device or UDP socket): %s",

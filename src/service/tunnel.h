@@ -24,6 +24,9 @@
 /* Attempts to start again after the gateway stopped answering (about two minutes in all). */
 #define UIP_TUNNEL_RESTART_TRIES 5
 
+/* Rekey an outbound SA without ESN with 2^24 sequence numbers left (seconds at any rate). */
+#define UIP_TUNNEL_REKEY_PACKETS (UINT32_MAX - (1u << 24))
+
 struct uip_tunnel_params {
     struct ike_session_config ike; /* gateway (with the IKE port) and everything else; .local is
                                     * filled in by uip_tunnel_new() unless bind_local is set */
@@ -43,6 +46,9 @@ struct uip_tunnel_params {
      * IKE SA from scratch this many times, with growing pauses, keeping the
      * TUN device, before reporting the failure; 0 = report it at once. */
     unsigned restart_tries;
+    /* Outbound SAs without ESN rekey after this many packets (their sequence numbers end at
+     * 2^32 - 1); 0 = UIP_TUNNEL_REKEY_PACKETS.  Tools lower it to test the rekey. */
+    uint64_t rekey_packets;
 };
 
 struct uip_tunnel_callbacks {

@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa cert-id-fqdn cert-id-dn$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa cert-id-fqdn cert-id-dn$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-packets rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -510,6 +510,28 @@ case_rekey_client() {
     gw_has_sa || uip_fail "no IKE_SA left after the rekeys"
     ping_through 3 "$PROT4"
     rekey_under_iperf child-rekeyed "$vip"
+}
+
+case_rekey_packets() {
+    # long lifetimes on the gateway; our outbound SA (no ESN) rekeys after 300 packets here
+    # (rekey-packets), as it does by default 2^24 packets before its sequence numbers run out:
+    # the engine's soft event starts a CHILD_SA rekey (issue 12, item 10)
+    gw_start "$(gw_conn rekeyp psk pools=pool4 local_ts=$NET4)"
+    psk_client "$UIP_TMP/rekeyp.ini" virtual-ipv6=no rekey-packets=300
+    up_and_ping "$UIP_TMP/rekeyp.ini" "$PROT4"
+    local pingout sent recv n
+    pingout=$(ip netns exec "$NS_CL" ping -n -q -i 0.01 -c 800 -w 20 -I "${EV[vip4]}" "$PROT4" 2>&1 || true)
+    uip_log "  $(grep -o '[0-9]* packets transmitted.*loss' <<<"$pingout")"
+    sent=$(grep -o '^[0-9]* packets transmitted' <<<"$pingout" | cut -d' ' -f1)
+    recv=$(grep -o '[0-9]* received' <<<"$pingout" | cut -d' ' -f1)
+    cl_wait child-rekeyed 2 || { cl_dump; uip_fail "no CHILD_SA rekey after 300 packets"; }
+    n=$(grep -c '^child-rekeyed' "$CL_OUT" || true)
+    uip_log "  $n CHILD_SA rekeys over 800 pings (one every 300 outbound packets)"
+    [ "$n" -ge 2 ] || { cl_dump; uip_fail "expected at least 2 packet-count rekeys, saw $n"; }
+    grep -q 'rekeying its CHILD_SA' "$CL_ERR" || { cl_dump; uip_fail "the rekeys were not started by the SA's packet count"; }
+    [ -n "$sent" ] && [ "$((sent - recv))" -le 1 ] ||
+        uip_fail "lost $((sent - recv)) of $sent pings across the rekeys"
+    ping_through 3 "$PROT4"
 }
 
 case_rekey_pfs() {

@@ -210,7 +210,7 @@ static gboolean on_term(gpointer data)
 }
 
 /* Keys of the [ike] group that are not connection settings. */
-static const char *const tool_keys[] = {"local", "tun", "retransmit-tries", NULL};
+static const char *const tool_keys[] = {"local", "tun", "retransmit-tries", "rekey-packets", NULL};
 
 /*
  * The [ike] group as the service's vpn.data / vpn.secrets tables.  Unlike a
@@ -279,6 +279,7 @@ int main(int argc, char **argv)
     g_autofree char *local = g_key_file_get_string(kf, "ike", "local", NULL);
     g_autofree char *tun = g_key_file_get_string(kf, "ike", "tun", NULL);
     int tries = g_key_file_get_integer(kf, "ike", "retransmit-tries", NULL);
+    guint64 rekey_packets = g_key_file_get_uint64(kf, "ike", "rekey-packets", NULL);
     g_clear_pointer(&kf, g_key_file_unref); /* it held secrets too */
 
     /* the same checks and mapping as the NetworkManager service */
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
     gateway_text = uip_settings_get_string(data, UIP_KEY_GATEWAY);
     p.tun_name = tun;
     p.set_tun_mtu = true;
+    p.rekey_packets = rekey_packets;
     p.ike.retransmit_tries = tries > 0 ? (unsigned)tries : 0;
     if (local) {
         if (parse_addr(local, 0, &la, &la_len) < 0) {
