@@ -28,7 +28,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert eaptls split ipv6 h2h two wrongpw noip badcfg gwkill gwrestart svckill"
+CASES="psk eap cert eaptls private split ipv6 h2h two wrongpw noip badcfg gwkill gwrestart svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -256,6 +256,48 @@ case_eaptls() {
     fi
     e2e_down e2e-eaptls
     e2e_expect_clean "$E2E_TUN"
+}
+
+# A connection private to a user (connection.permissions user:nobody): the service reads its
+# certificate and key as that user (issue 12, item 2), so a key only root may read is refused
+# with a message naming the file, and the same key made the user's works.
+PRIVATE_DIR=''
+case_private() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (our file access rule: nothing to test for $E2E_PLUGIN)"
+        exit 77
+    fi
+    gw_start "$(gw_conn cert-rsa cert-rsa pools=pool4 "local_ts=$NET4")"
+    PRIVATE_DIR=$(mktemp -d /tmp/uip-e2e-private.XXXXXX)
+    chmod 755 "$PRIVATE_DIR" # the user may enter; $UIP_TMP is root's alone
+    install -m 644 "$PKI/ca.pem" "$PKI/cl-rsa.pem" "$PRIVATE_DIR/"
+    install -m 600 "$PKI/cl-rsa.p8.pem" "$PRIVATE_DIR/key.pem" # root's
+    e2e_vpn_add e2e-private "gateway=$OUT_GW" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
+        "ca-cert=$PRIVATE_DIR/ca.pem" "user-cert=$PRIVATE_DIR/cl-rsa.pem" \
+        "user-key=$PRIVATE_DIR/key.pem" virtual-ipv4=yes
+    e2e_nmcli connection modify e2e-private connection.permissions user:nobody ||
+        uip_fail "cannot make e2e-private private to nobody"
+    local rc=0 msg='' i
+    e2e_up_try e2e-private || rc=$?
+    [ "$rc" != 0 ] || uip_fail "a key only root may read was used for a connection private to nobody"
+    for ((i = 0; i < 30; i++)); do
+        msg=$(e2e_log_since | grep -E "cannot read private key '$PRIVATE_DIR/key.pem' as nobody: permission denied" | head -n 1 || true)
+        [ -z "$msg" ] || break
+        sleep 0.1
+    done
+    [ -n "$msg" ] || { e2e_log_since | tail -n 30 >&2; uip_fail "no message naming the unreadable key in NetworkManager's log"; }
+    uip_log "  root's key refused: $(grep -o "Cannot load.*" <<<"$msg")"
+    chown nobody "$PRIVATE_DIR/key.pem"
+    e2e_up e2e-private
+    e2e_expect_activated e2e-private
+    grep -q "certificate files read as user nobody" <(e2e_log_since) ||
+        uip_fail "the service did not say it read the files as nobody"
+    ping_from "$(vip4_of "$(vip_dev)")" "$PROT4"
+    uip_log "  the same key, made nobody's: connected"
+    e2e_down e2e-private
+    e2e_expect_clean "$E2E_TUN"
+    rm -rf "$PRIVATE_DIR"
+    PRIVATE_DIR=''
 }
 
 case_split() {
@@ -602,6 +644,7 @@ case_end() {
     done
     gw_stop
     gw2_run gw_stop
+    [ -z "$PRIVATE_DIR" ] || rm -rf "$PRIVATE_DIR"
 }
 
 trap - ERR
