@@ -174,14 +174,20 @@ static gboolean print_and_wipe(GString *out)
 }
 
 /* The total length of the values, to size the output buffer once. */
-static gsize values_len(GPtrArray *secrets)
+/*
+ * More than either answer can take (escaping at most doubles a string), so that
+ * the buffer never grows, which would free a copy of the secrets unwiped.
+ */
+static gsize output_bound(const char *title, const char *message, GPtrArray *secrets)
 {
-    gsize len = 0;
+    gsize len = 256 + 2 * (strlen(title ? title : "") + strlen(message ? message : ""));
 
     for (guint i = 0; i < secrets->len; i++) {
         const struct ad_secret *secret = secrets->pdata[i];
 
-        len += secret->value ? strlen(secret->value) : 0;
+        len += 128 + strlen(secret->setting->key) +
+               2 * strlen(uip_setting_get_name(secret->setting)) +
+               2 * (secret->value ? strlen(secret->value) : 0);
     }
     return len;
 }
@@ -228,7 +234,8 @@ static void append_keyfile_entry(GString *out, const char *name, const char *val
 static gboolean print_external_ui(const struct options *opt, const char *title, const char *message,
                                   GPtrArray *secrets)
 {
-    GString *out = g_string_sized_new(1024 + 2 * values_len(secrets));
+    GString *out = g_string_sized_new(output_bound(title, message, secrets));
+    gsize cap = out->allocated_len;
 
     g_string_append(out, "[" UI_GROUP "]\n");
     g_string_append_printf(out, "Version=%d\n", UI_VERSION);
@@ -245,13 +252,15 @@ static gboolean print_external_ui(const struct options *opt, const char *title, 
         g_string_append_printf(out, "ShouldAsk=%s\n",
                                secret->ask && opt->allow_interaction ? "true" : "false");
     }
+    g_assert(out->allocated_len == cap); /* never grew: no unwiped copy was freed */
     return print_and_wipe(out);
 }
 
 /* The answer to nm-applet and friends: "KEY\nVALUE\n" pairs, then an empty line. */
 static gboolean print_secrets(GPtrArray *secrets)
 {
-    GString *out = g_string_sized_new(256 + values_len(secrets));
+    GString *out = g_string_sized_new(output_bound(NULL, NULL, secrets));
+    gsize cap = out->allocated_len;
 
     for (guint i = 0; i < secrets->len; i++) {
         const struct ad_secret *secret = secrets->pdata[i];
@@ -269,6 +278,7 @@ static gboolean print_secrets(GPtrArray *secrets)
         g_string_append_c(out, '\n');
     }
     g_string_append(out, "\n\n");
+    g_assert(out->allocated_len == cap);
     return print_and_wipe(out);
 }
 

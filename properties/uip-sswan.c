@@ -1329,6 +1329,12 @@ static char *export_p12(GHashTable *data, NMSettingVpn *s_vpn, GError **error)
              UIP_KEY_USER_KEY);
         goto out;
     }
+    /* The strongSwan apps import a bundle with a password (they ask), ours cannot: the clear
+     * key goes into the profile as it is on disk, and the user is told so (nmcli prints it) */
+    if (!password)
+        g_message(_("The exported profile holds the private key of “%s” without a password: keep "
+                    "it as secret as the key itself"),
+                  uip_settings_get_string(data, UIP_KEY_USER_CERT));
     p12 = PKCS12_create(password ? password : "", NULL, key, leaf,
                         sk_X509_num(certs) ? certs : NULL, 0, 0, 0, 0, 0);
     der_len = p12 ? i2d_PKCS12(p12, &der) : -1;

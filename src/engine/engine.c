@@ -477,12 +477,14 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
     while (done < e->budget) {
         int n = uip_udp_recv_batch(&e->udp, &e->pool, &e->rx, MIN(UIP_UDP_BATCH, e->budget - done));
         if (n < 0) {
-            /* ICMP errors surface here on a connected socket; they are not fatal */
-            if (n != -ECONNREFUSED && n != -EINTR)
+            /* ICMP errors surface here on a connected socket; they are not fatal, but each
+             * counts against the budget, so a stream of them cannot hold the main loop */
+            if (n != -ECONNREFUSED && n != -EINTR) {
                 drop(e, NULL, UIP_DROP_IO);
-            if (n == -ECONNREFUSED || n == -EINTR)
-                continue;
-            break;
+                break;
+            }
+            done++;
+            continue;
         }
         if (n == 0)
             break;

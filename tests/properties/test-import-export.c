@@ -565,6 +565,24 @@ static void test_export_refused(void)
     }
 }
 
+/* A clear key goes into the bundle without a password: the user is told (issue 12, item 12). */
+static void test_export_clear_key_warns(void)
+{
+    if (g_test_subprocess()) {
+        g_autoptr(NMConnection) c = cert_connection();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *json = uip_sswan_export_data(c, &error);
+
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(json, "\"p12\""));
+        return;
+    }
+    /* structured logging: the message is checked where the user sees it, on stderr */
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*private key of*without a password*");
+}
+
 /* An encrypted key: refused without its password; with it, a bundle under that password. */
 static void test_export_encrypted_key(void)
 {
@@ -806,6 +824,7 @@ int main(int argc, char **argv)
     g_test_add_func("/import-export/import-file", test_import_file);
     g_test_add_func("/import-export/export-refused", test_export_refused);
     g_test_add_func("/import-export/export-encrypted-key", test_export_encrypted_key);
+    g_test_add_func("/import-export/export-clear-key-warns", test_export_clear_key_warns);
     g_test_add_func("/import-export/export-rules-complete", test_export_rules_complete);
     g_test_add_func("/import-export/suggested-filename", test_suggested_filename);
 

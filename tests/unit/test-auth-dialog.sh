@@ -129,6 +129,16 @@ check "hints: a hinted secret is added, a message replaces the description" \
   eval '[ "$(groups)" = "[VPN Plugin UI] [psk] [password] " ] &&
         [ "$(group "VPN Plugin UI" Description)" = "Token expired" ]'
 
+# the answer is built in one buffer that must never grow after a secret is in it (a grown
+# GString frees its old copy unwiped; the dialog asserts that it did not): a long message and
+# a long secret of characters the key file escapes
+long_msg=$(printf 'm%.0s' $(seq 3000))
+long_secret=$(printf '\\%.0s' $(seq 2000))
+eui "${psk[*]} D:psk-flags=2 S:psk=$long_secret" -t "x-vpn-message:$long_msg"
+check "a long message and a long escaped secret: passed back whole" \
+  eval '[ "$rc" = 0 ] && [ "$(group "VPN Plugin UI" Description)" = "$long_msg" ] &&
+        [ "$(group psk Value | wc -c)" = 4001 ]'
+
 eui "${psk[*]}" -t psk -t vpn.secrets.gateway -t bogus
 check "hints: a bare key works, non-secrets and unknown keys are ignored" \
   eval '[ "$rc" = 0 ] && [ "$(groups)" = "[VPN Plugin UI] [psk] " ]'
