@@ -871,11 +871,13 @@ static gboolean on_redirect(gpointer user)
         t->ike->up = false;
     }
     /* the new gateway must prove the identity expected of the one we configured: with
-     * certificates and no remote-id that was its address (in subjectAltName), which a
-     * redirect must not widen to whatever certificate the new address has (a PSK proves
-     * the gateway by itself) */
+     * certificates and no remote-id that was its host name as configured, else its address
+     * (in subjectAltName), which a redirect must not widen to whatever certificate the new
+     * address has (a PSK proves the gateway by itself) */
     if (!t->cfg.remote_id && t->cfg.auth != IKE_AUTHM_PSK)
-        t->cfg.remote_id = g_strdup(was);
+        t->cfg.remote_id = g_strdup(t->cfg.gateway_name && *t->cfg.gateway_name
+                                        ? t->cfg.gateway_name
+                                        : was);
     t->cfg.redirected_from = t->cfg.gateway;
     memcpy(&t->cfg.gateway, &t->redirect_to, t->redirect_to_len);
     t->cfg.gateway_len = t->redirect_to_len;
