@@ -142,21 +142,6 @@ static const char *hinted_message(char **hints)
     return NULL;
 }
 
-/* Write all of @buf to @fd; FALSE with errno set on failure. */
-static gboolean write_all(int fd, const char *buf, gsize len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        buf += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
 
 /*
  * Print @out on stdout, then wipe and free it: the output holds secrets, so
@@ -164,7 +149,7 @@ static gboolean write_all(int fd, const char *buf, gsize len)
  */
 static gboolean print_and_wipe(GString *out)
 {
-    gboolean ok = write_all(STDOUT_FILENO, out->str, out->len);
+    gboolean ok = uip_write_all(STDOUT_FILENO, out->str, out->len);
 
     if (!ok)
         g_printerr(_("Cannot write to standard output: %s\n"), g_strerror(errno));

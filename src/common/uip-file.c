@@ -145,12 +145,11 @@ out:
     return r;
 }
 
-static bool write_all(int fd, const void *p, size_t len)
+/* One loop for both directions: all @len bytes, or false (EOF, an error). */
+static bool xfer_all(int fd, uint8_t *b, size_t len, bool out)
 {
-    const uint8_t *b = p;
-
     while (len > 0) {
-        ssize_t k = write(fd, b, len);
+        ssize_t k = out ? write(fd, b, len) : read(fd, b, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -161,20 +160,14 @@ static bool write_all(int fd, const void *p, size_t len)
     return true;
 }
 
-static bool read_exact(int fd, void *p, size_t len)
+bool uip_write_all(int fd, const void *p, size_t len)
 {
-    uint8_t *b = p;
+    return xfer_all(fd, (uint8_t *)p, len, true);
+}
 
-    while (len > 0) {
-        ssize_t k = read(fd, b, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        b += k;
-        len -= (size_t)k;
-    }
-    return true;
+bool uip_read_exact(int fd, void *p, size_t len)
+{
+    return xfer_all(fd, p, len, false);
 }
 
 /* In the forked child: become the user, read, report through @fd, never return. */
@@ -191,8 +184,8 @@ static G_NORETURN void child_read(const char *path, const struct uip_file_owner 
     if (r == 0)
         r = read_regular(path, max_len, &d);
     len = d.len;
-    if (write_all(fd, &r, sizeof(r)) && r == 0 && write_all(fd, &len, sizeof(len)))
-        (void)write_all(fd, d.data, d.len);
+    if (uip_write_all(fd, &r, sizeof(r)) && r == 0 && uip_write_all(fd, &len, sizeof(len)))
+        (void)uip_write_all(fd, d.data, d.len);
     uip_wipe(d.data, d.len);
     _exit(0);
 }
@@ -219,13 +212,13 @@ static int read_as(const char *path, const struct uip_file_owner *as, size_t max
         child_read(path, as, max_len, p[1]);
     }
     close(p[1]);
-    if (read_exact(p[0], &cr, sizeof(cr))) {
+    if (uip_read_exact(p[0], &cr, sizeof(cr))) {
         r = cr > 0 ? -EIO : cr;
-        if (r == 0 && (!read_exact(p[0], &len, sizeof(len)) || len > max_len))
+        if (r == 0 && (!uip_read_exact(p[0], &len, sizeof(len)) || len > max_len))
             r = -EIO;
         if (r == 0) {
             uint8_t *buf = g_malloc((size_t)len + 1);
-            if (read_exact(p[0], buf, (size_t)len)) {
+            if (uip_read_exact(p[0], buf, (size_t)len)) {
                 buf[len] = 0;
                 out->data = buf;
                 out->len = (size_t)len;

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,6 +51,10 @@ int uip_file_read(const char *path, const struct uip_file_owner *as, size_t max_
 
 /* Wipe and free. */
 void uip_file_data_clear(struct uip_file_data *d);
+
+/* All of @len bytes to / from @fd, retrying after EINTR; false on an error (errno) or EOF. */
+bool uip_write_all(int fd, const void *p, size_t len);
+bool uip_read_exact(int fd, void *p, size_t len);
 
 /* A short English reason for a result of uip_file_read() ("not a regular file", ...). */
 const char *uip_file_strerror(int r);
