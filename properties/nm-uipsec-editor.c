@@ -143,6 +143,37 @@ static char *widget_dup_tooltip(GtkWidget *widget)
 #endif
 }
 
+/* The text of a button's label without its mnemonic underscore, newly allocated. */
+static char *button_dup_label(GtkWidget *button)
+{
+#if UIP_GTK4
+    const char *label = GTK_IS_CHECK_BUTTON(button)
+                            ? gtk_check_button_get_label(GTK_CHECK_BUTTON(button))
+                            : gtk_button_get_label(GTK_BUTTON(button));
+#else
+    const char *label = gtk_button_get_label(GTK_BUTTON(button));
+#endif
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = label ? label : ""; *p; p++) {
+        if (*p == '_' && p[1] != '_')
+            continue;
+        if (*p == '_')
+            p++;
+        g_string_append_c(out, *p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Kept out of gtk_widget_show_all() (GTK 3: nm-connection-editor calls it on the page, which
+ * would show the fields of every method); GTK 4 has no show_all. */
+static void widget_keep_visibility(GtkWidget *widget)
+{
+#if !UIP_GTK4
+    gtk_widget_set_no_show_all(widget, TRUE);
+#endif
+}
+
 static void window_destroy(GtkWidget *window)
 {
 #if UIP_GTK4
@@ -197,21 +228,21 @@ static const struct field fields[] = {
     {UIP_KEY_USER_KEY, "user_chooser", NULL, FIELD_USER_KEY, AUTH_CERTS},
     {UIP_KEY_USER_KEY_PASSWORD, "user_chooser", NULL, FIELD_KEY_PASSWORD, AUTH_CERTS},
     /* the Advanced window */
-    {UIP_KEY_IKE, "ike_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_ESP, "esp_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_IKE, "ike_entry", "ike_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_ESP, "esp_entry", "esp_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_VIRTUAL_IPV4, "virtual_ipv4_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
     {UIP_KEY_VIRTUAL_IPV6, "virtual_ipv6_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_REMOTE_TS, "remote_ts_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_LOCAL_TS, "local_ts_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_MTU, "mtu_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_DPD_INTERVAL, "dpd_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REMOTE_TS, "remote_ts_entry", "remote_ts_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_LOCAL_TS, "local_ts_entry", "local_ts_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_MTU, "mtu_entry", "mtu_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_DPD_INTERVAL, "dpd_entry", "dpd_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_DPD_ACTION, "dpd_restart_check", NULL, FIELD_CHECK, UIP_AUTH_BITS_ALL,
      UIP_DPD_ACTION_RESTART, UIP_DPD_ACTION_FAIL},
-    {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_entry", "nat_keepalive_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
     {UIP_KEY_FRAGMENTATION, "fragmentation_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
     {UIP_KEY_MOBIKE, "mobike_check", NULL, FIELD_BOOL, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_REKEY_CHILD, "rekey_child_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
-    {UIP_KEY_REKEY_IKE, "rekey_ike_entry", NULL, FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REKEY_CHILD, "rekey_child_entry", "rekey_child_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
+    {UIP_KEY_REKEY_IKE, "rekey_ike_entry", "rekey_ike_label", FIELD_ENTRY, UIP_AUTH_BITS_ALL},
 };
 
 /* The choices of the auth combo, in this order. */
@@ -238,6 +269,7 @@ struct _UipVpnEditor {
     GtkBuilder *builder;
     GtkWidget *widget;   /* the page (ours: a reference) */
     GtkWidget *advanced; /* the Advanced window (ours: a reference; destroyed in dispose) */
+    GtkWindow *host;     /* the window it was last opened over, until that one is destroyed */
     GtkWidget *ca_chooser, *user_chooser;
     gboolean loading; /* filling the widgets: no "changed" */
 };
@@ -319,20 +351,124 @@ static char *field_get(UipVpnEditor *self, const struct field *f)
     return value;
 }
 
-/* Mark @f's widget invalid (with @reason as its tooltip), or not (@reason NULL). */
+/*
+ * Inside a libnma certificate chooser (a GtkGrid, libnma's nma-cert-chooser.ui): the
+ * certificate in row 0, the key in row 2, its password in row 3; labels in column 0, the
+ * button or entry in column 1.
+ */
+static int field_chooser_row(const struct field *f)
+{
+    switch (f->kind) {
+    case FIELD_CA_CERT:
+    case FIELD_USER_CERT:
+        return 0;
+    case FIELD_USER_KEY:
+        return 2;
+    case FIELD_KEY_PASSWORD:
+        return 3;
+    default:
+        return -1;
+    }
+}
+
+/* The label the user sees beside @f, or NULL (check buttons carry their own). */
+static GtkWidget *field_label_widget(UipVpnEditor *self, const struct field *f)
+{
+    const int row = field_chooser_row(f);
+    GtkWidget *label;
+
+    if (f->label)
+        return ui(self, f->label);
+    if (row < 0)
+        return NULL;
+    label = gtk_grid_get_child_at(GTK_GRID(ui(self, f->widget)), 0, row);
+    return GTK_IS_LABEL(label) ? label : NULL;
+}
+
+/* The widget that takes @f's mark: the entry, or the chooser's button or entry. */
+static GtkWidget *field_mark_widget(UipVpnEditor *self, const struct field *f)
+{
+    const int row = field_chooser_row(f);
+    GtkWidget *cell;
+
+    if (row < 0)
+        return ui(self, f->widget);
+    cell = gtk_grid_get_child_at(GTK_GRID(ui(self, f->widget)), 1, row);
+    return cell ? cell : ui(self, f->widget);
+}
+
+/* @f's name as the user sees it (without the mnemonic underscore), newly allocated. */
+static char *field_dup_label(UipVpnEditor *self, const struct field *f)
+{
+    GtkWidget *label = field_label_widget(self, f);
+
+    /* the chooser's row says only "Password" */
+    if (label && f->kind != FIELD_KEY_PASSWORD && gtk_label_get_text(GTK_LABEL(label))[0])
+        return g_strdup(gtk_label_get_text(GTK_LABEL(label)));
+    if (f->kind == FIELD_BOOL || f->kind == FIELD_CHECK)
+        return button_dup_label(ui(self, f->widget));
+    return g_strdup(uip_setting_get_name(uip_settings_lookup(f->key)));
+}
+
+/*
+ * Mark @f invalid, with @reason as its tooltip, or not (@reason NULL): the "error" style class
+ * on the field and on its label (red whatever has the focus, GTK 4 included), and a warning
+ * icon in an entry, so that an empty field shows its mark too.  A chooser as a whole keeps
+ * the mark of any of its fields (the certificate, first in fields[], clears it).
+ */
 static void field_mark(UipVpnEditor *self, const struct field *f, const char *reason)
 {
     GtkWidget *w = ui(self, f->widget);
+    GtkWidget *target = field_mark_widget(self, f);
+    GtkWidget *label = field_label_widget(self, f);
 
-    widget_set_error_class(w, reason != NULL);
-    gtk_widget_set_tooltip_text(w, reason ? reason : g_object_get_data(G_OBJECT(w), TOOLTIP_DATA));
+    if (target != w) {
+        widget_set_error_class(target, reason != NULL);
+        gtk_widget_set_tooltip_text(target, reason);
+    }
+    if (target == w || reason || f->kind == FIELD_USER_CERT || f->kind == FIELD_CA_CERT) {
+        widget_set_error_class(w, reason != NULL);
+        gtk_widget_set_tooltip_text(w,
+                                    reason ? reason : g_object_get_data(G_OBJECT(w), TOOLTIP_DATA));
+    }
+    if (label)
+        widget_set_error_class(label, reason != NULL);
+    if (GTK_IS_ENTRY(target)) {
+        gtk_entry_set_icon_from_icon_name(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY,
+                                          reason ? "dialog-warning-symbolic" : NULL);
+        gtk_entry_set_icon_tooltip_text(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY, reason);
+    }
+}
+
+/* What a secret field's placeholder says: where the secret is kept (and the PSK's rule). */
+static void secret_update_placeholder(UipVpnEditor *self, const struct field *f, guint flags)
+{
+    GtkWidget *entry = field_mark_widget(self, f);
+    const char *where;
+    g_autofree char *text = NULL;
+
+    if (!GTK_IS_ENTRY(entry))
+        return;
+    if (flags & UIP_SECRET_FLAG_NOT_REQUIRED)
+        where = _("Not required");
+    else if (flags & UIP_SECRET_FLAG_NOT_SAVED)
+        where = _("Asked for every time");
+    else if (flags & UIP_SECRET_FLAG_AGENT_OWNED)
+        where = _("Saved for this user only");
+    else
+        where = _("Saved for all users");
+    if (g_str_equal(f->key, UIP_KEY_PSK))
+        /* TRANSLATORS: "Saved for this user only; at least 20 characters" */
+        text = g_strdup_printf(_("%s; at least %u characters"), where, UIP_PSK_MIN_LEN);
+    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), text ? text : where);
 }
 
 /*
  * Read the page into @data and @secrets (vpn.data / vpn.secrets as the
  * service reads them) and mark the fields at fault.  FALSE with the first
- * error, in fields[] order: a bad value (uip_settings_validate_one()), a
- * missing one, then whatever uip_settings_validate() finds in the whole set.
+ * error, in fields[] order: a bad value, a missing one, each worded with the
+ * field's label (uip_settings_validate_field()), then whatever
+ * uip_settings_validate() finds in the whole set.
  */
 static gboolean read_page(UipVpnEditor *self, GHashTable *data, GHashTable *secrets, GError **error)
 {
@@ -343,24 +479,25 @@ static gboolean read_page(UipVpnEditor *self, GHashTable *data, GHashTable *secr
         const struct field *f = &fields[i];
         const struct uip_setting *s = uip_settings_lookup(f->key);
         g_autofree char *value = NULL;
+        g_autofree char *label = NULL;
         g_autoptr(GError) local = NULL;
-        gboolean missing = FALSE;
         guint flags = 0;
 
         g_assert(s);
         if (!field_applies(f, auth)) {
-            if (f->kind != FIELD_KEY_PASSWORD && f->kind != FIELD_USER_KEY)
-                field_mark(self, f, NULL);
+            field_mark(self, f, NULL);
             continue;
         }
         value = field_get(self, f);
+        label = field_dup_label(self, f);
 
         if (s->secret) {
             g_autofree char *flags_text = NULL;
 
             flags = field_secret_flags(self, f);
+            secret_update_placeholder(self, f, flags);
             flags_text = g_strdup_printf("%u", flags);
-            if (!uip_settings_validate_one(s->flags_key, flags_text, &local))
+            if (!uip_settings_validate_field(s->flags_key, flags_text, label, &local))
                 goto bad;
             g_hash_table_insert(data, g_strdup(s->flags_key), g_steal_pointer(&flags_text));
             /* asked every time, or not needed: nothing to keep */
@@ -368,25 +505,22 @@ static gboolean read_page(UipVpnEditor *self, GHashTable *data, GHashTable *secr
                 g_clear_pointer(&value, uip_free_secret_str);
         }
 
-        if (!uip_settings_validate_one(f->key, value, &local))
+        if (!uip_settings_validate_field(f->key, value, label, &local))
             goto bad;
 
-        /* required by this method (a secret: only when NetworkManager keeps it) */
-        if (!value && auth != UIP_AUTH_INVALID && (s->required_auth & UIP_AUTH_BIT(auth)))
-            missing = !s->secret || flags == UIP_SECRET_FLAG_NONE;
         if (f->kind == FIELD_CA_CERT && !value && !check_get_active(ui(self, "ca_system_check"))) {
             g_set_error(&local, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_MISSING,
-                        _("Missing value for “%s” (%s): choose a file, or use the system's CA "
-                          "certificates"),
-                        f->key, uip_setting_get_name(s));
+                        _("%s: choose a file, or use the system's CA certificates"), label);
             goto bad;
         }
-        if (missing) {
-            /* uip_settings_validate() below words the error; the field is marked here */
-            field_mark(self, f, _("Required"));
-        } else if (f->kind != FIELD_USER_KEY && f->kind != FIELD_KEY_PASSWORD) {
-            field_mark(self, f, NULL);
+        /* required by this method (a secret: only when NetworkManager keeps it) */
+        if (!value && auth != UIP_AUTH_INVALID && (s->required_auth & UIP_AUTH_BIT(auth)) &&
+            (!s->secret || flags == UIP_SECRET_FLAG_NONE)) {
+            g_set_error(&local, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_MISSING,
+                        _("%s is required"), label);
+            goto bad;
         }
+        field_mark(self, f, NULL);
         if (value)
             g_hash_table_insert(s->secret ? secrets : data, g_strdup(f->key),
                                 g_steal_pointer(&value));
@@ -416,7 +550,7 @@ static gboolean page_is_valid(UipVpnEditor *self, GError **error)
 
 /* ---- reacting to edits ----------------------------------------------------------------------- */
 
-/* Show the fields of the chosen method, hide the others. */
+/* Show the fields of the chosen method, hide the others (setup_visibility() makes it last). */
 static void update_visibility(UipVpnEditor *self)
 {
     const enum uip_auth auth = current_auth(self);
@@ -476,13 +610,47 @@ static void on_show_passwords_toggled(GObject *object, gpointer user_data)
             gtk_entry_set_visibility(GTK_ENTRY(ui(self, fields[i].widget)), show);
 }
 
+/*
+ * The Advanced window is a modal dialog of the window the page is in at the time (the
+ * editor's dialog of nm-connection-editor, GNOME Settings' window): in front of it, centred
+ * on it, in its window group (nm-connection-editor gives each editor a group of its own, and
+ * a modal window outside it cannot take the input), gone with it.  GTK 4 keeps a dangling
+ * parent in a window it destroys with its parent while someone holds a reference (we do):
+ * there, on_parent_destroy() only hides it.
+ */
+static void on_parent_destroy(GtkWidget *parent, gpointer user_data)
+{
+    UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+
+    gtk_window_set_transient_for(GTK_WINDOW(self->advanced), NULL);
+    gtk_widget_set_visible(self->advanced, FALSE);
+    self->host = NULL;
+}
+
 static void on_advanced_clicked(GObject *object, gpointer user_data)
 {
     UipVpnEditor *self = UIP_VPN_EDITOR(user_data);
+    GtkWindow *window = GTK_WINDOW(self->advanced);
     GtkWindow *parent = widget_window(self->widget);
 
-    gtk_window_set_transient_for(GTK_WINDOW(self->advanced), parent);
-    gtk_window_present(GTK_WINDOW(self->advanced));
+    if (parent != self->host) {
+        if (self->host)
+            g_signal_handlers_disconnect_by_func(self->host, on_parent_destroy, self);
+        if (parent)
+            g_signal_connect_object(parent, "destroy", G_CALLBACK(on_parent_destroy), self, 0);
+        self->host = parent;
+    }
+    gtk_window_set_transient_for(window, parent);
+    gtk_window_set_modal(window, TRUE);
+    gtk_window_set_destroy_with_parent(window, !UIP_GTK4);
+    if (parent && gtk_window_has_group(parent))
+        gtk_window_group_add_window(gtk_window_get_group(parent), window);
+#if !UIP_GTK4
+    gtk_window_set_type_hint(window, GDK_WINDOW_TYPE_HINT_DIALOG);
+    gtk_window_set_position(window, GTK_WIN_POS_CENTER_ON_PARENT);
+    gtk_window_set_skip_taskbar_hint(window, TRUE);
+#endif
+    gtk_window_present(window);
 }
 
 static void on_advanced_close(GObject *object, gpointer user_data)
@@ -505,10 +673,15 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
     g_autoptr(GHashTable) secrets = new_secrets_table();
     NMACertChooser *user_chooser = NMA_CERT_CHOOSER(self->user_chooser);
 
+    gboolean fresh;
+
     if (s_vpn) {
         nm_setting_vpn_foreach_data_item(s_vpn, table_add_item, data);
         nm_setting_vpn_foreach_secret(s_vpn, table_add_item, secrets);
     }
+    /* a new connection keeps its secrets for this user only (in the keyring, through the
+     * secret agent), as other VPN editors do; without flags an existing one means 0: all users */
+    fresh = g_hash_table_size(data) == 0;
     if (!g_hash_table_contains(data, UIP_KEY_AUTH))
         g_hash_table_insert(data, g_strdup(UIP_KEY_AUTH),
                             g_strdup(uip_auth_to_string(AUTH_DEFAULT)));
@@ -518,6 +691,9 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
         const struct uip_setting *s = uip_settings_lookup(f->key);
         const char *value = g_hash_table_lookup(s->secret ? secrets : data, f->key);
         GtkWidget *w = ui(self, f->widget);
+        const guint flags = s->secret && fresh ? UIP_SECRET_FLAG_AGENT_OWNED
+                            : s->secret        ? uip_settings_get_uint(data, s->flags_key)
+                                               : 0;
 
         switch (f->kind) {
         case FIELD_ENTRY:
@@ -541,8 +717,7 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
             break;
         case FIELD_SECRET:
             entry_set_text(w, value);
-            nma_utils_setup_password_storage(w, uip_settings_get_uint(data, s->flags_key), NULL,
-                                             NULL, TRUE, FALSE);
+            nma_utils_setup_password_storage(w, flags, NULL, NULL, TRUE, FALSE);
             break;
         case FIELD_CA_CERT:
             check_set_active(ui(self, "ca_system_check"), !value || !value[0]);
@@ -561,8 +736,8 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
         case FIELD_KEY_PASSWORD:
             if (value)
                 nma_cert_chooser_set_key_password(user_chooser, value);
-            nma_cert_chooser_setup_key_password_storage(
-                user_chooser, uip_settings_get_uint(data, s->flags_key), NULL, NULL, TRUE, FALSE);
+            nma_cert_chooser_setup_key_password_storage(user_chooser, flags, NULL, NULL, TRUE,
+                                                        FALSE);
             break;
         }
     }
@@ -571,6 +746,22 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
 }
 
 /* ---- construction ---------------------------------------------------------------------------- */
+
+/* The widgets update_visibility() shows and hides keep their state through the host's
+ * gtk_widget_show_all() on the page (nm-connection-editor calls it). */
+static void setup_visibility(UipVpnEditor *self)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const struct field *f = &fields[i];
+
+        if (f->auth == UIP_AUTH_BITS_ALL)
+            continue;
+        widget_keep_visibility(ui(self, f->widget));
+        if (f->label)
+            widget_keep_visibility(ui(self, f->label));
+    }
+    widget_keep_visibility(ui(self, "show_passwords_check"));
+}
 
 /* Placeholders: the table's default for numbers (unless the .ui says better). */
 static void setup_placeholders(UipVpnEditor *self)
@@ -696,6 +887,7 @@ static UipVpnEditor *uip_vpn_editor_new(NMConnection *connection, GError **error
         g_object_set_data_full(G_OBJECT(w), TOOLTIP_DATA, widget_dup_tooltip(w), g_free);
     }
     setup_placeholders(self);
+    setup_visibility(self);
 
     self->loading = TRUE;
     fill_page(self, nm_connection_get_setting_vpn(connection));
@@ -774,6 +966,10 @@ static void dispose(GObject *object)
 {
     UipVpnEditor *self = UIP_VPN_EDITOR(object);
 
+    if (self->host) {
+        g_signal_handlers_disconnect_by_func(self->host, on_parent_destroy, self);
+        self->host = NULL;
+    }
     if (self->advanced) {
         window_destroy(self->advanced);
         g_clear_object(&self->advanced);

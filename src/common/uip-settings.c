@@ -241,11 +241,16 @@ static char *display(const char *s)
     return strlen(s) > max_chars ? g_strconcat(esc, "…", NULL) : g_steal_pointer(&esc);
 }
 
-/* Sets an INVALID_VALUE error: "Invalid value “v” for “key”: <reason>", never quoting secrets. */
+/* Sets an INVALID_VALUE error: "Invalid value “v” for “key”: <reason>", never quoting secrets;
+ * for a field of a form (no key: uip_settings_validate_field()) "<label>: <reason>". */
 static gboolean invalid(GError **error, const struct uip_setting *s, const char *value,
                         const char *reason)
 {
-    if (s->secret) {
+    if (!s->key) {
+        /* TRANSLATORS: a field of the connection editor as it is labelled, and what it allows */
+        g_set_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE, _("%s: %s"),
+                    s->name, reason);
+    } else if (s->secret) {
         g_set_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE,
                     _("Invalid value for “%s”: %s"), s->key, reason);
     } else {
@@ -541,6 +546,30 @@ gboolean uip_settings_validate_one(const char *key, const char *value, GError **
         return TRUE;
     }
     return check_value(s, value, error);
+}
+
+gboolean uip_settings_validate_field(const char *key, const char *value, const char *label,
+                                     GError **error)
+{
+    const struct uip_setting *s = uip_settings_lookup(key);
+    struct uip_setting field;
+
+    g_return_val_if_fail(s && label, FALSE);
+    g_return_val_if_fail(!error || !*error, FALSE);
+
+    if (!value || !value[0]) {
+        if (s->required_auth == UIP_AUTH_BITS_ALL) {
+            g_set_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_MISSING, _("%s is required"),
+                        label);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    /* the same checks, with the label in the place of the key */
+    field = *s;
+    field.key = NULL;
+    field.name = label;
+    return check_value(&field, value, error);
 }
 
 static int compare_keys(gconstpointer a, gconstpointer b)

@@ -213,6 +213,14 @@ void uip_settings_set_id_validator(uip_id_validator_fn fn);
 gboolean uip_settings_validate_one(const char *key, const char *value, GError **error);
 
 /*
+ * The same for a field of a form (the connection editor): the message names the field by
+ * @label, as the user sees it (no mnemonic underscore), and says what is allowed
+ * ("Port: must be between 1 and 65535", "Gateway is required"), never the key.
+ */
+gboolean uip_settings_validate_field(const char *key, const char *value, const char *label,
+                                     GError **error);
+
+/*
  * Validate a whole connection: @data and @secrets are string -> string
  * tables of vpn.data and vpn.secrets (either may be NULL = empty).
  * FALSE with the first error, in this order: unknown keys (a key of the wrong

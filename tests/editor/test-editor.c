@@ -76,6 +76,16 @@ static void check_click(GtkWidget *w, gboolean active)
 #endif
 }
 
+/* As a click does: the button's "clicked" handlers run. */
+static void button_click(GtkWidget *w)
+{
+#if UIP_GTK4
+    g_signal_emit_by_name(w, "clicked"); /* (activate waits for its animation) */
+#else
+    gtk_button_clicked(GTK_BUTTON(w));
+#endif
+}
+
 static gboolean has_error_class(GtkWidget *w)
 {
 #if UIP_GTK4
@@ -208,18 +218,73 @@ static NMConnection *save(struct page *p)
     return g_steal_pointer(&c);
 }
 
-/* update_connection() fails naming @key; nothing is written. */
+/* The label of each key's field, by builder id; a chooser's by its grid cell (column 0). */
+static const struct {
+    const char *key, *label, *chooser;
+    int row;
+} labels[] = {
+    {UIP_KEY_GATEWAY, "gateway_label"},
+    {UIP_KEY_PORT, "port_label"},
+    {UIP_KEY_REMOTE_ID, "remote_id_label"},
+    {UIP_KEY_AUTH, "auth_label"},
+    {UIP_KEY_LOCAL_ID, "local_id_label"},
+    {UIP_KEY_USER, "user_label"},
+    {UIP_KEY_PASSWORD, "password_label"},
+    {UIP_KEY_PSK, "psk_label"},
+    {UIP_KEY_IKE, "ike_label"},
+    {UIP_KEY_ESP, "esp_label"},
+    {UIP_KEY_REMOTE_TS, "remote_ts_label"},
+    {UIP_KEY_LOCAL_TS, "local_ts_label"},
+    {UIP_KEY_MTU, "mtu_label"},
+    {UIP_KEY_DPD_INTERVAL, "dpd_label"},
+    {UIP_KEY_NAT_KEEPALIVE, "nat_keepalive_label"},
+    {UIP_KEY_REKEY_CHILD, "rekey_child_label"},
+    {UIP_KEY_REKEY_IKE, "rekey_ike_label"},
+    {UIP_KEY_CA_CERT, NULL, "ca_chooser", 0},
+    {UIP_KEY_USER_CERT, NULL, "user_chooser", 0},
+    {UIP_KEY_USER_KEY, NULL, "user_chooser", 2},
+};
+
+/* The text the user reads beside @key's field (no mnemonic underscore). */
+static const char *field_label(struct page *p, const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(labels); i++) {
+        GtkWidget *l;
+
+        if (strcmp(labels[i].key, key) != 0)
+            continue;
+        l = labels[i].label
+                ? w(p, labels[i].label)
+                : gtk_grid_get_child_at(GTK_GRID(w(p, labels[i].chooser)), 0, labels[i].row);
+        g_assert_true(GTK_IS_LABEL(l));
+        g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(l)), !=, "");
+        return gtk_label_get_text(GTK_LABEL(l));
+    }
+    g_error("no label for “%s”", key);
+}
+
+/* A message the user reads about @key names its field as labelled, not the key. */
+static void assert_names_label(struct page *p, const char *message, const char *key)
+{
+    const char *label = field_label(p, key);
+    g_autofree char *quoted = g_strdup_printf("“%s”", key);
+
+    if (!message || !strstr(message, label))
+        g_error("“%s” does not name the field “%s”", message, label);
+    if (strstr(message, quoted) || strchr(label, '_'))
+        g_error("“%s” names the key %s", message, quoted);
+}
+
+/* update_connection() fails naming @key's field (as labelled); nothing is written. */
 static void save_fails(struct page *p, const char *key)
 {
     static kv_t before = {UIP_KEY_GATEWAY, "untouched.example.test", NULL};
     g_autoptr(NMConnection) c = new_connection(before, NULL);
     g_autoptr(GError) error = NULL;
-    g_autofree char *quoted = g_strdup_printf("“%s”", key);
 
     g_assert_false(nm_vpn_editor_update_connection(p->editor, c, &error));
     g_assert_error(error, UIP_SETTINGS_ERROR, error->code);
-    if (!strstr(error->message, quoted))
-        g_error("the error does not name %s: %s", quoted, error->message);
+    assert_names_label(p, error->message, key);
     assert_items(c, FALSE, before);
 }
 
@@ -547,14 +612,25 @@ static void check_bad_entry(struct page *p, const char *entry, const char *key, 
 {
     g_autoptr(NMConnection) out = NULL;
 
+    g_autofree char *tip = NULL;
+
     entry_type(w(p, entry), bad);
     g_assert_true(has_error_class(w(p, entry)));
+    /* the reason, as the tooltip of the field and of its warning icon */
+#if UIP_GTK4
+    tip = g_strdup(gtk_widget_get_tooltip_text(w(p, entry)));
+#else
+    tip = gtk_widget_get_tooltip_text(w(p, entry));
+#endif
+    assert_names_label(p, tip, key);
+    g_assert_nonnull(gtk_entry_get_icon_name(GTK_ENTRY(w(p, entry)), GTK_ENTRY_ICON_PRIMARY));
     save_fails(p, key);
     for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
         if (strcmp(entries[i].entry, entry) != 0)
             g_assert_false(has_error_class(w(p, entries[i].entry)));
     entry_type(w(p, entry), good);
     g_assert_false(has_error_class(w(p, entry)));
+    g_assert_null(gtk_entry_get_icon_name(GTK_ENTRY(w(p, entry)), GTK_ENTRY_ICON_PRIMARY));
     out = save(p);
 }
 
@@ -855,6 +931,260 @@ static void test_advanced_window(void)
     page_close(&p);
 }
 
+/* ---- as nm-connection-editor shows it -------------------------------------------------------- */
+
+/*
+ * The page inside a GtkDialog of a window group of its own, shown with gtk_widget_show_all()
+ * (GTK 3), as nm-connection-editor's editor window does; GTK 4 (GNOME Settings) presents it.
+ */
+static GtkWidget *host_new(struct page *p)
+{
+    GtkWidget *dialog = gtk_dialog_new();
+    GtkWidget *content = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
+    GtkWidget *page = GTK_WIDGET(nm_vpn_editor_get_widget(p->editor));
+
+    gtk_window_set_modal(GTK_WINDOW(dialog), TRUE);
+#if UIP_GTK4
+    gtk_box_append(GTK_BOX(content), page);
+    gtk_window_present(GTK_WINDOW(dialog));
+#else
+    g_autoptr(GtkWindowGroup) group = gtk_window_group_new();
+    gtk_window_group_add_window(group, GTK_WINDOW(dialog));
+    gtk_box_pack_start(GTK_BOX(content), page, TRUE, TRUE, 0);
+    gtk_widget_show_all(dialog);
+#endif
+    run_pending();
+    return dialog;
+}
+
+static void host_show_all(GtkWidget *dialog)
+{
+#if !UIP_GTK4
+    gtk_widget_show_all(dialog);
+#endif
+    run_pending();
+}
+
+static void host_destroy(GtkWidget *dialog)
+{
+#if UIP_GTK4
+    gtk_window_destroy(GTK_WINDOW(dialog));
+#else
+    gtk_widget_destroy(dialog);
+#endif
+    run_pending();
+}
+
+/* The widgets of one method or another; each other widget of the page is always shown. */
+static const struct {
+    const char *id;
+    const char *methods; /* the methods that show it, as " name " words */
+} per_method[] = {
+    {"user_label", " eap-mschapv2 "},
+    {"user_entry", " eap-mschapv2 "},
+    {"password_label", " eap-mschapv2 "},
+    {"password_entry", " eap-mschapv2 "},
+    {"show_passwords_check", " eap-mschapv2 psk "},
+    {"psk_label", " psk "},
+    {"psk_entry", " psk "},
+    {"user_chooser", " cert eap-tls "},
+};
+static const char *const always_shown[] = {
+    "gateway_entry", "port_entry", "remote_id_entry", "ca_system_check", "ca_chooser",
+    "auth_combo",    "local_id_entry", "advanced_button",
+};
+
+/* What is on screen for @auth: its fields, no other method's. */
+static void assert_method_shown(struct page *p, const char *auth)
+{
+    g_autofree char *word = g_strdup_printf(" %s ", auth);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(per_method); i++) {
+        gboolean expected = strstr(per_method[i].methods, word) != NULL;
+
+        if (gtk_widget_is_visible(w(p, per_method[i].id)) != expected)
+            g_error("%s: “%s” is %s", auth, per_method[i].id, expected ? "hidden" : "shown");
+        if (expected && !gtk_widget_get_mapped(w(p, per_method[i].id)))
+            g_error("%s: “%s” is not on screen", auth, per_method[i].id);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(always_shown); i++)
+        if (!gtk_widget_get_mapped(w(p, always_shown[i])))
+            g_error("%s: “%s” is not on screen", auth, always_shown[i]);
+}
+
+static void test_host_visibility(void)
+{
+    static const char *const methods[] = {UIP_AUTH_NAME_EAP_MSCHAPV2, UIP_AUTH_NAME_CERT,
+                                          UIP_AUTH_NAME_EAP_TLS, UIP_AUTH_NAME_PSK};
+
+    /* a new connection, and a saved one of each method */
+    for (gsize m = 0; m <= G_N_ELEMENTS(methods); m++) {
+        const char *auth = m ? methods[m - 1] : UIP_AUTH_NAME_EAP_MSCHAPV2;
+        g_autoptr(NMConnection) c = NULL;
+        GtkWidget *dialog;
+        struct page p;
+
+        if (m) {
+            kv_t data = {UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, auth, NULL};
+            c = new_connection(data, NULL);
+        } else {
+            c = new_connection(NULL, NULL);
+            nm_connection_remove_setting(c, NM_TYPE_SETTING_VPN);
+        }
+        page_open(&p, c);
+        dialog = host_new(&p);
+        assert_method_shown(&p, auth);
+        /* switching methods, with the host showing everything again */
+        for (gsize i = 0; i < G_N_ELEMENTS(methods); i++) {
+            set_auth(&p, methods[i]);
+            run_pending();
+            assert_method_shown(&p, methods[i]);
+            host_show_all(dialog);
+            assert_method_shown(&p, methods[i]);
+        }
+        host_destroy(dialog);
+        page_close(&p);
+    }
+}
+
+/* The Advanced window opened from its button: a modal dialog of the editor's window. */
+static void test_host_advanced(void)
+{
+    g_autoptr(NMConnection) c = new_connection(all_data, all_secrets);
+    GtkWidget *dialog, *advanced;
+    struct page p;
+
+    page_open(&p, c);
+    dialog = host_new(&p);
+    advanced = w(&p, "advanced_dialog");
+    g_assert_false(gtk_widget_get_visible(advanced));
+    button_click(w(&p, "advanced_button"));
+    run_pending();
+    g_assert_true(gtk_widget_get_visible(advanced));
+    g_assert_true(gtk_window_get_transient_for(GTK_WINDOW(advanced)) == GTK_WINDOW(dialog));
+    g_assert_true(gtk_window_get_modal(GTK_WINDOW(advanced)));
+#if !UIP_GTK4
+    g_assert_true(gtk_window_get_destroy_with_parent(GTK_WINDOW(advanced)));
+#endif
+    g_assert_true(gtk_window_get_group(GTK_WINDOW(advanced)) ==
+                  gtk_window_get_group(GTK_WINDOW(dialog)));
+#if !UIP_GTK4
+    {
+        GtkWindowPosition position;
+
+        g_assert_cmpint(gtk_window_get_type_hint(GTK_WINDOW(advanced)), ==,
+                        GDK_WINDOW_TYPE_HINT_DIALOG);
+        g_object_get(advanced, "window-position", &position, NULL);
+        g_assert_cmpint(position, ==, GTK_WIN_POS_CENTER_ON_PARENT);
+        g_assert_true(gtk_widget_get_mapped(advanced));
+    }
+#endif
+    /* its fields are shown whatever the host did */
+    g_assert_true(gtk_widget_is_visible(w(&p, "ike_entry")));
+    g_assert_true(gtk_widget_is_visible(w(&p, "rekey_ike_entry")));
+    /* a bad value there is marked, and the message names the field */
+    entry_type(w(&p, "port_entry"), "70000");
+    save_fails(&p, UIP_KEY_PORT);
+    entry_type(w(&p, "port_entry"), "");
+    check_bad_entry(&p, "rekey_ike_entry", UIP_KEY_REKEY_IKE, "86401", "");
+    check_bad_entry(&p, "mtu_entry", UIP_KEY_MTU, "100", "");
+    button_click(w(&p, "advanced_close_button"));
+    run_pending();
+    g_assert_false(gtk_widget_get_visible(advanced));
+    /* opened again, then the editor's window goes: it goes too */
+    button_click(w(&p, "advanced_button"));
+    run_pending();
+    g_assert_true(gtk_widget_get_visible(advanced));
+    g_object_ref(advanced);
+    host_destroy(dialog);
+    g_assert_false(gtk_widget_get_visible(advanced));
+    g_assert_null(gtk_window_get_transient_for(GTK_WINDOW(advanced)));
+    g_object_unref(advanced);
+    page_close(&p);
+}
+
+/* The marks a user sees, and what they read: labels, not keys; the defaults in the fields. */
+static void test_host_marks(void)
+{
+    g_autoptr(NMConnection) c = new_connection(NULL, NULL);
+    g_autoptr(NMConnection) out = NULL;
+    GtkWidget *dialog, *cert_button, *cert_label;
+    NMSettingVpn *s_vpn;
+    struct page p;
+
+    nm_connection_remove_setting(c, NM_TYPE_SETTING_VPN);
+    page_open(&p, c);
+    dialog = host_new(&p);
+
+    /* an empty required field: marked without the focus (its label too, and an icon) */
+    g_assert_true(has_error_class(w(&p, "gateway_entry")));
+    g_assert_true(has_error_class(w(&p, "gateway_label")));
+    g_assert_cmpstr(gtk_entry_get_icon_name(GTK_ENTRY(w(&p, "gateway_entry")),
+                                            GTK_ENTRY_ICON_PRIMARY),
+                    ==, "dialog-warning-symbolic");
+    save_fails(&p, UIP_KEY_GATEWAY);
+    entry_type(w(&p, "gateway_entry"), "vpn.example.test");
+    g_assert_false(has_error_class(w(&p, "gateway_label")));
+
+    /* the port says what is allowed */
+    entry_type(w(&p, "port_entry"), "70000");
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NMConnection) tmp = new_connection(NULL, NULL);
+
+        g_assert_false(nm_vpn_editor_update_connection(p.editor, tmp, &error));
+        g_assert_nonnull(strstr(error->message, "65535"));
+        assert_names_label(&p, error->message, UIP_KEY_PORT);
+    }
+    entry_type(w(&p, "port_entry"), "");
+
+    /* the defaults of empty fields are in the fields */
+    g_assert_nonnull(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "local_id_entry"))));
+    g_assert_nonnull(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "remote_id_entry"))));
+    g_assert_nonnull(strstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "rekey_ike_entry"))),
+                            "0"));
+    g_assert_nonnull(
+        strstr(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "rekey_child_entry"))), "0"));
+
+    /* a new connection keeps its password for this user only, and says so */
+    g_assert_cmpuint(nma_utils_menu_to_secret_flags(w(&p, "password_entry")), ==,
+                     NM_SETTING_SECRET_FLAG_AGENT_OWNED);
+    entry_type(w(&p, "user_entry"), "alice");
+    entry_type(w(&p, "password_entry"), "");
+    g_assert_nonnull(gtk_entry_get_placeholder_text(GTK_ENTRY(w(&p, "password_entry"))));
+    out = save(&p);
+    s_vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_PASSWORD_FLAGS), ==, "1");
+
+    /* a missing user certificate is marked where the user looks: its button and label */
+    set_auth(&p, UIP_AUTH_NAME_CERT);
+    run_pending();
+    cert_label = gtk_grid_get_child_at(GTK_GRID(w(&p, "user_chooser")), 0, 0);
+    cert_button = gtk_grid_get_child_at(GTK_GRID(w(&p, "user_chooser")), 1, 0);
+    g_assert_true(has_error_class(cert_button));
+    g_assert_true(has_error_class(cert_label));
+    save_fails(&p, UIP_KEY_USER_CERT);
+    {
+#if UIP_GTK4
+        g_autofree char *tip = g_strdup(gtk_widget_get_tooltip_text(cert_button));
+#else
+        g_autofree char *tip = gtk_widget_get_tooltip_text(cert_button);
+#endif
+        assert_names_label(&p, tip, UIP_KEY_USER_CERT);
+    }
+    nma_cert_chooser_set_cert(chooser(&p, "user_chooser"), CERT, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    save_fails(&p, UIP_KEY_USER_KEY);
+    g_assert_false(has_error_class(cert_button));
+    g_assert_true(has_error_class(gtk_grid_get_child_at(GTK_GRID(w(&p, "user_chooser")), 1, 2)));
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), KEY, NM_SETTING_802_1X_CK_SCHEME_PATH);
+    g_clear_object(&out);
+    out = save(&p);
+    g_assert_false(has_error_class(w(&p, "user_chooser")));
+
+    host_destroy(dialog);
+    page_close(&p);
+}
+
 static void test_exports(void)
 {
     const char *path = g_getenv("UIP_EDITOR_PATH");
@@ -905,6 +1235,9 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/secret-flags", test_secret_flags);
     g_test_add_func("/editor/persistent", test_persistent);
     g_test_add_func("/editor/advanced-window", test_advanced_window);
+    g_test_add_func("/editor/host-visibility", test_host_visibility);
+    g_test_add_func("/editor/host-advanced", test_host_advanced);
+    g_test_add_func("/editor/host-marks", test_host_marks);
     g_test_add_func("/editor/exports", test_exports);
     return g_test_run();
 }
