@@ -21,6 +21,8 @@
 #include "nm-uipsec-editor-plugin.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +125,95 @@ out:
     return handle;
 }
 
+/* ---- imports not saved ----------------------------------------------------------------------- */
+
+/*
+ * nm-connection-editor (and GNOME Settings) import a file, then open the editor on the new
+ * connection; Cancel there would leave the certificate and key files the import wrote.  So an
+ * editor made for a connection that an import of this process wrote files for
+ * (uip_sswan_import_take_created()) takes them along; when the editor goes, NetworkManager
+ * is asked whether it has the connection, and if it still has not after IMPORT_SAVE_WAIT
+ * seconds (the host may be adding it just then), the files go too.  Without an answer (no
+ * NetworkManager) or if the host exits first, they stay.
+ */
+#define IMPORT_SAVE_WAIT 10
+
+struct unsaved_import {
+    char *uuid;
+    char **files;
+    NMClient *client;
+    guint timeout;
+};
+
+static void unsaved_import_free(struct unsaved_import *u)
+{
+    if (u->timeout)
+        g_source_remove(u->timeout);
+    if (u->client)
+        g_signal_handlers_disconnect_by_data(u->client, u);
+    g_clear_object(&u->client);
+    g_free(u->uuid);
+    g_strfreev(u->files);
+    g_free(u);
+}
+
+static gboolean on_import_not_saved(gpointer user_data)
+{
+    struct unsaved_import *u = user_data;
+
+    u->timeout = 0;
+    for (guint i = 0; u->files[i]; i++)
+        if (g_unlink(u->files[i]) != 0 && errno != ENOENT)
+            g_warning("Cannot remove %s: %s", u->files[i], g_strerror(errno));
+    unsaved_import_free(u);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_connection_added(NMClient *client, NMRemoteConnection *connection,
+                                gpointer user_data)
+{
+    struct unsaved_import *u = user_data;
+
+    if (g_strcmp0(nm_connection_get_uuid(NM_CONNECTION(connection)), u->uuid) == 0)
+        unsaved_import_free(u); /* saved: the files are its */
+}
+
+static void on_client_ready(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    struct unsaved_import *u = user_data;
+
+    u->client = nm_client_new_finish(result, NULL);
+    if (!u->client || !nm_client_get_nm_running(u->client) ||
+        nm_client_get_connection_by_uuid(u->client, u->uuid)) {
+        unsaved_import_free(u);
+        return;
+    }
+    g_signal_connect(u->client, NM_CLIENT_CONNECTION_ADDED, G_CALLBACK(on_connection_added), u);
+    u->timeout = g_timeout_add_seconds(IMPORT_SAVE_WAIT, on_import_not_saved, u);
+}
+
+static void on_import_editor_gone(gpointer user_data, GObject *editor)
+{
+    nm_client_new_async(NULL, on_client_ready, user_data);
+}
+
+/* If @connection comes from an import of this process, its new files go with @editor unless
+ * the connection is saved. */
+static void watch_import(NMVpnEditor *editor, NMConnection *connection)
+{
+    const char *uuid = nm_connection_get_uuid(connection);
+    struct unsaved_import *u;
+    char **files;
+
+    files = uuid ? uip_sswan_import_take_created(uuid) : NULL;
+    if (!files)
+        return;
+    u = g_new0(struct unsaved_import, 1);
+    u->uuid = g_strdup(uuid);
+    u->files = files;
+    g_object_weak_ref(G_OBJECT(editor), on_import_editor_gone, u);
+}
+
 static NMVpnEditor *get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
 {
     UipEditorFactory factory;
@@ -146,6 +237,8 @@ static NMVpnEditor *get_editor(NMVpnEditorPlugin *plugin, NMConnection *connecti
     if (!editor && error && !*error)
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
                     _("The connection editor of uipsec failed"));
+    if (editor)
+        watch_import(editor, connection);
     return editor;
 }
 

@@ -16,7 +16,7 @@
  *                              cannot be exported.
  *   remote.addr / .port / .id  gateway / port / remote-id
  *   remote.cert                base64 of the CA (or server) certificate, DER or
- *                              PEM -> CERT_DIR/<uuid>-ca.pem -> ca-cert
+ *                              PEM -> CERT_DIR/<name>-ca.pem -> ca-cert
  *   remote.certreq             true (the default) only: uipsec always sends
  *                              certificate requests
  *   remote.revocation.crl/ocsp accepted, whatever the value: uipsec checks no
@@ -27,8 +27,8 @@
  *   local.eap_id               user (ikev2-eap only)
  *   local.p12                  base64 of a PKCS#12 bundle without password
  *                              (ikev2-cert, ikev2-eap-tls; required there) ->
- *                              CERT_DIR/<uuid>-cert.pem (the certificate, then
- *                              any others of the bundle) and <uuid>-key.pem
+ *                              CERT_DIR/<name>-cert.pem (the certificate, then
+ *                              any others of the bundle) and <name>-key.pem
  *                              (the key, unencrypted PKCS#8) -> user-cert and
  *                              user-key.  A bundle that needs a password is
  *                              refused with instructions to convert it: the
@@ -182,6 +182,8 @@ typedef STACK_OF(X509) x509_list;
 
 struct out_file {
     char *path;
+    char *base, *suffix; /* path = CERT_DIR/<base><suffix> (or <base>-N<suffix>) */
+    gboolean reused;     /* the file is there with these contents already: not ours to remove */
     guint8 *data;
     gsize len;
     gboolean secret; /* a private key: wiped when freed */
@@ -209,6 +211,38 @@ static gboolean fail(GError **error, const char *fmt, ...)
     return FALSE;
 }
 
+/* A new slot at the end of @problems (GErrors) for one more problem: every problem of a profile
+ * is reported at once. */
+static GError **problem(GPtrArray *problems)
+{
+    g_ptr_array_add(problems, NULL);
+    return (GError **)&problems->pdata[problems->len - 1];
+}
+
+/* Keep @local (if any) among @problems. */
+static void keep_problem(GPtrArray *problems, GError *local)
+{
+    if (local)
+        g_ptr_array_add(problems, local);
+}
+
+/* The problems as one error: the only one as it is, several one a line. */
+static gboolean report_problems(GPtrArray *problems, GError **error)
+{
+    g_autoptr(GString) list = g_string_new(NULL);
+
+    if (problems->len == 1) {
+        g_propagate_error(error, g_ptr_array_steal_index(problems, 0));
+        return FALSE;
+    }
+    for (guint i = 0; i < problems->len; i++)
+        g_string_append_printf(list, "\n- %s", ((GError *)problems->pdata[i])->message);
+    return fail(error,
+                g_dngettext(GETTEXT_PACKAGE, "The profile has %u problem:%s",
+                            "The profile has %u problems:%s", problems->len),
+                problems->len, list->str);
+}
+
 /* "The profile field “F” cannot be imported: REASON" */
 static gboolean refuse(GError **error, const char *field, const char *reason)
 {
@@ -234,11 +268,48 @@ static char *shown(const char *s)
     return g_strescape(head, NULL);
 }
 
+/* A connection name made safe as a file name: letters, digits, "-_ ." (no leading dot), the
+ * rest "_"; "uipsec" when nothing is left. */
+static char *file_name_base(const char *id)
+{
+    g_autoptr(GString) name = g_string_new(NULL);
+
+    for (const char *p = id; p && *p && g_utf8_validate(id, -1, NULL); p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_isalnum(c) || c == '-' || c == '_' || c == ' ' || (c == '.' && name->len))
+            g_string_append_unichar(name, c);
+        else
+            g_string_append_c(name, '_');
+    }
+    if (!name->len)
+        g_string_append(name, "uipsec");
+    return g_string_free(g_steal_pointer(&name), FALSE);
+}
+
+static const char *const import_suffixes[] = {"-ca.pem", "-cert.pem", "-key.pem"};
+
+/*
+ * The start of the names of the files an import of connection @id writes to @cert_dir: the
+ * connection's name (the user finds them by it), "Office" for Office-ca.pem ...; at most 64
+ * characters.  uip_sswan_import_write_files() adds "-2" ... when a file of that name holds
+ * something else.
+ */
+static char *import_file_base(const char *cert_dir, const char *id, const char *uuid)
+{
+    g_autofree char *base = file_name_base(id);
+
+    if (g_utf8_strlen(base, -1) > 64)
+        return g_utf8_substring(base, 0, 64);
+    return g_steal_pointer(&base);
+}
+
 static void out_file_free(gpointer p)
 {
     struct out_file *f = p;
 
     g_free(f->path);
+    g_free(f->base);
+    g_free(f->suffix);
     if (f->secret)
         uip_free_secret(f->data, f->len);
     else
@@ -590,11 +661,15 @@ static gboolean key_type_supported(EVP_PKEY *key)
 }
 
 /*
- * A PKCS#12 bundle without password -> the certificate (then the bundle's
- * other certificates) and the private key (unencrypted PKCS#8), as PEM.
+ * A PKCS#12 bundle (the profile's @field) -> the certificate (then the
+ * bundle's other certificates) and the private key, as PEM.  @password: the
+ * bundle's password when the format carries one (then the key is written as
+ * encrypted PKCS#8, AES-256, with that password), else NULL or "": only a
+ * bundle without password is taken, and the key is written unencrypted.
  */
-static gboolean p12_to_pem(const guint8 *der, gsize len, guint8 **cert_pem, gsize *cert_len,
-                           guint8 **key_pem, gsize *key_len, GError **error)
+static gboolean p12_to_pem(const char *field, const guint8 *der, gsize len, const char *password,
+                           guint8 **cert_pem, gsize *cert_len, guint8 **key_pem, gsize *key_len,
+                           GError **error)
 {
     const unsigned char *p = der;
     const ASN1_INTEGER *iter = NULL;
@@ -607,25 +682,32 @@ static gboolean p12_to_pem(const guint8 *der, gsize len, guint8 **cert_pem, gsiz
     gboolean ok = FALSE;
 
     if (len > G_MAXLONG)
-        return fail(error, _("The profile field “%s” is too large"), F_LOCAL_P12);
+        return fail(error, _("The profile field “%s” is too large"), field);
     p12 = d2i_PKCS12(NULL, &p, (long)len);
     if (!p12 || p != der + len) {
-        fail(error, _("The profile field “%s” does not hold a PKCS#12 bundle"), F_LOCAL_P12);
+        fail(error, _("The profile field “%s” does not hold a PKCS#12 bundle"), field);
         goto out;
     }
     /* The MAC is checked before anything is decrypted: a bundle without one is refused,
      * so that no key derivation runs with parameters nobody vouched for. */
     if (!PKCS12_mac_present(p12)) {
-        fail(error, _("The PKCS#12 bundle in “%s” has no integrity check (MAC)"), F_LOCAL_P12);
+        fail(error, _("The PKCS#12 bundle in “%s” has no integrity check (MAC)"), field);
         goto out;
     }
     PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
     if (iter && (ASN1_INTEGER_get(iter) < 1 || ASN1_INTEGER_get(iter) > MAX_P12_MAC_ITER)) {
         fail(error, _("The PKCS#12 bundle in “%s” has an unreasonable iteration count"),
-             F_LOCAL_P12);
+             field);
         goto out;
     }
-    if (PKCS12_verify_mac(p12, "", 0))
+    if (password && password[0]) {
+        if (!PKCS12_verify_mac(p12, password, -1)) {
+            fail(error, _("The password given for the PKCS#12 bundle in “%s” does not open it"),
+                 field);
+            goto out;
+        }
+        pass = password;
+    } else if (PKCS12_verify_mac(p12, "", 0))
         pass = "";
     else if (PKCS12_verify_mac(p12, NULL, 0))
         pass = NULL;
@@ -635,31 +717,31 @@ static gboolean p12_to_pem(const guint8 *der, gsize len, guint8 **cert_pem, gsiz
                "ask for.  Remove the password (for example: openssl pkcs12 -in bundle.p12 -nodes "
                "| openssl pkcs12 -export -passout pass: -out clear.p12) and put the base64 of "
                "the new bundle into the profile"),
-             F_LOCAL_P12);
+             field);
         goto out;
     }
     if (!PKCS12_parse(p12, pass, &key, &cert, &ca)) {
         ERR_clear_error();
         if (!pkcs12_parse_legacy(p12, pass, &key, &cert, &ca)) {
-            fail(error, _("Cannot read the PKCS#12 bundle in “%s”"), F_LOCAL_P12);
+            fail(error, _("Cannot read the PKCS#12 bundle in “%s”"), field);
             goto out;
         }
     }
     if (!key || !cert) {
         fail(error, _("The PKCS#12 bundle in “%s” does not hold a certificate and its private key"),
-             F_LOCAL_P12);
+             field);
         goto out;
     }
     if (X509_check_private_key(cert, key) != 1) {
         fail(error,
              _("In the PKCS#12 bundle of “%s”, the private key does not belong to the "
                "certificate"),
-             F_LOCAL_P12);
+             field);
         goto out;
     }
     if (!key_type_supported(key)) {
         fail(error, _("The private key in “%s” is of a type uipsec cannot use (RSA or EC only)"),
-             F_LOCAL_P12);
+             field);
         goto out;
     }
 
@@ -670,7 +752,10 @@ static gboolean p12_to_pem(const guint8 *der, gsize len, guint8 **cert_pem, gsiz
     for (int i = 0; ca && i < sk_X509_num(ca); i++)
         if (!PEM_write_bio_X509(cout, sk_X509_value(ca, i)))
             goto convert_failed;
-    if (!PEM_write_bio_PrivateKey(kout, key, NULL, NULL, 0, NULL, NULL))
+    if (pass && pass[0] ? !PEM_write_bio_PKCS8PrivateKey(kout, key, EVP_aes_256_cbc(),
+                                                         (char *)pass, (int)strlen(pass), NULL,
+                                                         NULL)
+                        : !PEM_write_bio_PrivateKey(kout, key, NULL, NULL, 0, NULL, NULL))
         goto convert_failed;
     *cert_pem = bio_steal(cout, cert_len);
     *key_pem = bio_steal(kout, key_len); /* the caller wipes this copy */
@@ -683,7 +768,7 @@ convert_failed:
     g_clear_pointer(cert_pem, g_free);
     if (*key_pem)
         uip_free_secret(g_steal_pointer(key_pem), *key_len);
-    fail(error, _("Cannot convert the PKCS#12 bundle in “%s”"), F_LOCAL_P12);
+    fail(error, _("Cannot convert the PKCS#12 bundle in “%s”"), field);
 out:
     EVP_PKEY_free(key);
     X509_free(cert);
@@ -714,14 +799,16 @@ static gboolean set_key(GHashTable *data, const char *key, const char *value, co
     return TRUE;
 }
 
-/* Hold @data (taken over) for CERT_DIR/<uuid>@suffix; returns that path (borrowed). */
-static const char *add_file(UipSswanImport *imp, const char *uuid, const char *suffix, guint8 *data,
+/* Hold @data (taken over) for CERT_DIR/<base>@suffix; returns that path (borrowed). */
+static const char *add_file(UipSswanImport *imp, const char *base, const char *suffix, guint8 *data,
                             gsize len, gboolean secret)
 {
     struct out_file *f = g_new0(struct out_file, 1);
-    g_autofree char *name = g_strconcat(uuid, suffix, NULL);
+    g_autofree char *name = g_strconcat(base, suffix, NULL);
 
     f->path = g_build_filename(imp->cert_dir, name, NULL);
+    f->base = g_strdup(base);
+    f->suffix = g_strdup(suffix);
     f->data = data;
     f->len = len;
     f->secret = secret;
@@ -729,7 +816,7 @@ static const char *add_file(UipSswanImport *imp, const char *uuid, const char *s
     return f->path;
 }
 
-static gboolean import_certs(UipSswanImport *imp, JsonObject *root, const char *uuid,
+static gboolean import_certs(UipSswanImport *imp, JsonObject *root, const char *base,
                              const struct profile_type *type, GHashTable *data, GError **error)
 {
     const char *b64, *path;
@@ -743,7 +830,7 @@ static gboolean import_certs(UipSswanImport *imp, JsonObject *root, const char *
         der = base64_decode(F_REMOTE_CERT, b64, &len, error);
         if (!der || !cert_to_pem(F_REMOTE_CERT, der, len, &pem, &pem_len, error))
             return FALSE;
-        path = add_file(imp, uuid, "-ca.pem", pem, pem_len, FALSE);
+        path = add_file(imp, base, import_suffixes[0], pem, pem_len, FALSE);
         if (!set_key(data, UIP_KEY_CA_CERT, path, F_REMOTE_CERT, error))
             return FALSE;
     }
@@ -767,57 +854,57 @@ static gboolean import_certs(UipSswanImport *imp, JsonObject *root, const char *
         der = base64_decode(F_LOCAL_P12, b64, &len, error);
         if (!der)
             return FALSE;
-        ok = p12_to_pem(der, len, &cert, &cert_len, &key, &key_len, error);
+        ok = p12_to_pem(F_LOCAL_P12, der, len, NULL, &cert, &cert_len, &key, &key_len, error);
         uip_free_secret(der, len);
         if (!ok)
             return FALSE;
-        path = add_file(imp, uuid, "-cert.pem", cert, cert_len, FALSE);
+        path = add_file(imp, base, import_suffixes[1], cert, cert_len, FALSE);
         if (!set_key(data, UIP_KEY_USER_CERT, path, F_LOCAL_P12, error))
             return FALSE;
-        path = add_file(imp, uuid, "-key.pem", key, key_len, TRUE);
+        path = add_file(imp, base, import_suffixes[2], key, key_len, TRUE);
         if (!set_key(data, UIP_KEY_USER_KEY, path, F_LOCAL_P12, error))
             return FALSE;
     }
     return TRUE;
 }
 
-/* The values the Android client has but uipsec cannot honour. */
-static gboolean check_unsupported(JsonObject *root, const struct profile_type *type, GError **error)
+/* The values the Android client has but uipsec cannot honour, each one to @problems. */
+static void check_unsupported(JsonObject *root, const struct profile_type *type,
+                              GPtrArray *problems)
 {
     g_autoptr(GPtrArray) excluded = get_strings(root, F_SPLIT_EXCLUDED);
     g_autoptr(GPtrArray) apps = get_strings(root, F_APPS);
     g_autoptr(GPtrArray) excluded_apps = get_strings(root, F_EXCLUDED_APPS);
 
     if (!get_bool(root, F_REMOTE_CERTREQ, TRUE))
-        return refuse(error, F_REMOTE_CERTREQ,
+        refuse(problem(problems), F_REMOTE_CERTREQ,
                       _("uipsec always sends certificate requests; false is not supported"));
     if (get_bool(root, F_REVOC_STRICT, FALSE))
-        return refuse(error, F_REVOC_STRICT,
+        refuse(problem(problems), F_REVOC_STRICT,
                       _("uipsec does not check certificate revocation (CRL, OCSP)"));
     if (get_bool(root, F_LOCAL_RSA_PSS, FALSE))
-        return refuse(error, F_LOCAL_RSA_PSS,
+        refuse(problem(problems), F_LOCAL_RSA_PSS,
                       _("uipsec signs with RSA PKCS#1 v1.5; RSA-PSS is not supported"));
     if (get_string(root, F_LOCAL_EAP_ID) && !type->eap_id)
-        return fail(error,
+        fail(problem(problems),
                     _("The profile field “%s” cannot be imported: it is not used with type "
                       "“%s”"),
                     F_LOCAL_EAP_ID, type->name);
     if (excluded->len)
-        return refuse(error, F_SPLIT_EXCLUDED, _("excluded subnets are not supported"));
+        refuse(problem(problems), F_SPLIT_EXCLUDED, _("excluded subnets are not supported"));
     if (get_bool(root, F_SPLIT_BLOCK4, FALSE))
-        return refuse(error, F_SPLIT_BLOCK4,
+        refuse(problem(problems), F_SPLIT_BLOCK4,
                       _("blocking traffic outside the tunnel is not supported"));
     if (get_bool(root, F_SPLIT_BLOCK6, FALSE))
-        return refuse(error, F_SPLIT_BLOCK6,
+        refuse(problem(problems), F_SPLIT_BLOCK6,
                       _("blocking traffic outside the tunnel is not supported"));
     if (apps->len)
-        return refuse(error, F_APPS, _("a VPN for some applications only is not supported"));
+        refuse(problem(problems), F_APPS, _("a VPN for some applications only is not supported"));
     if (excluded_apps->len)
-        return refuse(error, F_EXCLUDED_APPS,
+        refuse(problem(problems), F_EXCLUDED_APPS,
                       _("a VPN for some applications only is not supported"));
     if (lookup(root, F_PROXY))
-        return refuse(error, F_PROXY, _("NetworkManager connections have no manual HTTP proxy"));
-    return TRUE;
+        refuse(problem(problems), F_PROXY, _("NetworkManager connections have no manual HTTP proxy"));
 }
 
 /* dns-servers -> the address lists of each family; FALSE with @error on a bad address. */
@@ -904,7 +991,9 @@ UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_di
     g_autoptr(GPtrArray) dns4 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) dns6 = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(UipSswanImport) imp = NULL;
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
     g_autofree char *uuid = NULL, *port = NULL, *mtu = NULL, *keepalive = NULL, *ts = NULL;
+    g_autofree char *base = NULL;
     const struct profile_type *type = NULL;
     const char *name, *type_name;
     JsonNode *root;
@@ -955,40 +1044,40 @@ UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_di
                NULL;
     }
 
-    /* ---- required fields */
-    if (!get_string(obj, F_UUID))
-        return fail(error, _("The profile has no “%s”"), F_UUID), NULL;
-    uuid = g_ascii_strdown(get_string(obj, F_UUID), -1);
-    if (!is_uuid(uuid)) {
+    /* ---- required fields; from here on every problem is reported, together */
+    uuid = g_ascii_strdown(get_string(obj, F_UUID) ? get_string(obj, F_UUID) : "", -1);
+    if (!get_string(obj, F_UUID)) {
+        fail(problem(problems), _("The profile has no “%s”"), F_UUID);
+    } else if (!is_uuid(uuid)) {
         g_autofree char *v = shown(uuid);
-        return fail(error, _("The profile field “%s” is not a UUID: “%s”"), F_UUID, v), NULL;
+        fail(problem(problems), _("The profile field “%s” is not a UUID: “%s”"), F_UUID, v);
     }
     name = get_string(obj, F_NAME);
     if (!name)
-        return fail(error, _("The profile has no “%s”"), F_NAME), NULL;
+        fail(problem(problems), _("The profile has no “%s”"), F_NAME);
     type_name = get_string(obj, F_TYPE);
     if (!type_name)
-        return fail(error, _("The profile has no “%s”"), F_TYPE), NULL;
-    for (gsize i = 0; i < G_N_ELEMENTS(profile_types); i++)
+        fail(problem(problems), _("The profile has no “%s”"), F_TYPE);
+    for (gsize i = 0; type_name && i < G_N_ELEMENTS(profile_types); i++)
         if (strcmp(profile_types[i].name, type_name) == 0)
             type = &profile_types[i];
-    if (!type) {
+    if (type_name && !type) {
         g_autofree char *v = shown(type_name);
-        return fail(error, _("The profile type “%s” is unknown"), v), NULL;
+        fail(problem(problems), _("The profile type “%s” is unknown"), v);
+    } else if (type && !type->auth) {
+        fail(problem(problems), _("The profile type “%s” cannot be imported: %s"), type->name,
+             _(type->unsupported));
+        type = NULL;
     }
-    if (!type->auth)
-        return fail(error, _("The profile type “%s” cannot be imported: %s"), type->name,
-                    _(type->unsupported)),
-               NULL;
     if (!get_string(obj, F_REMOTE_ADDR))
-        return fail(error, _("The profile has no “%s”"), F_REMOTE_ADDR), NULL;
-    if (!check_unsupported(obj, type, error))
-        return NULL;
+        fail(problem(problems), _("The profile has no “%s”"), F_REMOTE_ADDR);
+    if (type)
+        check_unsupported(obj, type, problems);
+    if (!type || !name) /* nothing to map to */
+        return report_problems(problems, error), NULL;
 
     /* ---- the mapping */
-    imp = g_new0(UipSswanImport, 1);
-    imp->cert_dir = g_strdup(cert_dir);
-    imp->files = g_ptr_array_new_with_free_func(out_file_free);
+    imp = uip_sswan_import_new(cert_dir);
     vpn = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     port = get_int_text(obj, F_REMOTE_PORT);
     mtu = get_int_text(obj, F_MTU);
@@ -997,28 +1086,46 @@ UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_di
     g_ptr_array_add(subnets, NULL);
     ts = g_strjoinv(",", (char **)subnets->pdata);
 
-    if (!set_key(vpn, UIP_KEY_AUTH, type->auth, F_TYPE, error) ||
-        !set_key(vpn, UIP_KEY_GATEWAY, get_string(obj, F_REMOTE_ADDR), F_REMOTE_ADDR, error) ||
-        !set_key(vpn, UIP_KEY_PORT, port, F_REMOTE_PORT, error) ||
-        !set_key(vpn, UIP_KEY_REMOTE_ID, get_string(obj, F_REMOTE_ID), F_REMOTE_ID, error) ||
-        !set_key(vpn, UIP_KEY_LOCAL_ID, get_string(obj, F_LOCAL_ID), F_LOCAL_ID, error) ||
-        !set_key(vpn, UIP_KEY_USER, get_string(obj, F_LOCAL_EAP_ID), F_LOCAL_EAP_ID, error) ||
-        !set_key(vpn, UIP_KEY_IKE, get_string(obj, F_IKE_PROPOSAL), F_IKE_PROPOSAL, error) ||
-        !set_key(vpn, UIP_KEY_ESP, get_string(obj, F_ESP_PROPOSAL), F_ESP_PROPOSAL, error) ||
-        !set_key(vpn, UIP_KEY_MTU, mtu, F_MTU, error) ||
-        !set_key(vpn, UIP_KEY_NAT_KEEPALIVE, keepalive, F_NAT_KEEPALIVE, error) ||
-        !set_key(vpn, UIP_KEY_REMOTE_TS, ts, F_SPLIT_SUBNETS, error) ||
-        !set_key(vpn, UIP_KEY_VIRTUAL_IPV6, UIP_VALUE_YES, F_TYPE, error))
-        return NULL;
+    {
+        const struct {
+            const char *key, *value, *field;
+        } map[] = {
+            {UIP_KEY_AUTH, type->auth, F_TYPE},
+            {UIP_KEY_GATEWAY, get_string(obj, F_REMOTE_ADDR), F_REMOTE_ADDR},
+            {UIP_KEY_PORT, port, F_REMOTE_PORT},
+            {UIP_KEY_REMOTE_ID, get_string(obj, F_REMOTE_ID), F_REMOTE_ID},
+            {UIP_KEY_LOCAL_ID, get_string(obj, F_LOCAL_ID), F_LOCAL_ID},
+            {UIP_KEY_USER, get_string(obj, F_LOCAL_EAP_ID), F_LOCAL_EAP_ID},
+            {UIP_KEY_IKE, get_string(obj, F_IKE_PROPOSAL), F_IKE_PROPOSAL},
+            {UIP_KEY_ESP, get_string(obj, F_ESP_PROPOSAL), F_ESP_PROPOSAL},
+            {UIP_KEY_MTU, mtu, F_MTU},
+            {UIP_KEY_NAT_KEEPALIVE, keepalive, F_NAT_KEEPALIVE},
+            {UIP_KEY_REMOTE_TS, ts, F_SPLIT_SUBNETS},
+            {UIP_KEY_VIRTUAL_IPV6, UIP_VALUE_YES, F_TYPE},
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+            GError *e = NULL;
+            set_key(vpn, map[i].key, map[i].value, map[i].field, &e);
+            keep_problem(problems, e);
+        }
+    }
     if (type->eap_id) {
         g_autofree char *flags = g_strdup_printf("%u", UIP_SECRET_FLAG_AGENT_OWNED);
-        if (!set_key(vpn, UIP_KEY_PASSWORD_FLAGS, flags, F_TYPE, error))
-            return NULL;
+        GError *e = NULL;
+        set_key(vpn, UIP_KEY_PASSWORD_FLAGS, flags, F_TYPE, &e);
+        keep_problem(problems, e);
     }
-    if (!import_certs(imp, obj, uuid, type, vpn, error))
-        return NULL;
-    if (!import_dns(obj, dns4, dns6, error))
-        return NULL;
+    {
+        GError *e = NULL;
+        base = import_file_base(cert_dir, name, uuid);
+        import_certs(imp, obj, base, type, vpn, &e);
+        keep_problem(problems, e);
+        e = NULL;
+        import_dns(obj, dns4, dns6, &e);
+        keep_problem(problems, e);
+    }
+    if (problems->len)
+        return report_problems(problems, error), NULL;
 
     /* ---- the whole connection, as the service will check it */
     if (!uip_settings_validate(vpn, NULL, &local)) {
@@ -1044,6 +1151,90 @@ guint uip_sswan_import_get_n_files(UipSswanImport *imp)
     return imp->files->len;
 }
 
+/* The files imports of this process created, by connection UUID (uip_sswan_import_take_created). */
+G_LOCK_DEFINE_STATIC(created_lock);
+static GHashTable *created_files; /* UUID -> GPtrArray of paths */
+
+static void note_created(const char *uuid, const char *path)
+{
+    GPtrArray *paths;
+
+    if (!uuid)
+        return;
+    G_LOCK(created_lock);
+    if (!created_files)
+        created_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                              (GDestroyNotify)g_ptr_array_unref);
+    paths = g_hash_table_lookup(created_files, uuid);
+    if (!paths) {
+        paths = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(created_files, g_strdup(uuid), paths);
+    }
+    if (!g_ptr_array_find_with_equal_func(paths, path, g_str_equal, NULL))
+        g_ptr_array_add(paths, g_strdup(path));
+    G_UNLOCK(created_lock);
+}
+
+/* @path holds exactly @f's data (or is not there: FALSE, @exists FALSE). */
+static gboolean file_holds(const char *path, const struct out_file *f, gboolean *exists)
+{
+    char *contents = NULL;
+    gsize len = 0;
+    gboolean same;
+
+    *exists = g_file_test(path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK);
+    if (!*exists || g_file_test(path, G_FILE_TEST_IS_SYMLINK) ||
+        !g_file_get_contents(path, &contents, &len, NULL))
+        return FALSE;
+    same = len == f->len && CRYPTO_memcmp(contents, f->data, len) == 0;
+    uip_free_secret(contents, len); /* maybe a key */
+    return same;
+}
+
+/*
+ * The files' names: after the connection, unless a file of such a name holds something else
+ * (another connection's: never overwritten; the same contents, from importing the same
+ * profile again, are reused), then "<name>-2" ... for all of them, and the connection's paths
+ * follow.
+ */
+static gboolean settle_names(UipSswanImport *imp, GError **error)
+{
+    NMSettingVpn *s_vpn = imp->connection ? nm_connection_get_setting_vpn(imp->connection) : NULL;
+
+    for (guint n = 1; n <= 100; n++) {
+        g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        gboolean free_here = TRUE;
+
+        for (guint i = 0; i < imp->files->len && free_here; i++) {
+            const struct out_file *f = imp->files->pdata[i];
+            g_autofree char *name = n == 1 ? g_strconcat(f->base, f->suffix, NULL)
+                                           : g_strdup_printf("%s-%u%s", f->base, n, f->suffix);
+            char *path = g_build_filename(imp->cert_dir, name, NULL);
+            gboolean exists;
+
+            g_ptr_array_add(paths, path);
+            if (!file_holds(path, f, &exists) && exists)
+                free_here = FALSE;
+            ((struct out_file *)f)->reused = exists;
+        }
+        if (!free_here)
+            continue;
+        for (guint i = 0; i < imp->files->len; i++) {
+            struct out_file *f = imp->files->pdata[i];
+            const char *keys[] = {UIP_KEY_CA_CERT, UIP_KEY_USER_CERT, UIP_KEY_USER_KEY};
+
+            for (gsize k = 0; s_vpn && k < G_N_ELEMENTS(keys); k++)
+                if (g_strcmp0(nm_setting_vpn_get_data_item(s_vpn, keys[k]), f->path) == 0)
+                    nm_setting_vpn_add_data_item(s_vpn, keys[k], paths->pdata[i]);
+            g_free(f->path);
+            f->path = g_strdup(paths->pdata[i]);
+        }
+        return TRUE;
+    }
+    return fail(error, _("The folder “%s” holds too many files named after this connection"),
+                imp->cert_dir);
+}
+
 gboolean uip_sswan_import_write_files(UipSswanImport *imp, GError **error)
 {
     g_return_val_if_fail(imp, FALSE);
@@ -1056,14 +1247,34 @@ gboolean uip_sswan_import_write_files(UipSswanImport *imp, GError **error)
                     _("Cannot create the folder “%s”: %s"), imp->cert_dir, g_strerror(e));
         return FALSE;
     }
+    if (!settle_names(imp, error))
+        return FALSE;
     for (guint i = 0; i < imp->files->len; i++) {
         const struct out_file *f = imp->files->pdata[i];
 
         if (!g_file_set_contents_full(f->path, (const char *)f->data, (gssize)f->len,
                                       G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
             return FALSE;
+        if (!f->reused && imp->connection)
+            note_created(nm_connection_get_uuid(imp->connection), f->path);
     }
     return TRUE;
+}
+
+char **uip_sswan_import_take_created(const char *uuid)
+{
+    GPtrArray *paths;
+
+    g_return_val_if_fail(uuid, NULL);
+    G_LOCK(created_lock);
+    paths = created_files ? g_hash_table_lookup(created_files, uuid) : NULL;
+    if (paths)
+        g_hash_table_steal(created_files, uuid);
+    G_UNLOCK(created_lock);
+    if (!paths)
+        return NULL;
+    g_ptr_array_add(paths, NULL);
+    return (char **)g_ptr_array_free(paths, FALSE);
 }
 
 void uip_sswan_import_free(UipSswanImport *imp)
@@ -1074,6 +1285,77 @@ void uip_sswan_import_free(UipSswanImport *imp)
     g_free(imp->cert_dir);
     g_ptr_array_unref(imp->files);
     g_free(imp);
+}
+
+/* ---- for the importers of other formats (uip-mobileconfig.c) -------------------------------- */
+
+UipSswanImport *uip_sswan_import_new(const char *cert_dir)
+{
+    UipSswanImport *imp = g_new0(UipSswanImport, 1);
+
+    g_return_val_if_fail(cert_dir && g_path_is_absolute(cert_dir), NULL);
+    imp->cert_dir = g_strdup(cert_dir);
+    imp->files = g_ptr_array_new_with_free_func(out_file_free);
+    return imp;
+}
+
+const char *uip_sswan_import_add_file(UipSswanImport *imp, const char *base, const char *suffix,
+                                      guint8 *data, gsize len, gboolean secret)
+{
+    return add_file(imp, base, suffix, data, len, secret);
+}
+
+char *uip_sswan_import_file_base(UipSswanImport *imp, const char *id, const char *uuid)
+{
+    return import_file_base(imp->cert_dir, id, uuid);
+}
+
+void uip_sswan_import_set_connection(UipSswanImport *imp, NMConnection *connection)
+{
+    g_clear_object(&imp->connection);
+    imp->connection = connection;
+}
+
+gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, guint8 **pem,
+                               gsize *pem_len, GError **error)
+{
+    return cert_to_pem(field, der, len, pem, pem_len, error);
+}
+
+gboolean uip_sswan_p12_to_pem(const char *field, const guint8 *der, gsize len,
+                              const char *password, guint8 **cert_pem, gsize *cert_len,
+                              guint8 **key_pem, gsize *key_len, GError **error)
+{
+    return p12_to_pem(field, der, len, password, cert_pem, cert_len, key_pem, key_len, error);
+}
+
+gboolean uip_sswan_set_key(GHashTable *data, const char *key, const char *value,
+                           const char *field, GError **error)
+{
+    return set_key(data, key, value, field, error);
+}
+
+char *uip_sswan_shown(const char *s)
+{
+    return shown(s);
+}
+
+guint8 *uip_sswan_base64_decode(const char *field, const char *s, gsize *out_len, GError **error)
+{
+    return base64_decode(field, s, out_len, error);
+}
+
+gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error)
+{
+    return report_problems(problems, error);
+}
+
+NMConnection *uip_sswan_build_connection(const char *id, const char *uuid, GHashTable *data,
+                                         GError **error)
+{
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+
+    return build_connection(id, uuid, data, none, none, error);
 }
 
 char *uip_sswan_default_cert_dir(GError **error)
@@ -1602,18 +1884,7 @@ gboolean uip_sswan_export_file(NMConnection *connection, const char *path, GErro
 char *uip_sswan_suggested_filename(NMConnection *connection)
 {
     NMSettingConnection *s_con = nm_connection_get_setting_connection(connection);
-    const char *id = s_con ? nm_setting_connection_get_id(s_con) : NULL;
-    g_autoptr(GString) name = g_string_new(NULL);
+    g_autofree char *base = file_name_base(s_con ? nm_setting_connection_get_id(s_con) : NULL);
 
-    for (const char *p = id; p && *p && g_utf8_validate(id, -1, NULL); p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if (g_unichar_isalnum(c) || c == '-' || c == '_' || c == ' ' || (c == '.' && name->len))
-            g_string_append_unichar(name, c);
-        else
-            g_string_append_c(name, '_');
-    }
-    if (!name->len)
-        g_string_append(name, "uipsec");
-    g_string_append(name, "." UIP_SSWAN_EXTENSION);
-    return g_string_free(g_steal_pointer(&name), FALSE);
+    return g_strconcat(base, "." UIP_SSWAN_EXTENSION, NULL);
 }

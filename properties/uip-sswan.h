@@ -55,8 +55,49 @@ guint uip_sswan_import_get_n_files(UipSswanImport *imp);
 /* Create the certificate folder (0700) and write the files (0600).  FALSE with @error. */
 gboolean uip_sswan_import_write_files(UipSswanImport *imp, GError **error);
 
+/*
+ * The files that imports in this process wrote for the connection @uuid and that were not there
+ * before (a file already there with the same contents is reused, not counted), forgotten here;
+ * NULL-terminated (g_strfreev), or NULL.  The core plugin removes them when the connection
+ * editor opened on an imported connection closes without saving it.
+ */
+char **uip_sswan_import_take_created(const char *uuid);
+
 void uip_sswan_import_free(UipSswanImport *imp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UipSswanImport, uip_sswan_import_free)
+
+/*
+ * For the importers of other formats (uip-mobileconfig.c), which build the same import object
+ * (a connection and the files it refers to) and share the certificate handling.  @field in
+ * messages names the other format's key.
+ */
+UipSswanImport *uip_sswan_import_new(const char *cert_dir);
+/* The start of the file names for connection @id in the import's folder (newly allocated). */
+char *uip_sswan_import_file_base(UipSswanImport *imp, const char *id, const char *uuid);
+/* Hold @data (taken over; wiped when freed if @secret) for CERT_DIR/@base@suffix: its path. */
+const char *uip_sswan_import_add_file(UipSswanImport *imp, const char *base, const char *suffix,
+                                      guint8 *data, gsize len, gboolean secret);
+void uip_sswan_import_set_connection(UipSswanImport *imp, NMConnection *connection /* taken */);
+/* One certificate (DER or PEM) -> PEM. */
+gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, guint8 **pem,
+                               gsize *pem_len, GError **error);
+/* A PKCS#12 bundle -> its certificates and key as PEM; with @password (NULL: none) the key is
+ * written encrypted with it, without one a bundle that needs a password is refused. */
+gboolean uip_sswan_p12_to_pem(const char *field, const guint8 *der, gsize len,
+                              const char *password, guint8 **cert_pem, gsize *cert_len,
+                              guint8 **key_pem, gsize *key_len, GError **error);
+/* Validate @value for @key and put it in @data (nothing for NULL/""); the error names @field. */
+gboolean uip_sswan_set_key(GHashTable *data, const char *key, const char *value,
+                           const char *field, GError **error);
+/* A string from a profile made safe to quote in a message (newly allocated). */
+char *uip_sswan_shown(const char *s);
+/* Strict base64 (blanks and line breaks allowed) -> newly allocated bytes; NULL with @error. */
+guint8 *uip_sswan_base64_decode(const char *field, const char *s, gsize *out_len, GError **error);
+/* @problems (GErrors, at least one) as one error: the only one as it is, else one a line. */
+gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error);
+/* The connection: id, uuid, vpn.data from @data (key -> value), normalized. */
+NMConnection *uip_sswan_build_connection(const char *id, const char *uuid, GHashTable *data,
+                                         GError **error);
 
 /* Parse, write the files, return a new connection; @cert_dir NULL = the default folder. */
 NMConnection *uip_sswan_import_data(const char *data, gsize len, const char *cert_dir,

@@ -58,7 +58,7 @@ static const struct good good[] = {
         {UIP_KEY_GATEWAY, "198.18.0.1"},
         {UIP_KEY_PORT, "4500"},
         {UIP_KEY_REMOTE_ID, "vpn.example.test"},
-        {UIP_KEY_CA_CERT, "@DIR@/" UUID1 "-ca.pem"},
+        {UIP_KEY_CA_CERT, "@DIR@/Example EAP-ca.pem"},
         {UIP_KEY_USER, "alice"},
         {UIP_KEY_IKE, "aes256gcm16-prfsha256-ecp256"},
         {UIP_KEY_ESP, "aes256gcm16"},
@@ -71,18 +71,18 @@ static const struct good good[] = {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_CERT},
         {UIP_KEY_GATEWAY, "vpn.example.test"},
         {UIP_KEY_REMOTE_ID, "vpn.example.test"},
-        {UIP_KEY_CA_CERT, "@DIR@/" UUID2 "-ca.pem"},
+        {UIP_KEY_CA_CERT, "@DIR@/Example certificate-ca.pem"},
         {UIP_KEY_LOCAL_ID, "client@example.test"},
-        {UIP_KEY_USER_CERT, "@DIR@/" UUID2 "-cert.pem"},
-        {UIP_KEY_USER_KEY, "@DIR@/" UUID2 "-key.pem"},
+        {UIP_KEY_USER_CERT, "@DIR@/Example certificate-cert.pem"},
+        {UIP_KEY_USER_KEY, "@DIR@/Example certificate-key.pem"},
         {UIP_KEY_REMOTE_TS, "198.18.10.0/24,2001:db8:10::/48"},
         {UIP_KEY_VIRTUAL_IPV6, UIP_VALUE_YES},
     }},
     {"good-eap-tls.sswan", "Example EAP-TLS (legacy p12)", UUID3, "198.18.0.53", "", 2, {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_EAP_TLS},
         {UIP_KEY_GATEWAY, "2001:db8::1"},
-        {UIP_KEY_USER_CERT, "@DIR@/" UUID3 "-cert.pem"},
-        {UIP_KEY_USER_KEY, "@DIR@/" UUID3 "-key.pem"},
+        {UIP_KEY_USER_CERT, "@DIR@/Example EAP-TLS _legacy p12_-cert.pem"},
+        {UIP_KEY_USER_KEY, "@DIR@/Example EAP-TLS _legacy p12_-key.pem"},
         {UIP_KEY_REMOTE_TS, "198.18.20.0/24,198.18.21.0/24"},
         {UIP_KEY_VIRTUAL_IPV6, UIP_VALUE_YES},
     }},
@@ -388,6 +388,105 @@ static void test_import_file(void)
     c = uip_sswan_import_file("/nonexistent/x.sswan", dir, &error);
     g_assert_null(c);
     g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+}
+
+/* The files are named after the connection; one of that name with other contents (another
+ * connection's) is left alone and the import takes "<name>-2"; the same contents again (the
+ * same profile imported again) are reused. */
+static void test_import_names(void)
+{
+    g_autofree char *path = fixture_path("good-eap.sswan");
+    g_autofree char *dir = new_dir("certs");
+    g_autofree char *ca = NULL, *ca2 = NULL, *kept = NULL;
+    g_autoptr(NMConnection) c = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *got;
+
+    c = uip_sswan_import_file(path, dir, &error);
+    g_assert_no_error(error);
+    ca = g_build_filename(dir, "Example EAP-ca.pem", NULL);
+    got = nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(c), UIP_KEY_CA_CERT);
+    g_assert_cmpstr(got, ==, ca);
+
+    /* again: the same file */
+    g_clear_object(&c);
+    c = uip_sswan_import_file(path, dir, &error);
+    g_assert_no_error(error);
+    got = nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(c), UIP_KEY_CA_CERT);
+    g_assert_cmpstr(got, ==, ca);
+
+    /* another connection's file of that name */
+    g_assert_true(g_file_set_contents(ca, "another CA\n", -1, NULL));
+    g_clear_object(&c);
+    c = uip_sswan_import_file(path, dir, &error);
+    g_assert_no_error(error);
+    ca2 = g_build_filename(dir, "Example EAP-2-ca.pem", NULL);
+    got = nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(c), UIP_KEY_CA_CERT);
+    g_assert_cmpstr(got, ==, ca2);
+    g_assert_true(g_file_get_contents(ca, &kept, NULL, NULL));
+    g_assert_cmpstr(kept, ==, "another CA\n");
+    g_assert_true(g_file_test(ca2, G_FILE_TEST_IS_REGULAR));
+}
+
+/* The files an import created are known by the connection's UUID (the core plugin removes them
+ * when the editor opened on the import is cancelled), once; files reused are not among them. */
+static void test_import_created(void)
+{
+    g_autofree char *path = fixture_path("good-cert.sswan");
+    g_autofree char *dir = new_dir("certs");
+    g_autoptr(NMConnection) c = NULL, again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) created = NULL, none = NULL;
+    NMSettingVpn *s_vpn;
+
+    g_strfreev(uip_sswan_import_take_created(UUID2)); /* other tests' imports */
+    c = uip_sswan_import_file(path, dir, &error);
+    g_assert_no_error(error);
+    s_vpn = nm_connection_get_setting_vpn(c);
+    created = uip_sswan_import_take_created(UUID2);
+    g_assert_nonnull(created);
+    g_assert_cmpuint(g_strv_length(created), ==, 3);
+    g_assert_true(g_strv_contains((const char *const *)created,
+                                  nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_CA_CERT)));
+    g_assert_true(g_strv_contains((const char *const *)created,
+                                  nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_CERT)));
+    g_assert_true(g_strv_contains((const char *const *)created,
+                                  nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY)));
+    g_assert_null(uip_sswan_import_take_created(UUID2));
+    /* the same profile again: the same files, none created */
+    again = uip_sswan_import_file(path, dir, &error);
+    g_assert_no_error(error);
+    g_assert_true(nm_connection_compare(c, again, NM_SETTING_COMPARE_FLAG_EXACT));
+    none = uip_sswan_import_take_created(UUID2);
+    g_assert_null(none);
+}
+
+/* A profile with several problems names them all, not only the first. */
+static void test_import_problems(void)
+{
+    static const char json[] =
+        "{\"uuid\": \"7f1b8a62-3c1e-4b7e-9d55-0a1b2c3d4e09\", \"name\": \"Two\","
+        " \"type\": \"ikev2-eap\","
+        " \"remote\": {\"addr\": \"vpn.example.test\", \"port\": 70000, \"certreq\": false},"
+        " \"local\": {\"eap_id\": \"bob\"},"
+        " \"split-tunneling\": {\"block-ipv4\": true},"
+        " \"dns-servers\": \"not-an-address\"}";
+    g_autofree char *dir = new_dir("certs");
+    g_autoptr(NMConnection) c = NULL;
+    g_autoptr(GError) error = NULL;
+
+    c = uip_sswan_import_data(json, strlen(json), dir, &error);
+    g_assert_null(c);
+    g_assert_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED);
+    if (g_test_verbose())
+        g_printerr("%s\n", error->message);
+    g_assert_nonnull(strstr(error->message, "4 problems"));
+    g_assert_nonnull(strstr(error->message, "“remote.certreq”"));
+    g_assert_nonnull(strstr(error->message, "“split-tunneling.block-ipv4”"));
+    g_assert_nonnull(strstr(error->message, "“remote.port”"));
+    g_assert_nonnull(strstr(error->message, "“dns-servers”"));
+    /* nothing written */
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 }
 
 /* ---- bad profiles ---------------------------------------------------------------------------- */
@@ -710,7 +809,7 @@ static void test_module(void)
     g_assert_no_error(error);
     g_assert_nonnull(c);
     expect_ca =
-        g_build_filename(g_get_user_data_dir(), UIP_SSWAN_DATA_SUBDIR, UUID1 "-ca.pem", NULL);
+        g_build_filename(g_get_user_data_dir(), UIP_SSWAN_DATA_SUBDIR, "Example EAP-ca.pem", NULL);
     g_assert_cmpstr(nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(c), UIP_KEY_CA_CERT),
                     ==, expect_ca);
     assert_mode(expect_ca, 0600);
@@ -822,6 +921,9 @@ int main(int argc, char **argv)
     g_test_add_func("/import-export/fixtures-listed", test_fixtures_listed);
     g_test_add_func("/import-export/bad-buffers", test_bad_buffers);
     g_test_add_func("/import-export/import-file", test_import_file);
+    g_test_add_func("/import-export/import-names", test_import_names);
+    g_test_add_func("/import-export/import-problems", test_import_problems);
+    g_test_add_func("/import-export/import-created", test_import_created);
     g_test_add_func("/import-export/export-refused", test_export_refused);
     g_test_add_func("/import-export/export-encrypted-key", test_export_encrypted_key);
     g_test_add_func("/import-export/export-clear-key-warns", test_export_clear_key_warns);

@@ -152,15 +152,16 @@ expect_field "Example certificate" connection.uuid "$uuid"
 expect_field "Example certificate" vpn.service-type org.freedesktop.NetworkManager.uipsec
 data=$(nm -g vpn.data connection show "Example certificate")
 for kv in "auth = cert" "gateway = vpn.example.test" "local-id = client@example.test" \
-    "user-cert = $certs/$uuid-cert.pem" "user-key = $certs/$uuid-key.pem" \
-    "ca-cert = $certs/$uuid-ca.pem" 'remote-ts = 198.18.10.0/24\\,2001\:db8\:10\:\:/48'; do
+    "user-cert = $certs/Example certificate-cert.pem" "user-key = $certs/Example certificate-key.pem" \
+    "ca-cert = $certs/Example certificate-ca.pem" 'remote-ts = 198.18.10.0/24\\,2001\:db8\:10\:\:/48'; do
     # (nmcli -g escapes "," and ":" in values with a backslash)
     printf '%s\n' "$data" | grep -qF -- "$kv" || fail "vpn.data lacks '$kv': $data"
 done
 expect_field "Example certificate" ipv4.dns 198.18.0.53
 expect_field "Example certificate" ipv4.ignore-auto-dns yes
 for f in ca cert key; do
-    [ "$(stat -c %a "$certs/$uuid-$f.pem")" = 600 ] || fail "$uuid-$f.pem is not 0600"
+    # (named after the connection)
+    [ "$(stat -c %a "$certs/Example certificate-$f.pem")" = 600 ] || fail "Example certificate-$f.pem is not 0600"
 done
 [ "$(stat -c %a "$certs")" = 700 ] || fail "$certs is not 0700"
 [ -f "$tmp/etc/system-connections/Example certificate.nmconnection" ] ||
