@@ -16,10 +16,13 @@
  * re-validates the page with the service's own table (uip_settings_validate_one()
  * per field, uip_settings_validate() for the whole set; proposals through the
  * real IKE proposal parser, uip_tunnel_settings_init()), marks the fields at
- * fault with the "error" style class and their reason as tooltip, and emits
- * "changed"; update_connection() refuses, with that same error, anything the
- * service would refuse.  Fields that the chosen authentication method does not
- * use are hidden, keep their text, and are not written.
+ * fault (the "error" style class on the field and its label, a warning icon in
+ * an entry) with their reason as tooltip, worded with the field's label
+ * (uip_settings_validate_field(), never a key), and emits "changed";
+ * update_connection() refuses, with that same error, anything the service
+ * would refuse.  Fields that the chosen authentication method does not use are
+ * hidden (also through the host's gtk_widget_show_all()), keep their text, and
+ * are not written.  A new connection keeps its secrets for this user only.
  */
 #ifndef GETTEXT_PACKAGE
 #define GETTEXT_PACKAGE "NetworkManager-uipsec"
@@ -402,8 +405,7 @@ static char *field_dup_label(UipVpnEditor *self, const struct field *f)
 {
     GtkWidget *label = field_label_widget(self, f);
 
-    /* the chooser's row says only "Password" */
-    if (label && f->kind != FIELD_KEY_PASSWORD && gtk_label_get_text(GTK_LABEL(label))[0])
+    if (label && gtk_label_get_text(GTK_LABEL(label))[0])
         return g_strdup(gtk_label_get_text(GTK_LABEL(label)));
     if (f->kind == FIELD_BOOL || f->kind == FIELD_CHECK)
         return button_dup_label(ui(self, f->widget));
@@ -433,10 +435,15 @@ static void field_mark(UipVpnEditor *self, const struct field *f, const char *re
     }
     if (label)
         widget_set_error_class(label, reason != NULL);
-    if (GTK_IS_ENTRY(target)) {
+    /* (GTK 4 keeps room for an icon once its tooltip is set, even to NULL: only when marked) */
+    if (GTK_IS_ENTRY(target) && reason) {
         gtk_entry_set_icon_from_icon_name(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY,
-                                          reason ? "dialog-warning-symbolic" : NULL);
+                                          "dialog-warning-symbolic");
         gtk_entry_set_icon_tooltip_text(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY, reason);
+    } else if (GTK_IS_ENTRY(target) &&
+               gtk_entry_get_icon_name(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY)) {
+        gtk_entry_set_icon_tooltip_text(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY, NULL);
+        gtk_entry_set_icon_from_icon_name(GTK_ENTRY(target), GTK_ENTRY_ICON_PRIMARY, NULL);
     }
 }
 

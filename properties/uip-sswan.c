@@ -1030,7 +1030,8 @@ UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_di
         g_autoptr(GString) list = g_string_new(NULL);
         g_ptr_array_sort(unknown, compare_strings); /* json-glib keeps no member order */
         for (guint i = 0; i < unknown->len && i < MAX_LISTED; i++)
-            g_string_append_printf(list, "%s“%s”", i ? ", " : "", (char *)unknown->pdata[i]);
+            /* TRANSLATORS: one field name in a list of them, quoted as in your other messages */
+            g_string_append_printf(list, i ? _(", “%s”") : _("“%s”"), (char *)unknown->pdata[i]);
         if (unknown->len > MAX_LISTED)
             g_string_append_printf(list, _(" and %u more"), unknown->len - MAX_LISTED);
         return fail(error,

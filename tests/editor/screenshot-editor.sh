@@ -26,7 +26,15 @@
 #   03-advanced-toggled(-window).png                  after ticking "Reconnect automatically"
 #   04-advanced-reopened(-window).png                 second round: as opened again
 #   05-advanced-untoggled(-window).png                after unticking it
+#   1N-method-AUTH(-window).png                       the VPN tab of a saved connection of each
+#                                                     method (eap-mschapv2, cert, eap-tls, psk):
+#                                                     its fields only, whatever the host showed
+#   20-marks(-window).png                             psk: gateway emptied, port 70000: marked
 #   geometry.txt                                      screen, editor and Advanced windows
+#   gtk4/LANG-gtk4-*.png                              the GTK 4 editor in the small GtkDialog
+#                                                     host of test-editor-gtk4 (each method, the
+#                                                     Advanced window, the marks), when
+#                                                     UIPS_GTK4=1 (default) and it is built
 #
 # Bounded in time (UIPS_LIMIT seconds, default 120 + 90 per language); ends only what it
 # started, by PID, and deletes only its namespaces.  Exit 0 pass, 1 fail, 77 a tool missing or not root.
@@ -90,7 +98,7 @@ if ! [ -r "$CORE_SO" ] || ! [ -r "$UIP_BUILD/properties/libnm-vpn-plugin-uipsec-
     uip_fail "the editor plugins are not built in $UIP_BUILD/properties (ninja -C $UIP_BUILD)"
 fi
 mkdir -p "$OUT" || uip_fail "cannot make $OUT"
-rm -f "$OUT"/*.png "$OUT"/geometry.txt
+rm -f "$OUT"/*.png "$OUT"/gtk4/*.png "$OUT"/geometry.txt
 
 uip_step "NetworkManager (namespace $NS_CL, private bus)"
 e2e_setup_net
@@ -277,8 +285,10 @@ mnemonic() {
     printf 'alt+%s\n' "${c,,}"
 }
 
-# editor_start LOG: nm-connection-editor --edit=UUID in language L, in the background (ED_PID)
+# editor_start LOG [UUID]: nm-connection-editor --edit=UUID (default: $UUID) in language L, in
+# the background (ED_PID)
 editor_start() {
+    local UUID=${2:-$UUID}
     local env=(NM_VPN_PLUGIN_DIR="$ED_VPN" DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" LC_ALL="$LC" LANG="$LC")
     if [ "$L" = C ]; then
         env "${env[@]}" nm-connection-editor --edit="$UUID" >"$1" 2>&1 &
@@ -361,12 +371,80 @@ round() {
     fi
 }
 
+# methods: the VPN tab of a connection of each method, as nm-connection-editor shows it (it
+# calls gtk_widget_show_all() on our page); then, on the psk one, the gateway emptied and the
+# port 70000: the marks.  Each editor is closed unsaved (ended by PID).
+declare -A METHOD_UUID=()
+methods_setup() {
+    local m name
+    e2e_add "$CON-eap-mschapv2" "gateway=$OUT_GW" auth=eap-mschapv2 user=alice password-flags=1
+    e2e_add "$CON-cert" "gateway=$OUT_GW" auth=cert user-cert=/etc/uipsec/alice.pem \
+        user-key=/etc/uipsec/alice.key
+    e2e_add "$CON-eap-tls" "gateway=$OUT_GW" auth=eap-tls user-cert=/etc/uipsec/alice.pem \
+        user-key=/etc/uipsec/alice.key
+    for m in eap-mschapv2 cert eap-tls; do
+        name=$CON-$m
+        METHOD_UUID[$m]=$(e2e_nmcli -g connection.uuid connection show id "$name") ||
+            uip_fail "no UUID for $name"
+    done
+    METHOD_UUID[psk]=$UUID
+}
+
+methods() {
+    local m i=0 w log
+    for m in eap-mschapv2 cert eap-tls psk; do
+        i=$((i + 1))
+        uip_step "[$L] method $m"
+        log=$X_DIR/editor-$L-method-$m.log
+        editor_start "$log" "${METHOD_UUID[$m]}"
+        w=$(find_window "$ED_PID" 60) || {
+            cat "$log" >&2
+            uip_fail "nm-connection-editor showed no window for $m"
+        }
+        xdotool mousemove 1270 1014
+        sleep 2
+        geometry "[$L] method $m" "$w"
+        shot "${LPFX}1$i-method-$m" "$w"
+        if [ "$m" = psk ]; then
+            focus "$w"
+            keys "$(mnemonic "$(tr_ours "_Gateway")")" ctrl+a BackSpace
+            keys "$(mnemonic "$(tr_ours "_Port")")" ctrl+a
+            xdotool type --delay 100 70000
+            keys Tab
+            xdotool mousemove 1270 1014
+            sleep 1
+            shot "${LPFX}20-marks" "$w"
+        fi
+        uip_stop "$ED_PID" TERM 5 >/dev/null 2>&1
+        ED_PID=''
+    done
+}
+
+# gtk4: test-editor-gtk4 with UIP_EDITOR_SHOTS (its host dialogs rendered to PNG), in L
+gtk4_shots() {
+    local t=$UIP_BUILD/tests/editor/test-editor-gtk4 dir=$OUT/gtk4
+    [ "${UIPS_GTK4:-1}" = 1 ] || return 0
+    [ -x "$t" ] || { uip_log "  no $t: GTK 4 shots skipped"; return 0; }
+    uip_step "[$L] GTK 4 editor in the test's host dialog"
+    mkdir -p "$dir"
+    env UIP_EDITOR_SHOTS="$dir" UIP_EDITOR_SHOTS_PREFIX="${L}-gtk4-" \
+        ${LMO:+UIP_EDITOR_SHOTS_LOCALEDIR="$LMO"} LOCPATH="$X_DIR/locale" LC_ALL="$LC" LANG="$LC" \
+        UIP_PLUGIN_PATH="$CORE_SO" \
+        UIP_EDITOR_PATH="$UIP_BUILD/properties/libnm-gtk4-vpn-plugin-uipsec-editor.so" \
+        "$t" -p /editor/host-visibility -p /editor/host-advanced -p /editor/host-marks \
+        >"$X_DIR/gtk4-$L.log" 2>&1 || { cat "$X_DIR/gtk4-$L.log" >&2; uip_fail "test-editor-gtk4 failed ($L)"; }
+    uip_log "  $(find "$dir" -name "${L}-gtk4-*.png" | wc -l) PNGs in $dir"
+}
+
 xdotool getdisplaygeometry | sed 's/^/screen: /' >"$OUT/geometry.txt"
+methods_setup
 DONE=''
 for lang in $LANGS; do
     lang_setup "$lang" || continue
-    round 1 yes
-    round 2 no
+    [ "$lang" = C ] && LMO=''
+    [ "${UIPS_ROUNDS:-1}" = 1 ] && { round 1 yes; round 2 no; }
+    methods
+    gtk4_shots
     DONE="$DONE $lang"
 done
 [ -n "$DONE" ] || uip_fail "no language of '$LANGS' could be shown"

@@ -20,6 +20,7 @@
  * (g_object_get_data(widget, "uip-builder")).
  */
 #include <dlfcn.h>
+#include <libintl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -957,6 +958,45 @@ static GtkWidget *host_new(struct page *p)
     return dialog;
 }
 
+/*
+ * With UIP_EDITOR_SHOTS=DIR (tests/editor/screenshot-editor.sh), GTK 4: @window as drawn, to
+ * DIR/<UIP_EDITOR_SHOTS_PREFIX>@name.png, for review (never compared).
+ */
+static void shot(GtkWidget *window, const char *name)
+{
+#if UIP_GTK4
+    const char *dir = g_getenv("UIP_EDITOR_SHOTS");
+    g_autofree char *path = NULL;
+    g_autoptr(GdkPaintable) paintable = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    GskRenderNode *node;
+    GtkSnapshot *snapshot;
+    int width, height;
+
+    if (!dir)
+        return;
+    for (int i = 0; i < 20; i++) { /* let it lay out and draw */
+        run_pending();
+        g_usleep(10000);
+    }
+    width = gtk_widget_get_width(window);
+    height = gtk_widget_get_height(window);
+    paintable = gtk_widget_paintable_new(window);
+    snapshot = gtk_snapshot_new();
+    gdk_paintable_snapshot(paintable, snapshot, width, height);
+    node = gtk_snapshot_free_to_node(snapshot);
+    g_assert_nonnull(node);
+    texture = gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(window)), node,
+                                          &GRAPHENE_RECT_INIT(0, 0, width, height));
+    gsk_render_node_unref(node);
+    path = g_strdup_printf("%s/%s%s.png", dir, g_getenv("UIP_EDITOR_SHOTS_PREFIX") ?: "", name);
+    g_assert_true(gdk_texture_save_to_png(texture, path));
+#else
+    (void)window;
+    (void)name;
+#endif
+}
+
 static void host_show_all(GtkWidget *dialog)
 {
 #if !UIP_GTK4
@@ -1041,6 +1081,10 @@ static void test_host_visibility(void)
             assert_method_shown(&p, methods[i]);
             host_show_all(dialog);
             assert_method_shown(&p, methods[i]);
+            if (m == 0) {
+                g_autofree char *name = g_strdup_printf("method-%s", methods[i]);
+                shot(dialog, name);
+            }
         }
         host_destroy(dialog);
         page_close(&p);
@@ -1079,6 +1123,7 @@ static void test_host_advanced(void)
         g_assert_true(gtk_widget_get_mapped(advanced));
     }
 #endif
+    shot(advanced, "advanced");
     /* its fields are shown whatever the host did */
     g_assert_true(gtk_widget_is_visible(w(&p, "ike_entry")));
     g_assert_true(gtk_widget_is_visible(w(&p, "rekey_ike_entry")));
@@ -1123,6 +1168,9 @@ static void test_host_marks(void)
                                             GTK_ENTRY_ICON_PRIMARY),
                     ==, "dialog-warning-symbolic");
     save_fails(&p, UIP_KEY_GATEWAY);
+    entry_type(w(&p, "port_entry"), "70000");
+    shot(dialog, "marks");
+    entry_type(w(&p, "port_entry"), "");
     entry_type(w(&p, "gateway_entry"), "vpn.example.test");
     g_assert_false(has_error_class(w(&p, "gateway_label")));
 
@@ -1226,6 +1274,16 @@ int main(int argc, char **argv)
                                                  NULL, &error);
     g_assert_no_error(error);
     g_assert_nonnull(plugin);
+    if (g_getenv("UIP_EDITOR_SHOTS_LOCALEDIR")) {
+        /* the screenshots' translations: after the editor's own binding, made by its first
+         * editor */
+        g_autoptr(NMConnection) c = new_connection(NULL, NULL);
+        struct page p;
+
+        page_open(&p, c);
+        page_close(&p);
+        bindtextdomain("NetworkManager-uipsec", g_getenv("UIP_EDITOR_SHOTS_LOCALEDIR"));
+    }
 
     g_test_add_func("/editor/every-field", test_every_field);
     g_test_add_func("/editor/edits", test_edits);
