@@ -29,6 +29,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "common/uip-settings.h"
+#include "uip-mobileconfig.h"
 #include "uip-sswan.h"
 
 struct _UipEditorPlugin {
@@ -250,8 +251,11 @@ static NMVpnEditorPluginCapability get_capabilities(NMVpnEditorPlugin *plugin)
            NM_VPN_EDITOR_PLUGIN_CAPABILITY_IPV6;
 }
 
+/* By content: an Apple profile (XML or binary property list, or signed) or a .sswan one. */
 static NMConnection *import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
 {
+    if (uip_mobileconfig_file_looks_like(path))
+        return uip_mobileconfig_import_file(path, NULL, error);
     return uip_sswan_import_file(path, NULL, error);
 }
 
@@ -284,7 +288,8 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
         break;
     case PROP_DESC:
         g_value_set_string(value, _("IKEv2 IPsec VPN with its own user-space IKE and ESP; "
-                                    "imports and exports strongSwan .sswan profiles"));
+                                    "imports and exports strongSwan .sswan profiles and "
+                                    "imports Apple .mobileconfig IKEv2 profiles"));
         break;
     case PROP_SERVICE:
         g_value_set_string(value, UIP_VPN_SERVICE);
