@@ -31,7 +31,8 @@
  *     EncryptionAlgorithm        AES-128, AES-256, AES-128-GCM, AES-256-GCM,
  *                                ChaCha20Poly1305 (DES, 3DES refused)
  *     IntegrityAlgorithm         SHA2-256, -384, -512 (SHA1-96/-160 refused);
- *                                with GCM/ChaCha20 it gives the IKE PRF only
+ *                                with GCM/ChaCha20 it gives the IKE PRF, and
+ *                                is unused for ESP
  *     DiffieHellmanGroup         14, 15, 16, 19, 20, 31 (others refused)
  *     LifeTimeInMinutes          rekey-ike / rekey-child (seconds)
  *                                -> ike / esp in strongSwan's syntax; a missing
@@ -152,18 +153,9 @@ struct pl_parser {
     gboolean in_plist, plist_done;
 };
 
-static gboolean markup_fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static gboolean markup_fail(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, msg);
-    return FALSE;
-}
+/* A property list that is XML but not a valid plist: stops the GMarkup parser. */
+#define markup_fail(error, ...)                                                                    \
+    g_set_error((error), G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, __VA_ARGS__)
 
 static struct pl *pl_top(struct pl_parser *p)
 {
@@ -310,8 +302,10 @@ static struct pl *pl_parse(const char *data, gsize len, GError **error)
     ok = g_markup_parse_context_parse(ctx, data, (gssize)len, &local) &&
          g_markup_parse_context_end_parse(ctx, &local);
     g_markup_parse_context_free(ctx);
-    if (ok && !p.plist_done)
-        ok = markup_fail(&local, _("the document is not a property list (no <plist>)"));
+    if (ok && !p.plist_done) {
+        markup_fail(&local, _("the document is not a property list (no <plist>)"));
+        ok = FALSE;
+    }
     g_ptr_array_unref(p.stack);
     if (p.key)
         uip_free_secret_str(g_string_free(p.key, FALSE));
@@ -655,6 +649,8 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
                               "no such weak cipher (AES, AES-GCM and ChaCha20-Poly1305 only)"),
                         p_enc, enc);
         }
+    if (aead && !ike)
+        integ = "SHA2-256"; /* ESP with an AEAD cipher has no integrity algorithm: unused */
     for (gsize i = 0; i < G_N_ELEMENTS(integrities); i++)
         if (strcmp(integrities[i].apple, integ) == 0) {
             our_int = integrities[i].ours;

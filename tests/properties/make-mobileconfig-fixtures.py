@@ -116,7 +116,8 @@ def main():
                        EncryptionAlgorithm="AES-128", IntegrityAlgorithm="SHA2-256",
                        DiffieHellmanGroup=14),
                    ChildSecurityAssociationParameters=dict(
-                       EncryptionAlgorithm="ChaCha20Poly1305", DiffieHellmanGroup=31))
+                       EncryptionAlgorithm="ChaCha20Poly1305", DiffieHellmanGroup=31,
+                       IntegrityAlgorithm="SHA1-96"))  # unused with an AEAD cipher
         files["good-eap"] = profile(vpn(name="Example EAP", **eap), root, pem2)
         files["good-minimal"] = profile(vpn(uuid="not a uuid", name=None,
                                             RemoteAddress="2001:db8::1"))

@@ -29,6 +29,7 @@
 #include <openssl/pkcs12.h>
 
 #include "common/uip-settings.h"
+#include "fixture-util.h"
 #include "nm-uipsec-editor-plugin.h"
 
 /* ---- fixtures -------------------------------------------------------------------------------- */
@@ -501,36 +502,19 @@ static void test_bad(gconstpointer user_data)
 
     c = uip_sswan_import_file(path, dir, &error);
     g_assert_null(c);
-    g_assert_nonnull(error);
-    if (g_test_verbose())
-        g_printerr("%s: %s\n", b->file, error->message);
-    g_assert_error(error, b->domain(), b->code);
-    for (guint i = 0; i < G_N_ELEMENTS(b->words) && b->words[i]; i++)
-        if (!strstr(error->message, b->words[i]))
-            g_error("%s: “%s” not in: %s", b->file, b->words[i], error->message);
+    fixture_assert_refused(b->file, error, b->domain(), b->code, b->words,
+                           G_N_ELEMENTS(b->words));
     g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS)); /* nothing written */
 }
 
 /* Every fixture has a row above. */
 static void test_fixtures_listed(void)
 {
-    g_autofree char *dir = g_test_build_filename(G_TEST_DIST, "fixtures", NULL);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    guint n = 0;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-    g_assert_nonnull(d);
-    while ((name = g_dir_read_name(d))) {
-        gboolean found = FALSE;
-        for (guint i = 0; i < G_N_ELEMENTS(good); i++)
-            found = found || strcmp(good[i].file, name) == 0;
-        for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
-            found = found || strcmp(bad[i].file, name) == 0;
-        if (!found)
-            g_error("fixture %s has no row in test-import-export.c", name);
-        n++;
-    }
-    g_assert_cmpuint(n, ==, G_N_ELEMENTS(good) + G_N_ELEMENTS(bad));
+    FIXTURE_ADD_NAMES(names, good);
+    FIXTURE_ADD_NAMES(names, bad);
+    fixture_assert_listed("fixtures", names, "test-import-export.c");
 }
 
 /* A few inputs that are no fixture files. */
@@ -880,23 +864,6 @@ static void copy_file(const char *from, const char *to)
     g_assert_cmpint(g_chmod(to, 0755), ==, 0);
 }
 
-static void rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-            rm_rf(child);
-        else
-            g_unlink(child);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(path);
-}
-
 int main(int argc, char **argv)
 {
     g_autofree char *module_copy = NULL, *data_home = NULL;
@@ -945,7 +912,7 @@ int main(int argc, char **argv)
     r = g_test_run();
 
     if (r == 0)
-        rm_rf(tmp_base);
+        fixture_rm_rf(tmp_base);
     g_free(plugin_dir);
     g_free(tmp_base);
     return r;

@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "common/uip-settings.h"
+#include "fixture-util.h"
 
 #define UUID_VPN "0c2f7b1e-6a4d-4e1b-9c3a-2b1d0e0f1a02"
 #define PSK      "a pre-shared key of 32 character"
@@ -292,39 +293,23 @@ static void test_bad(gconstpointer user_data)
 
     c = uip_mobileconfig_import_file(path, dir, &error);
     g_assert_null(c);
-    g_assert_nonnull(error);
-    if (g_test_verbose())
-        g_printerr("%s: %s\n", b->file, error->message);
     if (b->settings_error)
-        g_assert_error(error, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
+        fixture_assert_refused(b->file, error, UIP_SETTINGS_ERROR,
+                               UIP_SETTINGS_ERROR_INVALID_VALUE, b->words, G_N_ELEMENTS(b->words));
     else
-        g_assert_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED);
-    for (guint i = 0; i < G_N_ELEMENTS(b->words) && b->words[i]; i++)
-        if (!strstr(error->message, b->words[i]))
-            g_error("%s: “%s” not in: %s", b->file, b->words[i], error->message);
+        fixture_assert_refused(b->file, error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED,
+                               b->words, G_N_ELEMENTS(b->words));
     g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS)); /* nothing written */
 }
 
 /* Every fixture has a row above. */
 static void test_fixtures_listed(void)
 {
-    g_autofree char *dir = g_test_build_filename(G_TEST_DIST, "mobileconfig", NULL);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    guint n = 0;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-    g_assert_nonnull(d);
-    while ((name = g_dir_read_name(d))) {
-        gboolean found = FALSE;
-        for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
-            found = found || strcmp(good[i].file, name) == 0;
-        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
-            found = found || strcmp(bad[i].file, name) == 0;
-        if (!found)
-            g_error("fixture %s has no row in test-mobileconfig.c", name);
-        n++;
-    }
-    g_assert_cmpuint(n, ==, G_N_ELEMENTS(good) + G_N_ELEMENTS(bad));
+    FIXTURE_ADD_NAMES(names, good);
+    FIXTURE_ADD_NAMES(names, bad);
+    fixture_assert_listed("mobileconfig", names, "test-mobileconfig.c");
 }
 
 /* Which importer a file goes to: by its first bytes, not its name. */
@@ -427,23 +412,6 @@ static void test_module(void)
     }
 }
 
-static void rm_rf(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-            rm_rf(child);
-        else
-            g_unlink(child);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(path);
-}
-
 int main(int argc, char **argv)
 {
     g_autofree char *data_home = NULL;
@@ -470,7 +438,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mobileconfig/module", test_module);
     r = g_test_run();
     if (r == 0)
-        rm_rf(tmp_base);
+        fixture_rm_rf(tmp_base);
     g_free(tmp_base);
     return r;
 }
