@@ -1264,13 +1264,13 @@ gboolean uip_sswan_import_write_files(UipSswanImport *imp, GError **error)
 
 char **uip_sswan_import_take_created(const char *uuid)
 {
-    GPtrArray *paths;
+    GPtrArray *paths = NULL;
+    g_autofree char *key = NULL;
 
     g_return_val_if_fail(uuid, NULL);
     G_LOCK(created_lock);
-    paths = created_files ? g_hash_table_lookup(created_files, uuid) : NULL;
-    if (paths)
-        g_hash_table_steal(created_files, uuid);
+    if (created_files) /* the key is a copy of the table's own: freed here */
+        g_hash_table_steal_extended(created_files, uuid, (gpointer *)&key, (gpointer *)&paths);
     G_UNLOCK(created_lock);
     if (!paths)
         return NULL;
