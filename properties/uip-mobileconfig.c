@@ -40,7 +40,8 @@
  *                                default (AES-256, SHA2-256, group 14)
  *   EnablePFS                    esp gets the child dictionary's group
  *   DeadPeerDetectionRate        dpd-interval: None 0, Low 1800, Medium 600,
- *                                High 60 (Apple's documented periods)
+ *                                High 60 (Apple's documented periods); absent:
+ *                                uipsec's default (30 s), not Apple's Medium
  *   DisableMOBIKE                mobike no
  *   NATKeepAliveInterval, MTU    nat-keepalive, mtu
  *   UserDefinedName              connection.id (else the payload's or the
