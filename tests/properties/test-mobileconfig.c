@@ -8,6 +8,8 @@
  *     0600 that OpenSSL reads (an encrypted key with the profile's password);
  *   - every bad fixture: the expected GError, whose message names the Apple
  *     key(s), and nothing written;
+ *   - every algorithm and group the importer maps gives a proposal that
+ *     uipsec's IKE parser takes (each refused one names the Apple key);
  *   - the content test that sends a file to this importer or the .sswan one;
  *   - the core module as nmcli drives it (nm_vpn_editor_plugin_import): a
  *     .mobileconfig and a .sswan through the same call.
@@ -25,6 +27,8 @@
 
 #include "common/uip-settings.h"
 #include "fixture-util.h"
+#include "ike/ike-types.h"
+#include "ike/proposal.h"
 
 #define UUID_VPN "0c2f7b1e-6a4d-4e1b-9c3a-2b1d0e0f1a02"
 #define PSK      "a pre-shared key of 32 character"
@@ -312,6 +316,93 @@ static void test_fixtures_listed(void)
     fixture_assert_listed("mobileconfig", names, "test-mobileconfig.c");
 }
 
+/* The IKE parser of the service takes @proposal. */
+static void assert_proposal(const char *proposal, uint8_t protocol)
+{
+    struct ike_proposal props[IKE_MAX_PROPOSALS];
+    char why[128] = "";
+    unsigned n = 0;
+
+    if (ike_proposals_parse(proposal, protocol, props, IKE_MAX_PROPOSALS, &n, why, sizeof(why)))
+        g_error("“%s” is not a valid proposal: %s", proposal, why);
+    g_assert_cmpuint(n, ==, 1);
+}
+
+/* A PSK profile whose IKE and child SA dictionaries hold @enc, @integ and @group. */
+static UipSswanImport *parse_algorithms(const char *enc, const char *integ, guint group,
+                                        GError **error)
+{
+    g_autofree char *dir = new_dir();
+    g_autofree char *sa = g_strdup_printf(
+        "<dict><key>EncryptionAlgorithm</key><string>%s</string>"
+        "<key>IntegrityAlgorithm</key><string>%s</string>"
+        "<key>DiffieHellmanGroup</key><integer>%u</integer></dict>",
+        enc, integ, group);
+    g_autofree char *xml = g_strdup_printf(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>"
+        "<key>PayloadType</key><string>Configuration</string>"
+        "<key>PayloadContent</key><array><dict>"
+        "<key>PayloadType</key><string>com.apple.vpn.managed</string>"
+        "<key>VPNType</key><string>IKEv2</string>"
+        "<key>IKEv2</key><dict>"
+        "<key>RemoteAddress</key><string>198.18.0.1</string>"
+        "<key>SharedSecret</key><string>%s</string>"
+        "<key>EnablePFS</key><true/>"
+        "<key>IKESecurityAssociationParameters</key>%s"
+        "<key>ChildSecurityAssociationParameters</key>%s"
+        "</dict></dict></array></dict></plist>\n",
+        PSK, sa, sa);
+
+    return uip_mobileconfig_parse(xml, strlen(xml), dir, error);
+}
+
+static void test_algorithms(void)
+{
+    static const char *const encs[] = {"AES-128", "AES-256", "AES-128-GCM", "AES-256-GCM",
+                                       "ChaCha20Poly1305"};
+    static const char *const integs[] = {"SHA2-256", "SHA2-384", "SHA2-512"};
+    static const guint groups[] = {14, 15, 16, 19, 20, 31};
+    static const struct {
+        const char *enc, *integ;
+        guint group;
+        const char *key; /* named in the refusal */
+    } refused[] = {
+        {"3DES", "SHA2-256", 14, "IKESecurityAssociationParameters.EncryptionAlgorithm"},
+        {"DES", "SHA2-256", 14, "ChildSecurityAssociationParameters.EncryptionAlgorithm"},
+        {"AES-256", "SHA1-160", 14, "IKESecurityAssociationParameters.IntegrityAlgorithm"},
+        {"AES-256", "MD5", 14, "ChildSecurityAssociationParameters.IntegrityAlgorithm"},
+        {"AES-256", "SHA2-256", 2, "IKESecurityAssociationParameters.DiffieHellmanGroup"},
+        {"AES-256", "SHA2-256", 5, "ChildSecurityAssociationParameters.DiffieHellmanGroup"},
+        {"AES-256", "SHA2-256", 21, "IKESecurityAssociationParameters.DiffieHellmanGroup"},
+        {"AES-256", "SHA2-256", 32, "IKESecurityAssociationParameters.DiffieHellmanGroup"},
+        {"Blowfish", "SHA2-256", 14, "IKESecurityAssociationParameters.EncryptionAlgorithm"},
+    };
+
+    for (gsize e = 0; e < G_N_ELEMENTS(encs); e++)
+        for (gsize i = 0; i < G_N_ELEMENTS(integs); i++)
+            for (gsize g = 0; g < G_N_ELEMENTS(groups); g++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(UipSswanImport) imp =
+                    parse_algorithms(encs[e], integs[i], groups[g], &error);
+                NMSettingVpn *s_vpn;
+
+                g_assert_no_error(error);
+                s_vpn = nm_connection_get_setting_vpn(uip_sswan_import_get_connection(imp));
+                assert_proposal(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_IKE), IKE_PROTO_IKE);
+                assert_proposal(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_ESP), IKE_PROTO_ESP);
+            }
+    for (gsize r = 0; r < G_N_ELEMENTS(refused); r++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(UipSswanImport) imp =
+            parse_algorithms(refused[r].enc, refused[r].integ, refused[r].group, &error);
+
+        g_assert_null(imp);
+        g_assert_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_FAILED);
+        if (!strstr(error->message, refused[r].key))
+            g_error("“%s” not in: %s", refused[r].key, error->message);
+    }
+}
+
 /* Which importer a file goes to: by its first bytes, not its name. */
 static void test_looks_like(void)
 {
@@ -433,6 +524,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(name, &bad[i], test_bad);
     }
     g_test_add_func("/mobileconfig/fixtures-listed", test_fixtures_listed);
+    g_test_add_func("/mobileconfig/algorithms", test_algorithms);
     g_test_add_func("/mobileconfig/looks-like", test_looks_like);
     g_test_add_func("/mobileconfig/import-twice", test_import_twice);
     g_test_add_func("/mobileconfig/module", test_module);
