@@ -47,6 +47,9 @@
  *   UserDefinedName              connection.id (else the payload's or the
  *                                profile's PayloadDisplayName)
  * The VPN payload's PayloadUUID is the connection's uuid when it is one.
+ * Its DNS dictionary: ServerAddresses -> ipv4.dns / ipv6.dns with
+ * ignore-auto-dns (they replace the gateway's servers, as in a .sswan
+ * import), SearchDomains -> dns-search of both, DNSProtocol Cleartext only.
  * CA certificates: every com.apple.security.root, .pem and .pkcs1 payload,
  * one after the other in CERT_DIR/<name>-ca.pem -> ca-cert.
  *
@@ -65,7 +68,8 @@
  * EnableCertificateRevocationCheck, StrictRevocationCheck,
  * ServerCertificateCommonName and ServerCertificateIssuerCommonName (uipsec
  * binds the gateway to remote-id, not to a CN), TLSMinimumVersion/Maximum,
- * and at the payload level Proxies, DNS, IPv4, VendorConfig, VPNSubType; any
+ * and at the payload level Proxies, IPv4, VendorConfig, VPNSubType, DNS over
+ * HTTPS/TLS and DNS search domains without servers; any
  * key not named here.  Binary property lists are refused with the command that
  * converts them.
  */
@@ -75,6 +79,7 @@
 
 #include "uip-mobileconfig.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -333,6 +338,7 @@ static struct pl *pl_get(struct pl *dict, const char *key)
 
 struct import {
     UipSswanImport *imp;
+    GPtrArray *dns4, *dns6, *search; /* char *: ipv4.dns, ipv6.dns, dns-search of both */
     GHashTable *data;    /* vpn.data: UIP_KEY_* -> value */
     GHashTable *secrets; /* vpn.secrets: UIP_KEY_* -> value (wiped) */
     GPtrArray *problems; /* GError: every problem of the profile */
@@ -485,8 +491,7 @@ static const struct key_desc vpn_keys[] = {
     {"VPNSubType", K_REFUSED, N_("VPN plug-ins of other apps are not supported")},
     {"VendorConfig", K_REFUSED, N_("VPN plug-ins of other apps are not supported")},
     {"Proxies", K_REFUSED, N_("NetworkManager connections have no manual HTTP proxy")},
-    {"DNS", K_REFUSED,
-     N_("the DNS servers and domains come from the gateway; set others in the connection")},
+    {"DNS", K_MAPPED, NULL},
     {"IPv4", K_REFUSED, N_("uipsec routes what the gateway's traffic selectors say")},
     {"OnDemandEnabled", K_REFUSED_TRUE,
      N_("NetworkManager does not start VPN connections on demand")},
@@ -541,6 +546,12 @@ static const struct key_desc ikev2_keys[] = {
      N_("uipsec binds the gateway's certificate to the remote identity, not to a common name")},
     {"TLSMinimumVersion", K_REFUSED, N_("the EAP-TLS versions cannot be set")},
     {"TLSMaximumVersion", K_REFUSED, N_("the EAP-TLS versions cannot be set")},
+};
+
+static const struct key_desc dns_keys[] = {
+    {"ServerAddresses", K_MAPPED, NULL},
+    {"SearchDomains", K_MAPPED, NULL},
+    {"DNSProtocol", K_MAPPED, NULL},
 };
 
 static const struct key_desc sa_keys[] = {
@@ -904,6 +915,82 @@ static void import_auth(struct import *im, struct pl *ikev2, struct pl *payloads
     }
 }
 
+/* ---- DNS -------------------------------------------------------------------------------------- */
+
+/* Each string of the array @key of @dict to @take (FALSE: not valid); FALSE with a problem. */
+static gboolean get_strings(struct import *im, struct pl *dict, const char *key, const char *path,
+                            gboolean (*take)(struct import *im, const char *s))
+{
+    struct pl *n = pl_get(dict, key);
+    gboolean strings = n && n->type == PL_ARRAY;
+
+    if (!n)
+        return TRUE;
+    for (guint i = 0; strings && i < n->items->len; i++)
+        strings = ((struct pl *)n->items->pdata[i])->type == PL_STRING;
+    if (!strings) {
+        problem(im, _("The profile field “%s” must be a list of strings"), path);
+        return FALSE;
+    }
+    for (guint i = 0; i < n->items->len; i++) {
+        struct pl *item = n->items->pdata[i];
+        if (!take(im, g_strstrip(item->text->str))) {
+            g_autofree char *v = uip_sswan_shown(item->text->str);
+            problem(im, _("The profile field “%s” holds “%s”, which is not valid there"), path, v);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* An IPv4 or IPv6 address, to the servers of its family. */
+static gboolean dns_address(struct import *im, const char *s)
+{
+    guint8 buf[16];
+
+    if (inet_pton(AF_INET, s, buf) == 1)
+        g_ptr_array_add(im->dns4, g_strdup(s));
+    else if (inet_pton(AF_INET6, s, buf) == 1)
+        g_ptr_array_add(im->dns6, g_strdup(s));
+    else
+        return FALSE;
+    return TRUE;
+}
+
+/* A DNS domain (letters, digits, '-' and '.', at most 253 characters), to the search list. */
+static gboolean dns_domain(struct import *im, const char *s)
+{
+    gsize n = strlen(s);
+
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+            return FALSE;
+    if (n == 0 || n > 253)
+        return FALSE;
+    g_ptr_array_add(im->search, g_strdup(s));
+    return TRUE;
+}
+
+/* com.apple.vpn.managed.DNS: the servers replace the gateway's ones, with their search list. */
+static void import_dns(struct import *im, struct pl *dns)
+{
+    const char *proto;
+
+    if (dns->type != PL_DICT) {
+        problem(im, _("The profile field “%s” must be a dictionary"), T_VPN ".DNS");
+        return;
+    }
+    check_keys(im, dns, T_VPN ".DNS", dns_keys, G_N_ELEMENTS(dns_keys));
+    proto = get_string(im, dns, "DNSProtocol", T_VPN ".DNS.DNSProtocol");
+    if (proto && strcmp(proto, "Cleartext") != 0)
+        refuse(im, T_VPN ".DNS.DNSProtocol", _("encrypted DNS (HTTPS, TLS) is not supported"));
+    get_strings(im, dns, "ServerAddresses", T_VPN ".DNS.ServerAddresses", dns_address);
+    get_strings(im, dns, "SearchDomains", T_VPN ".DNS.SearchDomains", dns_domain);
+    if (im->search->len && !im->dns4->len && !im->dns6->len)
+        refuse(im, T_VPN ".DNS.SearchDomains",
+               _("search domains without ServerAddresses are not supported"));
+}
+
 /* ---- the payloads ----------------------------------------------------------------------------- */
 
 static void import_ikev2(struct import *im, struct pl *ikev2)
@@ -1051,6 +1138,8 @@ static void import_profile(struct import *im, struct pl *root, char **id, char *
     import_ikev2(im, ikev2);
     import_auth(im, ikev2, payloads, base);
     import_cas(im, payloads, base);
+    if (pl_get(vpn, "DNS"))
+        import_dns(im, pl_get(vpn, "DNS"));
 }
 
 /* ---- the file --------------------------------------------------------------------------------- */
@@ -1157,6 +1246,9 @@ UipSswanImport *uip_mobileconfig_parse(const char *data, gsize len, const char *
     g_autoptr(UipSswanImport) imp = NULL;
     g_autoptr(GHashTable) vpn_data = NULL, secrets = NULL;
     g_autoptr(GPtrArray) problems = NULL, unknown = NULL;
+    g_autoptr(GPtrArray) dns4 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) dns6 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) search = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *id = NULL, *uuid = NULL;
     g_autoptr(GError) local = NULL;
     struct pl *root = NULL;
@@ -1207,7 +1299,7 @@ UipSswanImport *uip_mobileconfig_parse(const char *data, gsize len, const char *
     secrets = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, wipe_value);
     problems = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
     unknown = g_ptr_array_new_with_free_func(g_free);
-    im = (struct import){imp, vpn_data, secrets, problems, unknown};
+    im = (struct import){imp, dns4, dns6, search, vpn_data, secrets, problems, unknown};
     import_profile(&im, root, &id, &uuid);
     pl_free(root);
     if (unknown->len)
@@ -1222,9 +1314,15 @@ UipSswanImport *uip_mobileconfig_parse(const char *data, gsize len, const char *
         uip_sswan_report_problems(problems, error);
         return NULL;
     }
-    connection = uip_sswan_build_connection(id, uuid, vpn_data, error);
+    connection = uip_sswan_build_connection(id, uuid, vpn_data, dns4, dns6, error);
     if (!connection)
         return NULL;
+    for (guint i = 0; i < search->len; i++) {
+        nm_setting_ip_config_add_dns_search(nm_connection_get_setting_ip4_config(connection),
+                                            search->pdata[i]);
+        nm_setting_ip_config_add_dns_search(nm_connection_get_setting_ip6_config(connection),
+                                            search->pdata[i]);
+    }
     g_hash_table_iter_init(&it, secrets);
     while (g_hash_table_iter_next(&it, &k, &v))
         nm_setting_vpn_add_secret(nm_connection_get_setting_vpn(connection), k, v);

@@ -1352,11 +1352,11 @@ gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error)
 }
 
 NMConnection *uip_sswan_build_connection(const char *id, const char *uuid, GHashTable *data,
-                                         GError **error)
+                                         GPtrArray *dns4, GPtrArray *dns6, GError **error)
 {
     g_autoptr(GPtrArray) none = g_ptr_array_new();
 
-    return build_connection(id, uuid, data, none, none, error);
+    return build_connection(id, uuid, data, dns4 ? dns4 : none, dns6 ? dns6 : none, error);
 }
 
 char *uip_sswan_default_cert_dir(GError **error)

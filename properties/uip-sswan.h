@@ -95,9 +95,10 @@ char *uip_sswan_shown(const char *s);
 guint8 *uip_sswan_base64_decode(const char *field, const char *s, gsize *out_len, GError **error);
 /* @problems (GErrors, at least one) as one error: the only one as it is, else one a line. */
 gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error);
-/* The connection: id, uuid, vpn.data from @data (key -> value), normalized. */
+/* The connection: id, uuid, vpn.data from @data (key -> value), DNS servers (addresses of each
+ * family, replacing the gateway's ones; NULL = none), normalized. */
 NMConnection *uip_sswan_build_connection(const char *id, const char *uuid, GHashTable *data,
-                                         GError **error);
+                                         GPtrArray *dns4, GPtrArray *dns6, GError **error);
 
 /* Parse, write the files, return a new connection; @cert_dir NULL = the default folder. */
 NMConnection *uip_sswan_import_data(const char *data, gsize len, const char *cert_dir,

@@ -118,7 +118,10 @@ def main():
                    ChildSecurityAssociationParameters=dict(
                        EncryptionAlgorithm="ChaCha20Poly1305", DiffieHellmanGroup=31,
                        IntegrityAlgorithm="SHA1-96"))  # unused with an AEAD cipher
-        files["good-eap"] = profile(vpn(name="Example EAP", **eap), root, pem2)
+        eap_vpn = vpn(name="Example EAP", **eap)
+        eap_vpn["DNS"] = {"ServerAddresses": ["198.18.0.53", "2001:db8::53"],
+                          "SearchDomains": ["corp.example.test"], "DNSProtocol": "Cleartext"}
+        files["good-eap"] = profile(eap_vpn, root, pem2)
         files["good-minimal"] = profile(vpn(uuid="not a uuid", name=None,
                                             RemoteAddress="2001:db8::1"))
         cert = dict(RemoteAddress="198.18.0.1", RemoteIdentifier="vpn.example.test",
@@ -154,7 +157,10 @@ def main():
         bad("revocation", base="cert", EnableCertificateRevocationCheck=1)
         bad("fallback", EnableFallback=True)
         bad("proxies", vpn_keys={"Proxies": {"HTTPEnable": 1, "HTTPProxy": "198.18.0.80"}})
-        bad("dns", vpn_keys={"DNS": {"ServerAddresses": ["198.18.0.53"]}})
+        bad("dns-https", vpn_keys={"DNS": {"ServerAddresses": ["198.18.0.53"],
+                                           "DNSProtocol": "HTTPS"}})
+        bad("dns-address", vpn_keys={"DNS": {"ServerAddresses": ["dns.example.test"]}})
+        bad("dns-search-only", vpn_keys={"DNS": {"SearchDomains": ["corp.example.test"]}})
         bad("unknown-keys", Bogus=1, vpn_keys={"Colour": "blue"},
             IKESecurityAssociationParameters=dict(psk["IKESecurityAssociationParameters"],
                                                   Extra=1))

@@ -43,6 +43,7 @@ struct good {
     const char *id;
     const char *uuid; /* NULL: a new one */
     guint n_files;
+    const char *dns; /* "ipv4.dns|ipv6.dns|dns-search", comma-separated; NULL: no DNS setting */
     struct kv data[MAX_KV];
     struct kv secrets[4];
 };
@@ -68,13 +69,14 @@ static const struct kv psk_data[] = {
 };
 
 static const struct good good[] = {
-    {"good-psk.mobileconfig", "Example PSK", UUID_VPN, 1, {
+    {"good-psk.mobileconfig", "Example PSK", UUID_VPN, 1, NULL, {
         CA("Example PSK"),
     }, {{UIP_KEY_PSK, PSK}}},
-    {"good-signed.mobileconfig", "Example PSK", UUID_VPN, 1, {
+    {"good-signed.mobileconfig", "Example PSK", UUID_VPN, 1, NULL, {
         CA("Example PSK"),
     }, {{UIP_KEY_PSK, PSK}}},
-    {"good-eap.mobileconfig", "Example EAP", UUID_VPN, 1, {
+    {"good-eap.mobileconfig", "Example EAP", UUID_VPN, 1,
+     "198.18.0.53|2001:db8::53|corp.example.test", {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_EAP_MSCHAPV2},
         {UIP_KEY_GATEWAY, "vpn.example.test"},
         {UIP_KEY_REMOTE_ID, "vpn.example.test"},
@@ -85,12 +87,12 @@ static const struct good good[] = {
         {UIP_KEY_ESP, "chacha20poly1305"},
         CA("Example EAP"),
     }, {{UIP_KEY_PASSWORD, "alice's password"}}},
-    {"good-minimal.mobileconfig", "managed", NULL, 0, {
+    {"good-minimal.mobileconfig", "managed", NULL, 0, NULL, {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_PSK},
         {UIP_KEY_GATEWAY, "2001:db8::1"},
         {UIP_KEY_PSK_FLAGS, "1"},
     }, {{NULL}}},
-    {"good-cert.mobileconfig", "Example certificate", UUID_VPN, 3, {
+    {"good-cert.mobileconfig", "Example certificate", UUID_VPN, 3, NULL, {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_CERT},
         {UIP_KEY_GATEWAY, "198.18.0.1"},
         {UIP_KEY_REMOTE_ID, "vpn.example.test"},
@@ -100,7 +102,7 @@ static const struct good good[] = {
         CERT("Example certificate"),
         CA("Example certificate"),
     }, {{UIP_KEY_USER_KEY_PASSWORD, "correct horse"}}},
-    {"good-eap-tls.mobileconfig", "Example EAP-TLS", UUID_VPN, 3, {
+    {"good-eap-tls.mobileconfig", "Example EAP-TLS", UUID_VPN, 3, NULL, {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_EAP_TLS},
         {UIP_KEY_GATEWAY, "198.18.0.1"},
         {UIP_KEY_REMOTE_ID, "vpn.example.test"},
@@ -143,7 +145,13 @@ static const struct bad bad[] = {
     {"bad-revocation.mobileconfig", FALSE, {"“IKEv2.EnableCertificateRevocationCheck”"}},
     {"bad-fallback.mobileconfig", FALSE, {"“IKEv2.EnableFallback”"}},
     {"bad-proxies.mobileconfig", FALSE, {"“com.apple.vpn.managed.Proxies”", "proxy"}},
-    {"bad-dns.mobileconfig", FALSE, {"“com.apple.vpn.managed.DNS”"}},
+    {"bad-dns-https.mobileconfig", FALSE, {"“com.apple.vpn.managed.DNS.DNSProtocol”", "HTTPS"}},
+    {"bad-dns-address.mobileconfig",
+     FALSE,
+     {"“com.apple.vpn.managed.DNS.ServerAddresses”", "“dns.example.test”"}},
+    {"bad-dns-search-only.mobileconfig",
+     FALSE,
+     {"“com.apple.vpn.managed.DNS.SearchDomains”", "ServerAddresses"}},
     {"bad-unknown-keys.mobileconfig",
      FALSE,
      {"“IKEv2.Bogus”", "“com.apple.vpn.managed.Colour”",
@@ -214,6 +222,34 @@ static void check_kv(NMSettingVpn *s_vpn, const struct kv *kv, gsize n_max, cons
                      ==, n);
 }
 
+/* "ipv4.dns|ipv6.dns|dns-search" of @c (ignore-auto-dns on both), or NULL without them. */
+static char *dns_of(NMConnection *c)
+{
+    NMSettingIPConfig *s4 = nm_connection_get_setting_ip4_config(c);
+    NMSettingIPConfig *s6 = nm_connection_get_setting_ip6_config(c);
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    if (!s4 || !s6 || nm_setting_ip_config_get_num_dns(s4) + nm_setting_ip_config_get_num_dns(s6) == 0)
+        return NULL;
+    g_assert_true(nm_setting_ip_config_get_ignore_auto_dns(s4));
+    g_assert_true(nm_setting_ip_config_get_ignore_auto_dns(s6));
+    for (guint i = 0; i < nm_setting_ip_config_get_num_dns(s4); i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "", nm_setting_ip_config_get_dns(s4, i));
+    g_string_append_c(out, '|');
+    for (guint i = 0; i < nm_setting_ip_config_get_num_dns(s6); i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "", nm_setting_ip_config_get_dns(s6, i));
+    g_string_append_c(out, '|');
+    g_assert_cmpuint(nm_setting_ip_config_get_num_dns_searches(s4), ==,
+                     nm_setting_ip_config_get_num_dns_searches(s6));
+    for (guint i = 0; i < nm_setting_ip_config_get_num_dns_searches(s4); i++) {
+        g_assert_cmpstr(nm_setting_ip_config_get_dns_search(s4, i), ==,
+                        nm_setting_ip_config_get_dns_search(s6, i));
+        g_string_append_printf(out, "%s%s", i ? "," : "",
+                               nm_setting_ip_config_get_dns_search(s4, i));
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 static void test_good(gconstpointer user_data)
 {
     const struct good *g = user_data;
@@ -239,6 +275,10 @@ static void test_good(gconstpointer user_data)
         g_assert_true(g_uuid_string_is_valid(nm_connection_get_uuid(c)));
     s_vpn = nm_connection_get_setting_vpn(c);
     g_assert_cmpstr(nm_setting_vpn_get_service_type(s_vpn), ==, UIP_VPN_SERVICE);
+    {
+        g_autofree char *dns = dns_of(c);
+        g_assert_cmpstr(dns, ==, g->dns);
+    }
     for (gsize i = 0; psk && i < G_N_ELEMENTS(psk_data); i++)
         all[n++] = psk_data[i];
     for (gsize i = 0; i < MAX_KV && g->data[i].key; i++)
