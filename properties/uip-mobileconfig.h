@@ -50,5 +50,6 @@ gboolean uip_mobileconfig_file_looks_like(const char *path);
 UipSswanImport *uip_mobileconfig_parse(const char *data, gsize len, const char *cert_dir,
                                        GError **error);
 
-/* Read @path, parse, write the files, return a new connection; @cert_dir NULL = the default. */
+/* Read @path, parse, write the files, return a new connection; @cert_dir absolute, or NULL for
+ * the default folder (uip_sswan_default_cert_dir()). */
 NMConnection *uip_mobileconfig_import_file(const char *path, const char *cert_dir, GError **error);
