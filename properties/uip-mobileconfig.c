@@ -637,7 +637,7 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
     const char *enc = "AES-256", *integ = "SHA2-256", *v; /* Apple's defaults */
     const char *our_enc = NULL, *our_int = NULL, *our_dh = NULL;
     g_autofree char *dh_text = NULL, *minutes = NULL;
-    gboolean aead = FALSE, ok = TRUE;
+    gboolean aead = FALSE, ok = TRUE, known_enc = FALSE, known_int = FALSE;
     guint dh = 14;
 
     if (sa) {
@@ -654,6 +654,7 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
     }
     for (gsize i = 0; i < G_N_ELEMENTS(encryptions); i++)
         if (strcmp(encryptions[i].apple, enc) == 0) {
+            known_enc = TRUE;
             our_enc = encryptions[i].ours;
             aead = encryptions[i].aead;
             if (!our_enc)
@@ -665,6 +666,7 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
         integ = "SHA2-256"; /* ESP with an AEAD cipher has no integrity algorithm: unused */
     for (gsize i = 0; i < G_N_ELEMENTS(integrities); i++)
         if (strcmp(integrities[i].apple, integ) == 0) {
+            known_int = TRUE;
             our_int = integrities[i].ours;
             if (!our_int)
                 problem(im, _("The profile field “%s” = “%s” cannot be imported: uipsec has "
@@ -674,11 +676,11 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
     for (gsize i = 0; i < G_N_ELEMENTS(dh_groups); i++)
         if (dh_groups[i].group == dh)
             our_dh = dh_groups[i].ours;
-    if (!our_enc && !g_strv_contains((const char *const[]){"DES", "3DES", NULL}, enc)) {
+    if (!known_enc) {
         g_autofree char *s = uip_sswan_shown(enc);
         problem(im, _("The profile field “%s” has the unknown value “%s”"), p_enc, s);
     }
-    if (!our_int && !g_str_has_prefix(integ, "SHA1-")) {
+    if (!known_int) {
         g_autofree char *s = uip_sswan_shown(integ);
         problem(im, _("The profile field “%s” has the unknown value “%s”"), p_int, s);
     }

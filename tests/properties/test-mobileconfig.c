@@ -416,6 +416,7 @@ static void test_algorithms(void)
         {"AES-256", "SHA2-256", 21, "IKESecurityAssociationParameters.DiffieHellmanGroup"},
         {"AES-256", "SHA2-256", 32, "IKESecurityAssociationParameters.DiffieHellmanGroup"},
         {"Blowfish", "SHA2-256", 14, "IKESecurityAssociationParameters.EncryptionAlgorithm"},
+        {"AES-256", "SHA1-128", 14, "IKESecurityAssociationParameters.IntegrityAlgorithm"},
     };
 
     for (gsize e = 0; e < G_N_ELEMENTS(encs); e++)
