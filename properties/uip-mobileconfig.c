@@ -702,35 +702,38 @@ static char *sa_proposal(struct import *im, struct pl *sa, const char *prefix, g
                            with_dh ? "-" : "", with_dh ? our_dh : "");
 }
 
+/*
+ * IKEv2.@name -> @proposal_key and @rekey_key.  Without the dictionary: nothing, or with
+ * @always a proposal of Apple's defaults (EnablePFS alone asks for the default group).
+ */
+static void import_sa(struct import *im, struct pl *ikev2, const char *name, gboolean ike,
+                      gboolean with_dh, gboolean always, const char *proposal_key,
+                      const char *rekey_key)
+{
+    struct pl *sa = pl_get(ikev2, name);
+    g_autofree char *path = g_strconcat("IKEv2.", name, NULL);
+    g_autofree char *life_path = g_strconcat(path, ".LifeTimeInMinutes", NULL);
+    g_autofree char *life = NULL, *proposal = NULL;
+
+    if (sa && sa->type != PL_DICT) {
+        problem(im, _("The profile field “%s” must be a dictionary"), path);
+        return;
+    }
+    if (!sa && !always)
+        return;
+    proposal = sa_proposal(im, sa, path, ike, with_dh, &life);
+    set_key(im, proposal_key, proposal, path);
+    set_key(im, rekey_key, life, life_path);
+}
+
 static void import_proposals(struct import *im, struct pl *ikev2)
 {
-    struct pl *ike_sa = pl_get(ikev2, "IKESecurityAssociationParameters");
-    struct pl *child_sa = pl_get(ikev2, "ChildSecurityAssociationParameters");
     gboolean pfs = get_bool(im, ikev2, "EnablePFS", "IKEv2.EnablePFS", FALSE);
 
-    if (ike_sa && ike_sa->type != PL_DICT) {
-        problem(im, _("The profile field “%s” must be a dictionary"),
-                "IKEv2.IKESecurityAssociationParameters");
-        ike_sa = NULL;
-    } else if (ike_sa) {
-        g_autofree char *life = NULL;
-        g_autofree char *p = sa_proposal(im, ike_sa, "IKEv2.IKESecurityAssociationParameters",
-                                         TRUE, TRUE, &life);
-        set_key(im, UIP_KEY_IKE, p, "IKEv2.IKESecurityAssociationParameters");
-        set_key(im, UIP_KEY_REKEY_IKE, life,
-                "IKEv2.IKESecurityAssociationParameters.LifeTimeInMinutes");
-    }
-    if (child_sa && child_sa->type != PL_DICT) {
-        problem(im, _("The profile field “%s” must be a dictionary"),
-                "IKEv2.ChildSecurityAssociationParameters");
-    } else if (child_sa || pfs) {
-        g_autofree char *life = NULL;
-        g_autofree char *p = sa_proposal(im, child_sa, "IKEv2.ChildSecurityAssociationParameters",
-                                         FALSE, pfs, &life);
-        set_key(im, UIP_KEY_ESP, p, "IKEv2.ChildSecurityAssociationParameters");
-        set_key(im, UIP_KEY_REKEY_CHILD, life,
-                "IKEv2.ChildSecurityAssociationParameters.LifeTimeInMinutes");
-    }
+    import_sa(im, ikev2, "IKESecurityAssociationParameters", TRUE, TRUE, FALSE, UIP_KEY_IKE,
+              UIP_KEY_REKEY_IKE);
+    import_sa(im, ikev2, "ChildSecurityAssociationParameters", FALSE, pfs, pfs, UIP_KEY_ESP,
+              UIP_KEY_REKEY_CHILD);
 }
 
 /* ---- authentication and certificates ---------------------------------------------------------- */

@@ -122,8 +122,9 @@ def main():
         eap_vpn["DNS"] = {"ServerAddresses": ["198.18.0.53", "2001:db8::53"],
                           "SearchDomains": ["corp.example.test"], "DNSProtocol": "Cleartext"}
         files["good-eap"] = profile(eap_vpn, root, pem2)
+        # EnablePFS without child SA parameters: Apple's defaults with group 14
         files["good-minimal"] = profile(vpn(uuid="not a uuid", name=None,
-                                            RemoteAddress="2001:db8::1"))
+                                            RemoteAddress="2001:db8::1", EnablePFS=True))
         cert = dict(RemoteAddress="198.18.0.1", RemoteIdentifier="vpn.example.test",
                     LocalIdentifier="client@example.test", AuthenticationMethod="Certificate",
                     PayloadCertificateUUID=U_P12, CertificateType="ECDSA256",

@@ -91,6 +91,7 @@ static const struct good good[] = {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_PSK},
         {UIP_KEY_GATEWAY, "2001:db8::1"},
         {UIP_KEY_PSK_FLAGS, "1"},
+        {UIP_KEY_ESP, "aes256-sha256-modp2048"},
     }, {{NULL}}},
     {"good-cert.mobileconfig", "Example certificate", UUID_VPN, 3, NULL, {
         {UIP_KEY_AUTH, UIP_AUTH_NAME_CERT},
