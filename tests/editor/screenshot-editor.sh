@@ -30,6 +30,8 @@
 #                                                     method (eap-mschapv2, cert, eap-tls, psk):
 #                                                     its fields only, whatever the host showed
 #   20-marks(-window).png                             psk: gateway emptied, port 70000: marked
+#   21-marks-save-tooltip.png                         the pointer on Save: the editor's reason
+#   (UIPS_ROUNDS=0: only these, without the vpn.persistent rounds 01-05)
 #   geometry.txt                                      screen, editor and Advanced windows
 #   gtk4/LANG-gtk4-*.png                              the GTK 4 editor in the small GtkDialog
 #                                                     host of test-editor-gtk4 (each method, the
@@ -97,6 +99,12 @@ CORE_SO=$UIP_BUILD/properties/libnm-vpn-plugin-uipsec.so
 if ! [ -r "$CORE_SO" ] || ! [ -r "$UIP_BUILD/properties/libnm-vpn-plugin-uipsec-editor.so" ]; then
     uip_fail "the editor plugins are not built in $UIP_BUILD/properties (ninja -C $UIP_BUILD)"
 fi
+# a copy of the modules, so that a rebuild meanwhile (a shared build tree) changes nothing here
+MODS=$UIP_TMP/modules
+mkdir -p "$MODS" && cp "$CORE_SO" "$UIP_BUILD"/properties/libnm-*vpn-plugin-uipsec-editor.so "$MODS/" ||
+    uip_fail "cannot copy the modules to $MODS"
+chmod 755 "$MODS" "$MODS"/*.so
+CORE_SO=$MODS/libnm-vpn-plugin-uipsec.so
 mkdir -p "$OUT" || uip_fail "cannot make $OUT"
 rm -f "$OUT"/*.png "$OUT"/gtk4/*.png "$OUT"/geometry.txt
 
@@ -109,8 +117,7 @@ e2e_nm_start
 # built modules.  libnm wants it and the modules owned by root and not writable by others.
 ED_VPN=$E2E_DIR/editor-VPN
 mkdir -p "$ED_VPN"
-e2e_uipsec_name "$ED_VPN/nm-uipsec-service.name" "$CORE_SO" \
-    "$UIP_BUILD/properties/libnm-vpn-plugin-uipsec-editor"
+e2e_uipsec_name "$ED_VPN/nm-uipsec-service.name" "$CORE_SO" "$MODS/libnm-vpn-plugin-uipsec-editor"
 chmod 644 "$ED_VPN/nm-uipsec-service.name"
 
 uip_step "a uipsec connection ($CON)"
@@ -396,11 +403,17 @@ methods() {
         i=$((i + 1))
         uip_step "[$L] method $m"
         log=$X_DIR/editor-$L-method-$m.log
+        sleep 1 # (the editor of the step before gone from the bus)
         editor_start "$log" "${METHOD_UUID[$m]}"
         w=$(find_window "$ED_PID" 60) || {
             cat "$log" >&2
             uip_fail "nm-connection-editor showed no window for $m"
         }
+        sleep 1
+        # the whole VPN tab, not only what its scrolled window shows at first
+        eval "$(xdotool getwindowgeometry --shell "$w" | grep -E '^(WIDTH|HEIGHT)=[0-9]+$')"
+        [ "$HEIGHT" -ge 300 ] || { cat "$log" >&2; shot "fail-$L-method-$m"; uip_fail "[$L] $m: no editor, a message (fail-$L-method-$m.png)"; }
+        xdotool windowsize --sync "$w" "$WIDTH" 960 2>/dev/null || xdotool windowsize "$w" "$WIDTH" 960
         xdotool mousemove 1270 1014
         sleep 2
         geometry "[$L] method $m" "$w"
@@ -414,6 +427,12 @@ methods() {
             xdotool mousemove 1270 1014
             sleep 1
             shot "${LPFX}20-marks" "$w"
+            # the pointer on Save: nm-connection-editor's tooltip says why it cannot save
+            eval "$(xdotool getwindowgeometry --shell "$w" | grep -E '^(WIDTH|HEIGHT)=[0-9]+$')"
+            xdotool mousemove --window "$w" --sync $((WIDTH - 30)) $((HEIGHT - 20))
+            sleep 3
+            shot "${LPFX}21-marks-save-tooltip"
+            xdotool mousemove 1270 1014
         fi
         uip_stop "$ED_PID" TERM 5 >/dev/null 2>&1
         ED_PID=''
@@ -430,7 +449,7 @@ gtk4_shots() {
     env UIP_EDITOR_SHOTS="$dir" UIP_EDITOR_SHOTS_PREFIX="${L}-gtk4-" \
         ${LMO:+UIP_EDITOR_SHOTS_LOCALEDIR="$LMO"} LOCPATH="$X_DIR/locale" LC_ALL="$LC" LANG="$LC" \
         UIP_PLUGIN_PATH="$CORE_SO" \
-        UIP_EDITOR_PATH="$UIP_BUILD/properties/libnm-gtk4-vpn-plugin-uipsec-editor.so" \
+        UIP_EDITOR_PATH="$MODS/libnm-gtk4-vpn-plugin-uipsec-editor.so" \
         "$t" -p /editor/host-visibility -p /editor/host-advanced -p /editor/host-marks \
         >"$X_DIR/gtk4-$L.log" 2>&1 || { cat "$X_DIR/gtk4-$L.log" >&2; uip_fail "test-editor-gtk4 failed ($L)"; }
     uip_log "  $(find "$dir" -name "${L}-gtk4-*.png" | wc -l) PNGs in $dir"
@@ -451,4 +470,8 @@ done
 
 uip_step "done"
 cat "$OUT/geometry.txt"
-uip_log "vpn.persistent round-trips through nm-connection-editor (no -> yes -> no) in:$DONE; screenshots in $OUT"
+if [ "${UIPS_ROUNDS:-1}" = 1 ]; then
+    uip_log "vpn.persistent round-trips through nm-connection-editor (no -> yes -> no) in:$DONE; screenshots in $OUT"
+else
+    uip_log "screenshots in $OUT (languages:$DONE)"
+fi
