@@ -32,6 +32,8 @@
 #   20-marks(-window).png                             psk: gateway emptied, port 70000: marked
 #   21-marks-save-tooltip.png                         the pointer on Save: the editor's reason
 #   (UIPS_ROUNDS=0: only these, without the vpn.persistent rounds 01-05)
+# Before the shots (UIPS_IMPORT=1, the default), import-cancel.py: a .sswan import through the
+# core plugin whose editor goes unsaved leaves none of its files 10 s later; saved, they stay.
 #   geometry.txt                                      screen, editor and Advanced windows
 #   gtk4/LANG-gtk4-*.png                              the GTK 4 editor in the small GtkDialog
 #                                                     host of test-editor-gtk4 (each method, the
@@ -455,7 +457,19 @@ gtk4_shots() {
     uip_log "  $(find "$dir" -name "${L}-gtk4-*.png" | wc -l) PNGs in $dir"
 }
 
+# import-cancel.py: an import whose editor is dropped unsaved leaves no files; saved, they stay
+import_cancel() {
+    uip_step "import through the core plugin: cancelled, then saved (import-cancel.py)"
+    DBUS_SYSTEM_BUS_ADDRESS="$E2E_BUS" "$PY" "$SRC_ROOT/tests/editor/import-cancel.py" "$CORE_SO" \
+        "$SRC_ROOT/tests/properties/fixtures/good-cert.sswan" \
+        "$HOME/.local/share/NetworkManager-uipsec" >"$X_DIR/import-cancel.log" 2>&1
+    local rc=$?
+    sed 's/^/  /' "$X_DIR/import-cancel.log"
+    [ "$rc" = 0 ] || uip_fail "import-cancel.py failed"
+}
+
 xdotool getdisplaygeometry | sed 's/^/screen: /' >"$OUT/geometry.txt"
+[ "${UIPS_IMPORT:-1}" = 1 ] && import_cancel
 methods_setup
 DONE=''
 for lang in $LANGS; do
