@@ -96,7 +96,6 @@
 
 #define MAX_DEPTH 16    /* plist nesting (a VPN profile needs 5) */
 #define MAX_NODES 20000 /* plist values */
-#define MAX_LISTED 8    /* unknown keys named in one message */
 
 #define T_CONFIGURATION "Configuration"
 #define T_VPN           "com.apple.vpn.managed"
@@ -1223,22 +1222,6 @@ gboolean uip_mobileconfig_file_looks_like(const char *path)
     return n > 0 && uip_mobileconfig_looks_like(head, (gsize)n);
 }
 
-static void unknown_problem(struct import *im)
-{
-    g_autoptr(GString) list = g_string_new(NULL);
-
-    for (guint i = 0; i < im->unknown->len && i < MAX_LISTED; i++)
-        g_string_append_printf(list, "%s“%s”", i ? ", " : "", (char *)im->unknown->pdata[i]);
-    if (im->unknown->len > MAX_LISTED)
-        g_string_append_printf(list, _(" and %u more"), im->unknown->len - MAX_LISTED);
-    problem(im,
-            g_dngettext(GETTEXT_PACKAGE,
-                        "The profile has a field uipsec does not know, which would be lost: %s",
-                        "The profile has fields uipsec does not know, which would be lost: %s",
-                        im->unknown->len),
-            list->str);
-}
-
 static void wipe_value(gpointer p)
 {
     uip_free_secret(p, strlen(p));
@@ -1307,8 +1290,10 @@ UipSswanImport *uip_mobileconfig_parse(const char *data, gsize len, const char *
     im = (struct import){imp, dns4, dns6, search, vpn_data, secrets, problems, unknown};
     import_profile(&im, root, &id, &uuid);
     pl_free(root);
-    if (unknown->len)
-        unknown_problem(&im);
+    if (unknown->len) {
+        g_autofree char *msg = uip_sswan_unknown_fields_message(unknown);
+        problem(&im, "%s", msg);
+    }
 
     /* the whole connection, as the service will check it */
     if (!problems->len && !uip_settings_validate(vpn_data, secrets, &local)) {

@@ -1027,22 +1027,8 @@ UipSswanImport *uip_sswan_parse(const char *data, gsize len, const char *cert_di
     if (!check_object(obj, NULL, unknown, error))
         return NULL;
     if (unknown->len) {
-        g_autoptr(GString) list = g_string_new(NULL);
-        g_ptr_array_sort(unknown, compare_strings); /* json-glib keeps no member order */
-        for (guint i = 0; i < unknown->len && i < MAX_LISTED; i++)
-            /* TRANSLATORS: one field name in a list of them, quoted as in your other messages */
-            g_string_append_printf(list, i ? _(", “%s”") : _("“%s”"), (char *)unknown->pdata[i]);
-        if (unknown->len > MAX_LISTED)
-            g_string_append_printf(list, _(" and %u more"), unknown->len - MAX_LISTED);
-        return fail(error,
-                    g_dngettext(GETTEXT_PACKAGE,
-                                "The profile has a field uipsec does not know, which would be "
-                                "lost: %s",
-                                "The profile has fields uipsec does not know, which would be "
-                                "lost: %s",
-                                unknown->len),
-                    list->str),
-               NULL;
+        g_autofree char *msg = uip_sswan_unknown_fields_message(unknown);
+        return fail(error, "%s", msg), NULL;
     }
 
     /* ---- required fields; from here on every problem is reported, together */
@@ -1344,6 +1330,25 @@ char *uip_sswan_shown(const char *s)
 guint8 *uip_sswan_base64_decode(const char *field, const char *s, gsize *out_len, GError **error)
 {
     return base64_decode(field, s, out_len, error);
+}
+
+char *uip_sswan_unknown_fields_message(GPtrArray *unknown)
+{
+    g_autoptr(GString) list = g_string_new(NULL);
+
+    g_ptr_array_sort(unknown, compare_strings); /* json-glib keeps no member order */
+    for (guint i = 0; i < unknown->len && i < MAX_LISTED; i++)
+        /* TRANSLATORS: one field name in a list of them, quoted as in your other messages */
+        g_string_append_printf(list, i ? _(", “%s”") : _("“%s”"), (char *)unknown->pdata[i]);
+    if (unknown->len > MAX_LISTED)
+        g_string_append_printf(list, _(" and %u more"), unknown->len - MAX_LISTED);
+    return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+                                       "The profile has a field uipsec does not know, which would "
+                                       "be lost: %s",
+                                       "The profile has fields uipsec does not know, which would "
+                                       "be lost: %s",
+                                       unknown->len),
+                           list->str);
 }
 
 gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error)

@@ -93,6 +93,9 @@ gboolean uip_sswan_set_key(GHashTable *data, const char *key, const char *value,
 char *uip_sswan_shown(const char *s);
 /* Strict base64 (blanks and line breaks allowed) -> newly allocated bytes; NULL with @error. */
 guint8 *uip_sswan_base64_decode(const char *field, const char *s, gsize *out_len, GError **error);
+/* "The profile has fields uipsec does not know ...: “a”, “b”" for the names in @unknown (sorted
+ * here; at least one), newly allocated. */
+char *uip_sswan_unknown_fields_message(GPtrArray *unknown);
 /* @problems (GErrors, at least one) as one error: the only one as it is, else one a line. */
 gboolean uip_sswan_report_problems(GPtrArray *problems, GError **error);
 /* The connection: id, uuid, vpn.data from @data (key -> value), DNS servers (addresses of each
