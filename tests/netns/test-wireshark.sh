@@ -241,7 +241,8 @@ for case in $CASES; do
         2>"$UIP_TMP/dumpcap.err" &
     cap_pid=$!
     uip_track "$cap_pid"
-    for ((i = 0; i < 50; i++)); do
+    # dumpcap loads Wireshark's libraries first: on a busy 2-core machine that took over 5 s
+    for ((i = 0; i < 300; i++)); do
         grep -q 'Capturing on' "$UIP_TMP/dumpcap.err" && break
         uip_alive "$cap_pid" || break
         sleep 0.1
