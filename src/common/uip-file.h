@@ -39,6 +39,8 @@ struct uip_file_data {
  */
 int uip_file_owner_lookup(const char *name, struct uip_file_owner *out);
 void uip_file_owner_clear(struct uip_file_owner *o);
+typedef struct uip_file_owner uip_file_owner_t;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(uip_file_owner_t, uip_file_owner_clear)
 
 /*
  * Read @path, as @as when not NULL (else with the caller's rights).

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <linux/sockios.h>
 
+#include "common/uip-file.h"
 #include "common/uip-log.h"
 
 /* LeakSanitizer checks at exit from a tracer it clones (no CLONE_THREAD), which attaches with
@@ -214,24 +215,23 @@ static int cap_last(void)
 
 static int become(const char *user, char *err, size_t err_len)
 {
-    struct passwd pw, *res = NULL;
-    char buf[4096];
+    g_auto(uip_file_owner_t) pw = {0};
     const char *name = user;
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
     uid_t ru, eu, su;
 
-    if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+    if (uip_file_owner_lookup(name, &pw) < 0) {
         _LOGW("user %s does not exist (the package or `systemd-sysusers` creates it): running as "
               "%s instead",
               name, UIP_SERVICE_USER_FALLBACK);
         name = UIP_SERVICE_USER_FALLBACK;
-        if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+        if (uip_file_owner_lookup(name, &pw) < 0) {
             snprintf(err, err_len, "neither user %s nor %s exists", user, name);
             return -ENOENT;
         }
     }
-    if (pw.pw_uid == 0) {
+    if (pw.uid == 0) {
         snprintf(err, err_len, "user %s is root", name);
         return -EINVAL;
     }
@@ -242,12 +242,12 @@ static int become(const char *user, char *err, size_t err_len)
         }
     (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-        setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
-        setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0) {
+        setresgid(pw.gid, pw.gid, pw.gid) < 0 ||
+        setresuid(pw.uid, pw.uid, pw.uid) < 0) {
         snprintf(err, err_len, "cannot become user %s: %s", name, g_strerror(errno));
         return -errno;
     }
-    if (getresuid(&ru, &eu, &su) < 0 || ru != pw.pw_uid || eu != pw.pw_uid || su != pw.pw_uid ||
+    if (getresuid(&ru, &eu, &su) < 0 || ru != pw.uid || eu != pw.uid || su != pw.uid ||
         setuid(0) == 0) {
         snprintf(err, err_len, "still able to become root after dropping to %s", name);
         return -EPERM;
@@ -256,7 +256,7 @@ static int become(const char *user, char *err, size_t err_len)
         snprintf(err, err_len, "cannot clear capabilities: %s", g_strerror(errno));
         return -errno;
     }
-    _LOGI("running as user %s (uid %u) with no capabilities", name, (unsigned)pw.pw_uid);
+    _LOGI("running as user %s (uid %u) with no capabilities", name, (unsigned)pw.uid);
     return 0;
 }
 
