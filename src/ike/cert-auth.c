@@ -51,9 +51,11 @@
 #include <glib.h>
 
 #include "common/uip-file.h"
+#include "common/uip-pkcs11-uri.h"
 #include "common/uip-secret.h"
 #include "ike/ike-id.h"
 #include "ike/ike-types.h"
+#include "ike/pkcs11-key.h"
 
 #define CERTREQ_HASH_LEN 20            /* SHA-1, RFC 7296 3.7 */
 #define PSS_MAX_SALT     1024
@@ -1044,6 +1046,7 @@ struct ike_cred {
     uint8_t id_type;
     uint8_t *id; /* g_malloc */
     size_t id_len;
+    struct ike_p11 *token; /* the key is on a PKCS#11 token: its module and session */
 };
 
 struct ike_cred *ike_cred_ref(struct ike_cred *c)
@@ -1058,6 +1061,7 @@ void ike_cred_free(struct ike_cred *c)
     if (!c || !g_ref_count_dec(&c->ref))
         return;
     EVP_PKEY_free(c->key);
+    ike_p11_free(c->token); /* after the key, which refers to it */
     X509_free(c->cert);
     OPENSSL_free(c->cert_der);
     g_free(c->id);
@@ -1157,31 +1161,48 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
     c = g_new0(struct ike_cred, 1);
     g_ref_count_init(&c->ref);
 
-    r = read_file_err("certificate", cert_file, as, &fb, err, err_len);
-    if (r < 0)
-        goto fail;
-    r = load_certs(&fb, true, &sk);
-    uip_file_data_clear(&fb);
-    if (r < 0) {
-        set_err(err, err_len, "no certificate in '%s'", cert_file);
+    if (uip_pkcs11_is_uri(key_file)) {
+        /* on a token: the PIN is the key password; a certificate there too, or a file */
+        r = ike_p11_load(key_file, uip_pkcs11_is_uri(cert_file) ? cert_file : NULL,
+                         key_password, &c->token, &c->key, &c->cert, err, err_len);
+        if (r < 0)
+            goto fail;
+    } else if (uip_pkcs11_is_uri(cert_file)) {
+        set_err(err, err_len, "a certificate on a token needs its private key there too "
+                              "(a pkcs11: URI as the key)");
+        r = -EINVAL;
         goto fail;
     }
-    c->cert = sk_X509_shift(sk);
-    sk_X509_pop_free(sk, X509_free);
+    if (!c->cert) {
+        r = read_file_err("certificate", cert_file, as, &fb, err, err_len);
+        if (r < 0)
+            goto fail;
+        r = load_certs(&fb, true, &sk);
+        uip_file_data_clear(&fb);
+        if (r < 0) {
+            set_err(err, err_len, "no certificate in '%s'", cert_file);
+            goto fail;
+        }
+        c->cert = sk_X509_shift(sk);
+        sk_X509_pop_free(sk, X509_free);
+    }
 
-    r = read_file_err("private key", key_file, as, &fb, err, err_len);
-    if (r < 0)
-        goto fail;
-    r = load_key(&fb, key_password, &c->key);
-    uip_file_data_clear(&fb);
-    if (r == -ENOKEY) {
-        set_err(err, err_len, "cannot decrypt the private key in '%s': password missing or wrong",
-                key_file);
-        goto fail;
-    }
-    if (r < 0) {
-        set_err(err, err_len, "no private key in '%s'", key_file);
-        goto fail;
+    if (!c->token) {
+        r = read_file_err("private key", key_file, as, &fb, err, err_len);
+        if (r < 0)
+            goto fail;
+        r = load_key(&fb, key_password, &c->key);
+        uip_file_data_clear(&fb);
+        if (r == -ENOKEY) {
+            set_err(err, err_len,
+                    "cannot decrypt the private key in '%s': password missing or wrong",
+                    key_file);
+            goto fail;
+        }
+        if (r < 0) {
+            set_err(err, err_len, "no private key in '%s'", key_file);
+            goto fail;
+        }
     }
 
     if (EVP_PKEY_is_a(c->key, "RSA")) {

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/netlink.h>
 #include <pwd.h>
 #include <sched.h>
@@ -213,12 +214,59 @@ static int cap_last(void)
     return n > 0 ? atoi(buf) : CAP_LAST_CAP;
 }
 
+/* The bounding and ambient sets emptied (needs CAP_SETPCAP, so before anything else). */
+static int clear_bounding_set(char *err, size_t err_len)
+{
+    for (int c = 0; c <= cap_last(); c++)
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+            int e = errno;
+            snprintf(err, err_len, "cannot clear the bounding set: %s", g_strerror(e));
+            errno = e;
+            return -e;
+        }
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    return 0;
+}
+
+static int clear_capabilities(char *err, size_t err_len)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
+    if (syscall(SYS_capset, &hdr, none) < 0) {
+        snprintf(err, err_len, "cannot clear capabilities: %s", g_strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+/*
+ * For a key on a PKCS#11 token: uid 0 stays, everything else goes.  The
+ * securebits (set while CAP_SETPCAP is still there, then locked) make uid 0
+ * an ordinary user for capabilities: no capabilities regained on execve
+ * (NOROOT) or through a uid change (NO_SETUID_FIXUP), no ambient raise.
+ */
+static int become_powerless_root(char *err, size_t err_len)
+{
+    const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                               SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                               SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+
+    if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0) {
+        snprintf(err, err_len, "cannot set the securebits: %s", g_strerror(errno));
+        return -errno;
+    }
+    if (clear_bounding_set(err, err_len) < 0 || clear_capabilities(err, err_len) < 0)
+        return -EPERM;
+    _LOGI("private key on a PKCS#11 token: running as root with no capabilities (the token "
+          "signs after this)");
+    return 0;
+}
+
 static int become(const char *user, char *err, size_t err_len)
 {
     g_auto(uip_file_owner_t) pw = {0};
     const char *name = user;
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
     uid_t ru, eu, su;
 
     if (uip_file_owner_lookup(name, &pw) < 0) {
@@ -235,12 +283,8 @@ static int become(const char *user, char *err, size_t err_len)
         snprintf(err, err_len, "user %s is root", name);
         return -EINVAL;
     }
-    for (int c = 0; c <= cap_last(); c++)
-        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
-            snprintf(err, err_len, "cannot clear the bounding set: %s", g_strerror(errno));
-            return -errno;
-        }
-    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (clear_bounding_set(err, err_len) < 0)
+        return -errno;
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
         setresgid(pw.gid, pw.gid, pw.gid) < 0 ||
         setresuid(pw.uid, pw.uid, pw.uid) < 0) {
@@ -252,20 +296,18 @@ static int become(const char *user, char *err, size_t err_len)
         snprintf(err, err_len, "still able to become root after dropping to %s", name);
         return -EPERM;
     }
-    if (syscall(SYS_capset, &hdr, none) < 0) {
-        snprintf(err, err_len, "cannot clear capabilities: %s", g_strerror(errno));
-        return -errno;
-    }
+    if (clear_capabilities(err, err_len) < 0)
+        return -EPERM;
     _LOGI("running as user %s (uid %u) with no capabilities", name, (unsigned)pw.uid);
     return 0;
 }
 
-int uip_privileges_drop(const char *user, char *err, size_t err_len)
+static int drop(const char *user, char *err, size_t err_len)
 {
     int r;
 
     if (geteuid() == 0) {
-        r = become(user, err, err_len);
+        r = user ? become(user, err, err_len) : become_powerless_root(err, err_len);
         if (r < 0)
             return r;
     } else {
@@ -281,4 +323,15 @@ int uip_privileges_drop(const char *user, char *err, size_t err_len)
     }
     return uip_seccomp_install(g_strcmp0(g_getenv("UIP_SECCOMP_STRICT"), "1") == 0, err,
                                err_len);
+}
+
+int uip_privileges_drop(const char *user, char *err, size_t err_len)
+{
+    g_return_val_if_fail(user, -EINVAL);
+    return drop(user, err, err_len);
+}
+
+int uip_privileges_drop_keep_uid(char *err, size_t err_len)
+{
+    return drop(NULL, err, err_len);
 }

@@ -36,6 +36,16 @@
 int uip_privileges_drop(const char *user, char *err, size_t err_len);
 
 /*
+ * The same for a connection whose private key is on a PKCS#11 token (it
+ * signs after the drop: IKE reauthentication, redirects, restarts, and the
+ * module may reopen its token files or talk to pcscd, which admits root):
+ * uid 0 stays, with every capability gone for good (securebits NOROOT,
+ * NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE set and locked), NO_NEW_PRIVS and
+ * the same seccomp allow-list.  Return values as uip_privileges_drop().
+ */
+int uip_privileges_drop_keep_uid(char *err, size_t err_len);
+
+/*
  * Only the seccomp allow-list (tests).  @strict: a refused call traps, and
  * the handler writes the syscall number to stderr and aborts (development
  * runs set UIP_SECCOMP_STRICT=1 to find what the list misses; stricter, never
