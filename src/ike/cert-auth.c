@@ -16,7 +16,8 @@
  *        IDr bound to the end-entity (SAN / subject DN / key ID), expected
  *        host in the SAN -> EVP_DigestVerify() with the end-entity's key.
  * Out:   ike_cred_load() reads our certificate and key (wiped file buffers,
- *        password callback, never a prompt), checks they match ->
+ *        password callback, never a prompt; or opens a PKCS#11 token,
+ *        pkcs11-key.c, when the key is a pkcs11: URI), checks they match ->
  *        ike_cred_sign() = AlgorithmIdentifier length | AlgorithmIdentifier
  *        (RFC 7427 Appendix A bytes) | EVP_DigestSign() signature.
  *
@@ -1243,6 +1244,11 @@ fail:
     ERR_clear_error();
     ike_cred_free(c);
     return r;
+}
+
+bool ike_cred_on_token(const struct ike_cred *c)
+{
+    return c && c->token;
 }
 
 const uint8_t *ike_cred_cert_der(const struct ike_cred *c, size_t *len)

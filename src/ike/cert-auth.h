@@ -191,7 +191,13 @@ struct ike_cred;
  * Load our certificate (PEM; the first certificate of @cert_file) and its
  * private key from @key_file (PEM: PKCS#8, encrypted PKCS#8 or traditional
  * RSA / EC, encrypted ones with @key_password; NULL / "" @key_file: the key
- * is read from @cert_file).  RSA and EC (P-256, P-384, P-521) keys; the key
+ * is read from @cert_file).  A @key_file that is a PKCS#11 URI
+ * ("pkcs11:...", common/uip-pkcs11-uri.h) names a key on a token, with
+ * @key_password as its PIN, and then @cert_file may be a PKCS#11 URI too
+ * (ike_p11_load() in pkcs11-key.h, whose codes it returns as well: -ELIBACC,
+ * -ENODEV, -EACCES wrong PIN, -EKEYREVOKED, -ENOTUNIQ, -ENOKEY no PIN,
+ * -ENOENT no such object; -EINVAL for a malformed URI or a certificate URI
+ * with a key file).  RSA and EC (P-256, P-384, P-521) keys; the key
  * must be the certificate's.  The password is never prompted for.
  * Returns 0, -ENOENT / -EACCES / other -errno (cannot read a file),
  * -EBADMSG (no certificate or no private key found, malformed),
@@ -210,6 +216,9 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
 
 /* Another reference. */
 struct ike_cred *ike_cred_ref(struct ike_cred *c);
+
+/* Whether the private key is on a PKCS#11 token (signs there, after any privilege drop). */
+bool ike_cred_on_token(const struct ike_cred *c);
 
 /* Drops a reference; the last frees the key (OpenSSL wipes it). NULL is fine. */
 void ike_cred_free(struct ike_cred *c);

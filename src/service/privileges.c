@@ -6,6 +6,30 @@
  * bounding and ambient sets (needs CAP_SETPCAP, so first) -> groups, gid, uid
  * (glibc applies them to every thread) -> check that root cannot come back ->
  * capset to nothing -> NO_NEW_PRIVS -> seccomp on every thread (TSYNC).
+ *
+ * A private key on a PKCS#11 token (issue 14) is the exception to the user
+ * change.  The key is found and the token logged in before the drop
+ * (file-access.c), but it signs later: IKE reauthentication, a redirect, a
+ * restart after DPD, every EAP-TLS handshake of those.  At sign time the
+ * module is not done with the file system or its daemon: SoftHSM2 re-reads
+ * its token files under its tokendir (/var/lib/softhsm/tokens, root:softhsm
+ * 2770, objects 0600 root) whenever their generation may have changed, and
+ * a card's module (opensc) talks to pcscd over its AF_UNIX socket, which
+ * admits root and, through polkit, active sessions only, and reconnects
+ * after a card reset.  Measured (tests/unit/test-pkcs11.c): after a drop to
+ * an unprivileged uid a SoftHSM2 signature fails; keeping uid 0 it works.
+ * So for a token key the service keeps uid 0 and gives up everything else:
+ * every capability (bounding, ambient, effective, permitted, inheritable),
+ * the securebits NOROOT / NO_SETUID_FIXUP / NO_CAP_AMBIENT_RAISE set and
+ * locked (uid 0 never regains capabilities), NO_NEW_PRIVS, the same seccomp
+ * list (exec, setuid, ptrace ... are fatal; chmod, chown, unlink, rename are
+ * refused).  What root without capabilities can still do is what its uid
+ * owns: open files owned by root with their owner permissions (no
+ * CAP_DAC_OVERRIDE: nothing of other users beyond what anyone may) and
+ * signal root's threads (tgkill).  The alternative,
+ * granting the service user the softhsm group and a polkit rule for pcscd,
+ * would be one module's layout and one distribution's rule; a user who
+ * wants the unprivileged user keeps the key in a file.
  */
 #include "service/privileges.h"
 
