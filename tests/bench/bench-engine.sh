@@ -2,32 +2,51 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # bench-engine.sh: our ESP engine (uip-static, static keys) against strongSwan
-# charon + kernel-libipsec, side by side, in one run on the same two namespaces.
+# charon + kernel-libipsec, wireguard-go and OpenVPN 2.6, and no tunnel at all, side by
+# side, in one run on the same two namespaces.
 #
 #   uipb-l [192.0.2.1] uipb-l0 ==veth== uipb-r0 [192.0.2.2] uipb-r
-#   inner: 198.18.1.1 (net 198.18.1.0/24)  <-- ESP in UDP 4500 -->  198.18.2.1 (198.18.2.0/24)
+#   inner: 198.18.1.1 (net 198.18.1.0/24)  <-- tunnel over the veth -->  198.18.2.1 (198.18.2.0/24)
 #
-# For each tunnel (AES-GCM-128 in both): iperf3 TCP, one stream, left->right and
-# right->left; peak RSS (VmHWM) of both tunnel processes; then a UDP flood left->right
-# with the sender's VmRSS sampled every 0.5 s and ping through the tunnel meanwhile.
-# Last line of output: "throughput ratio ours/kernel-libipsec: X.XX" (sum of both TCP
-# directions). Figures also go to tests/bench/out/bench-engine.json.
+# The tunnels, each alone in turn (one userspace process per side):
+#   ours      uip-static: ESP AES-GCM-128 in UDP 4500, static keys
+#   libipsec  strongSwan charon + kernel-libipsec: IKEv2 PSK, ESP AES-GCM-128 in UDP 4500
+#   wg        wireguard-go (foreground, -f), keys from `wg genkey`: ChaCha20-Poly1305, UDP 51820
+#   ovpn      OpenVPN 2.6 peer-to-peer over UDP 1194, TLS with self-signed certificates and
+#             --peer-fingerprint, data channel AES-256-GCM (negotiated, checked in its log;
+#             not static-key --secret mode, which only does CBC), --disable-dco (userspace,
+#             as the others; the kernel's ovpn module would move the data channel out of it)
+#   none      no tunnel: iperf3 straight over the veth between 192.0.2.1 and 192.0.2.2
+# For each: iperf3 TCP, one stream, left->right and right->left (BENCH_SECONDS each);
+# CPU time (utime+stime, all threads, /proc/PID/stat) of the tunnel process on each side
+# over each iperf3 run, as core-seconds per GB (1e9 bytes) the iperf3 receiver got; peak
+# RSS (VmHWM) of both tunnel processes; then (not for "none") a UDP flood left->right with
+# the sender's VmRSS sampled every 0.5 s and ping through the tunnel meanwhile (median,
+# max, loss).  Last lines of output:
+#   ratio ours/wireguard-go: X.XX          (TCP, sum of both directions, as all ratios)
+#   ratio ours/openvpn: X.XX
+#   ratio ours/no-tunnel: X.XX
+#   flood ping median/max/loss: ours A ms/B ms/C %, kernel-libipsec ..., wireguard-go ..., openvpn ...
+#   cpu core-s/GB (send/recv side, l2r): ours X/Y, kernel-libipsec ..., wireguard-go ..., openvpn ...
+#   throughput ratio ours/kernel-libipsec: X.XX
+# Figures also go to tests/bench/out/bench-engine.json.
 #
 # Run as root from anywhere:   sudo tests/bench/bench-engine.sh
 # Environment:
 #   UIP_STATIC            uip-static binary (default <repo>/build/tests/tools/uip-static)
 #   BENCH_SECONDS         iperf3 TCP duration per direction (default 10)
 #   BENCH_FLOOD_SECONDS   UDP flood duration (default 10)
-#   BENCH_FLOOD_RATE      iperf3 -b for the flood through our tunnel (default 10G)
+#   BENCH_FLOOD_RATE      iperf3 -b for the flood through ours, wireguard-go, OpenVPN (default 10G)
 #   BENCH_LIBIPSEC_FLOOD_RATE  iperf3 -b for the kernel-libipsec flood (default 10G)
-#   BENCH_PARTS           "ours,libipsec" (default); one of them alone for debugging
+#   BENCH_PARTS           "none,ours,libipsec,wg,ovpn" (default, run in that order); a subset
+#                         for debugging. A part whose package is missing is skipped (logged).
 #   BENCH_OUT             JSON output (default <repo>/tests/bench/out/bench-engine.json)
 #   BENCH_KEEP=1          keep the work dir (configs, logs, iperf3 JSON) also on success
 #
 # Debian packages needed (tests/install-deps.sh installs them): iproute2 iputils-ping procps
 #   util-linux mount openssl python3 iperf3 strongswan-charon strongswan-swanctl
 #   libstrongswan-standard-plugins (openssl, gcm) libcharon-extra-plugins (kernel-libipsec);
-#   optional: tshark, git.
+#   wireguard-go wireguard-tools (part wg), openvpn (part ovpn); optional: tshark, git.
 # tshark (optional) checks that the pings cross the outer link as ESP in UDP only; git
 # (optional) records the commit measured.
 # Machine facts this relies on: the kernel has no ESP, so charon runs with kernel-libipsec
@@ -43,7 +62,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-10}
 BENCH_FLOOD_RATE=${BENCH_FLOOD_RATE:-10G}
 BENCH_LIBIPSEC_FLOOD_RATE=${BENCH_LIBIPSEC_FLOOD_RATE:-10G}
-BENCH_PARTS=${BENCH_PARTS:-ours,libipsec}
+BENCH_PARTS=${BENCH_PARTS:-none,ours,libipsec,wg,ovpn}
 BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/tests/bench/out/bench-engine.json}
 
 CHARON=/usr/lib/ipsec/charon
@@ -65,6 +84,13 @@ TUN_R=uipbr0
 BR_L=uipblbr
 BR_R=uipbrbr
 IPERF_PORT=5201
+WG_L=uipbwl0    # wireguard-go's UAPI socket is /var/run/wireguard/NAME.sock, shared by
+WG_R=uipbwr0    # both namespaces: the two names differ
+WG_PORT=51820
+OVPN_L=uipbol0
+OVPN_R=uipbor0
+OVPN_PORT=1194
+CLK_TCK=$(getconf CLK_TCK)
 
 log() { printf '[bench %(%T)T] %s\n' -1 "$*" >&2; }
 die() {
@@ -74,18 +100,37 @@ die() {
 
 # ---------------------------------------------------------------- preconditions
 [[ $EUID -eq 0 ]] || die "must run as root"
-for tool in ip iperf3 ping openssl python3 swanctl unshare mount timeout ss stdbuf; do
+for tool in ip iperf3 ping openssl python3 unshare mount timeout ss stdbuf getconf; do
     command -v "$tool" >/dev/null || die "missing tool: $tool (Debian: $(uip_deb_of "$tool"))"
 done
-[[ -x $CHARON ]] || die "missing $CHARON (Debian: strongswan-charon)"
-# shellcheck disable=SC2086 # lists of words
-missing=$(uip_swan_missing $CHARON_PLUGINS $SWANCTL_PLUGINS) ||
-    die "missing strongSwan plugins: ${missing//$'\n'/, }"
 [[ $BENCH_SECONDS =~ ^[0-9]+$ && $BENCH_FLOOD_SECONDS =~ ^[0-9]+$ ]] ||
     die "BENCH_SECONDS / BENCH_FLOOD_SECONDS must be integers"
+for part in ${BENCH_PARTS//,/ }; do
+    case $part in none | ours | libipsec | wg | ovpn) ;; *) die "BENCH_PARTS: unknown part '$part' (none,ours,libipsec,wg,ovpn)" ;; esac
+done
 want_part() { [[ ",$BENCH_PARTS," == *",$1,"* ]]; }
+# A part whose programs are missing is skipped with this reason (reported, not a failure).
+declare -A SKIP=()
 if want_part ours; then
     [[ -x $UIP_STATIC ]] || die "uip-static not found at $UIP_STATIC (build it: ninja -C build tests/tools/uip-static)"
+fi
+# shellcheck disable=SC2086 # lists of words
+if want_part libipsec; then
+    if ! command -v swanctl >/dev/null; then
+        SKIP[libipsec]="swanctl missing (Debian: strongswan-swanctl)"
+    elif [[ ! -x $CHARON ]]; then
+        SKIP[libipsec]="$CHARON missing (Debian: strongswan-charon)"
+    elif ! missing=$(uip_swan_missing $CHARON_PLUGINS $SWANCTL_PLUGINS); then
+        SKIP[libipsec]="strongSwan plugins missing: ${missing//$'\n'/, }"
+    fi
+fi
+if want_part wg; then
+    for tool in wireguard-go wg; do
+        command -v "$tool" >/dev/null || SKIP[wg]="$tool missing (Debian: wireguard-go wireguard-tools)"
+    done
+fi
+if want_part ovpn; then
+    command -v openvpn >/dev/null || SKIP[ovpn]="openvpn missing (Debian: openvpn)"
 fi
 
 WORK=$(mktemp -d /tmp/uipb-bench.XXXXXX)
@@ -213,6 +258,15 @@ proc_kib() {    # pid field (VmRSS|VmHWM): value in KiB into $KIB (no fork)
     return 1
 }
 
+cpu_ticks() {   # pid: utime+stime of the whole process (all threads), clock ticks, into $TICKS
+    local stat
+    local -a f
+    TICKS=
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    read -r -a f <<<"${stat##*) }" # f[0] is field 3 (state): utime is field 14, stime 15
+    TICKS=$((f[11] + f[12]))
+}
+
 kib_to_mib() { printf '%d.%d' $(($1 / 1024)) $((($1 % 1024) * 10 / 1024)); }
 
 # ---------------------------------------------------------------- namespaces
@@ -295,18 +349,38 @@ except Exception:
 EOF
 }
 
-# iperf_tcp label reverse(0|1): TCP one stream, client in L, server in R.
-# Result: Gbit/s at the receiver in IPERF_GBPS, bytes received in IPERF_BYTES.
+# The tunnel processes whose CPU time iperf_tcp measures (empty: none, as for "none").
+CPU_PID_L=
+CPU_PID_R=
+
+# iperf_tcp PART-DIR reverse(0|1) [server-addr client-addr]: TCP one stream, client in L,
+# server in R, between the inner addresses unless given. Result: Gbit/s at the receiver
+# in IPERF_GBPS, bytes received in IPERF_BYTES; both recorded as PART.tcp_DIR_gbps /
+# _bytes, and the CPU time of CPU_PID_L / CPU_PID_R over the run as PART.cpu_DIR_l_ms /
+# _r_ms (DIR: l2r or r2l).
 iperf_tcp() {
-    local label=$1 rev=$2 json=$WORK/iperf-$1.json rc=0
+    local label=$1 rev=$2 dst=${3:-$INNER_R} src=${4:-$INNER_L} json=$WORK/iperf-$1.json rc=0
+    local part=${1%-*} dir=${1##*-} cl0='' cr0=''
     local -a extra=()
     if [[ $rev -eq 1 ]]; then extra=(-R); fi
-    iperf_server "$NS_R" "$INNER_R" "$label"
+    iperf_server "$NS_R" "$dst" "$label"
+    if [[ -n $CPU_PID_L ]]; then
+        cpu_ticks "$CPU_PID_L" || die "$label: cannot read the CPU time of $CPU_PID_L"
+        cl0=$TICKS
+        cpu_ticks "$CPU_PID_R" || die "$label: cannot read the CPU time of $CPU_PID_R"
+        cr0=$TICKS
+    fi
     # In the background so that a signal to this script runs the trap at once.
     bg_start "iperf3 client $label" "$json" \
-        timeout $((BENCH_SECONDS + 20)) ip netns exec "$NS_L" iperf3 -J -c "$INNER_R" -B "$INNER_L" \
+        timeout $((BENCH_SECONDS + 20)) ip netns exec "$NS_L" iperf3 -J -c "$dst" -B "$src" \
         -p "$IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 "${extra[@]}"
     wait "$BG_PID" || rc=$?
+    if [[ -n $CPU_PID_L ]]; then
+        cpu_ticks "$CPU_PID_L" || die "$label: tunnel process $CPU_PID_L died during iperf3"
+        result "$part.cpu_${dir}_l_ms" $(((TICKS - cl0) * 1000 / CLK_TCK))
+        cpu_ticks "$CPU_PID_R" || die "$label: tunnel process $CPU_PID_R died during iperf3"
+        result "$part.cpu_${dir}_r_ms" $(((TICKS - cr0) * 1000 / CLK_TCK))
+    fi
     unset "BG_NAME[$BG_PID]"
     bg_wait "$IPERF_SRV" 5 || bg_stop "$IPERF_SRV"
     [[ $rc -eq 0 ]] || {
@@ -317,6 +391,8 @@ iperf_tcp() {
     IPERF_GBPS=$(iperf_json "$json" 'round(j["end"]["sum_received"]["bits_per_second"] / 1e9, 3)')
     IPERF_BYTES=$(iperf_json "$json" 'j["end"]["sum_received"]["bytes"]')
     [[ $IPERF_GBPS != nan ]] || die "no throughput in $json"
+    result "$part.tcp_${dir}_gbps" "$IPERF_GBPS"
+    result "$part.tcp_${dir}_bytes" "$IPERF_BYTES"
     log "  $label: $IPERF_GBPS Gbit/s"
 }
 
@@ -327,31 +403,34 @@ udp_snmp() {    # ns: "InErrors RcvbufErrors SndbufErrors" of the namespace's UD
 }
 
 # Where flood packets were lost: the left TUN's queue (tx_dropped: the tunnel process
-# did not read fast enough), UDP buffer overruns in either namespace (ESP socket or
-# iperf3's socket). Prints "key value" lines; call with "before" and "after" files.
-loss_counters() {       # tun-dev
-    local tun=$1 a b c
+# did not read fast enough), UDP buffer overruns in either namespace (the tunnel's
+# socket or iperf3's socket). Prints "key value" lines; call with "before" and "after" files.
+loss_counters() {       # tun-dev outer-udp-port
+    local tun=$1 port=$2 a b c
     printf 'l_tun_tx_dropped %s\n' "$(nsx "$NS_L" cat "/sys/class/net/$tun/statistics/tx_dropped")"
     read -r a b c <<<"$(udp_snmp "$NS_L")"
     printf 'l_udp_in_errors %s\nl_udp_rcvbuf_errors %s\nl_udp_sndbuf_errors %s\n' "$a" "$b" "$c"
     read -r a b c <<<"$(udp_snmp "$NS_R")"
     printf 'r_udp_in_errors %s\nr_udp_rcvbuf_errors %s\nr_udp_sndbuf_errors %s\n' "$a" "$b" "$c"
-    # drops of the receiving tunnel's own socket(s) on UDP 4500 (0x1194), last column
+    # drops of the receiving tunnel's own socket(s) on its outer UDP port, last column
+    # (the key keeps its name for all tunnels: r_esp_socket_drops)
     # shellcheck disable=SC2016 # awk program
-    printf 'r_esp_socket_drops %s\n' "$(nsx "$NS_R" awk '$2 ~ /:1194$/ { s += $NF } END { print s + 0 }' /proc/net/udp)"
+    printf 'r_esp_socket_drops %s\n' "$(nsx "$NS_R" awk -v p=":$(printf '%04X' "$port")" \
+        'substr($2, length($2) - 4) == p { s += $NF } END { print s + 0 }' /proc/net/udp /proc/net/udp6)"
 }
 
-# flood label sender-pid rate sender-tun: UDP flood L->R for BENCH_FLOOD_SECONDS,
-# sampling the sender's VmRSS every 0.5 s, ping L->R through the tunnel meanwhile.
+# flood label sender-pid rate sender-tun [outer-udp-port]: UDP flood L->R for
+# BENCH_FLOOD_SECONDS, sampling the sender's VmRSS every 0.5 s, ping L->R through the
+# tunnel meanwhile.
 flood() {
-    local label=$1 spid=$2 rate=$3 tun=$4 secs=$BENCH_FLOOD_SECONDS
+    local label=$1 spid=$2 rate=$3 tun=$4 port=${5:-4500} secs=$BENCH_FLOOD_SECONDS
     local json=$WORK/flood-$label.json pingout=$WORK/ping-$label.out
     local samples=$WORK/rss-$label.tsv cli ping_pid t0 now i
     iperf_server "$NS_R" "$INNER_R" "flood-$label"
     local rss0 t0us next
     proc_kib "$spid" VmRSS || die "$label: cannot read VmRSS of $spid"
     rss0=$KIB
-    loss_counters "$tun" >"$WORK/loss-$label.before"
+    loss_counters "$tun" "$port" >"$WORK/loss-$label.before"
     : >"$samples"
     t0=$EPOCHREALTIME
     t0us=${t0/./}
@@ -376,7 +455,7 @@ flood() {
     bg_wait "$ping_pid" 25 || bg_stop "$ping_pid" INT
     bg_wait "$IPERF_SRV" 3 || bg_stop "$IPERF_SRV"
     pid_alive "$spid" || die "$label: tunnel process $spid died during the flood"
-    loss_counters "$tun" >"$WORK/loss-$label.after"
+    loss_counters "$tun" "$port" >"$WORK/loss-$label.after"
     awk -v l="$label" 'NR == FNR { b[$1] = $2; next } { printf "%s.flood.%s\t%d\n", l, $1, $2 - b[$1] }' \
         "$WORK/loss-$label.before" "$WORK/loss-$label.after" >>"$RESULTS"
 
@@ -409,15 +488,44 @@ out["ping_sent"], out["ping_received"] = (m.group(1), m.group(2)) if m else ("0"
 m = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/", text)
 for k, v in zip(("ping_min_ms", "ping_avg_ms", "ping_max_ms"), m.groups() if m else ("nan",) * 3):
     out[k] = v
+rtt = sorted(float(t) for t in re.findall(r"icmp_seq=\d+ .*time=([\d.]+) ms", text))
+n = len(rtt)
+out["ping_median_ms"] = ("%.3f" % ((rtt[(n - 1) // 2] + rtt[n // 2]) / 2)) if n else "nan"
+sent = int(out["ping_sent"])
+out["ping_loss_percent"] = ("%.1f" % (100.0 * (sent - int(out["ping_received"])) / sent)) if sent else "nan"
 for k, v in out.items():
     print("%s.flood.%s\t%s" % (label, k, v))
 EOF
-    log "  flood $label: $(grep -P "^$label\.flood\.(rss_growth_mib|rss_max_mib|ping_avg_ms|ping_max_ms|ping_received)\t" "$RESULTS" | tr '\t\n' '= ')"
+    log "  flood $label: $(grep -P "^$label\.flood\.(rss_growth_mib|rss_max_mib|ping_median_ms|ping_max_ms|ping_loss_percent)\t" "$RESULTS" | tr '\t\n' '= ')"
 }
 
 link_bytes() {  # ns dev: "rx_bytes tx_bytes rx_packets tx_packets"
     nsx "$1" cat "/sys/class/net/$2/statistics/rx_bytes" "/sys/class/net/$2/statistics/tx_bytes" \
         "/sys/class/net/$2/statistics/rx_packets" "/sys/class/net/$2/statistics/tx_packets" | tr '\n' ' '
+}
+
+# tcp_both_via part dev: iperf_tcp left->right and right->left through the tunnel whose
+# left TUN is dev, which must carry at least 90 % of what iperf3 delivered each way
+# (tx, then rx): else the traffic bypassed the tunnel.
+tcp_both_via() {
+    local part=$1 dev=$2 before after
+    read -r -a before <<<"$(link_bytes "$NS_L" "$dev")"
+    iperf_tcp "$part-l2r" 0
+    read -r -a after <<<"$(link_bytes "$NS_L" "$dev")"
+    ((after[1] - before[1] >= IPERF_BYTES * 9 / 10)) ||
+        die "left $dev tx grew by $((after[1] - before[1])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    read -r -a before <<<"$(link_bytes "$NS_L" "$dev")"
+    iperf_tcp "$part-r2l" 1
+    read -r -a after <<<"$(link_bytes "$NS_L" "$dev")"
+    ((after[0] - before[0] >= IPERF_BYTES * 9 / 10)) ||
+        die "left $dev rx grew by $((after[0] - before[0])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
+    result "$part.tunnel_l_rx_bytes" "${after[0]}"
+    result "$part.tunnel_l_tx_bytes" "${after[1]}"
+}
+
+rss_peaks() {   # part pid-l pid-r: peak RSS (VmHWM) of both tunnel processes
+    proc_kib "$2" VmHWM && result "$1.rss_peak_l_mib" "$(kib_to_mib "$KIB")"
+    proc_kib "$3" VmHWM && result "$1.rss_peak_r_mib" "$(kib_to_mib "$KIB")"
 }
 
 # wire_check label [spi-l2r]: capture the outer link while pinging through the tunnel.
@@ -585,24 +693,11 @@ run_libipsec() {
     }
     inner_reachable
     wire_check libipsec
-    local before after
-    read -r -a before <<<"$(link_bytes "$NS_L" "$tdev_l")"
-    iperf_tcp libipsec-l2r 0
-    result libipsec.tcp_l2r_gbps "$IPERF_GBPS"
-    read -r -a after <<<"$(link_bytes "$NS_L" "$tdev_l")"
-    # tx on the left tunnel device must carry at least what iperf3 delivered.
-    ((after[1] - before[1] >= IPERF_BYTES * 9 / 10)) ||
-        die "left $tdev_l tx grew by $((after[1] - before[1])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
-    read -r -a before <<<"$(link_bytes "$NS_L" "$tdev_l")"
-    iperf_tcp libipsec-r2l 1
-    result libipsec.tcp_r2l_gbps "$IPERF_GBPS"
-    read -r -a after <<<"$(link_bytes "$NS_L" "$tdev_l")"
-    ((after[0] - before[0] >= IPERF_BYTES * 9 / 10)) ||
-        die "left $tdev_l rx grew by $((after[0] - before[0])) B for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
-    result libipsec.tunnel_l_rx_bytes "${after[0]}"
-    result libipsec.tunnel_l_tx_bytes "${after[1]}"
-    proc_kib "$CHARON_PID_L" VmHWM && result libipsec.rss_peak_l_mib "$(kib_to_mib "$KIB")"
-    proc_kib "$CHARON_PID_R" VmHWM && result libipsec.rss_peak_r_mib "$(kib_to_mib "$KIB")"
+    result libipsec.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$tdev_l/mtu")"
+    CPU_PID_L=$CHARON_PID_L CPU_PID_R=$CHARON_PID_R
+    tcp_both_via libipsec "$tdev_l"
+    CPU_PID_L='' CPU_PID_R=''
+    rss_peaks libipsec "$CHARON_PID_L" "$CHARON_PID_R"
     flood libipsec "$CHARON_PID_L" "$BENCH_LIBIPSEC_FLOOD_RATE" "$tdev_l"
     swanctl_l --list-sas >"$WORK/charon-l/sas-after.out" 2>&1 || true
     bg_stop "$CHARON_PID_L"
@@ -695,12 +790,12 @@ run_ours() {
     wire_check ours "$spi_lr"
 
     local before_l before_r
+    CPU_PID_L=$UIP_PID_L CPU_PID_R=$UIP_PID_R
     uip_stats "$UIP_PID_L" l
     before_l=${UIP_STATS[bytes_out]:?no bytes_out in stats}
     uip_stats "$UIP_PID_R" r
     before_r=${UIP_STATS[bytes_in]:?no bytes_in in stats}
     iperf_tcp ours-l2r 0
-    result ours.tcp_l2r_gbps "$IPERF_GBPS"
     uip_stats "$UIP_PID_L" l
     ((UIP_STATS[bytes_out] - before_l >= IPERF_BYTES * 9 / 10)) ||
         die "left engine bytes_out grew by $((UIP_STATS[bytes_out] - before_l)) for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
@@ -709,12 +804,11 @@ run_ours() {
     ((UIP_STATS[bytes_in] - before_r >= IPERF_BYTES * 9 / 10)) ||
         die "right engine bytes_in grew by $((UIP_STATS[bytes_in] - before_r)) for $IPERF_BYTES B of iperf3"
     iperf_tcp ours-r2l 1
-    result ours.tcp_r2l_gbps "$IPERF_GBPS"
     uip_stats "$UIP_PID_L" l
     ((UIP_STATS[bytes_in] - before_l >= IPERF_BYTES * 9 / 10)) ||
         die "left engine bytes_in grew by $((UIP_STATS[bytes_in] - before_l)) for $IPERF_BYTES B of iperf3: traffic bypassed the tunnel"
-    proc_kib "$UIP_PID_L" VmHWM && result ours.rss_peak_l_mib "$(kib_to_mib "$KIB")"
-    proc_kib "$UIP_PID_R" VmHWM && result ours.rss_peak_r_mib "$(kib_to_mib "$KIB")"
+    CPU_PID_L='' CPU_PID_R=''
+    rss_peaks ours "$UIP_PID_L" "$UIP_PID_R"
     flood ours "$UIP_PID_L" "$BENCH_FLOOD_RATE" "$TUN_L"
     uip_stats "$UIP_PID_L" l
     result ours.stats_l "$UIP_STATS_LINE"
@@ -724,6 +818,123 @@ run_ours() {
     bg_stop "$UIP_PID_R"
     # The TUN devices (and their routes) went away with the processes.
     ! nsx "$NS_L" ip link show "$TUN_L" >/dev/null 2>&1 || die "$TUN_L still exists after uip-static-l exited"
+}
+
+# ---------------------------------------------------------------- no tunnel
+run_none() {
+    log "== no tunnel: iperf3 over the veth, $OUTER_L <-> $OUTER_R"
+    CPU_PID_L='' CPU_PID_R=''
+    iperf_tcp none-l2r 0 "$OUTER_R" "$OUTER_L"
+    iperf_tcp none-r2l 1 "$OUTER_R" "$OUTER_L"
+    result none.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$VETH_L/mtu")"
+}
+
+# ---------------------------------------------------------------- wireguard-go
+wg_start() {    # side(l|r) ns dev key-file peer-pubkey peer-outer inner net-remote
+    local side=$1 ns=$2 dev=$3 key=$4 peerpub=$5 peer=$6 inner=$7 rnet=$8
+    local sock=/var/run/wireguard/$dev.sock
+    [[ ! -S $sock ]] || die "$sock exists: another wireguard-go named $dev is running"
+    bg_start "wireguard-go-$side" "$WORK/wg-$side.out" ip netns exec "$ns" wireguard-go -f "$dev"
+    WG_PID=$BG_PID
+    wait_until 10 "wireguard-go-$side UAPI socket $sock" test -S "$sock"
+    pid_alive "$WG_PID" || die "wireguard-go-$side exited"
+    nsx "$ns" wg set "$dev" private-key "$key" listen-port "$WG_PORT" \
+        peer "$peerpub" endpoint "$peer:$WG_PORT" allowed-ips "$rnet" ||
+        die "wg set $dev failed"
+    nsx "$ns" ip addr add "$inner/32" dev "$dev"
+    nsx "$ns" ip link set "$dev" up
+}
+
+run_wg() {
+    log "== wireguard-go $(wireguard-go --version 2>/dev/null | sed -n 's/^wireguard-go //p' | head -n1), ChaCha20-Poly1305, UDP $WG_PORT"
+    local d=$WORK/wg pub_l pub_r pid_l pid_r hs
+    mkdir -p "$d"
+    (
+        umask 077
+        wg genkey >"$d/l.key"
+        wg genkey >"$d/r.key"
+    )
+    pub_l=$(wg pubkey <"$d/l.key")
+    pub_r=$(wg pubkey <"$d/r.key")
+    wg_start l "$NS_L" "$WG_L" "$d/l.key" "$pub_r" "$OUTER_R" "$INNER_L" "$NET_R"
+    pid_l=$WG_PID
+    wg_start r "$NS_R" "$WG_R" "$d/r.key" "$pub_l" "$OUTER_L" "$INNER_R" "$NET_L"
+    pid_r=$WG_PID
+    inner_unreachable
+    nsx "$NS_L" ip route add "$NET_R" dev "$WG_L" src "$INNER_L"
+    nsx "$NS_R" ip route add "$NET_L" dev "$WG_R" src "$INNER_R"
+    inner_reachable
+    hs=$(nsx "$NS_L" wg show "$WG_L" latest-handshakes | awk '{ print $2 }')
+    [[ -n $hs && $hs != 0 ]] || die "wireguard-go: no handshake with the peer on $WG_L"
+    result wg.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$WG_L/mtu")"
+    CPU_PID_L=$pid_l CPU_PID_R=$pid_r
+    tcp_both_via wg "$WG_L"
+    CPU_PID_L='' CPU_PID_R=''
+    rss_peaks wg "$pid_l" "$pid_r"
+    flood wg "$pid_l" "$BENCH_FLOOD_RATE" "$WG_L" "$WG_PORT"
+    nsx "$NS_L" wg show "$WG_L" transfer >"$d/transfer-l.out" 2>&1 || true
+    bg_stop "$pid_l"
+    bg_stop "$pid_r"
+    # wireguard-go removes its TUN and UAPI socket on SIGTERM
+    ! nsx "$NS_L" ip link show "$WG_L" >/dev/null 2>&1 || die "$WG_L still exists after wireguard-go-l exited"
+}
+
+# ---------------------------------------------------------------- OpenVPN 2.6
+ovpn_start() {  # side(l|r) ns dev outer-local outer-remote inner inner-peer tls-role cert key peer-fp
+    local side=$1 ns=$2 dev=$3 me=$4 peer=$5 inner=$6 ipeer=$7 role=$8 cert=$9 key=${10} fp=${11}
+    local -a dh=()
+    if [[ $role == server ]]; then dh=(--dh none); fi # ECDHE only; a client refuses the option
+    bg_start "openvpn-$side" "$WORK/ovpn-$side.out" ip netns exec "$ns" openvpn \
+        --dev "$dev" --dev-type tun --proto udp --local "$me" --lport "$OVPN_PORT" \
+        --remote "$peer" --rport "$OVPN_PORT" --ifconfig "$inner" "$ipeer" \
+        "--tls-$role" "${dh[@]}" --cert "$cert" --key "$key" --peer-fingerprint "$fp" \
+        --data-ciphers AES-256-GCM --disable-dco --hand-window 15 --script-security 1 \
+        --verb 3 --suppress-timestamps
+    OVPN_PID=$BG_PID
+}
+
+run_ovpn() {
+    log "== OpenVPN $(openvpn --version 2>/dev/null | awk 'NR == 1 { print $2 }'), p2p TLS with --peer-fingerprint, AES-256-GCM, --disable-dco, UDP $OVPN_PORT"
+    local d=$WORK/ovpn side fp_l fp_r pid_l pid_r
+    mkdir -p "$d"
+    for side in l r; do
+        (
+            umask 077
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+                -subj "/CN=$side.bench.invalid" -keyout "$d/$side.key" -out "$d/$side.crt" 2>"$d/req-$side.err"
+        ) || {
+            cat "$d/req-$side.err" >&2
+            die "openssl req for OpenVPN's $side certificate failed"
+        }
+    done
+    fp_l=$(openssl x509 -in "$d/l.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')
+    fp_r=$(openssl x509 -in "$d/r.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')
+    ovpn_start r "$NS_R" "$OVPN_R" "$OUTER_R" "$OUTER_L" "$INNER_R" "$INNER_L" server "$d/r.crt" "$d/r.key" "$fp_l"
+    pid_r=$OVPN_PID
+    ovpn_start l "$NS_L" "$OVPN_L" "$OUTER_L" "$OUTER_R" "$INNER_L" "$INNER_R" client "$d/l.crt" "$d/l.key" "$fp_r"
+    pid_l=$OVPN_PID
+    for side in l r; do
+        wait_until 20 "openvpn-$side: Initialization Sequence Completed" \
+            grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$side.out"
+        # the data channel's cipher, as negotiated (NCP, also in p2p mode since 2.6)
+        grep -q "^Data Channel: cipher 'AES-256-GCM'" "$WORK/ovpn-$side.out" || {
+            grep -i 'cipher\|data channel' "$WORK/ovpn-$side.out" >&2
+            die "openvpn-$side: the data channel is not AES-256-GCM"
+        }
+    done
+    { pid_alive "$pid_l" && pid_alive "$pid_r"; } || die "openvpn exited"
+    nsx "$NS_L" ip route add "$NET_R" dev "$OVPN_L" src "$INNER_L"
+    nsx "$NS_R" ip route add "$NET_L" dev "$OVPN_R" src "$INNER_R"
+    inner_reachable
+    result ovpn.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$OVPN_L/mtu")"
+    CPU_PID_L=$pid_l CPU_PID_R=$pid_r
+    tcp_both_via ovpn "$OVPN_L"
+    CPU_PID_L='' CPU_PID_R=''
+    rss_peaks ovpn "$pid_l" "$pid_r"
+    flood ovpn "$pid_l" "$BENCH_FLOOD_RATE" "$OVPN_L" "$OVPN_PORT"
+    bg_stop "$pid_l"
+    bg_stop "$pid_r"
+    ! nsx "$NS_L" ip link show "$OVPN_L" >/dev/null 2>&1 || die "$OVPN_L still exists after openvpn-l exited"
 }
 
 # ---------------------------------------------------------------- main
@@ -737,12 +948,15 @@ result config.tcp_seconds "$BENCH_SECONDS"
 result config.flood_seconds "$BENCH_FLOOD_SECONDS"
 setup_namespaces
 
-if want_part ours; then
-    run_ours
-fi
-if want_part libipsec; then
-    run_libipsec
-fi
+for part in none ours libipsec wg ovpn; do
+    want_part "$part" || continue
+    if [[ -n ${SKIP[$part]:-} ]]; then
+        log "== $part skipped: ${SKIP[$part]}"
+        result "$part.skipped" "${SKIP[$part]}"
+        continue
+    fi
+    "run_$part"
+done
 
 # Report: table + JSON, built before cleanup, printed after it so that the ratio
 # line is the last line of output.
@@ -789,26 +1003,64 @@ def tsum(side):
     a, b = g(side, "tcp_l2r_gbps"), g(side, "tcp_r2l_gbps")
     return None if a is None or b is None else round(a + b, 3)
 
-for side in ("ours", "libipsec"):
-    if side in tree:
+# parts in the order of the columns; names for the table, the JSON and the last lines
+PARTS = ("ours", "libipsec", "wg", "ovpn", "none")
+HEAD = {"ours": "ours (uip-static)", "libipsec": "kernel-libipsec", "wg": "wireguard-go",
+        "ovpn": "openvpn", "none": "no tunnel"}
+SHORT = {"ours": "ours", "libipsec": "kernel-libipsec", "wg": "wireguard-go",
+         "ovpn": "openvpn", "none": "no-tunnel"}
+
+def core_s_per_gb(side, d, lr):
+    """CPU core-seconds of side lr's tunnel process per GB iperf3 received, direction d."""
+    ms, nbytes = g(side, "cpu_%s_%s_ms" % (d, lr)), g(side, "tcp_%s_bytes" % d)
+    if ms is None or not nbytes:
+        return None
+    return round(ms / 1000 / (nbytes / 1e9), 3)
+
+for side in PARTS:
+    if side in tree and "skipped" not in tree[side]:
         tree[side]["tcp_sum_gbps"] = tsum(side)
-so, sl = tsum("ours"), tsum("libipsec")
-ratio = round(so / sl, 2) if so is not None and sl else None
-tree["ratio_ours_over_libipsec"] = ratio
+        if side != "none":
+            # send side of l2r is the left process, of r2l the right one
+            tree[side]["core_s_per_gb"] = {
+                "l2r_send": core_s_per_gb(side, "l2r", "l"), "l2r_recv": core_s_per_gb(side, "l2r", "r"),
+                "r2l_send": core_s_per_gb(side, "r2l", "r"), "r2l_recv": core_s_per_gb(side, "r2l", "l")}
+
+def ratio(a, b):
+    sa, sb = tsum(a), tsum(b)
+    return round(sa / sb, 2) if sa is not None and sb else None
+
+tree["ratio_ours_over_libipsec"] = ratio("ours", "libipsec")
+tree["ratio_ours_over_wg"] = ratio("ours", "wg")
+tree["ratio_ours_over_ovpn"] = ratio("ours", "ovpn")
+tree["ratio_ours_over_none"] = ratio("ours", "none")
 tree["names"] = {"ours": "uip-static (AES-GCM-128, static keys)",
-                 "libipsec": "strongSwan charon + kernel-libipsec (IKEv2 PSK, ESP aes128gcm16, UDP encap)"}
+                 "libipsec": "strongSwan charon + kernel-libipsec (IKEv2 PSK, ESP aes128gcm16, UDP encap)",
+                 "wg": "wireguard-go (userspace, ChaCha20-Poly1305, keys from wg genkey)",
+                 "ovpn": "OpenVPN 2.6 p2p over UDP, TLS with --peer-fingerprint, data channel AES-256-GCM, --disable-dco",
+                 "none": "no tunnel: iperf3 over the veth between the outer addresses"}
 with open(out_path, "w") as f:
     # one [seconds, MiB] pair per line
     f.write(re.sub(r"\[\s+([-\d.]+),\s+([-\d.]+)\s+\]", r"[\1, \2]", json.dumps(tree, indent=2)) + "\n")
+
+cols = [p for p in PARTS if p in tree]
 
 def fmt(v, unit=""):
     if v is None:
         return "n/a"
     return "%s%s" % (v, unit)
 
+def ran(side):
+    return side in tree and "skipped" not in tree[side]
+
+def flooded(side):
+    return ran(side) and g(side, "flood.rate") is not None
+
 def ping(side):
+    if not flooded(side):
+        return "n/a"
     if g(side, "flood.ping_avg_ms") is None:
-        return "none answered" if side in tree else "n/a"
+        return "none answered"
     return "%.1f / %.1f / %.1f" % (g(side, "flood.ping_min_ms"), g(side, "flood.ping_avg_ms"),
                                    g(side, "flood.ping_max_ms"))
 
@@ -817,40 +1069,85 @@ def other_rcvbuf(side):
     return None if None in v else v[0] + v[1] - v[2]
 
 def answered(side):
-    if side not in tree:
+    if not flooded(side):
         return "n/a"
     return "%s / %s" % (g(side, "flood.ping_received"), g(side, "flood.ping_sent"))
 
+def flood_cfg(side):
+    return "%s, %s s" % (g(side, "flood.rate"), g(side, "flood.seconds")) if flooded(side) else "n/a"
+
+def cell(side, key):
+    if side in tree and "skipped" in tree[side]:
+        return "skipped"
+    if callable(key):
+        return fmt(key(side))
+    return fmt(g(side, key))
+
+def cps(side, key):
+    v = g(side, "core_s_per_gb." + key)
+    return "n/a" if v is None else "%.2f" % v
+
 rows = [
-    ("TCP left->right (Gbit/s)", fmt(g("ours", "tcp_l2r_gbps")), fmt(g("libipsec", "tcp_l2r_gbps"))),
-    ("TCP right->left (Gbit/s)", fmt(g("ours", "tcp_r2l_gbps")), fmt(g("libipsec", "tcp_r2l_gbps"))),
-    ("TCP sum (Gbit/s)", fmt(so), fmt(sl)),
-    ("peak RSS left, VmHWM (MiB)", fmt(g("ours", "rss_peak_l_mib")), fmt(g("libipsec", "rss_peak_l_mib"))),
-    ("peak RSS right, VmHWM (MiB)", fmt(g("ours", "rss_peak_r_mib")), fmt(g("libipsec", "rss_peak_r_mib"))),
-    ("UDP flood: iperf3 -b, seconds", "%s, %s s" % (g("ours", "flood.rate"), g("ours", "flood.seconds")) if "ours" in tree else "n/a",
-     "%s, %s s" % (g("libipsec", "flood.rate"), g("libipsec", "flood.seconds")) if "libipsec" in tree else "n/a"),
-    ("  UDP sent by iperf3 (Gbit/s)", fmt(g("ours", "flood.udp_offered_gbps")), fmt(g("libipsec", "flood.udp_offered_gbps"))),
-    ("  UDP delivered (Gbit/s)", fmt(g("ours", "flood.udp_delivered_gbps")), fmt(g("libipsec", "flood.udp_delivered_gbps"))),
-    ("  UDP lost (%)", fmt(g("ours", "flood.udp_lost_percent")), fmt(g("libipsec", "flood.udp_lost_percent"))),
-    ("    pkts dropped: left TUN queue", fmt(g("ours", "flood.l_tun_tx_dropped")), fmt(g("libipsec", "flood.l_tun_tx_dropped"))),
-    ("    right ESP socket rcvbuf", fmt(g("ours", "flood.r_esp_socket_drops")), fmt(g("libipsec", "flood.r_esp_socket_drops"))),
-    ("    other UDP rcvbuf (iperf3)", fmt(other_rcvbuf("ours")), fmt(other_rcvbuf("libipsec"))),
-    ("  sender VmRSS before (MiB)", fmt(g("ours", "flood.rss_before_mib")), fmt(g("libipsec", "flood.rss_before_mib"))),
-    ("  sender VmRSS max (MiB)", fmt(g("ours", "flood.rss_max_mib")), fmt(g("libipsec", "flood.rss_max_mib"))),
-    ("  sender VmRSS growth (MiB)", fmt(g("ours", "flood.rss_growth_mib")), fmt(g("libipsec", "flood.rss_growth_mib"))),
-    ("  ping answered / sent", answered("ours"), answered("libipsec")),
-    ("  ping min/avg/max (ms)", ping("ours"), ping("libipsec")),
+    ("TCP left->right (Gbit/s)", "tcp_l2r_gbps"),
+    ("TCP right->left (Gbit/s)", "tcp_r2l_gbps"),
+    ("TCP sum (Gbit/s)", "tcp_sum_gbps"),
+    ("CPU core-s/GB, l2r: send side (left)", lambda s: cps(s, "l2r_send")),
+    ("CPU core-s/GB, l2r: recv side (right)", lambda s: cps(s, "l2r_recv")),
+    ("CPU core-s/GB, r2l: send side (right)", lambda s: cps(s, "r2l_send")),
+    ("CPU core-s/GB, r2l: recv side (left)", lambda s: cps(s, "r2l_recv")),
+    ("tunnel MTU (left)", "tun_mtu"),
+    ("peak RSS left, VmHWM (MiB)", "rss_peak_l_mib"),
+    ("peak RSS right, VmHWM (MiB)", "rss_peak_r_mib"),
+    ("UDP flood: iperf3 -b, seconds", flood_cfg),
+    ("  UDP sent by iperf3 (Gbit/s)", "flood.udp_offered_gbps"),
+    ("  UDP delivered (Gbit/s)", "flood.udp_delivered_gbps"),
+    ("  UDP lost (%)", "flood.udp_lost_percent"),
+    ("    pkts dropped: left TUN queue", "flood.l_tun_tx_dropped"),
+    ("    right tunnel socket rcvbuf", "flood.r_esp_socket_drops"),
+    ("    other UDP rcvbuf (iperf3)", other_rcvbuf),
+    ("  sender VmRSS before (MiB)", "flood.rss_before_mib"),
+    ("  sender VmRSS max (MiB)", "flood.rss_max_mib"),
+    ("  sender VmRSS growth (MiB)", "flood.rss_growth_mib"),
+    ("  ping answered / sent", answered),
+    ("  ping median (ms)", "flood.ping_median_ms"),
+    ("  ping min/avg/max (ms)", ping),
+    ("  ping loss (%)", "flood.ping_loss_percent"),
 ]
-w0 = max(len(r[0]) for r in rows)
-w1 = max(max(len(r[1]) for r in rows), len("ours (uip-static)"))
-w2 = max(max(len(r[2]) for r in rows), len("kernel-libipsec"))
+table = [[label] + [cell(s, key) for s in cols] for label, key in rows]
+w = [max(len(r[i]) for r in table + [[""] + [HEAD[s] for s in cols]]) for i in range(len(cols) + 1)]
 print("bench-engine: nproc=%s, %s, load %s; TCP %s s per direction, 1 stream" % (
     g("host", "nproc"), g("host", "timestamp"), g("host", "loadavg"), g("config", "tcp_seconds")))
-print("%-*s  %*s  %*s" % (w0, "", w1, "ours (uip-static)", w2, "kernel-libipsec"))
-for r in rows:
-    print("%-*s  %*s  %*s" % (w0, r[0], w1, r[1], w2, r[2]))
+print("  ".join(["%-*s" % (w[0], "")] + ["%*s" % (w[i + 1], HEAD[s]) for i, s in enumerate(cols)]))
+for r in table:
+    print("  ".join(["%-*s" % (w[0], r[0])] + ["%*s" % (w[i + 1], c) for i, c in enumerate(r[1:])]))
+for s in cols:
+    if "skipped" in tree[s]:
+        print("%s skipped: %s" % (HEAD[s], tree[s]["skipped"]))
 print("figures: %s" % out_path)
-print("throughput ratio ours/kernel-libipsec: %s" % ("%.2f" % ratio if ratio is not None else "n/a"))
+
+def r2(v):
+    return "%.2f" % v if v is not None else "n/a"
+
+def ping_mml(side):
+    if not flooded(side) or g(side, "flood.ping_loss_percent") is None:
+        return "%s n/a" % SHORT[side]
+    med, mx = g(side, "flood.ping_median_ms"), g(side, "flood.ping_max_ms")
+    return "%s %s ms/%s ms/%s %%" % (SHORT[side], "n/a" if med is None else "%.1f" % med,
+                                     "n/a" if mx is None else "%.1f" % mx,
+                                     "%.1f" % g(side, "flood.ping_loss_percent"))
+
+tunnels = ("ours", "libipsec", "wg", "ovpn")
+print("ratio ours/wireguard-go: %s" % r2(tree["ratio_ours_over_wg"]))
+print("ratio ours/openvpn: %s" % r2(tree["ratio_ours_over_ovpn"]))
+print("ratio ours/no-tunnel: %s" % r2(tree["ratio_ours_over_none"]))
+print("flood ping median/max/loss: %s" % ", ".join(ping_mml(s) for s in tunnels))
+def cpu_lr(side):
+    if g(side, "core_s_per_gb") is None:
+        return "%s n/a" % SHORT[side]
+    return "%s %s/%s" % (SHORT[side], cps(side, "l2r_send"), cps(side, "l2r_recv"))
+
+print("cpu core-s/GB (send/recv side, l2r): %s" % ", ".join(cpu_lr(s) for s in tunnels))
+print("throughput ratio ours/kernel-libipsec: %s" % r2(tree["ratio_ours_over_libipsec"]))
 EOF
 )
 cleanup
