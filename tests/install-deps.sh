@@ -28,6 +28,9 @@ packages=(
   # /usr/share/dbus-1/system.conf is in dbus-system-bus-common, which dbus-daemon does not
   # depend on); NetworkManager-strongswan (charon-nm) for the benchmark's comparison
   network-manager dbus-daemon dbus-system-bus-common network-manager-strongswan strongswan-nm
+  # bench-engine.sh's other tunnels (optional: a part whose package is missing is skipped):
+  # userspace WireGuard and `wg` for its keys and peer, OpenVPN 2.6
+  wireguard-go wireguard-tools openvpn
   # roaming tests: conntrack -F on the NAT router (NAT rebinding)
   conntrack
   # auth dialog: its GTK window (optional) and the Secret Service part of its test
