@@ -8,6 +8,7 @@
 
 #include "common/uip-settings.h"
 #include "common/uip-file.h"
+#include "common/uip-pkcs11-uri.h"
 #include "common/uip-ts.h"
 
 #include <stdlib.h>
@@ -79,12 +80,14 @@ static const struct uip_setting settings[] = {
      .name = N_("User certificate"),
      .type = UIP_SETTING_PATH,
      .required_auth = UIP_AUTH_BIT(UIP_AUTH_CERT) | UIP_AUTH_BIT(UIP_AUTH_EAP_TLS),
-     .max_len = PATH_MAX_LEN},
+     .max_len = PATH_MAX_LEN,
+     .pkcs11_ok = TRUE},
     {.key = UIP_KEY_USER_KEY,
      .name = N_("User private key"),
      .type = UIP_SETTING_PATH,
      .required_auth = UIP_AUTH_BIT(UIP_AUTH_CERT) | UIP_AUTH_BIT(UIP_AUTH_EAP_TLS),
-     .max_len = PATH_MAX_LEN},
+     .max_len = PATH_MAX_LEN,
+     .pkcs11_ok = TRUE},
     {.key = UIP_KEY_USER,
      .name = N_("User name"),
      .type = UIP_SETTING_IDENTITY,
@@ -355,6 +358,23 @@ static gboolean check_host(const struct uip_setting *s, const char *value, GErro
 
 static gboolean check_path(const struct uip_setting *s, const char *value, GError **error)
 {
+    if (s->pkcs11_ok && uip_pkcs11_is_uri(value)) {
+        struct uip_pkcs11_uri u;
+        g_autoptr(GError) e = NULL;
+
+        if (!uip_pkcs11_uri_parse(value, &u, &e)) {
+            /* a PIN put in the URI is not shown back */
+            struct uip_setting unquoted = *s;
+
+            unquoted.secret = strstr(value, "pin-") != NULL;
+            return invalid(error, &unquoted, value, e->message);
+        }
+        uip_pkcs11_uri_clear(&u);
+        return TRUE;
+    }
+    if (s->pkcs11_ok && value[0] != '/')
+        return invalid(error, s, value,
+                       _("must be an absolute file path or a PKCS#11 URI (pkcs11:…)"));
     if (value[0] != '/')
         return invalid(error, s, value, _("must be an absolute file path"));
     if (!is_printable(value))
@@ -747,9 +767,11 @@ char **uip_settings_secrets_wanted(GHashTable *data, const struct uip_file_owner
         if (uip_settings_get_uint(data, s->flags_key) & UIP_SECRET_FLAG_NOT_REQUIRED)
             continue;
         if (g_str_equal(s->key, UIP_KEY_USER_KEY_PASSWORD))
+            /* an encrypted key file's password, or the PIN of a token key */
             wanted = (auth == UIP_AUTH_CERT || auth == UIP_AUTH_EAP_TLS) &&
-                     uip_key_file_is_encrypted(
-                         uip_settings_get_string(data, UIP_KEY_USER_KEY), as);
+                     (uip_pkcs11_is_uri(uip_settings_get_string(data, UIP_KEY_USER_KEY)) ||
+                      uip_key_file_is_encrypted(
+                          uip_settings_get_string(data, UIP_KEY_USER_KEY), as));
         else
             wanted = (s->required_auth & UIP_AUTH_BIT(auth)) != 0;
         if (wanted)

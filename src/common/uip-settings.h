@@ -33,8 +33,8 @@
 #define UIP_KEY_REMOTE_ID     "remote-id"     /* the gateway's expected IDr, ditto */
 #define UIP_KEY_AUTH          "auth"          /* UIP_AUTH_NAME_*; required */
 #define UIP_KEY_CA_CERT       "ca-cert"       /* absolute path; empty = system store */
-#define UIP_KEY_USER_CERT     "user-cert"     /* absolute path; required for cert, eap-tls */
-#define UIP_KEY_USER_KEY      "user-key"      /* absolute path; required for cert, eap-tls */
+#define UIP_KEY_USER_CERT     "user-cert"     /* absolute path or pkcs11: URI; cert, eap-tls */
+#define UIP_KEY_USER_KEY      "user-key"      /* absolute path or pkcs11: URI; cert, eap-tls */
 #define UIP_KEY_USER          "user"          /* EAP identity; required for eap-mschapv2 */
 #define UIP_KEY_IKE           "ike"           /* IKE proposals (strongSwan syntax) */
 #define UIP_KEY_ESP           "esp"           /* ESP proposals */
@@ -60,7 +60,7 @@
 
 #define UIP_KEY_PSK               "psk"               /* required for psk (if flags are 0) */
 #define UIP_KEY_PASSWORD          "password"          /* required for eap-mschapv2 (ditto) */
-#define UIP_KEY_USER_KEY_PASSWORD "user-key-password" /* never required: the key may be clear */
+#define UIP_KEY_USER_KEY_PASSWORD "user-key-password" /* never required; a token key: its PIN */
 
 /* ---- values ---------------------------------------------------------------------------------- */
 
@@ -144,6 +144,7 @@ struct uip_setting {
     gboolean ike_identity;     /* IDENTITY: an IKE identity, see uip_settings_set_id_validator() */
     const char *const *enum_values;  /* ENUM: NULL-terminated */
     enum uip_proposal_kind proposal; /* PROPOSAL: which parser */
+    gboolean pkcs11_ok; /* PATH: a PKCS#11 URI (common/uip-pkcs11-uri.h) is fine too */
 };
 
 /* ---- errors ---------------------------------------------------------------------------------- */
@@ -255,7 +256,8 @@ enum uip_auth uip_settings_get_auth(GHashTable *data); /* UIP_AUTH_INVALID when 
  * The secret keys the connection's auth method uses, in table order, as a
  * NULL-terminated array (free with g_strfreev; never NULL, maybe empty):
  * psk for psk, password for eap-mschapv2, and user-key-password for cert and
- * eap-tls when the private key file is encrypted (uip_key_file_is_encrypted()).
+ * eap-tls when the private key file is encrypted (uip_key_file_is_encrypted()) or the key
+ * is on a token (a pkcs11: URI: the password is its PIN).
  * A secret whose flags say UIP_SECRET_FLAG_NOT_REQUIRED is left out.
  * The key file is read as @as (uip-file.h), or with the caller's rights when NULL.
  */

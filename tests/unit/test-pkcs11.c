@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/uip-pkcs11-uri.h"
+#include "common/uip-settings.h"
 #include "ike/ike-types.h"
 #include "service/privileges.h"
 
@@ -206,6 +207,59 @@ static void test_uri_parse(void)
             g_error("%s: '%s' lacks '%s'", bad[i].uri, err->message, bad[i].words);
         g_assert_null(strstr(err->message, "1234"));
         g_assert_null(u.object);
+    }
+}
+
+/* The settings: user-cert / user-key take a URI (ca-cert does not), with the parser's reason
+ * for a malformed one; the private key password is then wanted, as the PIN. */
+static void test_settings(void)
+{
+    static const struct {
+        const char *key, *value;
+        const char *words; /* NULL: valid */
+    } cases[] = {
+        {UIP_KEY_USER_KEY, KEY_EC, NULL},
+        {UIP_KEY_USER_KEY, "pkcs11:object=vpn%20key?module-path=/usr/lib/p11.so", NULL},
+        {UIP_KEY_USER_CERT, CERT_RSA, NULL},
+        {UIP_KEY_USER_KEY, "/etc/ipsec.d/private/me.key", NULL},
+        {UIP_KEY_USER_KEY, "pkcs11:object=a;object=b", "malformed PKCS#11 URI: attribute “object” appears twice"},
+        {UIP_KEY_USER_KEY, "pkcs11:", "names no token object"},
+        {UIP_KEY_USER_CERT, "pkcs11:object=a?pin-value=" PIN, "the PIN does not belong"},
+        {UIP_KEY_USER_KEY, "pkcs12:object=a", "absolute file path or a PKCS#11 URI"},
+        {UIP_KEY_CA_CERT, "pkcs11:object=ca", "absolute file path"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) e = NULL;
+        gboolean ok = uip_settings_validate_one(cases[i].key, cases[i].value, &e);
+
+        if (!cases[i].words) {
+            g_assert_no_error(e);
+            g_assert_true(ok);
+            continue;
+        }
+        g_assert_false(ok);
+        g_assert_error(e, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
+        if (!strstr(e->message, cases[i].words) || !strstr(e->message, cases[i].key))
+            g_error("%s=%s: '%s' lacks '%s' or the key", cases[i].key, cases[i].value,
+                    e->message, cases[i].words);
+        g_assert_null(strstr(e->message, "=" PIN));
+    }
+
+    /* the PIN is asked for a token key; a clear key file needs no password */
+    for (int token = 0; token < 2; token++) {
+        g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+        g_auto(GStrv) wanted = NULL;
+
+        g_hash_table_insert(data, UIP_KEY_GATEWAY, "192.0.2.1");
+        g_hash_table_insert(data, UIP_KEY_AUTH, UIP_AUTH_NAME_CERT);
+        g_hash_table_insert(data, UIP_KEY_USER_CERT, ec_cert_file);
+        g_hash_table_insert(data, UIP_KEY_USER_KEY, token ? KEY_EC : ec_cert_file);
+        g_assert_true(uip_settings_validate(data, NULL, NULL));
+        wanted = uip_settings_secrets_wanted(data, NULL);
+        g_assert_cmpuint(g_strv_length(wanted), ==, token ? 1 : 0);
+        if (token)
+            g_assert_cmpstr(wanted[0], ==, UIP_KEY_USER_KEY_PASSWORD);
     }
 }
 
@@ -527,6 +581,7 @@ int main(int argc, char **argv)
     }
     token_setup();
     g_test_add_func("/pkcs11/uri-parse", test_uri_parse);
+    g_test_add_func("/pkcs11/settings", test_settings);
     g_test_add_func("/pkcs11/ec-sign", test_ec_sign);
     g_test_add_func("/pkcs11/rsa-sign", test_rsa_sign);
     g_test_add_func("/pkcs11/rsa-pss", test_rsa_pss);
