@@ -21,7 +21,7 @@
 static char *entry_label(const struct ad_secret *secret)
 {
     /* TRANSLATORS: the label of a password entry; %s is the secret's name ("Password") */
-    return g_strdup_printf(_("%s:"), uip_setting_get_name(secret->setting));
+    return g_strdup_printf(_("%s:"), secret->label);
 }
 
 /* Replace @secret's value by @text from an entry; an empty entry gives no value. */

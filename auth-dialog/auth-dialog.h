@@ -13,6 +13,7 @@
 /* One secret the connection needs. */
 struct ad_secret {
     const struct uip_setting *setting; /* its descriptor: key, flags key, human name */
+    const char *label;                 /* what to call it (uip_setting_get_prompt_name()) */
     char *value;                       /* known or entered value, NULL = none; wiped on free */
     gboolean ask;                      /* the user should be asked (missing, not saved, reprompt) */
 };

@@ -120,6 +120,7 @@ static GPtrArray *collect_secrets(const struct options *opt, GHashTable *data, G
 
         secret = g_new0(struct ad_secret, 1);
         secret->setting = s;
+        secret->label = uip_setting_get_prompt_name(s, data);
         flags = uip_settings_get_uint(data, s->flags_key);
         given = g_hash_table_lookup(secrets, s->key);
         if (given && given[0])
@@ -171,7 +172,7 @@ static gsize output_bound(const char *title, const char *message, GPtrArray *sec
         const struct ad_secret *secret = secrets->pdata[i];
 
         len += 128 + strlen(secret->setting->key) +
-               2 * strlen(uip_setting_get_name(secret->setting)) +
+               2 * strlen(secret->label) +
                2 * (secret->value ? strlen(secret->value) : 0);
     }
     return len;
@@ -232,7 +233,7 @@ static gboolean print_external_ui(const struct options *opt, const char *title, 
         /* group names are keys of the settings table: no '[', ']' or control characters */
         g_string_append_printf(out, "\n[%s]\n", secret->setting->key);
         append_keyfile_entry(out, "Value", secret->value ? secret->value : "");
-        append_keyfile_entry(out, "Label", uip_setting_get_name(secret->setting));
+        append_keyfile_entry(out, "Label", secret->label);
         g_string_append(out, "IsSecret=true\n");
         g_string_append_printf(out, "ShouldAsk=%s\n",
                                secret->ask && opt->allow_interaction ? "true" : "false");

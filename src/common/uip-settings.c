@@ -189,6 +189,15 @@ const char *uip_setting_get_name(const struct uip_setting *setting)
     return _(setting->name);
 }
 
+const char *uip_setting_get_prompt_name(const struct uip_setting *setting, GHashTable *data)
+{
+    g_return_val_if_fail(setting, NULL);
+    if (g_strcmp0(setting->key, UIP_KEY_USER_KEY_PASSWORD) == 0 &&
+        uip_pkcs11_is_uri(uip_settings_get_string(data, UIP_KEY_USER_KEY)))
+        return _("Token PIN");
+    return _(setting->name);
+}
+
 enum uip_auth uip_auth_from_string(const char *s)
 {
     if (!s)

@@ -169,6 +169,10 @@ const struct uip_setting *uip_settings_all(gsize *n_settings);
 /* The translated human name of @setting ("Gateway"). */
 const char *uip_setting_get_name(const struct uip_setting *setting);
 
+/* The name to ask for the secret @setting by, given the connection's @data: its human name,
+ * except the private key password of a key on a token (user-key a pkcs11: URI): "Token PIN". */
+const char *uip_setting_get_prompt_name(const struct uip_setting *setting, GHashTable *data);
+
 /* "psk" -> UIP_AUTH_PSK ...; UIP_AUTH_INVALID for NULL or anything else. */
 enum uip_auth uip_auth_from_string(const char *s);
 /* UIP_AUTH_PSK -> "psk" ...; NULL when out of range. */

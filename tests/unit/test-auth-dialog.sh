@@ -105,6 +105,12 @@ else
   skip "cert, clear key: nothing is asked" "no openssl"
 fi
 
+eui "D:gateway=vpn.example.com D:auth=eap-tls D:user-cert=/etc/hostname D:user-key=pkcs11:token=uipsec;object=vpn-key"
+check "key on a token: its PIN is asked (the key password, labelled Token PIN)" \
+  eval '[ "$rc" = 0 ] && [ "$(groups)" = "[VPN Plugin UI] [user-key-password] " ] &&
+        [ "$(group user-key-password ShouldAsk)" = true ] &&
+        [ "$(group user-key-password Label)" = "Token PIN" ]'
+
 eui "${psk[*]} D:psk-flags=4"
 check "NOT_REQUIRED flags: not asked" eval '[ "$rc" = 0 ] && [ "$(groups)" = "[VPN Plugin UI] " ]'
 
