@@ -34,6 +34,7 @@
 #include <nma-cert-chooser.h>
 #include <nma-ui-utils.h>
 
+#include "common/uip-pkcs11-uri.h"
 #include "common/uip-secret.h"
 #include "common/uip-settings.h"
 #include "nm-uipsec-editor-plugin.h"
@@ -352,6 +353,14 @@ static char *field_get(UipVpnEditor *self, const struct field *f)
     if (value && !value[0])
         g_clear_pointer(&value, g_free);
     return value;
+}
+
+/* A user certificate or key may be on a token: libnma shows a PKCS#11 URI as the token's
+ * object, without looking for a file of that name. */
+static NMSetting8021xCKScheme chooser_scheme(const char *value)
+{
+    return uip_pkcs11_is_uri(value) ? NM_SETTING_802_1X_CK_SCHEME_PKCS11
+                                    : NM_SETTING_802_1X_CK_SCHEME_PATH;
 }
 
 /*
@@ -732,13 +741,12 @@ static void fill_page(UipVpnEditor *self, NMSettingVpn *s_vpn)
             /* fall through */
         case FIELD_USER_CERT:
             if (value && value[0])
-                nma_cert_chooser_set_cert(NMA_CERT_CHOOSER(w), value,
-                                          NM_SETTING_802_1X_CK_SCHEME_PATH);
+                nma_cert_chooser_set_cert(NMA_CERT_CHOOSER(w), value, chooser_scheme(value));
             break;
         case FIELD_USER_KEY:
             /* after the certificate: the key button is insensitive until there is one */
             if (value && value[0])
-                nma_cert_chooser_set_key(user_chooser, value, NM_SETTING_802_1X_CK_SCHEME_PATH);
+                nma_cert_chooser_set_key(user_chooser, value, chooser_scheme(value));
             break;
         case FIELD_KEY_PASSWORD:
             if (value)

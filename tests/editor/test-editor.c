@@ -708,6 +708,47 @@ static void test_invalid(void)
     page_close(&p);
 }
 
+/* A key (and a certificate) on a PKCS#11 token: the chooser takes the pkcs11: URIs as they are,
+ * no file looked for, and they are saved unchanged with the PIN as the key password; a
+ * malformed URI is refused naming the field. */
+static void test_pkcs11(void)
+{
+    static const char key_uri[] = "pkcs11:token=uipsec;object=vpn-key;type=private";
+    static const char cert_uri[] = "pkcs11:token=uipsec;id=%01;type=cert";
+    static kv_t data = {UIP_KEY_GATEWAY,   "vpn.example.test", UIP_KEY_AUTH,
+                        UIP_AUTH_NAME_CERT, UIP_KEY_USER_CERT, cert_uri,
+                        UIP_KEY_USER_KEY,  key_uri,           UIP_KEY_USER_KEY_PASSWORD_FLAGS,
+                        "0",               NULL};
+    static kv_t secrets = {UIP_KEY_USER_KEY_PASSWORD, "246810", NULL};
+    g_autoptr(NMConnection) c = new_connection(data, secrets);
+    g_autoptr(NMConnection) out = NULL;
+    NMSettingVpn *s_vpn;
+    struct page p;
+
+    page_open(&p, c);
+    out = save(&p);
+    s_vpn = nm_connection_get_setting_vpn(out);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_CERT), ==, cert_uri);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_KEY), ==, key_uri);
+    g_assert_cmpstr(nm_setting_vpn_get_secret(s_vpn, UIP_KEY_USER_KEY_PASSWORD), ==, "246810");
+    g_clear_object(&out);
+
+    /* a key file with a certificate on the token is saved too (the service refuses it) and a
+     * key URI set by a program, as the token menu does */
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), "pkcs11:object=other%20key",
+                             NM_SETTING_802_1X_CK_SCHEME_PKCS11);
+    out = save(&p);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out),
+                                                 UIP_KEY_USER_KEY),
+                    ==, "pkcs11:object=other%20key");
+
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), "pkcs11:object=a;object=b",
+                             NM_SETTING_802_1X_CK_SCHEME_PKCS11);
+    save_fails(&p, UIP_KEY_USER_KEY);
+    g_assert_true(has_error_class(w(&p, "user_chooser")));
+    page_close(&p);
+}
+
 /* A connection with no uipsec data yet (the "Add" button): defaults, gateway missing. */
 static void test_new_connection(void)
 {
@@ -1288,6 +1329,7 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/every-field", test_every_field);
     g_test_add_func("/editor/edits", test_edits);
     g_test_add_func("/editor/invalid", test_invalid);
+    g_test_add_func("/editor/pkcs11", test_pkcs11);
     g_test_add_func("/editor/new-connection", test_new_connection);
     g_test_add_func("/editor/unknown-auth", test_unknown_auth);
     g_test_add_func("/editor/secret-flags", test_secret_flags);
