@@ -51,9 +51,16 @@ static const struct doc docs[] = {
      "system trust store"},
     {UIP_KEY_USER_CERT,
      "our certificate (PEM or DER), `auth=cert` and `auth=eap-tls`; read as the connection's "
-     "user when it is private to users",
+     "user when it is private to users. Or, with the key on a token, a PKCS#11 URI of the "
+     "certificate there, e.g. `pkcs11:token=uipsec;object=vpn-key;type=cert`",
      ""},
-    {UIP_KEY_USER_KEY, "its private key (PEM: PKCS#8, encrypted PKCS#8, or traditional RSA/EC)",
+    {UIP_KEY_USER_KEY,
+     "its private key (PEM: PKCS#8, encrypted PKCS#8, or traditional RSA/EC), or a key on a "
+     "smartcard or token as a PKCS#11 URI (RFC 7512), e.g. "
+     "`pkcs11:token=uipsec;object=vpn-key;type=private`: `token`, `manufacturer`, `serial`, "
+     "`model`, `object`, `id`, `type` and `?module-path=` (else p11-kit's proxy finds the "
+     "system's registered modules); the PIN is `user-key-password`, never `pin-value` in the "
+     "URI. The key signs on the token; the service then keeps uid 0 with no capabilities",
      "in `user-cert`"},
     {UIP_KEY_USER, "EAP identity, `auth=eap-mschapv2`; optional for `auth=eap-tls`",
      "eap-tls: `local-id`, else the certificate's dNSName or subject DN"},
@@ -102,7 +109,9 @@ static const struct doc docs[] = {
      "attempt); shorter keys are refused by the service and marked in the editor",
      ""},
     {UIP_KEY_PASSWORD, "the EAP password, `auth=eap-mschapv2`", ""},
-    {UIP_KEY_USER_KEY_PASSWORD, "the private key's passphrase, when the key file is encrypted",
+    {UIP_KEY_USER_KEY_PASSWORD,
+     "the private key's passphrase, when the key file is encrypted; the token's PIN when "
+     "`user-key` is a PKCS#11 URI (asked as \"Token PIN\")",
      ""},
 };
 

@@ -9,6 +9,9 @@ packages=(
   gettext
   # the service's seccomp allow-list; useradd (passwd) for its system user
   libseccomp-dev passwd
+  # private keys on PKCS#11 tokens: libp11 (build), p11-kit's proxy module (runtime); a
+  # SoftHSM2 token and pkcs11-tool (opensc) for test-pkcs11 and the pkcs11 interop/e2e cases
+  libp11-dev libp11-kit-dev p11-kit-modules softhsm2 opensc
   # sanitizers and libFuzzer runtime
   libclang-rt-14-dev
   # network-namespace tests, demo, benchmark (sysctl: procps; dumpcap: wireshark-common, a

@@ -19,6 +19,7 @@ declare -A UIP_DEB_TOOL=(
     [timeout]=coreutils [stdbuf]=coreutils [mkfifo]=coreutils [awk]=mawk [sed]=sed
     [swanctl]=strongswan-swanctl [pki]=strongswan-pki
     [nmcli]=network-manager [dbus-daemon]=dbus-daemon [conntrack]=conntrack
+    [softhsm2-util]=softhsm2 [pkcs11-tool]=opensc
 )
 
 # Debian 12 (strongSwan 5.9.8): the package of /usr/lib/ipsec/plugins/libstrongswan-NAME.so
