@@ -21,6 +21,16 @@
 #     activated"), which leaves out nmcli's own start-up and its D-Bus round trips.
 #     (nm-uipsec-service is spawned for each activation and quits after down; charon-nm
 #     stays, libnm's 180 s quit timer: only its first activation includes its start.)
+#   - each activation split into its parts, as far as they show from outside (median over
+#     the activations / the first, in ms): NetworkManager starts the plugin -> its PID, the
+#     service process -> its D-Bus name, NeedSecrets call and answer, Connect call ->
+#     IKE_SA_INIT sent -> answered -> IKE_AUTH sent -> answered -> Ip4Config reported ->
+#     NetworkManager "activated". NetworkManager's log (VPN at TRACE, with the plugin's
+#     stderr: our service logs at debug level with millisecond times) gives the D-Bus and
+#     NetworkManager moments; a dumpcap capture of IKE on the client's outer link gives
+#     the IKE packets' times (without dumpcap/tshark: our service's IKE log lines, and
+#     none for charon-nm, whose log has whole seconds). Per activation the parts add up
+#     to "starting -> activated"; their medians need not;
 #   - after the last up: iperf3 TCP, one stream, UIP_BENCH_SECS, client -> protected host
 #     and back (-R), from the virtual IP;
 #   - CPU seconds (utime+stime) of the plugin process and of the gateway charon over the
@@ -174,6 +184,153 @@ gw_check_sa() {
     fi
 }
 
+# ---------------------------------------------------------------- activation, part by part
+# act_events NAME: the moments of the last activation of NAME that NetworkManager's log
+# (its lines and the plugin's stderr, which it carries) shows, one "KEY EPOCH" line each:
+# nm_start ("starting PLUGIN"), spawned ("VPN service has PID"), svc_main (our service's
+# "main: starting as"), bus_name (the plugin's D-Bus name appeared), ns_call / ns_done
+# (NeedSecrets called / answered), connect_call / connect_done (Connect or
+# ConnectInteractive), log_init_sent / log_init_done / log_auth_sent / log_established
+# (our service's IKE lines at debug level: IDLE -> IKE_SA_INIT_SENT, IKE_SA_INIT done,
+# -> IKE_AUTH_SENT, -> ESTABLISHED), config / ip4config (the plugin's Config and Ip4Config
+# reached NetworkManager), activated. charon-nm writes its IKE lines to its own log with
+# whole seconds only: its IKE moments come from the capture (act_parts).
+act_events() {
+    e2e_log_since | awk -v n="\"$1\"" '
+        function nmt(t) { t = $2; gsub(/[][]/, "", t); return t }
+        function ut(t) { t = $1; sub(/^uipsec\[/, "", t); sub(/\]$/, "", t); return t }
+        function put(k, t) { if (!(k in e)) { e[k] = t; print k, t } }
+        index($0, n) && / starting [a-z]+$/ { put("nm_start", nmt()) }
+        index($0, n) && /: starting: VPN service has PID / { put("spawned", nmt()) }
+        /^uipsec\[[0-9.]+\] [a-z]+: main: starting as / { put("svc_main", ut()) }
+        index($0, n) && /: dbus: name owner :/ { put("bus_name", nmt()) }
+        index($0, n) && /: dbus: call NeedSecrets / { put("ns_call", nmt()) }
+        index($0, n) && /: service indicated / { put("ns_done", nmt()) }
+        index($0, n) && /: dbus: call Connect/ { put("connect_call", nmt()) }
+        index($0, n) && /: connect: success from Connect/ { put("connect_done", nmt()) }
+        /^uipsec\[[0-9.]+\] debug: .* IDLE -> IKE_SA_INIT_SENT$/ { put("log_init_sent", ut()) }
+        /^uipsec\[[0-9.]+\] [a-z]+: .* IKE_SA_INIT done: / { put("log_init_done", ut()) }
+        /^uipsec\[[0-9.]+\] debug: .* -> IKE_AUTH_SENT$/ { put("log_auth_sent", ut()) }
+        /^uipsec\[[0-9.]+\] debug: .* -> ESTABLISHED$/ { put("log_established", ut()) }
+        index($0, n) && /: config: reply received/ { put("config", nmt()) }
+        index($0, n) && /: config4: reply received/ { put("ip4config", nmt()) }
+        index($0, n) && /: set state: activated/ { put("activated", nmt()) }'
+}
+
+# The parts of an activation, in order: KEY<TAB>label; act_parts computes them.
+ACT_PARTS="spawn	NetworkManager: starting -> service PID (spawn)
+busname	service process start -> D-Bus name
+busmain	  of it: service PID -> its first log line (main)
+secrets	D-Bus name (running: starting) -> NeedSecrets call
+needsec	NeedSecrets call -> answered
+toconn	NeedSecrets answered -> Connect call
+initout	Connect call -> IKE_SA_INIT sent
+initrtt	IKE_SA_INIT sent -> answered
+authout	IKE_SA_INIT answered -> IKE_AUTH sent
+authrtt	IKE_AUTH sent -> answered
+config	IKE_AUTH answered -> Ip4Config reported
+activate	Ip4Config reported -> NetworkManager activated
+total	sum: starting -> activated"
+
+# act_parts EVENTS [IKE-FIELDS]: "ACT PART MS" lines from act_events' lines prefixed by
+# the activation's number, and from tshark's fields (epoch, source, exchange type) of the
+# IKE packets on the client's outer link if there is a capture. The IKE moments on the
+# wire, within each activation (starting to activated): the first IKE_SA_INIT request
+# (34) from the client, the last IKE_SA_INIT answer before the first IKE_AUTH request
+# (35), the last IKE_AUTH answer; without a capture, our service's log lines. With a
+# capture, an activation whose four IKE moments are not all on it gives "ACT missing-ike".
+act_parts() {
+    awk -v cl="$OUT_CL" -v cap="${2:+1}" '
+        FILENAME == ARGV[1] { ev[$1, $2] = $3; if ($1 > nact) nact = $1; next }
+        { t[++np] = $1; src[np] = $2; ex[np] = $3 }
+        function d(a, b) { return (a == "" || b == "") ? "" : sprintf("%.1f", (b - a) * 1000) }
+        function out(i, k, v) { if (v != "") print i, k, v }
+        END {
+            for (i = 1; i <= nact; i++) {
+                s = ev[i, "nm_start"]; e = ev[i, "activated"]
+                if (s == "" || e == "") continue
+                is = ""; id = ""; as = ""; ad = ""
+                for (j = 1; j <= np; j++) {
+                    if (t[j] < s || t[j] > e) continue
+                    if (ex[j] == 34 && src[j] == cl && is == "") is = t[j]
+                    if (ex[j] == 35 && src[j] == cl && as == "") as = t[j]
+                    if (ex[j] == 34 && src[j] != cl && as == "") id = t[j]
+                    if (ex[j] == 35 && src[j] != cl) ad = t[j]
+                }
+                if (cap && (is == "" || id == "" || as == "" || ad == "")) print i, "missing-ike"
+                if (!cap) { is = ev[i, "log_init_sent"]; id = ev[i, "log_init_done"]
+                                as = ev[i, "log_auth_sent"]; ad = ev[i, "log_established"] }
+                sp = ev[i, "spawned"]; bn = ev[i, "bus_name"]
+                out(i, "spawn", d(s, sp))
+                out(i, "busname", d(sp, bn))
+                out(i, "busmain", d(sp, ev[i, "svc_main"]))
+                out(i, "secrets", d(bn != "" ? bn : s, ev[i, "ns_call"]))
+                out(i, "needsec", d(ev[i, "ns_call"], ev[i, "ns_done"]))
+                out(i, "toconn", d(ev[i, "ns_done"], ev[i, "connect_call"]))
+                out(i, "initout", d(ev[i, "connect_call"], is))
+                out(i, "initrtt", d(is, id))
+                out(i, "authout", d(id, as))
+                out(i, "authrtt", d(as, ad))
+                out(i, "config", d(ad, ev[i, "ip4config"]))
+                out(i, "activate", d(ev[i, "ip4config"], e))
+                out(i, "total", d(s, e))
+            }
+        }' "$1" "${2:-/dev/null}"
+}
+
+# ike_capture_start FILE: dumpcap on the client's outer link, IKE only (UDP 500, and 4500
+# with the non-ESP marker), PID in CAP_PID; empty when dumpcap or tshark is missing.
+CAP_PID=''
+ike_capture_start() {
+    local i
+    CAP_PID=''
+    command -v dumpcap >/dev/null && command -v tshark >/dev/null || return 0
+    ip netns exec "$NS_CL" dumpcap -q -i "$VETH_CL" -f 'udp port 500 or (udp port 4500 and udp[8:4] = 0)' \
+        -w "$1" >"$1.log" 2>&1 &
+    CAP_PID=$!
+    uipi_track "$CAP_PID"
+    # dumpcap loads Wireshark's libraries first: seconds on a busy machine
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'Capturing on' "$1.log" && break
+        uip_alive "$CAP_PID" || break
+        sleep 0.1
+    done
+    grep -q 'Capturing on' "$1.log" || uip_fail "dumpcap did not start: $(cat "$1.log")"
+    sleep 0.3 # "Capturing on" comes a moment before the filter is attached
+}
+
+# act_table PLUGIN: ends the capture; each part of the activations as "median / first"
+# (ms) into R[PLUGIN.act_KEY], where the IKE moments came from into R[PLUGIN.act_src].
+act_table() {
+    local p=$1 key label vals n fields=''
+    if [ -n "$CAP_PID" ]; then
+        uip_stop "$CAP_PID" INT 10 >/dev/null 2>&1 || true
+        CAP_PID=''
+        fields=$UIP_TMP/ike-$p.txt
+        tshark -n -r "$UIP_TMP/ike-$p.pcapng" -Y isakmp -T fields -E separator=' ' \
+            -e frame.time_epoch -e ip.src -e isakmp.exchangetype >"$fields" 2>"$fields.err" ||
+            uip_fail "cannot read the capture $UIP_TMP/ike-$p.pcapng: $(grep -v 'Running as user' "$fields.err")"
+        R[$p.act_src]="capture on $VETH_CL ($(wc -l <"$fields") IKE packets)"
+    elif [ "$p" = uipsec ]; then
+        R[$p.act_src]="the service's log (no dumpcap/tshark)"
+    else
+        R[$p.act_src]="none (no dumpcap/tshark; charon-nm logs whole seconds)"
+    fi
+    act_parts "$UIP_TMP/act-$p" "$fields" >"$UIP_TMP/parts-$p"
+    if grep -q ' missing-ike$' "$UIP_TMP/parts-$p"; then
+        cat "$fields" >&2
+        uip_fail "$p: the capture on $VETH_CL lacks IKE_SA_INIT or IKE_AUTH of activation(s) $(awk '$2 == "missing-ike" { printf "%s ", $1 }' "$UIP_TMP/parts-$p")"
+    fi
+    while IFS='	' read -r key label; do
+        vals=$(awk -v k="$key" '$2 == k { print $3 }' "$UIP_TMP/parts-$p")
+        [ -n "$vals" ] || continue
+        R[$p.act_$key]="$(median <<<"$vals") / $(awk -v k="$key" '$2 == k && $1 == 1 { print $3 }' "$UIP_TMP/parts-$p")"
+        n=$(wc -l <<<"$vals")
+        # charon-nm stays between activations: it starts (and gets its name) only once
+        ((n == BENCH_UPS)) || R[$p.act_$key]+=" ($n of $BENCH_UPS)"
+    done <<<"$ACT_PARTS"
+}
+
 # run_plugin PLUGIN: the measurements of one plugin into R[PLUGIN.*].
 run_plugin() {
     local p=$1 name=bench-$1 i times=() spans=() dev vip pid gpid c0 g0 c1 g1 t0 t1
@@ -190,10 +347,13 @@ run_plugin() {
     e2e_vpn_add "$name" "gateway=$OUT_GW" auth=psk "local-id=$CL_ID" "remote-id=$GW_ID" \
         virtual-ipv4=yes "ike=$IKE_PROP" "esp=$ESP_PROP" -- "psk=$GW_PSK"
 
+    ike_capture_start "$UIP_TMP/ike-$p.pcapng"
+    : >"$UIP_TMP/act-$p"
     for ((i = 1; i <= BENCH_UPS; i++)); do
         e2e_up "$name"
         times+=("$UP_SECS")
         spans+=("$(nm_span "$name")")
+        act_events "$name" | sed "s/^/$i /" >>"$UIP_TMP/act-$p"
         if ((i < BENCH_UPS)); then
             e2e_down "$name"
             e2e_expect_clean "$E2E_TUN" 15
@@ -205,6 +365,7 @@ run_plugin() {
     R[$p.up_min]=$(printf '%s\n' "${times[@]}" | minimum)
     R[$p.nm_all]="${spans[*]}"
     R[$p.nm_median]=$(printf '%s\n' "${spans[@]}" | median)
+    act_table "$p"
 
     e2e_expect_activated "$name"
     if [ "$p" = uipsec ]; then dev=$E2E_TUN; else dev=ipsec0; fi # charon-nm: kernel-libipsec's TUN
@@ -293,7 +454,7 @@ gateway charon CPU during iperf3 [s]	gw_cpu
 gateway charon peak RSS [MiB]	gw_hwm
 plugin process	proc
 TUN with the virtual IP / MTU	dev"
-print_table() {
+print_table() {  # TABLE: LABEL<TAB>KEY lines
     local label key p line
     {
         line=''
@@ -303,7 +464,7 @@ print_table() {
             line=$label
             for p in $BENCH_PLUGINS; do line+="	${R[$p.$key]:--}"; done
             printf '%s\n' "$line"
-        done <<<"$TABLE"
+        done <<<"$1"
     } | awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }; n[NR] = NF }
         END { for (r = 1; r <= NR; r++) { l = ""
                   for (i = 1; i <= n[r]; i++) l = l sprintf(i < n[r] ? "%-" (w[i] + 3) "s" : "%s", c[r, i])
@@ -312,7 +473,10 @@ print_table() {
 printf '\n== bench-nm %s, %s, NetworkManager %s, strongSwan %s, iperf3 %s s per direction, %s activations\n' \
     "$(date -u +%FT%TZ)" "$(uname -r)" "$("$NM_BIN" --version)" \
     "$(dpkg-query -W -f '${Version}' strongswan-nm 2>/dev/null || echo '?')" "$BENCH_SECS" "$BENCH_UPS"
-print_table
+print_table "$TABLE"
+printf '\nactivation, part by part [ms]: median of %s / first (cold); NetworkManager log lines and the IKE packets\n' "$BENCH_UPS"
+print_table "$(awk -F'\t' '{ print $2 "\tact_" $1 }' <<<"$ACT_PARTS")
+  (IKE moments from)	act_src"
 for p in $BENCH_PLUGINS; do printf 'gateway view of the SA of %s: IKE %s\n' "$(col_name "$p")" "${R[$p.suite]}"; done
 ratio=n/a
 a=${R[uipsec.tcp_sum]:-} b=${R[strongswan.tcp_sum]:-}
