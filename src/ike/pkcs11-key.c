@@ -43,7 +43,7 @@ struct ike_p11 {
     PKCS11_CTX *ctx;
     PKCS11_SLOT *slots;
     unsigned n_slots;
-    PKCS11_SLOT *logged_in; /* the slot we logged in on, or NULL */
+    PKCS11_SLOT *logged_in; /* the slot we logged in on, or NULL: not twice */
 };
 
 G_GNUC_PRINTF(3, 4)
@@ -62,8 +62,9 @@ void ike_p11_free(struct ike_p11 *p)
 {
     if (!p)
         return;
-    if (p->logged_in)
-        PKCS11_logout(p->logged_in);
+    /* no C_Logout: the login state is the module's, per token, and another context of this
+     * process (an IKE SA made meanwhile) may still sign; unloading finalises the module
+     * when the last context goes (p11-kit's proxy counts them) */
     if (p->slots)
         PKCS11_release_all_slots(p->ctx, p->slots, p->n_slots);
     if (p->ctx) {

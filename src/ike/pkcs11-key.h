@@ -48,5 +48,6 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
                  struct ike_p11 **out, EVP_PKEY **key_out, X509 **cert_out, char *err,
                  size_t err_len);
 
-/* Logs out, closes the session and unloads the module; NULL is fine.  Free the key first. */
+/* Closes the session and unloads the module (which logs out when nothing else of the process
+ * uses it); NULL is fine.  Free the key first. */
 void ike_p11_free(struct ike_p11 *p);

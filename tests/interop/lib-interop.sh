@@ -201,6 +201,36 @@ uipi_pki() {
     done
 }
 
+# uipi_p11_token: a SoftHSM2 token "uipk" in $UIP_TMP/p11 (its own softhsm2.conf, exported as
+# SOFTHSM2_CONF for the client) holding the client keys cl-ecdsa (id 01) and cl-rsa (id 02)
+# of the PKI and their certificates; P11_PIN is its user PIN.  The key files stay out of it
+# afterwards: the client has only the token.
+uipi_p11_token() {
+    local d=$UIP_TMP/p11 mod n id
+    P11_PIN=$(openssl rand -hex 4)
+    export SOFTHSM2_CONF=$d/softhsm2.conf
+    [ -e "$d/done" ] && { P11_PIN=$(cat "$d/pin"); return 0; }
+    uip_need softhsm2-util pkcs11-tool
+    mod=$(find /usr/lib /usr/lib64 -name libsofthsm2.so -path '*softhsm*' 2>/dev/null | head -n 1)
+    [ -n "$mod" ] || uip_skip "libsofthsm2.so is not installed (Debian: softhsm2)"
+    mkdir -p "$d/tokens"
+    chmod 700 "$d"
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+        "$d/tokens" >"$SOFTHSM2_CONF"
+    printf '%s\n' "$P11_PIN" >"$d/pin"
+    {
+        softhsm2-util --init-token --free --label uipk --pin "$P11_PIN" --so-pin "$P11_PIN$P11_PIN"
+        for n in cl-ecdsa:01 cl-rsa:02; do
+            id=${n#*:} n=${n%%:*}
+            softhsm2-util --import "$PKI/$n.p8.pem" --token uipk --label "$n" --id "$id" --pin "$P11_PIN"
+            openssl x509 -in "$PKI/$n.pem" -outform der -out "$d/$n.der"
+            pkcs11-tool --module "$mod" --token-label uipk --login --pin "$P11_PIN" \
+                --write-object "$d/$n.der" --type cert --label "$n" --id "$id"
+        done
+    } >"$d/make.log" 2>&1 || { cat "$d/make.log" >&2; uip_fail "making the SoftHSM2 token failed"; }
+    touch "$d/done"
+}
+
 # ---------------------------------------------------------------- gateway
 
 # gw_conn NAME AUTH [key=value...]: emit one swanctl connection for the gateway.

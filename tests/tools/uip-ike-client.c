@@ -16,7 +16,9 @@
 
 #include "common/uip-log.h"
 #include "common/uip-secret.h"
+#include "common/uip-pkcs11-uri.h"
 #include "common/uip-settings.h"
+#include "ike/cert-auth.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
 
@@ -296,6 +298,14 @@ int main(int argc, char **argv)
         config_failure(error->message);
         return 1;
     }
+    /* a key on a token is opened and logged in once, before the tunnel, as the service does
+     * (file-access.c): later IKE SAs (reauthentication, restart) sign with it */
+    if (uip_pkcs11_is_uri(p.ike.user_key) &&
+        ike_cred_load(p.ike.user_cert, p.ike.user_key, p.ike.user_key_password, &p.ike.cred, err,
+                      sizeof(err)) < 0) {
+        config_failure(err);
+        return 1;
+    }
     gateway_text = uip_settings_get_string(data, UIP_KEY_GATEWAY);
     p.tun_name = tun;
     p.set_tun_mtu = true;
@@ -322,6 +332,7 @@ int main(int argc, char **argv)
     };
     loop = g_main_loop_new(NULL, FALSE);
     int r = uip_tunnel_new(&p, &cb, NULL, &tunnel, err, sizeof(err));
+    ike_cred_free(g_steal_pointer(&p.ike.cred)); /* the tunnel holds its own reference */
     g_hash_table_remove_all(secrets); /* wiped: the session keeps its own copies */
     if (r < 0) {
         g_strdelimit(err, " ", '_');
