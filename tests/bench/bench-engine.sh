@@ -393,6 +393,7 @@ iperf_tcp() {
     [[ $IPERF_GBPS != nan ]] || die "no throughput in $json"
     result "$part.tcp_${dir}_gbps" "$IPERF_GBPS"
     result "$part.tcp_${dir}_bytes" "$IPERF_BYTES"
+    result "$part.tcp_${dir}_retransmits" "$(iperf_json "$json" 'j["end"]["sum_sent"]["retransmits"]')"
     log "  $label: $IPERF_GBPS Gbit/s"
 }
 
@@ -528,18 +529,20 @@ rss_peaks() {   # part pid-l pid-r: peak RSS (VmHWM) of both tunnel processes
     proc_kib "$3" VmHWM && result "$1.rss_peak_r_mib" "$(kib_to_mib "$KIB")"
 }
 
-# wire_check label [spi-l2r]: capture the outer link while pinging through the tunnel.
-# Each ping must cross it as ESP in UDP 4500 (with the expected SPI if given) and no
-# packet to or from the inner addresses may appear in cleartext.
+# wire_check label [spi-l2r [udp-port protocol]]: capture the outer link while pinging
+# through the tunnel. Each ping must cross it as PROTOCOL (tshark's name, default esp) in
+# UDP PORT (default 4500), with the expected SPI if given, and no packet to or from the
+# inner addresses may appear in cleartext.
 wire_check() {
-    local label=$1 spi=${2:-} pcap=$WORK/wire-$1.pcap fields=$WORK/wire-$1.txt pid
+    local label=$1 spi=${2:-} port=${3:-4500} proto=${4:-esp}
+    local pcap=$WORK/wire-$1.pcap fields=$WORK/wire-$1.txt pid
     if ! command -v tshark >/dev/null; then
         log "  tshark not installed: wire check skipped"
         return 0
     fi
     bg_start "tshark $label" "$WORK/tshark-$label.out" \
         ip netns exec "$NS_L" timeout 15 tshark -n -i "$VETH_L" \
-        -f "udp port 4500 or net 198.18.0.0/15" -a duration:3 -w "$pcap"
+        -f "udp port $port or net 198.18.0.0/15" -a duration:3 -w "$pcap"
     pid=$BG_PID
     wait_until 10 "tshark capturing on $VETH_L" grep -q "Capturing on" "$WORK/tshark-$label.out.err"
     sleep 0.3 # "Capturing on" comes a moment before the capture filter is attached
@@ -549,16 +552,17 @@ wire_check() {
     tshark -n -r "$pcap" -T fields -E separator=' ' -e ip.src -e ip.dst -e frame.protocols \
         -e esp.spi >"$fields" 2>/dev/null || die "$label: cannot read $pcap"
     local l2r r2l clear
-    l2r=$(awk -v s="$OUTER_L" -v d="$OUTER_R" -v spi="$spi" \
-        '$1 == s && $2 == d && $3 ~ /:esp$/ && (spi == "" || tolower($4) == "0x" spi)' "$fields" | wc -l)
-    r2l=$(awk -v s="$OUTER_R" -v d="$OUTER_L" '$1 == s && $2 == d && $3 ~ /:esp$/' "$fields" | wc -l)
+    l2r=$(awk -v s="$OUTER_L" -v d="$OUTER_R" -v spi="$spi" -v p=":$proto" \
+        '$1 == s && $2 == d && substr($3, length($3) - length(p) + 1) == p && (spi == "" || tolower($4) == "0x" spi)' "$fields" | wc -l)
+    r2l=$(awk -v s="$OUTER_R" -v d="$OUTER_L" -v p=":$proto" \
+        '$1 == s && $2 == d && substr($3, length($3) - length(p) + 1) == p' "$fields" | wc -l)
     clear=$(awk '$1 ~ /^198\.1[89]\./ || $2 ~ /^198\.1[89]\./' "$fields" | wc -l)
     ((l2r >= 4 && r2l >= 4 && clear == 0)) || {
         cat "$fields" >&2
-        die "$label: wire check: $l2r ESP packets out, $r2l in (want >= 4 each${spi:+, SPI 0x$spi}), $clear inner packets in cleartext"
+        die "$label: wire check: $l2r $proto packets out, $r2l in (want >= 4 each${spi:+, SPI 0x$spi}), $clear inner packets in cleartext"
     }
-    result "$label.wire_esp_packets" "$l2r out, $r2l in, 0 cleartext"
-    log "  wire: 5 pings = $l2r ESP-in-UDP packets out${spi:+ (SPI 0x$spi)}, $r2l in, none in cleartext"
+    result "$label.wire_packets" "$l2r $proto out, $r2l in, 0 cleartext"
+    log "  wire: 5 pings = $l2r $proto packets in UDP $port out${spi:+ (SPI 0x$spi)}, $r2l in, none in cleartext"
 }
 
 # ---------------------------------------------------------------- strongSwan (kernel-libipsec)
@@ -866,6 +870,7 @@ run_wg() {
     inner_reachable
     hs=$(nsx "$NS_L" wg show "$WG_L" latest-handshakes | awk '{ print $2 }')
     [[ -n $hs && $hs != 0 ]] || die "wireguard-go: no handshake with the peer on $WG_L"
+    wire_check wg "" "$WG_PORT" wg
     result wg.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$WG_L/mtu")"
     CPU_PID_L=$pid_l CPU_PID_R=$pid_r
     tcp_both_via wg "$WG_L"
@@ -926,6 +931,7 @@ run_ovpn() {
     nsx "$NS_L" ip route add "$NET_R" dev "$OVPN_L" src "$INNER_L"
     nsx "$NS_R" ip route add "$NET_L" dev "$OVPN_R" src "$INNER_R"
     inner_reachable
+    wire_check ovpn "" "$OVPN_PORT" openvpn
     result ovpn.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$OVPN_L/mtu")"
     CPU_PID_L=$pid_l CPU_PID_R=$pid_r
     tcp_both_via ovpn "$OVPN_L"
@@ -1091,6 +1097,7 @@ rows = [
     ("TCP left->right (Gbit/s)", "tcp_l2r_gbps"),
     ("TCP right->left (Gbit/s)", "tcp_r2l_gbps"),
     ("TCP sum (Gbit/s)", "tcp_sum_gbps"),
+    ("TCP retransmits l2r / r2l", lambda s: "%s / %s" % (fmt(g(s, "tcp_l2r_retransmits")), fmt(g(s, "tcp_r2l_retransmits")))),
     ("CPU core-s/GB, l2r: send side (left)", lambda s: cps(s, "l2r_send")),
     ("CPU core-s/GB, l2r: recv side (right)", lambda s: cps(s, "l2r_recv")),
     ("CPU core-s/GB, r2l: send side (right)", lambda s: cps(s, "r2l_send")),
