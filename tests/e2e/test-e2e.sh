@@ -28,7 +28,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib-e2e.sh"
 e2e_init "$@"
 
-CASES="psk eap cert eaptls private split ipv6 h2h two wrongpw noip badcfg gwkill gwrestart svckill"
+CASES="psk eap cert eaptls pkcs11 private split ipv6 h2h two wrongpw noip badcfg gwkill gwrestart svckill"
 SELECTED=${UIP_E2E_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -51,6 +51,9 @@ trap 'printf "FAIL: set-up: unexpected failure (status %s) of: %s\n" "$?" "$BASH
 e2e_setup_net
 case " $SELECTED " in *" two "*) e2e_setup_gw2 ;; esac
 uipi_pki
+# pkcs11: the token is made before NetworkManager starts, whose environment (SOFTHSM2_CONF)
+# the service inherits
+case " $SELECTED " in *" pkcs11 "*) [ "$E2E_PLUGIN" != uipsec ] || uipi_p11_token ;; esac
 e2e_dbus_start
 e2e_nm_start
 
@@ -255,6 +258,64 @@ case_eaptls() {
         uip_fail "the key password was saved to the keyfile although its flags are 2"
     fi
     e2e_down e2e-eaptls
+    e2e_expect_clean "$E2E_TUN"
+}
+
+# pkcs11 (issue 14): the client's P-256 key and certificate on a SoftHSM2 token by pkcs11:
+# URIs, the PIN not saved (user-key-password-flags 2) and handed over by nmcli.  The service
+# logs in before its privilege drop and then, for a token key, keeps uid 0 with no
+# capabilities, NO_NEW_PRIVS and the strict seccomp filter; the gateway asks for a
+# reauthentication every 15 s, so the token signs again after the drop: a system call the
+# module makes that the filter misses would kill the service.
+case_pkcs11() {
+    if [ "$E2E_PLUGIN" != uipsec ]; then
+        uip_log "  (PKCS#11 URIs: our plugin only)"
+        return 0
+    fi
+    gw_start "$(gw_conn cert-p11 cert-ecdsa pools=pool4 "local_ts=$NET4" reauth_time=15s)"
+    uipi_assert_unreachable
+    e2e_vpn_add e2e-pkcs11 "gateway=$OUT_GW" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
+        "ca-cert=$PKI/ca.pem" "user-cert=pkcs11:token=uipk;object=cl-ecdsa;type=cert" \
+        "user-key=pkcs11:token=uipk;id=%01;type=private" virtual-ipv4=yes user-key-password-flags=2
+    (
+        umask 077
+        printf 'vpn.secrets.user-key-password:%s\n' "$P11_PIN" >"$UIP_TMP/pkcs11.passwd"
+    )
+    e2e_up e2e-pkcs11 passwd-file "$UIP_TMP/pkcs11.passwd"
+    record_up pkcs11
+    e2e_expect_activated e2e-pkcs11
+    local vip pid st field n t0
+    vip=$(vip4_of "$E2E_TUN")
+    ping_from "$vip" "$PROT4"
+    pid=$(e2e_plugin_pids)
+    st=$(cat "/proc/$pid/status")
+    uip_log "  the service (pid $pid): $(grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp):' <<<"$st" | tr -s '\t' ' ' | paste -sd ';')"
+    grep -qE '^Uid:\s+0\s+0\s+0\s+0\s*$' <<<"$st" || uip_fail "the service with a token key is not uid 0"
+    for field in CapInh CapPrm CapEff CapBnd CapAmb; do
+        grep -qE "^$field:\s+0+\$" <<<"$st" || uip_fail "the service keeps capabilities: $(grep "^$field:" <<<"$st")"
+    done
+    grep -qE '^NoNewPrivs:\s+1$' <<<"$st" || uip_fail "the service runs without NO_NEW_PRIVS"
+    grep -qE '^Seccomp:\s+2$' <<<"$st" || uip_fail "the service runs without a seccomp filter"
+    tr '\0' '\n' <"/proc/$pid/environ" | grep -qx UIP_SECCOMP_STRICT=1 ||
+        uip_fail "the service did not get UIP_SECCOMP_STRICT=1"
+    e2e_log_since | grep -q 'PKCS#11 token: running as root with no capabilities' ||
+        uip_fail "the service did not log its drop for a token key"
+    # the reauthentication: a second signature on the token, after the drop
+    t0=$SECONDS
+    until n=$(grep -cE "authentication of '$CL_ID' with .*successful" "$GW_LOG"); [ "${n:-0}" -ge 2 ]; do
+        ((SECONDS - t0 < 40)) || { gw_log_tail 40; uip_fail "no second authentication of the token key in 40 s"; }
+        uip_alive "$pid" || uip_fail "the service died after its privilege drop (seccomp?)"
+        sleep 1
+    done
+    uip_log "  gateway: $n successful authentications of the token key (reauthentication after the drop)"
+    sleep 2
+    uip_alive "$pid" || uip_fail "the service died after the reauthentication"
+    e2e_expect_activated e2e-pkcs11
+    ping_from "$vip" "$PROT4"
+    if grep -rqF -- "$P11_PIN" "$E2E_ETC/system-connections"; then
+        uip_fail "the PIN was saved to the keyfile although its flags are 2"
+    fi
+    e2e_down e2e-pkcs11
     e2e_expect_clean "$E2E_TUN"
 }
 
