@@ -2,9 +2,19 @@
 /*
  * The engine's data path, driven by the caller's GMainContext.
  *
- * Outbound: TUN readable -> read up to `budget` inner packets into pool
- * buffers (with TUN offload: TCP super-packets, cut into segments by
- * uip_tso_split) -> parse the flow -> outbound SA from the flow cache
+ * Each direction is a pump: its fd readable -> read up to FILL_x x `budget`
+ * into pool buffers and that direction's fair queue (fq.c: one FIFO per
+ * flow, the fattest flow shed when over the limit) -> take up to `budget`
+ * packets by deficit round robin -> process.  Outbound reads ahead: reading
+ * is much cheaper than encrypting and sending, so under overload the TUN's
+ * ring, one FIFO where every flow waits alike, stays short and the flood is
+ * shed here.  While a queue holds packets, an idle source of default
+ * priority gives its pump a turn in every main loop iteration.
+ *
+ * Outbound: TUN readable -> frames into the outbound queue (hash of the
+ * inner flow) -> dequeued: with TUN offload, TCP super-packets cut into
+ * segments by uip_tso_split -> parse the flow -> outbound SA from the flow
+ * cache
  * (selector scan only on a miss) -> too big? ICMP back into the TUN -> ESP
  * encap in place -> collect into a batch -> sendmmsg (UDP GSO where the
  * kernel has it) to the peer.
@@ -12,11 +22,12 @@
  * Inbound: UDP readable -> recvmmsg a batch into pool buffers -> demux:
  * non-ESP marker -> IKE callback; 0xFF -> NAT keepalive, dropped; else ESP
  * -> SA by SPI (hash) -> decap in place -> next header / selector check ->
- * into the TUN (with TUN offload: through uip_gro, which merges a flow's
- * consecutive TCP segments and writes at the end of the batch).
+ * the inbound queue (hash of the inner flow) -> dequeued: into the TUN
+ * (with TUN offload: through uip_gro, which merges a flow's consecutive TCP
+ * segments and writes at the end of the batch).
  *
- * Nothing is queued inside the engine: a packet is either on its way or
- * dropped and counted; buffers come from a fixed pool.  SA events are
+ * Nothing else is queued inside the engine: a packet is in a fair queue,
+ * on its way, or dropped and counted; buffers come from a fixed pool.  SA events are
  * collected on the SA and delivered from an idle source, so callbacks never
  * run in the middle of a batch.
  */
@@ -31,6 +42,7 @@
 #include "common/uip-log.h"
 #include "engine/esp.h"
 #include "engine/flow.h"
+#include "engine/fq.h"
 #include "engine/icmp.h"
 #include "engine/offload.h"
 #include "engine/pkt.h"
@@ -39,9 +51,18 @@
 
 #define DEFAULT_BUDGET    64
 #define DEFAULT_POOL_SIZE 256
+/* Reads per packet served in a pump's turn, at most.  Outbound reads ahead, so the
+ * TUN ring stays short and a flood is shed here.  Inbound does not: TCP would be
+ * shed at the queue's small limit long before the socket buffer used to overflow;
+ * its queue only orders each batch fairly. */
+#define FILL_OUT 4
+#define FILL_IN  1
 #define DEFAULT_PATH_MTU  1500
 #define FLOW_CACHE_SIZE   1024 /* power of two */
+#define FQ_BYTE_LIMIT     (1u << 20) /* bytes a fair queue holds: 16 TSO frames, ~700 MTU packets */
 #define UDP_HDR_LEN       8
+
+enum { DIR_OUT, DIR_IN };
 
 struct flow_cache_entry {
     uint32_t gen; /* valid while equal to the engine's gen */
@@ -66,11 +87,13 @@ struct uip_engine {
     struct uip_gro gro;
 
     GSource *tun_src;
+    GSource *more_src[2]; /* per direction, while its fair queue holds packets */
     GSource *udp_src;
     GSource *timer_src;
     GSource *event_src;
 
     struct uip_pool pool;
+    struct uip_fq fq[2]; /* DIR_OUT: read from the TUN; DIR_IN: decrypted, for the TUN */
     struct uip_udp_batch tx;
     struct uip_udp_batch rx;
     unsigned budget;
@@ -351,18 +374,30 @@ static void outbound_vnet(struct uip_engine *e, struct uip_pkt *p)
     outbound(e, p);
 }
 
-static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
+/* The fair queue's bucket for a TUN frame: its flow's hash (0 for what does
+ * not parse; outbound() drops that). */
+static uint32_t frame_hash(const struct uip_engine *e, const struct uip_pkt *p)
 {
-    struct uip_engine *e = data;
+    unsigned lead = e->vnet ? UIP_VNET_HDR_LEN : 0;
+    struct uip_flow f;
+
+    if (p->len <= lead || uip_flow_parse(p->data + lead, p->len - lead, &f, NULL) < 0)
+        return 0;
+    return uip_flow_hash(&f);
+}
+
+/* Empty the TUN's ring into the outbound queue. */
+static void tun_fill(struct uip_engine *e)
+{
     unsigned lead = e->vnet ? UIP_VNET_HDR_LEN : 0;
 
-    for (unsigned i = 0; i < e->budget; i++) {
+    for (unsigned i = 0; i < FILL_OUT * e->budget; i++) {
         struct uip_pkt *p = uip_pool_get(&e->pool);
         if (!p)
             break; /* the rest waits in the TUN queue, which the kernel bounds */
         /* the packet itself lands at the usual headroom */
         p->data -= lead;
-        ssize_t n = read(fd, p->data, UIP_PKT_MAX_LEN + lead);
+        ssize_t n = read(e->tun_fd, p->data, UIP_PKT_MAX_LEN + lead);
         if (n <= 0) {
             uip_pool_put(&e->pool, p);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -370,6 +405,17 @@ static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
             break;
         }
         p->len = (uint32_t)n;
+        e->st.c.drops[UIP_DROP_FLOW_QUEUE] +=
+            uip_fq_enqueue(&e->fq[DIR_OUT], p, frame_hash(e, p), &e->pool);
+    }
+}
+
+static void tun_serve(struct uip_engine *e)
+{
+    for (unsigned i = 0; i < e->budget; i++) {
+        struct uip_pkt *p = uip_fq_dequeue(&e->fq[DIR_OUT]);
+        if (!p)
+            break;
         if (e->vnet)
             outbound_vnet(e, p);
         else
@@ -377,7 +423,6 @@ static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
     }
     flush_tx(e);
     tun_output_flush(e); /* ICMP errors */
-    return G_SOURCE_CONTINUE;
 }
 
 /* ---- inbound -------------------------------------------------------------- */
@@ -441,7 +486,7 @@ static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockad
     p->len = (uint32_t)ip_len; /* drop TFC padding after the IP packet */
     e->st.c.pkts_in++;
     e->st.c.bytes_in += ip_len;
-    tun_output(e, p);
+    e->st.c.drops[UIP_DROP_FLOW_QUEUE] += uip_fq_enqueue(&e->fq[DIR_IN], p, uip_flow_hash(&f), &e->pool);
     return;
 out:
     uip_pool_put(&e->pool, p);
@@ -469,13 +514,13 @@ static unsigned inbound_gro(struct uip_engine *e, struct uip_pkt *p, unsigned se
     return n;
 }
 
-static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
+/* Empty the socket: decrypted packets into the inbound queue. */
+static void udp_fill(struct uip_engine *e)
 {
-    struct uip_engine *e = data;
-    unsigned done = 0;
+    unsigned done = 0, max = FILL_IN * e->budget;
 
-    while (done < e->budget) {
-        int n = uip_udp_recv_batch(&e->udp, &e->pool, &e->rx, MIN(UIP_UDP_BATCH, e->budget - done));
+    while (done < max) {
+        int n = uip_udp_recv_batch(&e->udp, &e->pool, &e->rx, MIN(UIP_UDP_BATCH, max - done));
         if (n < 0) {
             /* ICMP errors surface here on a connected socket; they are not fatal, but each
              * counts against the budget, so a stream of them cannot hold the main loop */
@@ -505,9 +550,84 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
             }
         }
     }
+}
+
+static void udp_serve(struct uip_engine *e)
+{
+    for (unsigned i = 0; i < e->budget; i++) {
+        struct uip_pkt *p = uip_fq_dequeue(&e->fq[DIR_IN]);
+        if (!p)
+            break;
+        tun_output(e, p);
+    }
     tun_output_flush(e);
+}
+
+/* ---- the pumps --------------------------------------------------------------- */
+
+static gboolean more_out(gpointer data);
+static gboolean more_in(gpointer data);
+
+/* One turn of direction @dir: fill its queue, serve up to budget packets, and
+ * keep an idle source while packets are left. */
+static void pump(struct uip_engine *e, int dir)
+{
+    if (dir == DIR_OUT) {
+        tun_fill(e);
+        tun_serve(e);
+    } else {
+        udp_fill(e);
+        udp_serve(e);
+    }
+    if (!uip_fq_empty(&e->fq[dir]) && !e->more_src[dir]) {
+        /* default priority: a turn in every main loop iteration, like the fds */
+        e->more_src[dir] = g_idle_source_new();
+        g_source_set_priority(e->more_src[dir], G_PRIORITY_DEFAULT);
+        g_source_set_callback(e->more_src[dir], dir == DIR_OUT ? more_out : more_in, e, NULL);
+        g_source_attach(e->more_src[dir], e->ctx);
+    }
+}
+
+static gboolean more(struct uip_engine *e, int dir)
+{
+    pump(e, dir);
+    if (!uip_fq_empty(&e->fq[dir]))
+        return G_SOURCE_CONTINUE;
+    g_source_unref(e->more_src[dir]);
+    e->more_src[dir] = NULL;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean more_out(gpointer data)
+{
+    return more(data, DIR_OUT);
+}
+
+static gboolean more_in(gpointer data)
+{
+    return more(data, DIR_IN);
+}
+
+/* While a queue holds packets its idle source pumps (reading too): one turn per
+ * iteration, whatever the fd says. */
+static gboolean tun_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    struct uip_engine *e = data;
+
+    if (!e->more_src[DIR_OUT])
+        pump(e, DIR_OUT);
     return G_SOURCE_CONTINUE;
 }
+
+static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    struct uip_engine *e = data;
+
+    if (!e->more_src[DIR_IN])
+        pump(e, DIR_IN);
+    return G_SOURCE_CONTINUE;
+}
+
 
 void uip_engine_inject_udp(struct uip_engine *e, const uint8_t *data, size_t len)
 {
@@ -525,7 +645,7 @@ void uip_engine_inject_udp(struct uip_engine *e, const uint8_t *data, size_t len
     memcpy(p->data, data, len);
     p->len = (uint32_t)len;
     inbound(e, p, (struct sockaddr *)&e->peer, e->peer_len);
-    tun_output_flush(e);
+    udp_serve(e);
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -636,7 +756,14 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
     e->flow_cache = g_new0(struct flow_cache_entry, FLOW_CACHE_SIZE);
     e->last_tx_us = g_get_monotonic_time();
 
-    r = uip_pool_init(&e->pool, cfg->pool_size ? cfg->pool_size : DEFAULT_POOL_SIZE);
+    unsigned pool_size = cfg->pool_size ? cfg->pool_size : DEFAULT_POOL_SIZE;
+    /* a quarter of the pool each at most, so reading, cutting TSO frames, sending
+     * and receiving always find buffers */
+    unsigned fq_limit = MIN(cfg->fq_limit ? cfg->fq_limit : pool_size / 4, pool_size / 4);
+    uint32_t seed = g_random_int();
+    uip_fq_init(&e->fq[DIR_OUT], fq_limit, FQ_BYTE_LIMIT, seed);
+    uip_fq_init(&e->fq[DIR_IN], fq_limit, FQ_BYTE_LIMIT, seed);
+    r = uip_pool_init(&e->pool, pool_size);
     if (r < 0)
         goto fail;
 
@@ -715,12 +842,16 @@ void uip_engine_free(struct uip_engine *e)
     if (!e)
         return;
     destroy_source(&e->tun_src);
+    destroy_source(&e->more_src[DIR_OUT]);
+    destroy_source(&e->more_src[DIR_IN]);
     destroy_source(&e->udp_src);
     destroy_source(&e->timer_src);
     if (e->event_src) {
         g_source_destroy(e->event_src);
         e->event_src = NULL;
     }
+    uip_fq_purge(&e->fq[DIR_OUT], &e->pool);
+    uip_fq_purge(&e->fq[DIR_IN], &e->pool);
     for (unsigned i = 0; i < e->tx.n; i++)
         uip_pool_put(&e->pool, e->tx.pkts[i]);
     e->tx.n = 0;

@@ -23,6 +23,7 @@ static const char *const drop_names[UIP_DROP__MAX] = {
     [UIP_DROP_POLICY] = "policy",
     [UIP_DROP_EXPIRED] = "expired",
     [UIP_DROP_IO] = "io",
+    [UIP_DROP_FLOW_QUEUE] = "flow_queue",
 };
 
 const char *uip_drop_name(enum uip_drop reason)

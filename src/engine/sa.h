@@ -28,6 +28,7 @@ enum uip_drop {
     UIP_DROP_POLICY,        /* decrypted packet outside the SA's traffic selectors */
     UIP_DROP_EXPIRED,       /* SA past its hard lifetime or out of sequence numbers */
     UIP_DROP_IO,            /* other socket / TUN error */
+    UIP_DROP_FLOW_QUEUE,    /* shed by the outbound fair queue: the fattest flow over its limit */
     UIP_DROP__MAX
 };
 
