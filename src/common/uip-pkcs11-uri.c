@@ -68,8 +68,7 @@ static GBytes *pct_decode(const char *s, size_t len)
 static gboolean bad(GError **error, const char *reason)
 {
     /* TRANSLATORS: %s says what is wrong in a PKCS#11 URI (pkcs11:token=...;object=...) */
-    g_set_error(error, UIP_PKCS11_URI_ERROR, 0, _("malformed PKCS#11 URI: %s"),
-                reason);
+    g_set_error(error, UIP_PKCS11_URI_ERROR, 0, _("malformed PKCS#11 URI: %s"), reason);
     return FALSE;
 }
 

@@ -54,6 +54,7 @@
 #include "common/uip-file.h"
 #include "common/uip-pkcs11-uri.h"
 #include "common/uip-secret.h"
+#include "ike/ike-err.h"
 #include "ike/ike-id.h"
 #include "ike/ike-types.h"
 #include "ike/pkcs11-key.h"
@@ -119,18 +120,6 @@ static const struct curve_info curves[] = {
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-G_GNUC_PRINTF(3, 4)
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    g_vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 /* Map an OpenSSL failure that is not a verdict on the input: out of memory or internal. */
 static int ossl_fail(void)
 {
@@ -171,8 +160,8 @@ static int read_file_err(const char *what, const char *path, const struct uip_fi
     int r = uip_file_read(path, as, UIP_FILE_MAX_LEN, out);
 
     if (r < 0)
-        set_err(err, err_len, "cannot read %s '%s'%s%s: %s", what, path, as ? " as " : "",
-                as ? as->name : "", uip_file_strerror(r));
+        ike_set_err(err, err_len, "cannot read %s '%s'%s%s: %s", what, path, as ? " as " : "",
+                    as ? as->name : "", uip_file_strerror(r));
     return r;
 }
 
@@ -298,7 +287,7 @@ int ike_trust_new_as(const char *ca_file, const struct uip_file_owner *as,
     if (!ca_file || !*ca_file) {
         if (X509_STORE_set_default_paths(t->store) != 1) {
             r = ossl_fail();
-            set_err(err, err_len, "cannot load the system CA store");
+            ike_set_err(err, err_len, "cannot load the system CA store");
             goto fail;
         }
         *out = t;
@@ -311,7 +300,7 @@ int ike_trust_new_as(const char *ca_file, const struct uip_file_owner *as,
     r = load_certs(&fb, false, &t->cas);
     uip_file_data_clear(&fb);
     if (r < 0) {
-        set_err(err, err_len, "CA file '%s': no certificate or a malformed one", ca_file);
+        ike_set_err(err, err_len, "CA file '%s': no certificate or a malformed one", ca_file);
         goto fail;
     }
     for (int i = 0; i < sk_X509_num(t->cas); i++) {
@@ -435,49 +424,49 @@ static int pss_params(const X509_ALGOR *alg, struct sig_spec *s, char *err, size
     int r = 0;
 
     if (!pss) {
-        set_err(err, err_len, "AUTH: malformed RSASSA-PSS parameters");
+        ike_set_err(err, err_len, "AUTH: malformed RSASSA-PSS parameters");
         r = -EBADMSG;
         goto out;
     }
     if (!pss->hashAlgorithm || !pss->maskGenAlgorithm) {
-        set_err(err, err_len, "AUTH: RSASSA-PSS with SHA-1 (default parameters) not supported");
+        ike_set_err(err, err_len, "AUTH: RSASSA-PSS with SHA-1 (default parameters) not supported");
         r = -EOPNOTSUPP;
         goto out;
     }
     s->md = digest_nid_md(OBJ_obj2nid(pss->hashAlgorithm->algorithm));
     if (!params_absent_or_null(pss->hashAlgorithm)) {
-        set_err(err, err_len, "AUTH: malformed RSASSA-PSS hash parameters");
+        ike_set_err(err, err_len, "AUTH: malformed RSASSA-PSS hash parameters");
         r = -EBADMSG;
         goto out;
     }
     if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1) {
-        set_err(err, err_len, "AUTH: RSASSA-PSS mask generation function not supported");
+        ike_set_err(err, err_len, "AUTH: RSASSA-PSS mask generation function not supported");
         r = -EOPNOTSUPP;
         goto out;
     }
     mgf_hash = unpack_params(pss->maskGenAlgorithm, ASN1_ITEM_rptr(X509_ALGOR));
     if (!mgf_hash || !params_absent_or_null(mgf_hash)) {
-        set_err(err, err_len, "AUTH: malformed RSASSA-PSS MGF1 parameters");
+        ike_set_err(err, err_len, "AUTH: malformed RSASSA-PSS MGF1 parameters");
         r = -EBADMSG;
         goto out;
     }
     s->mgf1_md = digest_nid_md(OBJ_obj2nid(mgf_hash->algorithm));
     if (!s->md || !s->mgf1_md) {
-        set_err(err, err_len, "AUTH: RSASSA-PSS hash not supported (SHA-256/384/512 only)");
+        ike_set_err(err, err_len, "AUTH: RSASSA-PSS hash not supported (SHA-256/384/512 only)");
         r = -EOPNOTSUPP;
         goto out;
     }
     if (pss->saltLength && !ASN1_INTEGER_get_int64(&salt, pss->saltLength))
         salt = -1;
     if (salt < 0 || salt > PSS_MAX_SALT) {
-        set_err(err, err_len, "AUTH: bad RSASSA-PSS salt length");
+        ike_set_err(err, err_len, "AUTH: bad RSASSA-PSS salt length");
         r = -EBADMSG;
         goto out;
     }
     if (pss->trailerField) {
         int64_t trailer = 0;
         if (!ASN1_INTEGER_get_int64(&trailer, pss->trailerField) || trailer != 1) {
-            set_err(err, err_len, "AUTH: bad RSASSA-PSS trailer field");
+            ike_set_err(err, err_len, "AUTH: bad RSASSA-PSS trailer field");
             r = -EBADMSG;
             goto out;
         }
@@ -501,7 +490,7 @@ static int parse_digital_signature(const uint8_t *auth, size_t auth_len, struct 
     int nid, r = 0;
 
     if (auth_len < 1 || (alg_len = auth[0]) == 0 || auth_len <= 1 + alg_len) {
-        set_err(err, err_len, "AUTH: truncated digital signature");
+        ike_set_err(err, err_len, "AUTH: truncated digital signature");
         return -EBADMSG;
     }
     p = auth + 1;
@@ -509,7 +498,7 @@ static int parse_digital_signature(const uint8_t *auth, size_t auth_len, struct 
     if (!alg || p != auth + 1 + alg_len) {
         X509_ALGOR_free(alg);
         ERR_clear_error();
-        set_err(err, err_len, "AUTH: malformed AlgorithmIdentifier");
+        ike_set_err(err, err_len, "AUTH: malformed AlgorithmIdentifier");
         return -EBADMSG;
     }
     s->sig = auth + 1 + alg_len;
@@ -539,13 +528,13 @@ static int parse_digital_signature(const uint8_t *auth, size_t auth_len, struct 
     default: {
         char name[80];
         OBJ_obj2txt(name, sizeof(name), alg->algorithm, 0);
-        set_err(err, err_len, "AUTH: signature algorithm %s not supported", name);
+        ike_set_err(err, err_len, "AUTH: signature algorithm %s not supported", name);
         r = -EOPNOTSUPP;
         goto out;
     }
     }
     if (!params_absent_or_null(alg)) {
-        set_err(err, err_len, "AUTH: unexpected AlgorithmIdentifier parameters");
+        ike_set_err(err, err_len, "AUTH: unexpected AlgorithmIdentifier parameters");
         r = -EBADMSG;
     }
 out:
@@ -566,17 +555,17 @@ static int parse_auth(uint8_t method, const uint8_t *auth, size_t auth_len, stru
     case IKE_AUTH_RSA_SIG:
         /* RFC 7296 2.15: RSASSA-PKCS1-v1_5 with SHA-1, which we do not accept (a gateway
          * that got our SIGNATURE_HASH_ALGORITHMS can sign with RFC 7427, method 14) */
-        set_err(err, err_len,
-                "AUTH method 1 (RSA signature with SHA-1) refused: SHA-1 signatures are not "
-                "accepted; the gateway must use RFC 7427 signatures (method 14)");
+        ike_set_err(err, err_len,
+                    "AUTH method 1 (RSA signature with SHA-1) refused: SHA-1 signatures are not "
+                    "accepted; the gateway must use RFC 7427 signatures (method 14)");
         return -EOPNOTSUPP;
     case IKE_AUTH_ECDSA_SHA256_P256:
     case IKE_AUTH_ECDSA_SHA384_P384:
     case IKE_AUTH_ECDSA_SHA512_P521:
         c = &curves[method - IKE_AUTH_ECDSA_SHA256_P256];
         if (auth_len != 2 * c->half) {
-            set_err(err, err_len, "AUTH: ECDSA signature of %zu bytes, expected %zu", auth_len,
-                    2 * c->half);
+            ike_set_err(err, err_len, "AUTH: ECDSA signature of %zu bytes, expected %zu", auth_len,
+                        2 * c->half);
             return -EBADMSG;
         }
         s->kind = SIG_ECDSA_RAW;
@@ -584,7 +573,7 @@ static int parse_auth(uint8_t method, const uint8_t *auth, size_t auth_len, stru
         s->curve = c;
         break;
     default:
-        set_err(err, err_len, "AUTH method %u not supported with certificates", method);
+        ike_set_err(err, err_len, "AUTH method %u not supported with certificates", method);
         return -EOPNOTSUPP;
     }
     s->sig = auth;
@@ -654,7 +643,8 @@ static int verify_sig(const struct sig_spec *s, EVP_PKEY *pk, const uint8_t *so,
         r = -EINVAL;
     }
     if (r < 0) {
-        set_err(err, err_len, "AUTH: the signature algorithm does not fit the certificate's key");
+        ike_set_err(err, err_len,
+                    "AUTH: the signature algorithm does not fit the certificate's key");
         goto out;
     }
     if (s->kind == SIG_ECDSA_RAW) {
@@ -682,12 +672,12 @@ static int verify_sig(const struct sig_spec *s, EVP_PKEY *pk, const uint8_t *so,
                                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, s->salt_len) != 1)) {
         /* e.g. parameters an RSA-PSS key's restrictions forbid */
         ERR_clear_error();
-        set_err(err, err_len, "AUTH: RSASSA-PSS parameters refused for this key");
+        ike_set_err(err, err_len, "AUTH: RSASSA-PSS parameters refused for this key");
         r = -EPERM;
         goto out;
     }
     if (EVP_DigestVerify(mctx, sig, sig_len, so, so_len) != 1) {
-        set_err(err, err_len, "AUTH: signature verification failed");
+        ike_set_err(err, err_len, "AUTH: signature verification failed");
         r = -EPERM;
         goto out;
     }
@@ -825,13 +815,13 @@ int ike_cert_check_identity(X509 *x, uint8_t id_type, const uint8_t *id, size_t 
     if (!x || (!id && id_len))
         return -EINVAL;
     if (!id_bound(x, id_type, id, id_len)) {
-        set_err(err, err_len, "the gateway's IDr (type %u) is not in its certificate", id_type);
+        ike_set_err(err, err_len, "the gateway's IDr (type %u) is not in its certificate", id_type);
         return -EACCES;
     }
     if (expected_host && !any_host_in_cert(x, expected_host)) {
         g_auto(GStrv) hosts = g_strsplit(expected_host, " ", -1);
         g_autofree char *shown = g_strjoinv("' or '", hosts);
-        set_err(err, err_len, "the gateway's certificate is not for '%s'", shown);
+        ike_set_err(err, err_len, "the gateway's certificate is not for '%s'", shown);
         return -EACCES;
     }
     return 0;
@@ -877,24 +867,26 @@ int ike_cert_check_policy(X509_STORE_CTX *ctx, char *err, size_t err_len)
             if (pk)
                 EVP_PKEY_get_group_name(pk, curve, sizeof(curve), NULL);
             subject_str(x, subj, sizeof(subj));
-            set_err(err, err_len,
-                    "gateway certificate refused: elliptic curve %s (depth %d, %s); only P-256, "
-                    "P-384 and P-521 are accepted",
-                    curve, i, subj);
+            ike_set_err(
+                err, err_len,
+                "gateway certificate refused: elliptic curve %s (depth %d, %s); only P-256, "
+                "P-384 and P-521 are accepted",
+                curve, i, subj);
             return -EKEYREJECTED;
         }
     }
     subject_str(ee, subj, sizeof(subj));
     if ((flags & EXFLAG_CA) && !(chain && sk_X509_num(chain) == 1)) {
-        set_err(err, err_len,
-                "gateway certificate refused: it is a CA certificate (basicConstraints CA:TRUE), "
-                "not an end entity (%s)",
-                subj);
+        ike_set_err(
+            err, err_len,
+            "gateway certificate refused: it is a CA certificate (basicConstraints CA:TRUE), "
+            "not an end entity (%s)",
+            subj);
         return -EKEYREJECTED;
     }
     if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE)) {
-        set_err(err, err_len,
-                "gateway certificate refused: its keyUsage lacks digitalSignature (%s)", subj);
+        ike_set_err(err, err_len,
+                    "gateway certificate refused: its keyUsage lacks digitalSignature (%s)", subj);
         return -EKEYREJECTED;
     }
     return 0;
@@ -942,9 +934,9 @@ static int verify_chain(const struct ike_trust *t, X509 *ee, x509_list *untruste
         X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
 
         subject_str(bad ? bad : ee, subj, sizeof(subj));
-        set_err(err, err_len, "gateway certificate not trusted: %s%s (depth %d, %s)",
-                X509_verify_cert_error_string(e), level_rule(e),
-                X509_STORE_CTX_get_error_depth(ctx), subj);
+        ike_set_err(err, err_len, "gateway certificate not trusted: %s%s (depth %d, %s)",
+                    X509_verify_cert_error_string(e), level_rule(e),
+                    X509_STORE_CTX_get_error_depth(ctx), subj);
         r = -EKEYREJECTED;
     }
     X509_STORE_CTX_free(ctx);
@@ -969,11 +961,12 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
 
     /* validate: certificates and the AUTH layout, before any verdict */
     if (n == 0) {
-        set_err(err, err_len, "no CERT payload from the gateway");
+        ike_set_err(err, err_len, "no CERT payload from the gateway");
         return -EBADMSG;
     }
     if (certs[0].encoding != IKE_CERT_X509_SIG) {
-        set_err(err, err_len, "gateway certificate encoding %u not supported", certs[0].encoding);
+        ike_set_err(err, err_len, "gateway certificate encoding %u not supported",
+                    certs[0].encoding);
         return -EOPNOTSUPP;
     }
     r = parse_auth(auth_method, auth, auth_len, &spec, err, err_len);
@@ -982,7 +975,7 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
     ee = x509_from_der(certs[0].data, certs[0].len);
     if (!ee) {
         ERR_clear_error();
-        set_err(err, err_len, "malformed gateway certificate");
+        ike_set_err(err, err_len, "malformed gateway certificate");
         return -EBADMSG;
     }
     untrusted = sk_X509_new_null();
@@ -998,7 +991,8 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
         x = x509_from_der(certs[i].data, certs[i].len);
         if (!x) {
             ERR_clear_error();
-            set_err(err, err_len, "malformed intermediate certificate (CERT payload %u)", i + 1);
+            ike_set_err(err, err_len, "malformed intermediate certificate (CERT payload %u)",
+                        i + 1);
             r = -EBADMSG;
             goto out;
         }
@@ -1022,7 +1016,7 @@ int ike_cert_verify_peer(const struct ike_trust *t, const struct ike_cert_blob *
     /* signature */
     pk = X509_get0_pubkey(ee);
     if (!pk) {
-        set_err(err, err_len, "the gateway's certificate has an unusable public key");
+        ike_set_err(err, err_len, "the gateway's certificate has an unusable public key");
         r = -EPERM;
         goto out;
     }
@@ -1164,13 +1158,14 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
 
     if (uip_pkcs11_is_uri(key_file)) {
         /* on a token: the PIN is the key password; a certificate there too, or a file */
-        r = ike_p11_load(key_file, uip_pkcs11_is_uri(cert_file) ? cert_file : NULL,
-                         key_password, &c->token, &c->key, &c->cert, err, err_len);
+        r = ike_p11_load(key_file, uip_pkcs11_is_uri(cert_file) ? cert_file : NULL, key_password,
+                         &c->token, &c->key, &c->cert, err, err_len);
         if (r < 0)
             goto fail;
     } else if (uip_pkcs11_is_uri(cert_file)) {
-        set_err(err, err_len, "a certificate on a token needs its private key there too "
-                              "(a pkcs11: URI as the key)");
+        ike_set_err(err, err_len,
+                    "a certificate on a token needs its private key there too "
+                    "(a pkcs11: URI as the key)");
         r = -EINVAL;
         goto fail;
     }
@@ -1181,7 +1176,7 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
         r = load_certs(&fb, true, &sk);
         uip_file_data_clear(&fb);
         if (r < 0) {
-            set_err(err, err_len, "no certificate in '%s'", cert_file);
+            ike_set_err(err, err_len, "no certificate in '%s'", cert_file);
             goto fail;
         }
         c->cert = sk_X509_shift(sk);
@@ -1195,13 +1190,13 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
         r = load_key(&fb, key_password, &c->key);
         uip_file_data_clear(&fb);
         if (r == -ENOKEY) {
-            set_err(err, err_len,
-                    "cannot decrypt the private key in '%s': password missing or wrong",
-                    key_file);
+            ike_set_err(err, err_len,
+                        "cannot decrypt the private key in '%s': password missing or wrong",
+                        key_file);
             goto fail;
         }
         if (r < 0) {
-            set_err(err, err_len, "no private key in '%s'", key_file);
+            ike_set_err(err, err_len, "no private key in '%s'", key_file);
             goto fail;
         }
     }
@@ -1217,13 +1212,13 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
     }
     if (!c->kind || !c->default_hash) {
         ERR_clear_error();
-        set_err(err, err_len, "private key type not supported (RSA, EC P-256/384/521)");
+        ike_set_err(err, err_len, "private key type not supported (RSA, EC P-256/384/521)");
         r = -EOPNOTSUPP;
         goto fail;
     }
     if (X509_check_private_key(c->cert, c->key) != 1) {
         ERR_clear_error();
-        set_err(err, err_len, "the private key does not belong to the certificate");
+        ike_set_err(err, err_len, "the private key does not belong to the certificate");
         r = -EKEYREJECTED;
         goto fail;
     }

@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include "common/uip-pkcs11-uri.h"
+#include "ike/ike-err.h"
 
 #ifndef UIP_P11_KIT_PROXY
 #define UIP_P11_KIT_PROXY "p11-kit-proxy.so"
@@ -45,18 +46,6 @@ struct ike_p11 {
     unsigned n_slots;
     PKCS11_SLOT *logged_in; /* the slot we logged in on, or NULL: not twice */
 };
-
-G_GNUC_PRINTF(3, 4)
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || err_len == 0)
-        return;
-    va_start(ap, fmt);
-    g_vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 void ike_p11_free(struct ike_p11 *p)
 {
@@ -86,8 +75,8 @@ static bool token_match(const struct uip_pkcs11_uri *u, const PKCS11_TOKEN *t)
            text_match(u->serial, t->serialnr) && text_match(u->model, t->model);
 }
 
-static bool object_match(const struct uip_pkcs11_uri *u, const char *label,
-                         const unsigned char *id, size_t id_len)
+static bool object_match(const struct uip_pkcs11_uri *u, const char *label, const unsigned char *id,
+                         size_t id_len)
 {
     return text_match(u->object, label) &&
            (!u->id || (id_len == u->id_len && memcmp(id, u->id, id_len) == 0));
@@ -99,21 +88,20 @@ static int parse(const char *uri, enum uip_pkcs11_type want, const char *what,
     GError *e = NULL;
 
     if (!uip_pkcs11_uri_parse(uri, u, &e)) {
-        set_err(err, err_len, "%s: %s", what, e->message);
+        ike_set_err(err, err_len, "%s: %s", what, e->message);
         g_error_free(e);
         return -EINVAL;
     }
     if (u->type != UIP_PKCS11_TYPE_ANY && u->type != want) {
-        set_err(err, err_len, "%s: the URI '%s' names no %s (type=)", what, uri,
-                want == UIP_PKCS11_TYPE_CERT ? "certificate" : "private key");
+        ike_set_err(err, err_len, "%s: the URI '%s' names no %s (type=)", what, uri,
+                    want == UIP_PKCS11_TYPE_CERT ? "certificate" : "private key");
         uip_pkcs11_uri_clear(u);
         return -EINVAL;
     }
     return 0;
 }
 
-static int login(struct ike_p11 *p, PKCS11_SLOT *slot, const char *pin, char *err,
-                 size_t err_len)
+static int login(struct ike_p11 *p, PKCS11_SLOT *slot, const char *pin, char *err, size_t err_len)
 {
     unsigned long e;
     int reason;
@@ -121,8 +109,8 @@ static int login(struct ike_p11 *p, PKCS11_SLOT *slot, const char *pin, char *er
     if (!slot->token->loginRequired || p->logged_in == slot)
         return 0;
     if (!pin || !*pin) {
-        set_err(err, err_len, "the token '%s' needs its PIN (the private key password)",
-                slot->token->label);
+        ike_set_err(err, err_len, "the token '%s' needs its PIN (the private key password)",
+                    slot->token->label);
         return -ENOKEY;
     }
     if (PKCS11_login(slot, 0, pin) == 0) {
@@ -136,18 +124,18 @@ static int login(struct ike_p11 *p, PKCS11_SLOT *slot, const char *pin, char *er
     case P11_CKR_PIN_INCORRECT:
     case P11_CKR_PIN_INVALID:
     case P11_CKR_PIN_LEN_RANGE:
-        set_err(err, err_len, "the PIN of the token '%s' is wrong", slot->token->label);
+        ike_set_err(err, err_len, "the PIN of the token '%s' is wrong", slot->token->label);
         return -EACCES;
     case P11_CKR_PIN_LOCKED:
-        set_err(err, err_len, "the PIN of the token '%s' is locked (too many wrong PINs)",
-                slot->token->label);
+        ike_set_err(err, err_len, "the PIN of the token '%s' is locked (too many wrong PINs)",
+                    slot->token->label);
         return -EKEYREVOKED;
     case P11_CKR_PIN_EXPIRED:
-        set_err(err, err_len, "the PIN of the token '%s' has expired", slot->token->label);
+        ike_set_err(err, err_len, "the PIN of the token '%s' has expired", slot->token->label);
         return -EKEYREVOKED;
     default:
-        set_err(err, err_len, "cannot log in to the token '%s' (PKCS#11 error 0x%x)",
-                slot->token->label, (unsigned)reason);
+        ike_set_err(err, err_len, "cannot log in to the token '%s' (PKCS#11 error 0x%x)",
+                    slot->token->label, (unsigned)reason);
         return -EIO;
     }
 }
@@ -173,7 +161,7 @@ static int find_key(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const cha
             return r;
         if (PKCS11_enumerate_keys(slot->token, &keys, &n) < 0) {
             ERR_clear_error();
-            set_err(err, err_len, "cannot list the keys of the token '%s'", slot->token->label);
+            ike_set_err(err, err_len, "cannot list the keys of the token '%s'", slot->token->label);
             return -EIO;
         }
         for (unsigned k = 0; k < n; k++)
@@ -183,24 +171,24 @@ static int find_key(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const cha
             }
     }
     if (n_tokens == 0) {
-        set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
+        ike_set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
         return -ENODEV;
     }
     if (n_found == 0) {
-        set_err(err, err_len, "no private key matches '%s' on the token", uri);
+        ike_set_err(err, err_len, "no private key matches '%s' on the token", uri);
         return -ENOENT;
     }
     if (n_found > 1) {
-        set_err(err, err_len, "%u private keys match '%s': add object= or id= to the URI",
-                n_found, uri);
+        ike_set_err(err, err_len, "%u private keys match '%s': add object= or id= to the URI",
+                    n_found, uri);
         return -ENOTUNIQ;
     }
     *out = found;
     return 0;
 }
 
-static int find_cert(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const char *uri,
-                     X509 **out, char *err, size_t err_len)
+static int find_cert(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const char *uri, X509 **out,
+                     char *err, size_t err_len)
 {
     X509 *found = NULL;
     unsigned n_found = 0, n_tokens = 0;
@@ -215,8 +203,8 @@ static int find_cert(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const ch
         n_tokens++;
         if (PKCS11_enumerate_certs(slot->token, &certs, &n) < 0) {
             ERR_clear_error();
-            set_err(err, err_len, "cannot list the certificates of the token '%s'",
-                    slot->token->label);
+            ike_set_err(err, err_len, "cannot list the certificates of the token '%s'",
+                        slot->token->label);
             return -EIO;
         }
         for (unsigned c = 0; c < n; c++)
@@ -226,25 +214,24 @@ static int find_cert(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const ch
             }
     }
     if (n_tokens == 0) {
-        set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
+        ike_set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
         return -ENODEV;
     }
     if (n_found == 0) {
-        set_err(err, err_len, "no certificate matches '%s' on the token", uri);
+        ike_set_err(err, err_len, "no certificate matches '%s' on the token", uri);
         return -ENOENT;
     }
     if (n_found > 1) {
-        set_err(err, err_len, "%u certificates match '%s': add object= or id= to the URI",
-                n_found, uri);
+        ike_set_err(err, err_len, "%u certificates match '%s': add object= or id= to the URI",
+                    n_found, uri);
         return -ENOTUNIQ;
     }
     *out = X509_dup(found);
     return *out ? 0 : -ENOMEM;
 }
 
-int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
-                 struct ike_p11 **out, EVP_PKEY **key_out, X509 **cert_out, char *err,
-                 size_t err_len)
+int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, struct ike_p11 **out,
+                 EVP_PKEY **key_out, X509 **cert_out, char *err, size_t err_len)
 {
     struct uip_pkcs11_uri ku = {0}, cu = {0};
     struct ike_p11 *p = NULL;
@@ -264,8 +251,9 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
         if (r < 0)
             goto out;
         if (g_strcmp0(cu.module_path, ku.module_path) != 0) {
-            set_err(err, err_len, "the certificate and the private key URIs name different "
-                                  "modules (module-path)");
+            ike_set_err(err, err_len,
+                        "the certificate and the private key URIs name different "
+                        "modules (module-path)");
             r = -EINVAL;
             goto out;
         }
@@ -280,13 +268,13 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
     }
     if (PKCS11_CTX_load(p->ctx, module) < 0) {
         PKCS11_CTX_free(g_steal_pointer(&p->ctx));
-        set_err(err, err_len, "cannot load the PKCS#11 module '%s'", module);
+        ike_set_err(err, err_len, "cannot load the PKCS#11 module '%s'", module);
         r = -ELIBACC;
         goto out;
     }
     if (PKCS11_enumerate_slots(p->ctx, &p->slots, &p->n_slots) < 0) {
         p->slots = NULL;
-        set_err(err, err_len, "the PKCS#11 module '%s' lists no slots", module);
+        ike_set_err(err, err_len, "the PKCS#11 module '%s' lists no slots", module);
         r = -ELIBACC;
         goto out;
     }
@@ -300,7 +288,7 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
     }
     pk = PKCS11_get_private_key(key);
     if (!pk) {
-        set_err(err, err_len, "cannot use the private key of '%s'", key_uri);
+        ike_set_err(err, err_len, "cannot use the private key of '%s'", key_uri);
         r = -EIO;
         goto out;
     }

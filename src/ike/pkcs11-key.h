@@ -44,9 +44,8 @@ struct ike_p11;
  *   -ENOTUNIQ several match (@err asks for object= or id=),
  *   -ENOMEM, -EIO.
  */
-int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin,
-                 struct ike_p11 **out, EVP_PKEY **key_out, X509 **cert_out, char *err,
-                 size_t err_len);
+int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, struct ike_p11 **out,
+                 EVP_PKEY **key_out, X509 **cert_out, char *err, size_t err_len);
 
 /* Closes the session and unloads the module (which logs out when nothing else of the process
  * uses it); NULL is fine.  Free the key first. */

@@ -39,8 +39,8 @@
 #include "ike/ike-types.h"
 #include "service/privileges.h"
 
-#define PIN            "2468"
-#define WRONG_PIN      "975310"
+#define PIN       "2468"
+#define WRONG_PIN "975310"
 
 #define KEY_EC   "pkcs11:token=uipsec;object=ec-key;type=private"
 #define KEY_RSA  "pkcs11:token=uipsec;object=rsa-key;type=private"
@@ -222,7 +222,8 @@ static void test_settings(void)
         {UIP_KEY_USER_KEY, "pkcs11:object=vpn%20key?module-path=/usr/lib/p11.so", NULL},
         {UIP_KEY_USER_CERT, CERT_RSA, NULL},
         {UIP_KEY_USER_KEY, "/etc/ipsec.d/private/me.key", NULL},
-        {UIP_KEY_USER_KEY, "pkcs11:object=a;object=b", "malformed PKCS#11 URI: attribute “object” appears twice"},
+        {UIP_KEY_USER_KEY, "pkcs11:object=a;object=b",
+         "malformed PKCS#11 URI: attribute “object” appears twice"},
         {UIP_KEY_USER_KEY, "pkcs11:", "names no token object"},
         {UIP_KEY_USER_CERT, "pkcs11:object=a?pin-value=" PIN, "the PIN does not belong"},
         {UIP_KEY_USER_KEY, "pkcs12:object=a", "absolute file path or a PKCS#11 URI"},
@@ -241,8 +242,8 @@ static void test_settings(void)
         g_assert_false(ok);
         g_assert_error(e, UIP_SETTINGS_ERROR, UIP_SETTINGS_ERROR_INVALID_VALUE);
         if (!strstr(e->message, cases[i].words) || !strstr(e->message, cases[i].key))
-            g_error("%s=%s: '%s' lacks '%s' or the key", cases[i].key, cases[i].value,
-                    e->message, cases[i].words);
+            g_error("%s=%s: '%s' lacks '%s' or the key", cases[i].key, cases[i].value, e->message,
+                    cases[i].words);
         g_assert_null(strstr(e->message, "=" PIN));
     }
 
@@ -265,39 +266,41 @@ static void test_settings(void)
 
 /* ---- signatures made on the token ----------------------------------------------------------- */
 
+/* Whether @sig over @data verifies with @x's public key (RSASSA-PKCS1-v1_5 for RSA). */
+static int verify(X509 *x, const char *md, bool rsa, const uint8_t *sig, size_t sig_len,
+                  const uint8_t *data, size_t len)
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int r;
+
+    g_assert_cmpint(EVP_DigestVerifyInit_ex(m, &pctx, md, NULL, NULL, X509_get0_pubkey(x), NULL),
+                    ==, 1);
+    if (rsa)
+        g_assert_cmpint(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), ==, 1);
+    r = EVP_DigestVerify(m, sig, sig_len, data, len);
+    ERR_clear_error();
+    EVP_MD_CTX_free(m);
+    return r;
+}
+
 /* The RFC 7427 AUTH of ike_cred_sign() verified with @x's public key. */
-static void check_auth(const struct ike_cred *c, X509 *x, uint16_t hash, const char *md,
-                       bool rsa)
+static void check_auth(const struct ike_cred *c, X509 *x, uint16_t hash, const char *md, bool rsa)
 {
     uint8_t so[300], method = 0, *auth = NULL;
     size_t auth_len = 0;
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
 
     for (size_t i = 0; i < sizeof(so); i++)
         so[i] = (uint8_t)g_test_rand_int();
     g_assert_cmpint(ike_cred_sign(c, hash, so, sizeof(so), &method, &auth, &auth_len), ==, 0);
     g_assert_cmpuint(method, ==, IKE_AUTH_DIGITAL_SIGNATURE);
     g_assert_cmpuint(auth_len, >, 1u + auth[0]);
-    g_assert_cmpint(EVP_DigestVerifyInit_ex(m, &pctx, md, NULL, NULL, X509_get0_pubkey(x), NULL),
-                    ==, 1);
-    if (rsa)
-        g_assert_cmpint(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), ==, 1);
-    g_assert_cmpint(EVP_DigestVerify(m, auth + 1 + auth[0], auth_len - 1 - auth[0], so,
-                                     sizeof(so)),
+    g_assert_cmpint(verify(x, md, rsa, auth + 1 + auth[0], auth_len - 1 - auth[0], so, sizeof(so)),
                     ==, 1);
     /* and not for other data */
     so[0] ^= 1;
-    EVP_MD_CTX_reset(m);
-    g_assert_cmpint(EVP_DigestVerifyInit_ex(m, &pctx, md, NULL, NULL, X509_get0_pubkey(x), NULL),
-                    ==, 1);
-    if (rsa)
-        g_assert_cmpint(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), ==, 1);
-    g_assert_cmpint(EVP_DigestVerify(m, auth + 1 + auth[0], auth_len - 1 - auth[0], so,
-                                     sizeof(so)),
+    g_assert_cmpint(verify(x, md, rsa, auth + 1 + auth[0], auth_len - 1 - auth[0], so, sizeof(so)),
                     !=, 1);
-    ERR_clear_error();
-    EVP_MD_CTX_free(m);
     g_free(auth);
 }
 
@@ -412,8 +415,8 @@ static void test_refusals(void)
     expect_fail(ec_cert_file, CERT_EC, PIN, -EINVAL, "names no private key");
     expect_fail("pkcs11:token=uipsec;object=none;type=cert", KEY_EC, PIN, -ENOENT,
                 "no certificate matches");
-    expect_fail(ec_cert_file, "pkcs11:object=ec-key?module-path=/nonexistent/p11.so", PIN,
-                -ELIBACC, "cannot load the PKCS#11 module '/nonexistent/p11.so'");
+    expect_fail(ec_cert_file, "pkcs11:object=ec-key?module-path=/nonexistent/p11.so", PIN, -ELIBACC,
+                "cannot load the PKCS#11 module '/nonexistent/p11.so'");
     expect_fail(ec_cert_file, "pkcs11:object=ec-key;pin-value=" PIN, PIN, -EINVAL, "the PIN");
     expect_fail(CERT_EC, "/nonexistent/key.pem", PIN, -EINVAL, "needs its private key there");
     /* the key must be the certificate's */
