@@ -529,6 +529,24 @@ rss_peaks() {   # part pid-l pid-r: peak RSS (VmHWM) of both tunnel processes
     proc_kib "$3" VmHWM && result "$1.rss_peak_r_mib" "$(kib_to_mib "$KIB")"
 }
 
+tunnel_routes() {       # dev-l dev-r: each side's route to the other's net, then pings through
+    nsx "$NS_L" ip route add "$NET_R" dev "$1" src "$INNER_L"
+    nsx "$NS_R" ip route add "$NET_L" dev "$2" src "$INNER_R"
+    inner_reachable
+}
+
+# tunnel_measure part pid-l pid-r dev-l flood-rate [outer-udp-port]: the tunnel's MTU, TCP
+# both ways through dev-l with the CPU time of both processes, their peak RSS, the flood.
+tunnel_measure() {
+    local part=$1 pid_l=$2 pid_r=$3 dev=$4 rate=$5 port=${6:-4500}
+    result "$part.tun_mtu" "$(nsx "$NS_L" cat "/sys/class/net/$dev/mtu")"
+    CPU_PID_L=$pid_l CPU_PID_R=$pid_r
+    tcp_both_via "$part" "$dev"
+    CPU_PID_L='' CPU_PID_R=''
+    rss_peaks "$part" "$pid_l" "$pid_r"
+    flood "$part" "$pid_l" "$rate" "$dev" "$port"
+}
+
 # wire_check label [spi-l2r [udp-port protocol]]: capture the outer link while pinging
 # through the tunnel. Each ping must cross it as PROTOCOL (tshark's name, default esp) in
 # UDP PORT (default 4500), with the expected SPI if given, and no packet to or from the
@@ -697,12 +715,7 @@ run_libipsec() {
     }
     inner_reachable
     wire_check libipsec
-    result libipsec.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$tdev_l/mtu")"
-    CPU_PID_L=$CHARON_PID_L CPU_PID_R=$CHARON_PID_R
-    tcp_both_via libipsec "$tdev_l"
-    CPU_PID_L='' CPU_PID_R=''
-    rss_peaks libipsec "$CHARON_PID_L" "$CHARON_PID_R"
-    flood libipsec "$CHARON_PID_L" "$BENCH_LIBIPSEC_FLOOD_RATE" "$tdev_l"
+    tunnel_measure libipsec "$CHARON_PID_L" "$CHARON_PID_R" "$tdev_l" "$BENCH_LIBIPSEC_FLOOD_RATE"
     swanctl_l --list-sas >"$WORK/charon-l/sas-after.out" 2>&1 || true
     bg_stop "$CHARON_PID_L"
     bg_stop "$CHARON_PID_R"
@@ -788,9 +801,7 @@ run_ours() {
     nsx "$NS_L" ip addr add "$INNER_L/32" dev "$TUN_L"
     nsx "$NS_R" ip addr add "$INNER_R/32" dev "$TUN_R"
     inner_unreachable
-    nsx "$NS_L" ip route add "$NET_R" dev "$TUN_L" src "$INNER_L"
-    nsx "$NS_R" ip route add "$NET_L" dev "$TUN_R" src "$INNER_R"
-    inner_reachable
+    tunnel_routes "$TUN_L" "$TUN_R"
     wire_check ours "$spi_lr"
 
     local before_l before_r
@@ -865,18 +876,11 @@ run_wg() {
     wg_start r "$NS_R" "$WG_R" "$d/r.key" "$pub_l" "$OUTER_L" "$INNER_R" "$NET_L"
     pid_r=$WG_PID
     inner_unreachable
-    nsx "$NS_L" ip route add "$NET_R" dev "$WG_L" src "$INNER_L"
-    nsx "$NS_R" ip route add "$NET_L" dev "$WG_R" src "$INNER_R"
-    inner_reachable
+    tunnel_routes "$WG_L" "$WG_R"
     hs=$(nsx "$NS_L" wg show "$WG_L" latest-handshakes | awk '{ print $2 }')
     [[ -n $hs && $hs != 0 ]] || die "wireguard-go: no handshake with the peer on $WG_L"
     wire_check wg "" "$WG_PORT" wg
-    result wg.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$WG_L/mtu")"
-    CPU_PID_L=$pid_l CPU_PID_R=$pid_r
-    tcp_both_via wg "$WG_L"
-    CPU_PID_L='' CPU_PID_R=''
-    rss_peaks wg "$pid_l" "$pid_r"
-    flood wg "$pid_l" "$BENCH_FLOOD_RATE" "$WG_L" "$WG_PORT"
+    tunnel_measure wg "$pid_l" "$pid_r" "$WG_L" "$BENCH_FLOOD_RATE" "$WG_PORT"
     nsx "$NS_L" wg show "$WG_L" transfer >"$d/transfer-l.out" 2>&1 || true
     bg_stop "$pid_l"
     bg_stop "$pid_r"
@@ -928,16 +932,9 @@ run_ovpn() {
         }
     done
     { pid_alive "$pid_l" && pid_alive "$pid_r"; } || die "openvpn exited"
-    nsx "$NS_L" ip route add "$NET_R" dev "$OVPN_L" src "$INNER_L"
-    nsx "$NS_R" ip route add "$NET_L" dev "$OVPN_R" src "$INNER_R"
-    inner_reachable
+    tunnel_routes "$OVPN_L" "$OVPN_R"
     wire_check ovpn "" "$OVPN_PORT" openvpn
-    result ovpn.tun_mtu "$(nsx "$NS_L" cat "/sys/class/net/$OVPN_L/mtu")"
-    CPU_PID_L=$pid_l CPU_PID_R=$pid_r
-    tcp_both_via ovpn "$OVPN_L"
-    CPU_PID_L='' CPU_PID_R=''
-    rss_peaks ovpn "$pid_l" "$pid_r"
-    flood ovpn "$pid_l" "$BENCH_FLOOD_RATE" "$OVPN_L" "$OVPN_PORT"
+    tunnel_measure ovpn "$pid_l" "$pid_r" "$OVPN_L" "$BENCH_FLOOD_RATE" "$OVPN_PORT"
     bg_stop "$pid_l"
     bg_stop "$pid_r"
     ! nsx "$NS_L" ip link show "$OVPN_L" >/dev/null 2>&1 || die "$OVPN_L still exists after openvpn-l exited"
