@@ -140,94 +140,64 @@ static int login(struct ike_p11 *p, PKCS11_SLOT *slot, const char *pin, char *er
     }
 }
 
-/* The one private key of the matching tokens; logs in on the token it is on. */
-static int find_key(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const char *uri,
-                    const char *pin, PKCS11_KEY **out, char *err, size_t err_len)
+/*
+ * The one object the URI names among those of the matching tokens: a private key (*@out a
+ * PKCS11_KEY; logs in on its token first) or, with @want_cert, a certificate (an X509 owned
+ * by libp11).
+ */
+static int find_object(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const char *uri,
+                       bool want_cert, const char *pin, void **out, char *err, size_t err_len)
 {
-    PKCS11_KEY *found = NULL;
+    const char *what = want_cert ? "certificate" : "private key";
+    void *found = NULL;
     unsigned n_found = 0, n_tokens = 0;
     int r;
 
     for (unsigned i = 0; i < p->n_slots; i++) {
         PKCS11_SLOT *slot = &p->slots[i];
         PKCS11_KEY *keys = NULL;
-        unsigned n = 0;
-
-        if (!token_match(u, slot->token) || !slot->token->initialized)
-            continue;
-        n_tokens++;
-        r = login(p, slot, pin, err, err_len);
-        if (r < 0)
-            return r;
-        if (PKCS11_enumerate_keys(slot->token, &keys, &n) < 0) {
-            ERR_clear_error();
-            ike_set_err(err, err_len, "cannot list the keys of the token '%s'", slot->token->label);
-            return -EIO;
-        }
-        for (unsigned k = 0; k < n; k++)
-            if (object_match(u, keys[k].label, keys[k].id, keys[k].id_len)) {
-                found = &keys[k];
-                n_found++;
-            }
-    }
-    if (n_tokens == 0) {
-        ike_set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
-        return -ENODEV;
-    }
-    if (n_found == 0) {
-        ike_set_err(err, err_len, "no private key matches '%s' on the token", uri);
-        return -ENOENT;
-    }
-    if (n_found > 1) {
-        ike_set_err(err, err_len, "%u private keys match '%s': add object= or id= to the URI",
-                    n_found, uri);
-        return -ENOTUNIQ;
-    }
-    *out = found;
-    return 0;
-}
-
-static int find_cert(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const char *uri, X509 **out,
-                     char *err, size_t err_len)
-{
-    X509 *found = NULL;
-    unsigned n_found = 0, n_tokens = 0;
-
-    for (unsigned i = 0; i < p->n_slots; i++) {
-        PKCS11_SLOT *slot = &p->slots[i];
         PKCS11_CERT *certs = NULL;
         unsigned n = 0;
 
         if (!token_match(u, slot->token) || !slot->token->initialized)
             continue;
         n_tokens++;
-        if (PKCS11_enumerate_certs(slot->token, &certs, &n) < 0) {
+        r = want_cert ? 0 : login(p, slot, pin, err, err_len);
+        if (r < 0)
+            return r;
+        r = want_cert ? PKCS11_enumerate_certs(slot->token, &certs, &n)
+                      : PKCS11_enumerate_keys(slot->token, &keys, &n);
+        if (r < 0) {
             ERR_clear_error();
-            ike_set_err(err, err_len, "cannot list the certificates of the token '%s'",
+            ike_set_err(err, err_len, "cannot list the %ss of the token '%s'", what,
                         slot->token->label);
             return -EIO;
         }
-        for (unsigned c = 0; c < n; c++)
-            if (certs[c].x509 && object_match(u, certs[c].label, certs[c].id, certs[c].id_len)) {
-                found = certs[c].x509;
+        for (unsigned k = 0; k < n; k++) {
+            bool hit = want_cert ? certs[k].x509 &&
+                                       object_match(u, certs[k].label, certs[k].id, certs[k].id_len)
+                                 : object_match(u, keys[k].label, keys[k].id, keys[k].id_len);
+            if (hit) {
+                found = want_cert ? (void *)certs[k].x509 : (void *)&keys[k];
                 n_found++;
             }
+        }
     }
     if (n_tokens == 0) {
         ike_set_err(err, err_len, "no token matches '%s' (is it inserted?)", uri);
         return -ENODEV;
     }
     if (n_found == 0) {
-        ike_set_err(err, err_len, "no certificate matches '%s' on the token", uri);
+        ike_set_err(err, err_len, "no %s matches '%s' on the token", what, uri);
         return -ENOENT;
     }
     if (n_found > 1) {
-        ike_set_err(err, err_len, "%u certificates match '%s': add object= or id= to the URI",
-                    n_found, uri);
+        ike_set_err(err, err_len, "%u %ss match '%s': add object= or id= to the URI", n_found, what,
+                    uri);
         return -ENOTUNIQ;
     }
-    *out = X509_dup(found);
-    return *out ? 0 : -ENOMEM;
+    *out = found;
+    return 0;
 }
 
 int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, struct ike_p11 **out,
@@ -278,13 +248,20 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, str
         r = -ELIBACC;
         goto out;
     }
-    r = find_key(p, &ku, key_uri, pin, &key, err, err_len);
+    r = find_object(p, &ku, key_uri, false, pin, (void **)&key, err, err_len);
     if (r < 0)
         goto out;
     if (cert_uri) {
-        r = find_cert(p, &cu, cert_uri, &cert, err, err_len);
+        X509 *on_token = NULL;
+
+        r = find_object(p, &cu, cert_uri, true, NULL, (void **)&on_token, err, err_len);
         if (r < 0)
             goto out;
+        cert = X509_dup(on_token);
+        if (!cert) {
+            r = -ENOMEM;
+            goto out;
+        }
     }
     pk = PKCS11_get_private_key(key);
     if (!pk) {

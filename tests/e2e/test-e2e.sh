@@ -67,6 +67,14 @@ psk_add() {
         virtual-ipv4=yes "$@" -- "psk=$GW_PSK"
 }
 
+# secret_file FILE KEY VALUE: a file for nmcli's passwd-file with the one secret (0600).
+secret_file() {
+    (
+        umask 077
+        printf 'vpn.secrets.%s:%s\n' "$2" "$3" >"$1"
+    )
+}
+
 # record_up CASE: keep the activation time for the summary.
 record_up() { printf '%-8s %-12s %s s\n' "$1" "$E2E_PLUGIN" "$UP_SECS" >>"$TIMES"; }
 
@@ -242,10 +250,7 @@ case_eaptls() {
     e2e_vpn_add e2e-eaptls "gateway=$OUT_GW" auth=eap-tls "local-id=$CL_ID" "remote-id=$GW_ID" \
         "ca-cert=$PKI/ca.pem" "user-cert=$PKI/cl-rsa.pem" "user-key=$UIP_TMP/cl-rsa.enc.pem" \
         virtual-ipv4=yes user-key-password-flags=2
-    (
-        umask 077
-        printf 'vpn.secrets.user-key-password:%s\n' "$keypw" >"$UIP_TMP/eaptls.passwd"
-    )
+    secret_file "$UIP_TMP/eaptls.passwd" user-key-password "$keypw"
     e2e_up e2e-eaptls passwd-file "$UIP_TMP/eaptls.passwd"
     record_up eaptls
     e2e_expect_activated e2e-eaptls
@@ -279,10 +284,7 @@ case_pkcs11() {
     e2e_vpn_add e2e-pkcs11 "gateway=$OUT_GW" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
         "ca-cert=$PKI/ca.pem" "user-cert=pkcs11:token=uipk;object=cl-ecdsa;type=cert" \
         "user-key=pkcs11:token=uipk;id=%01;type=private" virtual-ipv4=yes user-key-password-flags=2
-    (
-        umask 077
-        printf 'vpn.secrets.user-key-password:%s\n' "$P11_PIN" >"$UIP_TMP/pkcs11.passwd"
-    )
+    secret_file "$UIP_TMP/pkcs11.passwd" user-key-password "$P11_PIN"
     e2e_up e2e-pkcs11 passwd-file "$UIP_TMP/pkcs11.passwd"
     record_up pkcs11
     e2e_expect_activated e2e-pkcs11
