@@ -80,6 +80,7 @@
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 
+#include "common/uip-pkcs11-uri.h"
 #include "common/uip-secret.h"
 #include "common/uip-settings.h"
 
@@ -1605,6 +1606,14 @@ static char *export_p12(GHashTable *data, NMSettingVpn *s_vpn, GError **error)
 
     if (password && !password[0])
         password = NULL;
+    if (uip_pkcs11_is_uri(uip_settings_get_string(data, UIP_KEY_USER_KEY)) ||
+        uip_pkcs11_is_uri(uip_settings_get_string(data, UIP_KEY_USER_CERT))) {
+        fail(error,
+             _("Cannot export “%s”: the key is on a token (a PKCS#11 URI), and a profile carries "
+               "the key itself"),
+             UIP_KEY_USER_KEY);
+        goto out;
+    }
     certs = read_certs(uip_settings_get_string(data, UIP_KEY_USER_CERT), UIP_KEY_USER_CERT, error);
     if (!certs)
         goto out;

@@ -598,6 +598,7 @@ static void test_export_refused(void)
         {UIP_KEY_PSK, "a secret long enough to be valid", "“psk”"},
         {UIP_KEY_USER_CERT, "/nonexistent/cert.pem", "“user-cert”"},
         {UIP_KEY_CA_CERT, "/nonexistent/ca.pem", "“ca-cert”"},
+        {UIP_KEY_USER_KEY, "pkcs11:token=uipsec;object=vpn-key", "the key is on a token"},
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
