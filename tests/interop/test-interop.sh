@@ -34,7 +34,7 @@ PROPOSALS=(
 PROP_CASES=
 for p in "${PROPOSALS[@]}"; do PROP_CASES="$PROP_CASES prop-${p%%:*}"; done
 
-CASES="psk eap cert-rsa cert-ecdsa cert-pkcs11 eap-tls-pkcs11 cert-id-fqdn cert-id-dn$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-packets rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
+CASES="psk eap cert-rsa cert-ecdsa cert-pkcs11 cert-pkcs11-rsa eap-tls-pkcs11 cert-id-fqdn cert-id-dn$PROP_CASES narrow neg-psk neg-eap eap-tls neg-eap-tls neg-ca neg-id neg-proposal neg-unreachable cookie dpd close rekey rekey-client rekey-packets rekey-pfs rekey-both rekey-collide rekey-collide-ike child-delete defaults-rekey defaults-pfs reauth restart roam-mobike roam-nomobike redirect eap-system-store neg-system-store wire"
 SELECTED=${UIP_INTEROP_CASES:-all}
 [ "$SELECTED" = all ] && SELECTED=$CASES
 SELECTED=${SELECTED//,/ }
@@ -145,19 +145,22 @@ case_cert_ecdsa() { _case_cert ecdsa; }
 # given as pkcs11: URIs through p11-kit's proxy, the PIN as user-key-password.  The gateway
 # asks for a reauthentication every 15 s: the client signs again, on the token, with the key
 # it logged in to once at the start (as the service does before its privilege drop).
-case_cert_pkcs11() {
+# cert-pkcs11-rsa: the same with the RSA-3072 key (sha256WithRSAEncryption, RFC 7427).
+_case_cert_pkcs11() { # ecdsa|rsa
+    local t=$1 id n
     [ "$CL_KIND" = ours ] || { uip_log "  (ours only: the stand-in has no PKCS#11 set-up)"; return 0; }
     uipi_p11_token
-    gw_start "$(gw_conn cert-p11 cert-ecdsa pools=pool4 "local_ts=$NET4" reauth_time=15s)"
+    id=$([ "$t" = ecdsa ] && echo %01 || echo %02)
+    gw_start "$(gw_conn cert-p11 "cert-$t" pools=pool4 "local_ts=$NET4" reauth_time=15s)"
     cl_conf "$UIP_TMP/cert-p11.ini" auth=cert "local-id=$CL_ID" "remote-id=$GW_ID" \
-        "ca-cert=$PKI/ca.pem" "user-cert=pkcs11:token=uipk;object=cl-ecdsa;type=cert" \
-        "user-key=pkcs11:token=uipk;id=%01;type=private" "user-key-password=$P11_PIN" \
+        "ca-cert=$PKI/ca.pem" "user-cert=pkcs11:token=uipk;object=cl-$t;type=cert" \
+        "user-key=pkcs11:token=uipk;id=$id;type=private" "user-key-password=$P11_PIN" \
         virtual-ipv4=yes
     up_and_ping "$UIP_TMP/cert-p11.ini" "$PROT4"
     gw_has_sa "'$CL_ID'" || uip_fail "the gateway does not list an SA for $CL_ID"
-    grep -q "authentication of '$CL_ID' with ECDSA" "$GW_LOG" ||
-        grep -q "authentication of '$CL_ID' with .*ECDSA" "$GW_LOG" ||
-        { gw_log_tail 40; uip_fail "the gateway did not check an ECDSA signature of the client"; }
+    grep -qE "authentication of '$CL_ID' with .*${t^^}.* successful" "$GW_LOG" ||
+        { gw_log_tail 40; uip_fail "the gateway did not check a ${t^^} signature of the client"; }
+    uip_log "  gateway: $(grep -m1 -oE "authentication of '$CL_ID' with .* successful" "$GW_LOG")"
     cl_wait reauthenticated 40 || { cl_dump 40; gw_log_tail 40; uip_fail "no reauthentication (a second signature on the token)"; }
     uip_log "  ${EV[line]}"
     n=$(grep -cE "authentication of '$CL_ID' with .*successful" "$GW_LOG" || true)
@@ -165,6 +168,8 @@ case_cert_pkcs11() {
     [ "$n" -ge 2 ] || { gw_log_tail 60; uip_fail "the gateway saw $n authentications, expected 2"; }
     ping_through 3 "$PROT4"
 }
+case_cert_pkcs11() { _case_cert_pkcs11 ecdsa; }
+case_cert_pkcs11_rsa() { _case_cert_pkcs11 rsa; }
 
 # eap-tls-pkcs11: EAP-TLS (TLS 1.2, strongSwan 5.9.8) with the client's RSA-3072 key on the
 # token: the TLS CertificateVerify is signed there.
