@@ -217,6 +217,19 @@ static int wrap_key(const struct group_info *g, EVP_PKEY *key, struct ike_dh **o
     return 0;
 }
 
+void ike_dh_warm_up(void)
+{
+    for (size_t k = 0; k < G_N_ELEMENTS(groups); k++) {
+        if (groups[k].kind == KIND_MODP) {
+            EVP_PKEY_CTX_free(EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL));
+        } else {
+            struct ike_dh *dh = NULL;
+            if (ike_dh_new(groups[k].id, &dh) == 0)
+                ike_dh_free(dh);
+        }
+    }
+}
+
 int ike_dh_new(uint16_t group, struct ike_dh **out)
 {
     const struct group_info *g = group_info(group);

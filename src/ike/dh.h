@@ -39,6 +39,13 @@ size_t ike_dh_public_len(uint16_t group);
 size_t ike_dh_secret_len(uint16_t group);
 
 /*
+ * OpenSSL's first-use work for every group: a throwaway key pair of the
+ * elliptic ones (cheap), the key management of the MODP ones (no key: too
+ * slow to spend ahead).  See ike_crypto_warm_up().
+ */
+void ike_dh_warm_up(void);
+
+/*
  * Generate an ephemeral key pair for @group.
  * Returns 0, -EOPNOTSUPP (group not supported), -EINVAL (@out NULL),
  * -ENOMEM, -EIO (OpenSSL failure).

@@ -37,6 +37,7 @@
 
 #include "common/uip-be.h"
 #include "common/uip-secret.h"
+#include "ike/dh.h"
 #include "ike/ike-types.h"
 
 #define AEAD_SALT_LEN  4
@@ -99,6 +100,22 @@ static const struct encr_info encr_table[] = {
     {IKE_ENCR_CHACHA20_POLY1305, 0, "ChaCha20-Poly1305", 32, AEAD_SALT_LEN, AEAD_IV_LEN,
      AEAD_ICV_LEN, 1, true},
 };
+
+void ike_crypto_warm_up(void)
+{
+    uint8_t b;
+
+    EVP_MAC_free(EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL));
+    for (size_t k = 0; k < G_N_ELEMENTS(prf_table); k++)
+        EVP_MD_free(EVP_MD_fetch(NULL, prf_table[k].digest, NULL));
+    for (size_t k = 0; k < G_N_ELEMENTS(integ_table); k++)
+        EVP_MD_free(EVP_MD_fetch(NULL, integ_table[k].digest, NULL));
+    for (size_t k = 0; k < G_N_ELEMENTS(encr_table); k++)
+        EVP_CIPHER_free(EVP_CIPHER_fetch(NULL, encr_table[k].ossl, NULL));
+    if (RAND_bytes(&b, 1) != 1) /* instantiates the DRBG; a failure shows again where it matters */
+        return;
+    ike_dh_warm_up();
+}
 
 static const struct prf_info *prf_info(uint16_t prf)
 {

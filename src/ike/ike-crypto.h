@@ -49,6 +49,14 @@ struct ike_crypto_suite {
 };
 
 /* PRF output length = its preferred key length (RFC 4868 2.1.2); 0 if unsupported. */
+/*
+ * Fetch every algorithm the IKE SA and the engine may use, once and thrown away:
+ * OpenSSL does its first-use work (configuration, providers, method store, DRBG)
+ * then, and later fetches come from its cache.  Thread safe; the service runs it
+ * on a thread while it still talks to NetworkManager.
+ */
+void ike_crypto_warm_up(void);
+
 size_t ike_prf_len(uint16_t prf);
 bool ike_prf_supported(uint16_t prf);
 

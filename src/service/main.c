@@ -21,6 +21,7 @@
 #include "common/uip-log.h"
 #include "service/nm-uipsec-plugin.h"
 #include "service/tunnel-settings.h"
+#include "service/warm-up.h"
 
 static gboolean on_signal(gpointer loop)
 {
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
                           access("/dev/log", W_OK) == 0;
     uip_log_setup(log_level(debug), use_syslog, "nm-uipsec");
     _LOGI("starting as %s", bus_name);
+    uip_warm_up_start(persist ? NULL : UIP_SERVICE_USER);
 
     uip_tunnel_settings_init(); /* "ike" / "esp" checked by the real parser */
     /* one tunnel per process (supports-multiple-connections: NetworkManager starts one per
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_signal, loop);
 
     g_main_loop_run(loop);
+    uip_warm_up_wait(); /* a service NetworkManager never asked to connect */
 
     /* teardown: sends nothing more, removes the TUN device, wipes keys */
     nm_vpn_service_plugin_shutdown(NM_VPN_SERVICE_PLUGIN(plugin));

@@ -30,6 +30,7 @@
 #include "service/file-access.h"
 #include "service/ip-config.h"
 #include "service/privileges.h"
+#include "service/warm-up.h"
 #include "service/sleep-watch.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
@@ -275,6 +276,7 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
     gboolean on_token;
     int r;
 
+    uip_warm_up_wait();
     if (!uip_tunnel_params_from_settings(self->data, self->secrets,
                                          (const struct sockaddr *)&self->gateway,
                                          self->gateway_len, &p, error) ||

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Work every connection needs and none depends on, done on a thread from the
+ * start of the process while NetworkManager and the service still talk over
+ * D-Bus (NeedSecrets, Connect): OpenSSL's first-use work for every algorithm
+ * (ike_crypto_warm_up()) and the lookup of the service user's groups, which
+ * loads the NSS modules the privilege drop would otherwise load then.  Both
+ * sat on the way from Connect to IKE_AUTH before (about 3.5 and 2.5 ms).
+ */
+#pragma once
+
+/* Start the thread; @user (may be NULL) is the user the service will become. */
+void uip_warm_up_start(const char *user);
+
+/* Wait for it to finish (at once if it has, or never ran); before the tunnel
+ * starts, and so before the seccomp filter, which wants a single thread. */
+void uip_warm_up_wait(void);
