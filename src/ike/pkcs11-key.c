@@ -150,9 +150,20 @@ static int find_object(struct ike_p11 *p, const struct uip_pkcs11_uri *u, const 
 {
     const char *what = want_cert ? "certificate" : "private key";
     void *found = NULL;
-    unsigned n_found = 0, n_tokens = 0;
+    unsigned n_found = 0, n_tokens = 0, n_login = 0;
     int r;
 
+    /* the PIN goes to one token only: a wrong one counts against the card's retries */
+    for (unsigned i = 0; !want_cert && i < p->n_slots; i++)
+        if (token_match(u, p->slots[i].token) && p->slots[i].token->initialized &&
+            p->slots[i].token->loginRequired)
+            n_login++;
+    if (n_login > 1) {
+        ike_set_err(err, err_len,
+                    "%u tokens that ask for a PIN match '%s': add token= or serial= to the URI",
+                    n_login, uri);
+        return -ENOTUNIQ;
+    }
     for (unsigned i = 0; i < p->n_slots; i++) {
         PKCS11_SLOT *slot = &p->slots[i];
         PKCS11_KEY *keys = NULL;

@@ -41,7 +41,8 @@ struct ike_p11;
  *   -ENOKEY   the token needs the PIN and @pin is NULL or empty,
  *   -EACCES   the PIN is wrong, -EKEYREVOKED: the PIN is locked or expired,
  *   -ENOENT   no private key (or certificate) on the token matches,
- *   -ENOTUNIQ several match (@err asks for object= or id=),
+ *   -ENOTUNIQ several objects match (@err asks for object= or id=), or several
+ *             tokens that ask for a PIN (the PIN is never tried on more than one),
  *   -ENOMEM, -EIO.
  */
 int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, struct ike_p11 **out,

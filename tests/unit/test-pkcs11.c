@@ -132,6 +132,9 @@ static void token_setup(void)
     g_setenv("SOFTHSM2_CONF", conf, TRUE);
     run((const char *const[]){"softhsm2-util", "--init-token", "--free", "--label", "uipsec",
                               "--pin", PIN, "--so-pin", "13579", NULL});
+    /* a second card, which a URI without token= also matches */
+    run((const char *const[]){"softhsm2-util", "--init-token", "--free", "--label", "other",
+                              "--pin", "8642", "--so-pin", "13579", NULL});
     ec_cert = import(ec, "ec-key", "01", &ec_cert_file);
     rsa_cert = import(rsa, "rsa-key", "02", &rsa_cert_file);
     EVP_PKEY_free(ec);
@@ -412,6 +415,9 @@ static void test_refusals(void)
     expect_fail(ec_cert_file, "pkcs11:token=no-such-token;object=ec-key", PIN, -ENODEV,
                 "no token matches");
     expect_fail(ec_cert_file, "pkcs11:token=uipsec", PIN, -ENOTUNIQ, "2 private keys match");
+    /* two tokens ask for a PIN: it is tried on neither */
+    expect_fail(ec_cert_file, "pkcs11:object=ec-key", PIN, -ENOTUNIQ,
+                "2 tokens that ask for a PIN match 'pkcs11:object=ec-key': add token=");
     expect_fail(ec_cert_file, CERT_EC, PIN, -EINVAL, "names no private key");
     expect_fail("pkcs11:token=uipsec;object=none;type=cert", KEY_EC, PIN, -ENOENT,
                 "no certificate matches");
