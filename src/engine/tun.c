@@ -67,6 +67,15 @@ int uip_tun_set_mtu(const char *ifname, unsigned mtu)
     return ifreq_ioctl(ifname, SIOCSIFMTU, &ifr);
 }
 
+int uip_tun_set_txqueuelen(const char *ifname, unsigned len)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_qlen = (int)len;
+    return ifreq_ioctl(ifname, SIOCSIFTXQLEN, &ifr);
+}
+
 int uip_tun_set_up(const char *ifname)
 {
     struct ifreq ifr;

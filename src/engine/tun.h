@@ -25,3 +25,6 @@ int uip_tun_set_mtu(const char *ifname, unsigned mtu);
 
 /* Bring @ifname up.  Returns 0 or -errno. */
 int uip_tun_set_up(const char *ifname);
+
+/* Set the length of the device's transmit ring (txqueuelen); -errno. */
+int uip_tun_set_txqueuelen(const char *ifname, unsigned len);
