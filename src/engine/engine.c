@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
@@ -115,6 +116,11 @@ struct uip_engine {
 
     struct uip_engine_stats st;
 };
+
+int uip_engine_raise_priority(void)
+{
+    return setpriority(PRIO_PROCESS, 0, UIP_ENGINE_NICE) < 0 ? -errno : 0;
+}
 
 void uip_engine_config_init(struct uip_engine_config *cfg)
 {

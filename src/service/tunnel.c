@@ -1089,6 +1089,10 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
                  g_strerror(-r));
         goto fail;
     }
+    r = uip_engine_raise_priority();
+    if (r < 0)
+        _LOGW("cannot raise the data path's priority to nice %d: %s", UIP_ENGINE_NICE,
+              g_strerror(-r));
     if (dev[0]) {
         r = bind_to_device(uip_engine_udp_fd(t->engine), dev);
         if (r < 0) {

@@ -138,6 +138,10 @@ expect_service_rights() { # [UID]
     done
     grep -qE '^NoNewPrivs:\s+1$' <<<"$st" || uip_fail "the service runs without NO_NEW_PRIVS"
     grep -qE '^Seccomp:\s+2$' <<<"$st" || uip_fail "the service runs without a seccomp filter"
+    # issue 13: the data path's priority (nice -10, field 19 of stat after the command)
+    local nice
+    nice=$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f17)
+    [ "$nice" = -10 ] || uip_fail "the service runs at nice $nice, not the data path's -10"
     tr '\0' '\n' <"/proc/$pid/environ" | grep -qx UIP_SECCOMP_STRICT=1 ||
         uip_fail "the service did not get UIP_SECCOMP_STRICT=1: a missed system call would go unnoticed"
 }

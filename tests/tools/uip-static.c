@@ -208,6 +208,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot start the engine: %s\n", g_strerror(-r));
         return 1;
     }
+    if (uip_engine_raise_priority() < 0) /* as the service does */
+        fprintf(stderr, "cannot raise the priority to nice %d\n", UIP_ENGINE_NICE);
 
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     uint32_t reqid = 0;
