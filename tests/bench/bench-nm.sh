@@ -282,21 +282,13 @@ act_parts() {
 # with the non-ESP marker), PID in CAP_PID; empty when dumpcap or tshark is missing.
 CAP_PID=''
 ike_capture_start() {
-    local i
     CAP_PID=''
     command -v dumpcap >/dev/null && command -v tshark >/dev/null || return 0
     ip netns exec "$NS_CL" dumpcap -q -i "$VETH_CL" -f 'udp port 500 or (udp port 4500 and udp[8:4] = 0)' \
         -w "$1" >"$1.log" 2>&1 &
     CAP_PID=$!
     uipi_track "$CAP_PID"
-    # dumpcap loads Wireshark's libraries first: seconds on a busy machine
-    for ((i = 0; i < 300; i++)); do
-        grep -q 'Capturing on' "$1.log" && break
-        uip_alive "$CAP_PID" || break
-        sleep 0.1
-    done
-    grep -q 'Capturing on' "$1.log" || uip_fail "dumpcap did not start: $(cat "$1.log")"
-    sleep 0.3 # "Capturing on" comes a moment before the filter is attached
+    uip_dumpcap_wait "$1.log" "$CAP_PID"
 }
 
 # act_table PLUGIN: ends the capture; each part of the activations as "median / first"

@@ -79,6 +79,20 @@ uip_alive() {
     return 0
 }
 
+# uip_dumpcap_wait LOG PID: wait (up to 30 s) until dumpcap (PID, its stderr in LOG) says
+# "Capturing on", then a moment more for its filter; fails the test if it never does.
+# dumpcap loads Wireshark's libraries first: on a busy 2-core machine that took over 5 s.
+uip_dumpcap_wait() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'Capturing on' "$1" && break
+        uip_alive "$2" || break
+        sleep 0.1
+    done
+    grep -q 'Capturing on' "$1" || uip_fail "dumpcap did not start: $(cat "$1")"
+    sleep 0.3 # "Capturing on" comes a moment before the filter is attached
+}
+
 # uip_stop PID [SIGNAL] [SECONDS]: signal one of our processes, wait for it to end
 # (bounded), kill it if it does not, reap it and forget it.  Returns its status.
 uip_stop() {

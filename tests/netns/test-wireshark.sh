@@ -241,15 +241,7 @@ for case in $CASES; do
         2>"$UIP_TMP/dumpcap.err" &
     cap_pid=$!
     uip_track "$cap_pid"
-    # dumpcap loads Wireshark's libraries first: on a busy 2-core machine that took over 5 s
-    for ((i = 0; i < 300; i++)); do
-        grep -q 'Capturing on' "$UIP_TMP/dumpcap.err" && break
-        uip_alive "$cap_pid" || break
-        sleep 0.1
-    done
-    grep -q 'Capturing on' "$UIP_TMP/dumpcap.err" ||
-        uip_fail "dumpcap did not start: $(cat "$UIP_TMP/dumpcap.err")"
-    sleep 0.3
+    uip_dumpcap_wait "$UIP_TMP/dumpcap.err" "$cap_pid"
 
     sent=0
     for dir in "$NSA $A4 $B4" "$NSB $B4 $A4" "$NSA $A6 $B6" "$NSB $B6 $A6"; do
