@@ -317,7 +317,8 @@ static void test_csum_matches_reference(void)
     /* a whole 64 KiB of 0xff: the largest sum a packet can add */
     static uint8_t big[65535];
     memset(big, 0xff, sizeof(big));
-    g_assert_cmphex(uip_csum_fold(uip_csum_add(0, big, sizeof(big))), ==, test_csum(big, sizeof(big), 0));
+    g_assert_cmphex(uip_csum_fold(uip_csum_add(0, big, sizeof(big))), ==,
+                    test_csum(big, sizeof(big), 0));
     g_rand_free(rnd);
 }
 
