@@ -731,8 +731,7 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
     /* a quarter of the pool at most, so cutting TSO frames, sending and receiving
      * always find buffers; reading pauses at FQ_BYTE_LIMIT, so the queue's own
      * byte limit (twice that) only guards */
-    uip_fq_init(&e->fq, MIN(cfg->fq_limit ? cfg->fq_limit : pool_size / 4, pool_size / 4),
-                2 * FQ_BYTE_LIMIT, g_random_int());
+    uip_fq_init(&e->fq, pool_size / 4, 2 * FQ_BYTE_LIMIT, g_random_int());
     r = uip_pool_init(&e->pool, pool_size);
     if (r < 0)
         goto fail;

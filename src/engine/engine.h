@@ -44,7 +44,6 @@ struct uip_engine_config {
     unsigned replay_window;      /* default for inbound SAs; 0 = UIP_REPLAY_DEFAULT_WINDOW */
     unsigned budget;             /* packets per fd dispatch; 0 = 64 */
     unsigned pool_size;          /* packet buffers; 0 = 256 */
-    unsigned fq_limit;           /* frames the outbound fair queue holds; 0 (and at most) pool_size / 4 */
     bool set_tun_mtu;            /* the engine sets the TUN MTU itself (tools; NM does it for the service) */
     bool no_offload;             /* do not ask the TUN device for TSO/GRO (IFF_VNET_HDR) */
 };

@@ -7,8 +7,9 @@
  * Why in the engine: a TUN device never stops its transmit queue; it drops
  * when its ring (txqueuelen packets) is full, so a kernel qdisc in front of
  * it never holds a backlog to schedule, and the ring itself is one FIFO for
- * every flow.  The engine therefore empties the ring into this queue as
- * fast as it can read, and sheds load here, where flows can be told apart.
+ * every flow.  The engine therefore reads the ring ahead into this queue
+ * (up to a byte limit, so TCP's big frames wait in the ring rather than be
+ * shed) and sheds load here, where flows can be told apart.
  *
  * Scheduling follows fq_codel (RFC 8290) without CoDel: a bucket that turns
  * active joins the "new" list and is served before the "old" list, so sparse

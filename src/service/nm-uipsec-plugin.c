@@ -30,10 +30,10 @@
 #include "service/file-access.h"
 #include "service/ip-config.h"
 #include "service/privileges.h"
-#include "service/warm-up.h"
 #include "service/sleep-watch.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
+#include "service/warm-up.h"
 
 G_STATIC_ASSERT(UIP_SECRET_FLAG_NONE == NM_SETTING_SECRET_FLAG_NONE);
 G_STATIC_ASSERT(UIP_SECRET_FLAG_AGENT_OWNED == NM_SETTING_SECRET_FLAG_AGENT_OWNED);
