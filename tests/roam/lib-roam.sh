@@ -375,17 +375,22 @@ roam_end() {
     printf -v "$1" '%s' ''
 }
 
-# roam_ping_flowing: the last 100 pings (one second) were all answered, the last one less than
-# 0.3 s ago.
+# An answer later than ping's -W 1 counts as lost: a ping in flight when the suspend case stops
+# the plugin is answered once it continues, 11 s later, before any new traffic flows (one such
+# answer after 100 answered pings looked like traffic flowing again and ended the watch early).
+ROAM_PING_LATE='match($0, /time=[0-9.]+/) && substr($0, RSTART + 5, RLENGTH - 5) + 0 >= 1000 { next }'
+
+# roam_ping_flowing: the last 100 pings (one second) were all answered in time, the last one
+# less than 0.3 s ago.
 roam_ping_flowing() {
-    awk -v now="$EPOCHREALTIME" '
+    awk -v now="$EPOCHREALTIME" "$ROAM_PING_LATE"'
         /bytes from/ && match($0, /icmp_seq=[0-9]+/) {
             s[n++] = substr($0, RSTART + 9, RLENGTH - 9) + 0; t = substr($1, 2, length($1) - 2) }
         END { exit !(n >= 100 && s[n - 1] - s[n - 100] == 99 && now - t < 0.3) }' "$ROAM_DIR/ping.out"
 }
 
 # roam_ping_result: after roam_ping_stop, read the ping log into PING[lost] (pings never
-# answered, in-flight ones at the stop left out), PING[gaps], PING[outage_ms] (the longest
+# answered in time, in-flight ones at the stop left out), PING[gaps], PING[outage_ms] (the longest
 # gap: from when its first lost ping was sent, taken as the answer before it plus one interval,
 # to the first answer after it; "never" when traffic did not come back), PING[back] (epoch of
 # the answer that ended the last gap, empty without a gap), PING[sent], PING[answered],
@@ -394,7 +399,7 @@ declare -A PING=()
 roam_ping_result() {
     local line
     PING=()
-    line=$(awk -v t0="$ROAM_PING_T0" -v iv=0.01 -v ev="${ROAM_T_EVENT:-$ROAM_PING_T0}" '
+    line=$(awk -v t0="$ROAM_PING_T0" -v iv=0.01 -v ev="${ROAM_T_EVENT:-$ROAM_PING_T0}" "$ROAM_PING_LATE"'
         /bytes from/ && match($0, /icmp_seq=[0-9]+/) {
             s = substr($0, RSTART + 9, RLENGTH - 9) + 0
             if (!(s in t)) { t[s] = substr($1, 2, length($1) - 2); n++ }
