@@ -60,7 +60,8 @@ static const struct doc docs[] = {
      "`pkcs11:token=uipsec;object=vpn-key;type=private`: `token`, `manufacturer`, `serial`, "
      "`model`, `object`, `id`, `type` and `?module-path=` (else p11-kit's proxy finds the "
      "system's registered modules); the PIN is `user-key-password`, never `pin-value` in the "
-     "URI. The key signs on the token; the service then keeps uid 0 with no capabilities",
+     "URI. The key signs on the token, in a helper process that keeps uid 0 with no "
+     "capabilities",
      "in `user-cert`"},
     {UIP_KEY_USER, "EAP identity, `auth=eap-mschapv2`; optional for `auth=eap-tls`",
      "eap-tls: `local-id`, else the certificate's dNSName or subject DN"},

@@ -1241,11 +1241,6 @@ fail:
     return r;
 }
 
-bool ike_cred_on_token(const struct ike_cred *c)
-{
-    return c && c->token;
-}
-
 const uint8_t *ike_cred_cert_der(const struct ike_cred *c, size_t *len)
 {
     if (!c) {

@@ -217,8 +217,6 @@ int ike_cred_load_as(const char *cert_file, const char *key_file, const char *ke
 /* Another reference. */
 struct ike_cred *ike_cred_ref(struct ike_cred *c);
 
-/* Whether the private key is on a PKCS#11 token (signs there, after any privilege drop). */
-bool ike_cred_on_token(const struct ike_cred *c);
 
 /* Drops a reference; the last frees the key (OpenSSL wipes it). NULL is fine. */
 void ike_cred_free(struct ike_cred *c);

@@ -26,6 +26,7 @@
 
 #include "common/uip-pkcs11-uri.h"
 #include "ike/ike-err.h"
+#include "ike/pkcs11-remote.h"
 
 #ifndef UIP_P11_KIT_PROXY
 #define UIP_P11_KIT_PROXY "p11-kit-proxy.so"
@@ -45,12 +46,22 @@ struct ike_p11 {
     PKCS11_SLOT *slots;
     unsigned n_slots;
     PKCS11_SLOT *logged_in; /* the slot we logged in on, or NULL: not twice */
+    struct ike_p11_remote *remote; /* or all of that in the signer process */
 };
+
+static char *signer_exe; /* ike_p11_use_signer() */
+
+void ike_p11_use_signer(const char *exe)
+{
+    g_free(signer_exe);
+    signer_exe = g_strdup(exe);
+}
 
 void ike_p11_free(struct ike_p11 *p)
 {
     if (!p)
         return;
+    ike_p11_remote_free(p->remote);
     /* no C_Logout: the login state is the module's, per token, and another context of this
      * process (an IKE SA made meanwhile) may still sign; unloading finalises the module
      * when the last context goes (p11-kit's proxy counts them) */
@@ -224,6 +235,15 @@ int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, str
 
     if (!key_uri || !out || !key_out || (cert_uri && !cert_out))
         return -EINVAL;
+    if (signer_exe) {
+        p = g_new0(struct ike_p11, 1);
+        r = ike_p11_remote_load(signer_exe, key_uri, cert_uri, pin, &p->remote, key_out, cert_out,
+                                err, err_len);
+        if (r == 0)
+            *out = g_steal_pointer(&p);
+        g_free(p);
+        return r;
+    }
     r = parse(key_uri, UIP_PKCS11_TYPE_PRIVATE, "private key", &ku, err, err_len);
     if (r < 0)
         return r;

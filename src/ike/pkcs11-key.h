@@ -48,6 +48,15 @@ struct ike_p11;
 int ike_p11_load(const char *key_uri, const char *cert_uri, const char *pin, struct ike_p11 **out,
                  EVP_PKEY **key_out, X509 **cert_out, char *err, size_t err_len);
 
+/*
+ * From now on ike_p11_load() has the token opened and the key used in a
+ * signer process (pkcs11-signer.h): @exe, this program's binary, which must
+ * call ike_p11_signer_main() when ike_p11_signer_wanted(); NULL: in this
+ * process again.  The same results; the key's private operations go to the
+ * signer.
+ */
+void ike_p11_use_signer(const char *exe);
+
 /* Closes the session and unloads the module (which logs out when nothing else of the process
  * uses it); NULL is fine.  Free the key first. */
 void ike_p11_free(struct ike_p11 *p);

@@ -19,6 +19,9 @@
 #include <glib/gi18n-lib.h>
 
 #include "common/uip-log.h"
+#include "ike/pkcs11-key.h"
+#include "ike/pkcs11-signer.h"
+#include "service/privileges.h"
 #include "service/nm-uipsec-plugin.h"
 #include "service/tunnel-settings.h"
 #include "service/warm-up.h"
@@ -51,6 +54,12 @@ static int log_level(gboolean debug)
     return LOG_NOTICE;
 }
 
+static gboolean want_syslog(gboolean debug)
+{
+    return !debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0 &&
+           access("/dev/log", W_OK) == 0;
+}
+
 int main(int argc, char **argv)
 {
     g_autoptr(GOptionContext) opts = NULL;
@@ -65,6 +74,20 @@ int main(int argc, char **argv)
         {"bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, N_("D-Bus name to use for this instance"), NULL},
         {NULL},
     };
+
+    /* the PKCS#11 signer (ike/pkcs11-signer.h): this binary again, started by the service for
+     * a key on a token; root's uid with no capabilities, then seccomp once logged in */
+    if (ike_p11_signer_wanted(argc, argv)) {
+        uip_log_setup(log_level(FALSE), want_syslog(FALSE), "nm-uipsec-pkcs11-signer");
+        return ike_p11_signer_main(uip_privileges_drop_keep_uid, uip_privileges_lock_down);
+    }
+
+    /* before GLib starts a thread: each thread has a bounding set of its own */
+    char err[256];
+    if (uip_privileges_drop_bounding(err, sizeof(err)) < 0) {
+        g_printerr("%s\n", err);
+        return EXIT_FAILURE;
+    }
 
     setlocale(LC_ALL, "");
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
@@ -81,11 +104,12 @@ int main(int argc, char **argv)
 
     if (!bus_name)
         bus_name = g_strdup(UIP_VPN_SERVICE);
-    gboolean use_syslog = !debug && g_strcmp0(g_getenv("NM_VPN_LOG_SYSLOG"), "1") == 0 &&
-                          access("/dev/log", W_OK) == 0;
-    uip_log_setup(log_level(debug), use_syslog, "nm-uipsec");
+    uip_log_setup(log_level(debug), want_syslog(debug), "nm-uipsec");
     _LOGI("starting as %s", bus_name);
     uip_warm_up_start(persist ? NULL : UIP_SERVICE_USER);
+    /* a key on a token is opened and used by a signer process, so that this one, whose GLib
+     * threads run already, can drop every right in all of them */
+    ike_p11_use_signer("/proc/self/exe");
 
     uip_tunnel_settings_init(); /* "ike" / "esp" checked by the real parser */
     /* one tunnel per process (supports-multiple-connections: NetworkManager starts one per

@@ -273,7 +273,6 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
 {
     struct uip_tunnel_params p;
     char err[256] = "";
-    gboolean on_token;
     int r;
 
     uip_warm_up_wait();
@@ -282,7 +281,6 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
                                          self->gateway_len, &p, error) ||
         !uip_tunnel_params_load_files(&p, &self->owners, error))
         return FALSE;
-    on_token = ike_cred_on_token(p.ike.cred);
     r = uip_tunnel_new(&p, &tunnel_callbacks, self, &self->tunnel, err, sizeof(err));
     uip_tunnel_params_unload_files(&p); /* the tunnel holds its own references */
     /* the session copied what it needs: drop our copies of the secrets now */
@@ -299,10 +297,8 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
     g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
     self->sleep = uip_sleep_watch_new(bus, on_resumed, self);
     /* the TUN device, the sockets and the files are ours: nothing more needs root */
-    /* a key on a token signs later and keeps uid 0 (privileges.c) */
-    if (self->service_user &&
-        (on_token ? uip_privileges_drop_keep_uid(err, sizeof(err))
-                  : uip_privileges_drop(self->service_user, err, sizeof(err))) < 0) {
+    /* (a key on a token signs in the signer process, which keeps uid 0: privileges.c) */
+    if (self->service_user && uip_privileges_drop(self->service_user, err, sizeof(err)) < 0) {
         g_clear_pointer(&self->sleep, uip_sleep_watch_free);
         g_clear_pointer(&self->tunnel, uip_tunnel_free);
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,

@@ -7,33 +7,32 @@
  * (glibc applies them to every thread) -> check that root cannot come back ->
  * capset to nothing -> NO_NEW_PRIVS -> seccomp on every thread (TSYNC).
  *
- * A private key on a PKCS#11 token (issue 14) is the exception to the user
- * change.  The key is found and the token logged in before the drop
- * (file-access.c), but it signs later: IKE reauthentication, a redirect, a
- * restart after DPD, every EAP-TLS handshake of those.  At sign time the
- * module is not done with the file system or its daemon: SoftHSM2 opens the
- * generation, object and lock files of its tokendir (/var/lib/softhsm/tokens,
- * root:softhsm 2770, objects 0600 root) with fcntl locks on every operation,
- * signatures included (strace: 681 opens there for one load and two signs), and
- * a card's module (opensc) talks to pcscd over its AF_UNIX socket, which
- * admits root and, through polkit, active sessions only, and reconnects
- * after a card reset.  Measured (tests/unit/test-pkcs11.c): after a drop to
- * an unprivileged uid a SoftHSM2 signature fails; keeping uid 0 it works.
- * So for a token key the service keeps uid 0 and gives up everything else:
- * every capability (bounding, ambient, effective, permitted, inheritable),
- * the securebits NOROOT / NO_SETUID_FIXUP / NO_CAP_AMBIENT_RAISE set and
- * locked (uid 0 never regains capabilities), NO_NEW_PRIVS, the same seccomp
- * list (exec, setuid, ptrace ... are fatal; chmod, chown, unlink, rename are
- * refused).  What root without capabilities can still do is what its uid
- * owns: open files owned by root with their owner permissions (no
- * CAP_DAC_OVERRIDE: nothing of other users beyond what anyone may) and
- * signal root's threads (tgkill).  Known defect: capset and the securebits act
- * on the calling thread only, so GLib's gmain and gdbus threads, started
- * before the drop, keep root's capabilities (the e2e pkcs11 case lists them);
- * the fix is a single-threaded signer process.  The alternative,
- * granting the service user the softhsm group and a polkit rule for pcscd,
- * would be one module's layout and one distribution's rule; a user who
- * wants the unprivileged user keeps the key in a file.
+ * A private key on a PKCS#11 token (issue 14) signs in a process of its own
+ * (ike/pkcs11-signer.h), the service's binary executed again, and that
+ * process is the exception to the user change.  The module is not done with
+ * the file system or its daemon at sign time (IKE reauthentication, a
+ * redirect, a restart after DPD, every EAP-TLS handshake of those): SoftHSM2
+ * opens the generation, object and lock files of its tokendir
+ * (/var/lib/softhsm/tokens, root:softhsm 2770, objects 0600 root) with fcntl
+ * locks on every operation, signatures included (strace: 681 opens there for
+ * one load and two signs), and a card's module (opensc) talks to pcscd over
+ * its AF_UNIX socket, which admits root and, through polkit, active sessions
+ * only, and reconnects after a card reset.  Measured (tests/unit/
+ * test-pkcs11.c): after a drop to an unprivileged uid a SoftHSM2 signature
+ * fails; keeping uid 0 it works.  So the signer keeps uid 0 and gives up
+ * everything else, first thing, while it has one thread
+ * (uip_privileges_drop_keep_uid()): every capability (bounding, ambient,
+ * effective, permitted, inheritable), the securebits NOROOT /
+ * NO_SETUID_FIXUP / NO_CAP_AMBIENT_RAISE set and locked (uid 0 never regains
+ * capabilities), NO_NEW_PRIVS; after the login the same seccomp list
+ * (uip_privileges_lock_down(), every thread: OpenSC's module starts GLib
+ * threads when it loads).  What root without capabilities can still do is
+ * what its uid owns: open files owned by root with their owner permissions
+ * (no CAP_DAC_OVERRIDE: nothing of other users beyond what anyone may) and
+ * signal root's processes.  The service itself becomes the unprivileged
+ * user, a token key or not.  The alternative, granting the service user the
+ * softhsm group and a polkit rule for pcscd, would be one module's layout and
+ * one distribution's rule.
  */
 #include "service/privileges.h"
 
@@ -276,20 +275,44 @@ static int clear_capabilities(char *err, size_t err_len)
  * an ordinary user for capabilities: no capabilities regained on execve
  * (NOROOT) or through a uid change (NO_SETUID_FIXUP), no ambient raise.
  */
+/* No capability in the permitted set nor in the bounding set: nothing to give up, and none to
+ * regain (execve grants uid 0 no more than the bounding set). */
+static bool holds_no_capability(void)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    const int last = cap_last();
+
+    if (syscall(SYS_capget, &hdr, d) < 0)
+        return false;
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+        if (d[i].permitted || d[i].effective)
+            return false;
+    for (int c = 0; c <= last; c++)
+        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0)
+            return false;
+    return true;
+}
+
 static int become_powerless_root(char *err, size_t err_len)
 {
     const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 
+    /* the service empties the bounding set first thing (uip_privileges_drop_bounding()), so
+     * the signer it starts has no capability at all, and no CAP_SETPCAP for the securebits */
+    if (holds_no_capability()) {
+        _LOGI("PKCS#11 signer: running as root with no capabilities (none given)");
+        return 0;
+    }
     if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0) {
         snprintf(err, err_len, "cannot set the securebits: %s", g_strerror(errno));
         return -errno;
     }
     if (clear_bounding_set(err, err_len) < 0 || clear_capabilities(err, err_len) < 0)
         return -EPERM;
-    _LOGI("private key on a PKCS#11 token: running as root with no capabilities (the token "
-          "signs after this)");
+    _LOGI("PKCS#11 signer: running as root with no capabilities");
     return 0;
 }
 
@@ -332,7 +355,7 @@ static int become(const char *user, char *err, size_t err_len)
     return 0;
 }
 
-static int drop(const char *user, char *err, size_t err_len)
+static int drop_rights(const char *user, char *err, size_t err_len)
 {
     int r;
 
@@ -351,17 +374,30 @@ static int drop(const char *user, char *err, size_t err_len)
         snprintf(err, err_len, "cannot set no_new_privs: %s", g_strerror(errno));
         return -errno;
     }
+    return 0;
+}
+
+int uip_privileges_drop_bounding(char *err, size_t err_len)
+{
+    return geteuid() == 0 ? clear_bounding_set(err, err_len) : 0;
+}
+
+int uip_privileges_lock_down(char *err, size_t err_len)
+{
     return uip_seccomp_install(g_strcmp0(g_getenv("UIP_SECCOMP_STRICT"), "1") == 0, err,
                                err_len);
 }
 
 int uip_privileges_drop(const char *user, char *err, size_t err_len)
 {
+    int r;
+
     g_return_val_if_fail(user, -EINVAL);
-    return drop(user, err, err_len);
+    r = drop_rights(user, err, err_len);
+    return r < 0 ? r : uip_privileges_lock_down(err, err_len);
 }
 
 int uip_privileges_drop_keep_uid(char *err, size_t err_len)
 {
-    return drop(NULL, err, err_len);
+    return drop_rights(NULL, err, err_len);
 }

@@ -36,14 +36,28 @@
 int uip_privileges_drop(const char *user, char *err, size_t err_len);
 
 /*
- * The same for a connection whose private key is on a PKCS#11 token (it
- * signs after the drop: IKE reauthentication, redirects, restarts, and the
- * module may reopen its token files or talk to pcscd, which admits root):
- * uid 0 stays, with every capability gone for good (securebits NOROOT,
- * NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE set and locked), NO_NEW_PRIVS and
- * the same seccomp allow-list.  Return values as uip_privileges_drop().
+ * The bounding set (what execve may grant) and the ambient set emptied,
+ * first thing in main(): GLib's threads, started soon after, inherit that,
+ * and the bounding set, like every capability set, belongs to each thread
+ * (uip_privileges_drop() empties the calling thread's only).  Capabilities
+ * the process holds stay until then.  Not root: nothing.  Return values as
+ * uip_privileges_drop().
+ */
+int uip_privileges_drop_bounding(char *err, size_t err_len);
+
+/*
+ * For the PKCS#11 signer process (ike/pkcs11-signer.h), which must keep
+ * root's uid for the token's module (privileges.c says why), while it has
+ * one thread: uid 0 stays, with every capability gone for good (securebits
+ * NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE set and locked) and
+ * NO_NEW_PRIVS.  The seccomp filter is uip_privileges_lock_down()'s, after
+ * the login.  Return values as uip_privileges_drop().
  */
 int uip_privileges_drop_keep_uid(char *err, size_t err_len);
+
+/* The seccomp allow-list of uip_privileges_drop(), on every thread; strict (see below) when
+ * the environment has UIP_SECCOMP_STRICT=1.  Return values as uip_privileges_drop(). */
+int uip_privileges_lock_down(char *err, size_t err_len);
 
 /*
  * Only the seccomp allow-list (tests).  @strict: a refused call traps, and

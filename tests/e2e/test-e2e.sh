@@ -121,11 +121,27 @@ in_pool4_2() { [[ $1 =~ ^198\.18\.101\.([0-9]+)$ ]]; }
 
 # ---------------------------------------------------------------- cases
 
-# The running service's rights (issue 12): the dedicated user (or UID: 0 for a key on a
-# token, issue 14), no capabilities, NO_NEW_PRIVS and a seccomp filter, as /proc shows them
-# while the tunnel carries traffic.
+# expect_no_caps PID WHAT: no capability in any set, NO_NEW_PRIVS and seccomp in every thread
+# of PID (capabilities are per thread: /proc/PID/status shows the main thread's only).
+expect_no_caps() {
+    local task field bad=''
+    [ -n "$1" ] && [ -d "/proc/$1/task" ] || uip_fail "no $2 process"
+    for task in /proc/"$1"/task/*; do
+        for field in CapInh CapPrm CapEff CapBnd CapAmb; do
+            grep -qE "^$field:\s+0+\$" "$task/status" || bad+=" ${task##*/}($(sed -n 's/^Name:\s*//p' "$task/status")):$field"
+        done
+        grep -qE '^NoNewPrivs:\s+1$' "$task/status" || bad+=" ${task##*/}:NoNewPrivs"
+        grep -qE '^Seccomp:\s+2$' "$task/status" || bad+=" ${task##*/}:Seccomp"
+    done
+    [ -z "$bad" ] || uip_fail "threads of the $2 ($1) keep rights:$bad"
+    uip_log "  $2 (pid $1): $(find "/proc/$1/task" -mindepth 1 -maxdepth 1 | wc -l) thread(s), none with a capability"
+}
+
+# The running service's rights (issue 12): the dedicated user (or UID), no capabilities,
+# NO_NEW_PRIVS and a seccomp filter in every thread, as /proc shows them while the tunnel
+# carries traffic.
 expect_service_rights() { # [UID]
-    local pid uid=${1:-} st field
+    local pid uid=${1:-} st
     pid=$(e2e_plugin_pids)
     [ "$(wc -w <<<"$pid")" = 1 ] || uip_fail "expected one plugin process, found: '$pid'"
     [ -n "$uid" ] || uid=$(id -u "${UIP_SERVICE_USER:-nm-uipsec}") ||
@@ -133,11 +149,7 @@ expect_service_rights() { # [UID]
     st=$(cat "/proc/$pid/status")
     uip_log "  the service (pid $pid): $(grep -E '^(Uid|Gid|CapEff|CapBnd|NoNewPrivs|Seccomp):' <<<"$st" | tr -s '\t' ' ' | paste -sd ';')"
     grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid\s*\$" <<<"$st" || uip_fail "the service does not run as uid $uid"
-    for field in CapInh CapPrm CapEff CapBnd CapAmb; do
-        grep -qE "^$field:\s+0+\$" <<<"$st" || uip_fail "the service keeps capabilities: $(grep "^$field:" <<<"$st")"
-    done
-    grep -qE '^NoNewPrivs:\s+1$' <<<"$st" || uip_fail "the service runs without NO_NEW_PRIVS"
-    grep -qE '^Seccomp:\s+2$' <<<"$st" || uip_fail "the service runs without a seccomp filter"
+    expect_no_caps "$pid" service # in every thread, GLib's too
     # issue 13: the data path's priority (nice -10, field 19 of stat after the command)
     local nice
     nice=$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f17)
@@ -281,10 +293,11 @@ case_eaptls() {
 
 # pkcs11 (issue 14): the client's P-256 key and certificate on a SoftHSM2 token by pkcs11:
 # URIs, the PIN not saved (user-key-password-flags 2) and handed over by nmcli.  The service
-# logs in before its privilege drop and then, for a token key, keeps uid 0 with no
-# capabilities, NO_NEW_PRIVS and the strict seccomp filter; the gateway asks for a
-# reauthentication every 15 s, so the token signs again after the drop: a system call the
-# module makes that the filter misses would kill the service.
+# starts its signer process, which logs in and keeps uid 0 with no capabilities, NO_NEW_PRIVS
+# and the strict seccomp filter, in every thread; the service drops to its user as for any
+# connection, in every thread too.  The gateway asks for a reauthentication every 15 s, so the
+# token signs again after the drop: a system call the module makes that the filter misses
+# would kill the signer.
 case_pkcs11() {
     if [ "$E2E_PLUGIN" != uipsec ]; then
         uip_log "  (PKCS#11 URIs: our plugin only)"
@@ -299,29 +312,30 @@ case_pkcs11() {
     e2e_up e2e-pkcs11 passwd-file "$UIP_TMP/pkcs11.passwd"
     record_up pkcs11
     e2e_expect_activated e2e-pkcs11
-    local vip pid n t0
+    local vip pid n t0 signer
     vip=$(vip4_of "$E2E_TUN")
     ping_from "$vip" "$PROT4"
-    expect_service_rights 0
-    # the known defect (see E2E_LSAN_BLIND_CASES): shown, not yet asserted
-    local task kept=''
-    for task in /proc/"$(e2e_plugin_pids)"/task/*; do
-        grep -qE '^CapEff:\s+0+$' "$task/status" || kept+=" ${task##*/}($(sed -n 's/^Name:\s*//p' "$task/status"))"
-    done
-    [ -z "$kept" ] || uip_log "  KNOWN DEFECT (issue 14): threads that keep capabilities:$kept"
+    # the service drops to its user as for any connection; the token is the signer's
+    expect_service_rights
     pid=$(e2e_plugin_pids)
-    e2e_log_since | grep -q 'PKCS#11 token: running as root with no capabilities' ||
-        uip_fail "the service did not log its drop for a token key"
+    signer=$(uipi_p11_signer "$pid" service)
+    expect_no_caps "$signer" "PKCS#11 signer"
+    grep -qE '^Uid:\s+0\s+0\s+0\s+0\s*$' "/proc/$signer/status" || uip_fail "the PKCS#11 signer does not keep uid 0"
+    uip_log "  PKCS#11 signer (pid $signer, child of the service): $(grep -E '^(Uid|Threads|CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$signer/status" | tr -s '\t' ' ' | paste -sd ';')"
+    e2e_log_since | grep -q 'PKCS#11 signer: running as root with no capabilities' ||
+        uip_fail "the PKCS#11 signer did not log its drop"
     # the reauthentication: a second signature on the token, after the drop
     t0=$SECONDS
     until n=$(grep -cE "authentication of '$CL_ID' with .*successful" "$GW_LOG"); [ "${n:-0}" -ge 2 ]; do
         ((SECONDS - t0 < 40)) || { gw_log_tail 40; uip_fail "no second authentication of the token key in 40 s"; }
         uip_alive "$pid" || uip_fail "the service died after its privilege drop (seccomp?)"
+        uip_alive "$signer" || uip_fail "the PKCS#11 signer died after its privilege drop (seccomp?)"
         sleep 1
     done
     uip_log "  gateway: $n successful authentications of the token key (reauthentication after the drop)"
     sleep 2
     uip_alive "$pid" || uip_fail "the service died after the reauthentication"
+    uip_alive "$signer" || uip_fail "the PKCS#11 signer died after the reauthentication"
     e2e_expect_activated e2e-pkcs11
     ping_from "$vip" "$PROT4"
     if grep -rqF -- "$P11_PIN" "$E2E_ETC/system-connections"; then
@@ -721,28 +735,13 @@ case_end() {
 }
 
 trap - ERR
-# Known defect (issue 14): with a key on a token the service keeps uid 0 and drops its
-# capabilities in its main thread only (capset acts on the calling thread, and GLib's threads
-# block every signal a broadcast could use), so GDBus's worker thread keeps root's
-# capabilities. LeakSanitizer's tracer, which has none, then cannot attach to that thread at
-# exit and reports the thread's own allocations as leaks. For this case only, leak reports are
-# not counted; AddressSanitizer and UBSan errors and seccomp refusals still fail it.
-E2E_LSAN_BLIND_CASES=" pkcs11 "
-san_reports() { # CASE
-    if [[ $E2E_LSAN_BLIND_CASES == *" $1 "* ]]; then
-        grep -E "$E2E_SAN_RE" "$E2E_NM_LOG" 2>/dev/null | grep -cvE 'LeakSanitizer|SUMMARY: AddressSanitizer: [0-9]+ byte\(s\) leaked' || true
-    else
-        e2e_sanitizer_reports
-    fi
-}
-
 declare -a RESULTS=()
 FAILED=0
 for c in $SELECTED; do
     fn=case_${c//-/_}
     declare -F "$fn" >/dev/null || uip_fail "unknown case '$c' (cases: $CASES)"
     uip_step "case $c ($E2E_PLUGIN)"
-    san_before=$(san_reports "$c")
+    san_before=$(e2e_sanitizer_reports)
     set +e
     # in the background, so that a signal to this script is handled at once (e2e_cleanup
     # ends the case first: its EXIT trap takes its connections and gateways down)
@@ -759,7 +758,7 @@ for c in $SELECTED; do
     rc=$?
     E2E_CASE_PID=''
     set -e
-    if [ "$(san_reports "$c")" != "$san_before" ]; then
+    if [ "$(e2e_sanitizer_reports)" != "$san_before" ]; then
         printf 'FAIL: the plugin reported sanitizer errors:\n' >&2
         grep -E -A20 "$E2E_SAN_RE" "$E2E_NM_LOG" | tail -n 60 >&2 || true
         rc=1

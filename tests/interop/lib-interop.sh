@@ -201,6 +201,18 @@ uipi_pki() {
     done
 }
 
+# uipi_p11_signer PID WHAT: the one PKCS#11 signer process (src/ike/pkcs11-signer.h) that is a
+# child of PID (WHAT: the client / the service, for the message); fails when there is none.
+uipi_p11_signer() {
+    local p found=''
+    for p in /proc/[0-9]*; do
+        [ "$(awk '{ print $4 }' "$p/stat" 2>/dev/null)" = "$1" ] || continue
+        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- '--pkcs11-signer' && found+=" ${p#/proc/}"
+    done
+    [ "$(wc -w <<<"$found")" = 1 ] || uip_fail "expected one PKCS#11 signer process of the $2 $1, found:${found:- none}"
+    printf '%s\n' "${found# }"
+}
+
 # uipi_p11_token: a SoftHSM2 token "uipk" in $UIP_TMP/p11 (its own softhsm2.conf, exported as
 # SOFTHSM2_CONF for the client) holding the client keys cl-ecdsa (id 01) and cl-rsa (id 02)
 # of the PKI and their certificates; P11_PIN is its user PIN.  The key files stay out of it

@@ -142,9 +142,9 @@ case_cert_rsa() { _case_cert rsa; }
 case_cert_ecdsa() { _case_cert ecdsa; }
 
 # cert-pkcs11: the client's P-256 key and its certificate on a SoftHSM2 token (issue 14),
-# given as pkcs11: URIs through p11-kit's proxy, the PIN as user-key-password.  The gateway
-# asks for a reauthentication every 15 s: the client signs again, on the token, with the key
-# it logged in to once at the start (as the service does before its privilege drop).
+# given as pkcs11: URIs through p11-kit's proxy, the PIN as user-key-password.  The token is
+# opened and signs in the client's signer process, as in the service.  The gateway asks for a
+# reauthentication every 15 s: the signer signs again with the session it logged in to once.
 # cert-pkcs11-rsa: the same with the RSA-3072 key (sha256WithRSAEncryption, RFC 7427).
 _case_cert_pkcs11() { # ecdsa|rsa
     local t=$1 id n
@@ -157,6 +157,7 @@ _case_cert_pkcs11() { # ecdsa|rsa
         "user-key=pkcs11:token=uipk;id=$id;type=private" "user-key-password=$P11_PIN" \
         virtual-ipv4=yes
     up_and_ping "$UIP_TMP/cert-p11.ini" "$PROT4"
+    uip_log "  the token's signer: process $(uipi_p11_signer "$CL_PID" client), a child of the client"
     gw_has_sa "'$CL_ID'" || uip_fail "the gateway does not list an SA for $CL_ID"
     grep -qE "authentication of '$CL_ID' with .*${t^^}.* successful" "$GW_LOG" ||
         { gw_log_tail 40; uip_fail "the gateway did not check a ${t^^} signature of the client"; }
@@ -181,6 +182,7 @@ case_eap_tls_pkcs11() {
         "user-cert=$PKI/cl-rsa.pem" "user-key=pkcs11:token=uipk;object=cl-rsa;type=private" \
         "user-key-password=$P11_PIN" virtual-ipv4=yes
     UIP_LOG_LEVEL=7 up_and_ping "$UIP_TMP/eap-tls-p11.ini" "$PROT4"
+    uip_log "  the token's signer: process $(uipi_p11_signer "$CL_PID" client), a child of the client"
     grep -q 'EAP method EAP_TLS succeeded, MSK established' "$GW_LOG" ||
         { gw_log_tail 40; uip_fail "the gateway log shows no successful EAP-TLS"; }
     gw_has_sa "'$CL_ID'" || uip_fail "the gateway does not list an SA for $CL_ID"

@@ -19,6 +19,8 @@
 #include "common/uip-pkcs11-uri.h"
 #include "common/uip-settings.h"
 #include "ike/cert-auth.h"
+#include "ike/pkcs11-key.h"
+#include "ike/pkcs11-signer.h"
 #include "service/tunnel-settings.h"
 #include "service/tunnel.h"
 
@@ -267,6 +269,11 @@ int main(int argc, char **argv)
     char err[256];
     const char *level = g_getenv("UIP_LOG_LEVEL");
 
+    /* a key on a token signs in a signer process, as in the service (without its privilege
+     * drop: this tool keeps root) */
+    if (ike_p11_signer_wanted(argc, argv))
+        return ike_p11_signer_main(NULL, NULL);
+    ike_p11_use_signer("/proc/self/exe");
     uip_log_setup(level ? atoi(level) : LOG_INFO, false, "uip-ike-client");
     uip_tunnel_settings_init();
     if (argc != 2) {

@@ -19,6 +19,8 @@
 #include "ike/cert-auth.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -37,6 +39,9 @@
 #include "common/uip-pkcs11-uri.h"
 #include "common/uip-settings.h"
 #include "ike/ike-types.h"
+#include "ike/pkcs11-key.h"
+#include "ike/pkcs11-signer.h"
+#include "ike/pkcs11-wire.h"
 #include "service/privileges.h"
 
 #define PIN       "2468"
@@ -307,6 +312,14 @@ static void check_auth(const struct ike_cred *c, X509 *x, uint16_t hash, const c
     g_free(auth);
 }
 
+/* Test data: in this process (libp11 here), or in the signer process the service uses. */
+static const char MODE_LOCAL[] = "in-process", MODE_SIGNER[] = "signer";
+
+static void use_mode(gconstpointer mode)
+{
+    ike_p11_use_signer(mode == MODE_SIGNER ? "/proc/self/exe" : NULL);
+}
+
 static struct ike_cred *load_ok(const char *cert, const char *key)
 {
     struct ike_cred *c = NULL;
@@ -318,8 +331,9 @@ static struct ike_cred *load_ok(const char *cert, const char *key)
     return c;
 }
 
-static void test_ec_sign(void)
+static void test_ec_sign(gconstpointer mode)
 {
+    use_mode(mode);
     struct ike_cred *c = load_ok(ec_cert_file, KEY_EC);
 
     g_assert_cmpuint(ike_cred_choose_hash(c, 1u << IKE_HASH_SHA2_256), ==, IKE_HASH_SHA2_256);
@@ -328,8 +342,9 @@ static void test_ec_sign(void)
     ike_cred_free(c);
 }
 
-static void test_rsa_sign(void)
+static void test_rsa_sign(gconstpointer mode)
 {
+    use_mode(mode);
     struct ike_cred *c = load_ok(rsa_cert_file, KEY_RSA);
 
     check_auth(c, rsa_cert, 0, "SHA256", true);
@@ -338,8 +353,9 @@ static void test_rsa_sign(void)
 }
 
 /* RSASSA-PSS as TLS 1.3 signs (OpenSSL pads, the token does the raw RSA operation). */
-static void test_rsa_pss(void)
+static void test_rsa_pss(gconstpointer mode)
 {
+    use_mode(mode);
     struct ike_cred *c = load_ok(rsa_cert_file, KEY_RSA);
     uint8_t data[100] = {1, 2, 3}, sig[512];
     size_t sig_len = sizeof(sig);
@@ -363,8 +379,9 @@ static void test_rsa_pss(void)
 }
 
 /* The certificate from the token too: the same one as the file's. */
-static void test_cert_on_token(void)
+static void test_cert_on_token(gconstpointer mode)
 {
+    use_mode(mode);
     struct ike_cred *c = load_ok(CERT_EC, KEY_EC);
     struct ike_cred *r = load_ok(CERT_RSA, KEY_RSA);
     size_t len;
@@ -379,8 +396,9 @@ static void test_cert_on_token(void)
 }
 
 /* An explicit module instead of p11-kit's proxy. */
-static void test_module_path(void)
+static void test_module_path(gconstpointer mode)
 {
+    use_mode(mode);
     g_autofree char *uri = g_strdup_printf("%s?module-path=%s", KEY_EC, module);
     struct ike_cred *c = load_ok(ec_cert_file, uri);
 
@@ -405,8 +423,9 @@ static void expect_fail(const char *cert, const char *key, const char *pin, int 
     g_assert_null(strstr(err, PIN));
 }
 
-static void test_refusals(void)
+static void test_refusals(gconstpointer mode)
 {
+    use_mode(mode);
     expect_fail(ec_cert_file, KEY_EC, WRONG_PIN, -EACCES, "the PIN of the token 'uipsec' is wrong");
     expect_fail(ec_cert_file, KEY_EC, NULL, -ENOKEY, "needs its PIN");
     expect_fail(ec_cert_file, KEY_EC, "", -ENOKEY, "needs its PIN");
@@ -493,8 +512,9 @@ static void handshake(const struct ike_cred *c, X509 *x, int version)
     EVP_PKEY_free(skey);
 }
 
-static void test_tls(void)
+static void test_tls(gconstpointer mode)
 {
+    use_mode(mode);
     struct ike_cred *ec = load_ok(ec_cert_file, KEY_EC);
     struct ike_cred *rsa = load_ok(rsa_cert_file, KEY_RSA);
 
@@ -506,10 +526,104 @@ static void test_tls(void)
     ike_cred_free(rsa);
 }
 
+/* ---- the signer process -------------------------------------------------------------------- */
+
+/* The one child of this process that runs as the signer, or 0. */
+static pid_t signer_pid(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    const char *name;
+    pid_t found = 0;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *stat = NULL, *cmd = NULL;
+        g_autofree char *sp = g_build_filename("/proc", name, "stat", NULL);
+        g_autofree char *cp = g_build_filename("/proc", name, "cmdline", NULL);
+        const char *rp;
+        gsize len = 0;
+        int ppid = 0;
+
+        if (!g_ascii_isdigit(*name) || !g_file_get_contents(sp, &stat, NULL, NULL) ||
+            !(rp = strrchr(stat, ')')) || sscanf(rp + 2, "%*c %d", &ppid) != 1 ||
+            ppid != getpid() || !g_file_get_contents(cp, &cmd, &len, NULL))
+            continue;
+        if (len > strlen(cmd) + 1 && strcmp(cmd + strlen(cmd) + 1, IKE_P11_SIGNER_ARG) == 0) {
+            g_assert_cmpint(found, ==, 0);
+            found = atoi(name);
+        }
+    }
+    return found;
+}
+
+/* A /proc/.../status line's value ("CapEff", "Seccomp" ...). */
+static char *status_field(const char *status_path, const char *field)
+{
+    g_autofree char *st = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(status_path, &st, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(st, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, field) && (*l)[strlen(field)] == ':')
+            return g_strstrip(g_strdup(*l + strlen(field) + 1));
+    return NULL;
+}
+
+/*
+ * The signer the service uses: as root, uid 0 with no capabilities in any set, NO_NEW_PRIVS
+ * and the strict seccomp filter (UIP_SECCOMP_STRICT, as the e2e tests run the service) in
+ * every thread (p11-kit's proxy loads OpenSC's module, whose constructor starts GLib threads
+ * when it is installed); still signing (three times, as reauthentications do); gone once the
+ * key is freed.
+ */
+static void test_signer_process(void)
+{
+    static const char *const want[][2] = {
+        {"CapInh", "0000000000000000"}, {"CapPrm", "0000000000000000"},
+        {"CapEff", "0000000000000000"}, {"CapBnd", "0000000000000000"},
+        {"CapAmb", "0000000000000000"}, {"NoNewPrivs", "1"},
+        {"Seccomp", "2"},
+    };
+    g_autofree char *tasks = NULL;
+    g_autoptr(GDir) d = NULL;
+    struct ike_cred *c;
+    const char *t;
+    unsigned n = 0;
+    pid_t pid;
+
+    use_mode(MODE_SIGNER);
+    c = load_ok(ec_cert_file, KEY_EC);
+    pid = signer_pid();
+    g_assert_cmpint(pid, >, 0);
+    tasks = g_strdup_printf("/proc/%d/task", (int)pid);
+    d = g_dir_open(tasks, 0, NULL);
+    g_assert_nonnull(d);
+    while (geteuid() == 0 && (t = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(tasks, t, "status", NULL);
+        g_autofree char *name = status_field(path, "Name");
+
+        for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
+            g_autofree char *v = status_field(path, want[i][0]);
+            if (g_strcmp0(v, want[i][1]) != 0)
+                g_error("signer %d, thread %s (%s): %s is %s, not %s", (int)pid, t, name,
+                        want[i][0], v ? v : "(none)", want[i][1]);
+        }
+        n++;
+    }
+    g_test_message("signer %d: %u thread(s) checked", (int)pid, n);
+    for (int i = 0; i < 3; i++)
+        check_auth(c, ec_cert, 0, "SHA256", false);
+    ike_cred_free(c);
+    g_assert_cmpint(kill(pid, 0), <, 0); /* reaped */
+    g_assert_cmpint(errno, ==, ESRCH);
+    use_mode(MODE_LOCAL);
+}
+
 /* ---- after the service's privilege drop ------------------------------------------------------ */
 
-/* In a child, as the service does: load and log in, drop (uid 0 kept, no capabilities,
- * NO_NEW_PRIVS, the strict seccomp filter), then sign (a reauthentication). */
+/* In a child, as the service does: load through the signer, drop to an unprivileged user (no
+ * capabilities, NO_NEW_PRIVS, the strict seccomp filter), then sign (a reauthentication). */
 static int child_sign_after_drop(void)
 {
     struct ike_cred *c = NULL;
@@ -517,9 +631,10 @@ static int child_sign_after_drop(void)
     uint8_t so[64] = {0}, method, *auth = NULL;
     size_t auth_len;
 
+    ike_p11_use_signer("/proc/self/exe");
     if (ike_cred_load(ec_cert_file, KEY_EC, PIN, &c, err, sizeof(err)) < 0)
         return 2;
-    if (uip_privileges_drop_keep_uid(err, sizeof(err)) < 0) {
+    if (uip_privileges_drop("nobody", err, sizeof(err)) < 0 || getuid() == 0) {
         fprintf(stderr, "child: %s\n", err);
         return 3;
     }
@@ -541,7 +656,6 @@ static void test_sign_after_drop(void)
         g_test_skip("needs root");
         return;
     }
-    g_setenv("UIP_SECCOMP_STRICT", "1", TRUE);
     pid = fork();
     g_assert_cmpint(pid, >=, 0);
     if (pid == 0)
@@ -582,6 +696,11 @@ int main(int argc, char **argv)
     g_autofree char *tool2 = g_find_program_in_path("pkcs11-tool");
     int r;
 
+    /* this binary is the signer of its signer-mode tests, locked down as the service's */
+    if (ike_p11_signer_wanted(argc, argv))
+        return ike_p11_signer_main(geteuid() == 0 ? uip_privileges_drop_keep_uid : NULL,
+                                   uip_privileges_lock_down);
+    g_setenv("UIP_SECCOMP_STRICT", "1", TRUE);
     g_test_init(&argc, &argv, NULL);
     module = find_module();
     if (!tool || !tool2 || !module) {
@@ -591,13 +710,23 @@ int main(int argc, char **argv)
     token_setup();
     g_test_add_func("/pkcs11/uri-parse", test_uri_parse);
     g_test_add_func("/pkcs11/settings", test_settings);
-    g_test_add_func("/pkcs11/ec-sign", test_ec_sign);
-    g_test_add_func("/pkcs11/rsa-sign", test_rsa_sign);
-    g_test_add_func("/pkcs11/rsa-pss", test_rsa_pss);
-    g_test_add_func("/pkcs11/cert-on-token", test_cert_on_token);
-    g_test_add_func("/pkcs11/module-path", test_module_path);
-    g_test_add_func("/pkcs11/refusals", test_refusals);
-    g_test_add_func("/pkcs11/tls", test_tls);
+    for (gsize i = 0; i < 2; i++) {
+        const char *mode = i ? MODE_SIGNER : MODE_LOCAL;
+        static const struct {
+            const char *name;
+            GTestDataFunc fn;
+        } t[] = {
+            {"ec-sign", test_ec_sign},     {"rsa-sign", test_rsa_sign},
+            {"rsa-pss", test_rsa_pss},     {"cert-on-token", test_cert_on_token},
+            {"module-path", test_module_path}, {"refusals", test_refusals},
+            {"tls", test_tls},
+        };
+        for (gsize k = 0; k < G_N_ELEMENTS(t); k++) {
+            g_autofree char *path = g_strdup_printf("/pkcs11/%s/%s", mode, t[k].name);
+            g_test_add_data_func(path, mode, t[k].fn);
+        }
+    }
+    g_test_add_func("/pkcs11/signer-process", test_signer_process);
     g_test_add_func("/pkcs11/sign-after-drop", test_sign_after_drop);
     r = g_test_run();
     X509_free(ec_cert);
