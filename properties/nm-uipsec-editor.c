@@ -178,6 +178,27 @@ static void widget_keep_visibility(GtkWidget *widget)
 #endif
 }
 
+/* Calls @fn on every widget inside @widget (not @widget itself), depth first. */
+static void widget_walk(GtkWidget *widget, void (*fn)(GtkWidget *, gpointer), gpointer user)
+{
+#if UIP_GTK4
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c)) {
+        fn(c, user);
+        widget_walk(c, fn, user);
+    }
+#else
+    g_autoptr(GList) children = NULL;
+
+    if (!GTK_IS_CONTAINER(widget))
+        return;
+    children = gtk_container_get_children(GTK_CONTAINER(widget));
+    for (GList *l = children; l; l = l->next) {
+        fn(l->data, user);
+        widget_walk(l->data, fn, user);
+    }
+#endif
+}
+
 static void window_destroy(GtkWidget *window)
 {
 #if UIP_GTK4
@@ -815,6 +836,61 @@ static void setup_size_groups(UipVpnEditor *self)
         gtk_size_group_add_widget(advanced, ui(self, advanced_labels[i]));
 }
 
+/*
+ * libnma shows a "certificate password" entry under a certificate on a PKCS#11 token (802.1X
+ * has a secret for it).  We have none: the token's PIN is the key password, so the entry would
+ * take a PIN that goes nowhere.  It and its label stay hidden, whatever libnma or the host
+ * (show_all) do.  Found as the entry that holds a probe text set as the certificate password,
+ * the label as the one whose mnemonic widget it is.
+ */
+#define CERT_PASSWORD_PROBE "\x01uipsec-probe"
+
+struct cert_password_find {
+    GtkWidget *entry, *label;
+};
+
+static void find_cert_password_entry(GtkWidget *w, gpointer user)
+{
+    struct cert_password_find *f = user;
+
+    if (!f->entry && GTK_IS_ENTRY(w) && g_strcmp0(entry_get_text(w), CERT_PASSWORD_PROBE) == 0)
+        f->entry = w;
+}
+
+static void find_cert_password_label(GtkWidget *w, gpointer user)
+{
+    struct cert_password_find *f = user;
+
+    if (!f->label && GTK_IS_LABEL(w) && gtk_label_get_mnemonic_widget(GTK_LABEL(w)) == f->entry)
+        f->label = w;
+}
+
+static void keep_hidden(GtkWidget *w)
+{
+    if (gtk_widget_get_visible(w))
+        gtk_widget_set_visible(w, FALSE);
+}
+
+static void hide_cert_password(GtkWidget *chooser)
+{
+    struct cert_password_find f = {0};
+    GtkWidget *hide[2];
+
+    nma_cert_chooser_set_cert_password(NMA_CERT_CHOOSER(chooser), CERT_PASSWORD_PROBE);
+    widget_walk(chooser, find_cert_password_entry, &f);
+    nma_cert_chooser_set_cert_password(NMA_CERT_CHOOSER(chooser), "");
+    if (!f.entry)
+        return;
+    widget_walk(chooser, find_cert_password_label, &f);
+    hide[0] = f.entry;
+    hide[1] = f.label;
+    for (gsize i = 0; i < G_N_ELEMENTS(hide) && hide[i]; i++) {
+        widget_keep_visibility(hide[i]);
+        gtk_widget_set_visible(hide[i], FALSE);
+        g_signal_connect(hide[i], "notify::visible", G_CALLBACK(keep_hidden), NULL);
+    }
+}
+
 static GtkWidget *add_chooser(UipVpnEditor *self, const char *box, const char *id,
                               const char *title, NMACertChooserFlags flags)
 {
@@ -889,6 +965,7 @@ static UipVpnEditor *uip_vpn_editor_new(NMConnection *connection, GError **error
                                    NMA_CERT_CHOOSER_FLAG_CERT | NMA_CERT_CHOOSER_FLAG_PEM);
     self->user_chooser =
         add_chooser(self, "user_chooser_box", "user_chooser", _("User"), NMA_CERT_CHOOSER_FLAG_PEM);
+    hide_cert_password(self->user_chooser);
 
     setup_size_groups(self);
 

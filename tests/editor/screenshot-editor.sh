@@ -27,8 +27,9 @@
 #   04-advanced-reopened(-window).png                 second round: as opened again
 #   05-advanced-untoggled(-window).png                after unticking it
 #   1N-method-AUTH(-window).png                       the VPN tab of a saved connection of each
-#                                                     method (eap-mschapv2, cert, eap-tls, psk):
-#                                                     its fields only, whatever the host showed
+#                                                     method (eap-mschapv2, cert with a key on a
+#                                                     token, eap-tls, psk): its fields only,
+#                                                     whatever the host showed
 #   20-marks(-window).png                             psk: gateway emptied, port 70000: marked
 #   21-marks-save-tooltip.png                         the pointer on Save: the editor's reason
 #   (UIPS_ROUNDS=0: only these, without the vpn.persistent rounds 01-05)
@@ -387,8 +388,10 @@ declare -A METHOD_UUID=()
 methods_setup() {
     local m name
     e2e_add "$CON-eap-mschapv2" "gateway=$OUT_GW" auth=eap-mschapv2 user=alice password-flags=1
-    e2e_add "$CON-cert" "gateway=$OUT_GW" auth=cert user-cert=/etc/uipsec/alice.pem \
-        user-key=/etc/uipsec/alice.key
+    # cert: a key and certificate on a token (PKCS#11 URIs, issue 14)
+    e2e_add "$CON-cert" "gateway=$OUT_GW" auth=cert \
+        "user-cert=pkcs11:token=YubiKey%20PIV;id=%01;type=cert" \
+        "user-key=pkcs11:token=YubiKey%20PIV;id=%01;type=private" user-key-password-flags=2
     e2e_add "$CON-eap-tls" "gateway=$OUT_GW" auth=eap-tls user-cert=/etc/uipsec/alice.pem \
         user-key=/etc/uipsec/alice.key
     for m in eap-mschapv2 cert eap-tls; do

@@ -96,6 +96,23 @@ static gboolean has_error_class(GtkWidget *w)
 #endif
 }
 
+/* The GtkEntry widgets inside @w that are on screen, into @out. */
+static void mapped_entries(GtkWidget *w, GPtrArray *out)
+{
+#if UIP_GTK4
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+#else
+    g_autoptr(GList) children = GTK_IS_CONTAINER(w) ? gtk_container_get_children(GTK_CONTAINER(w))
+                                                    : NULL;
+    for (GList *l = children; l; l = l->next) {
+        GtkWidget *c = l->data;
+#endif
+        if (GTK_IS_ENTRY(c) && gtk_widget_get_mapped(c))
+            g_ptr_array_add(out, c);
+        mapped_entries(c, out);
+    }
+}
+
 static void run_pending(void)
 {
     while (g_main_context_iteration(NULL, FALSE))
@@ -708,8 +725,16 @@ static void test_invalid(void)
     page_close(&p);
 }
 
+/* the host (below): the page in a dialog, as nm-connection-editor shows it */
+static GtkWidget *host_new(struct page *p);
+static void host_show_all(GtkWidget *dialog);
+static void host_destroy(GtkWidget *dialog);
+static void shot(GtkWidget *window, const char *name);
+
 /* A key (and a certificate) on a PKCS#11 token: the chooser takes the pkcs11: URIs as they are,
- * no file looked for, and they are saved unchanged with the PIN as the key password; a
+ * no file looked for, and they are saved unchanged with the PIN as the key password; in the
+ * host, after its show_all, the one password entry of the chooser is that PIN's (libnma's
+ * "certificate password" for a token certificate stays hidden: the PIN would go nowhere); a
  * malformed URI is refused naming the field. */
 static void test_pkcs11(void)
 {
@@ -722,10 +747,19 @@ static void test_pkcs11(void)
     static kv_t secrets = {UIP_KEY_USER_KEY_PASSWORD, "246810", NULL};
     g_autoptr(NMConnection) c = new_connection(data, secrets);
     g_autoptr(NMConnection) out = NULL;
+    g_autoptr(GPtrArray) shown = g_ptr_array_new();
     NMSettingVpn *s_vpn;
+    GtkWidget *dialog;
     struct page p;
 
     page_open(&p, c);
+    dialog = host_new(&p);
+    host_show_all(dialog);
+    run_pending();
+    mapped_entries(w(&p, "user_chooser"), shown);
+    g_assert_cmpuint(shown->len, ==, 1);
+    g_assert_cmpstr(entry_text(shown->pdata[0]), ==, "246810");
+    shot(dialog, "pkcs11");
     out = save(&p);
     s_vpn = nm_connection_get_setting_vpn(out);
     g_assert_cmpstr(nm_setting_vpn_get_data_item(s_vpn, UIP_KEY_USER_CERT), ==, cert_uri);
@@ -746,6 +780,7 @@ static void test_pkcs11(void)
                              NM_SETTING_802_1X_CK_SCHEME_PKCS11);
     save_fails(&p, UIP_KEY_USER_KEY);
     g_assert_true(has_error_class(w(&p, "user_chooser")));
+    host_destroy(dialog);
     page_close(&p);
 }
 
