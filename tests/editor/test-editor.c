@@ -1287,6 +1287,7 @@ static void test_host_marks(void)
     cert_button = gtk_grid_get_child_at(GTK_GRID(w(&p, "user_chooser")), 1, 0);
     g_assert_true(has_error_class(cert_button));
     g_assert_true(has_error_class(cert_label));
+    shot(dialog, "marks-cert");
     save_fails(&p, UIP_KEY_USER_CERT);
     {
 #if UIP_GTK4
