@@ -891,6 +891,71 @@ static void hide_cert_password(GtkWidget *chooser)
     }
 }
 
+/*
+ * libnma's token menu: the user chooser's button (NMACertChooserButton) lists the PKCS#11
+ * tokens once an asynchronous gck call ends, which holds no reference on the button (libnma
+ * 1.10): destroyed before that, the call's end works on a freed widget.  Real editors live
+ * longer than that call; a page closed at once (tests, a quick Cancel) does not.  So when the
+ * page goes before the menu is filled, the chooser is taken out of it and kept until it is.
+ */
+struct token_menus {
+    GType type;
+    GPtrArray *unfilled; /* the menus' models with their three first rows only */
+};
+
+static void find_unfilled(GtkWidget *w, gpointer user)
+{
+    struct token_menus *t = user;
+    GtkTreeModel *model;
+
+    /* (libnma 1.10: a widget around a GtkComboBox) */
+    if (!GTK_IS_COMBO_BOX(w) || !G_TYPE_CHECK_INSTANCE_TYPE(gtk_widget_get_parent(w), t->type))
+        return;
+    model = gtk_combo_box_get_model(GTK_COMBO_BOX(w));
+    /* its three rows (the choice, a separator, "Select from file"), or filled already */
+    if (model && gtk_tree_model_iter_n_children(model, NULL) <= 3)
+        g_ptr_array_add(t->unfilled, model);
+}
+
+static gboolean chooser_release(gpointer chooser)
+{
+    g_object_unref(chooser);
+    return G_SOURCE_REMOVE;
+}
+
+/* One more menu filled: the chooser goes once every one is (it holds a reference per menu). */
+static void on_token_menu_filled(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter,
+                                 gpointer chooser)
+{
+    g_signal_handlers_disconnect_by_func(model, on_token_menu_filled, chooser);
+    g_idle_add(chooser_release, chooser); /* after the callback that fills the menu */
+}
+
+static void on_page_destroy(GtkWidget *page, gpointer chooser)
+{
+    struct token_menus t = {g_type_from_name("NMACertChooserButton"), g_ptr_array_new()};
+    GtkWidget *box = gtk_widget_get_parent(chooser);
+
+    g_signal_handlers_disconnect_by_func(page, on_page_destroy, chooser);
+    if (t.type && box)
+        widget_walk(chooser, find_unfilled, &t);
+    if (t.unfilled->len) {
+        g_object_ref(chooser);
+#if UIP_GTK4
+        gtk_box_remove(GTK_BOX(box), chooser);
+#else
+        gtk_container_remove(GTK_CONTAINER(box), chooser);
+#endif
+        for (guint i = 0; i < t.unfilled->len; i++) {
+            g_object_ref(chooser);
+            g_signal_connect(t.unfilled->pdata[i], "row-inserted",
+                             G_CALLBACK(on_token_menu_filled), chooser);
+        }
+        g_object_unref(chooser);
+    }
+    g_ptr_array_free(t.unfilled, TRUE);
+}
+
 static GtkWidget *add_chooser(UipVpnEditor *self, const char *box, const char *id,
                               const char *title, NMACertChooserFlags flags)
 {
@@ -964,8 +1029,9 @@ static UipVpnEditor *uip_vpn_editor_new(NMConnection *connection, GError **error
     self->ca_chooser = add_chooser(self, "ca_chooser_box", "ca_chooser", _("CA"),
                                    NMA_CERT_CHOOSER_FLAG_CERT | NMA_CERT_CHOOSER_FLAG_PEM);
     self->user_chooser =
-        add_chooser(self, "user_chooser_box", "user_chooser", _("User"), NMA_CERT_CHOOSER_FLAG_PEM);
+        add_chooser(self, "user_chooser_box", "user_chooser", _("User"), NMA_CERT_CHOOSER_FLAG_NONE);
     hide_cert_password(self->user_chooser);
+    g_signal_connect(self->widget, "destroy", G_CALLBACK(on_page_destroy), self->user_chooser);
 
     setup_size_groups(self);
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <NetworkManager.h>
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <nma-cert-chooser.h>
 #include <nma-ui-utils.h>
@@ -199,8 +200,16 @@ static void page_open(struct page *p, NMConnection *c)
     g_signal_connect(p->editor, "changed", G_CALLBACK(on_changed), p);
 }
 
+static gboolean token_menus_filled(struct page *p);
+
+/* Closed once libnma's token menus are filled (test_token_menu() closes one before), so that no
+ * module scan of libnma still runs when the program ends. */
 static void page_close(struct page *p)
 {
+    for (int i = 0; i < 400 && !token_menus_filled(p); i++) {
+        g_usleep(25000);
+        run_pending();
+    }
     g_clear_object(&p->editor);
     p->builder = NULL;
     run_pending();
@@ -776,12 +785,179 @@ static void test_pkcs11(void)
                                                  UIP_KEY_USER_KEY),
                     ==, "pkcs11:object=other%20key");
 
+    /* a file again, its path with a space (the token menu's chooser speaks file: URIs) */
+    nma_cert_chooser_set_key(chooser(&p, "user_chooser"), "/etc/uipsec/my key.pem",
+                             NM_SETTING_802_1X_CK_SCHEME_PATH);
+    g_clear_object(&out);
+    out = save(&p);
+    g_assert_cmpstr(nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(out),
+                                                 UIP_KEY_USER_KEY),
+                    ==, "/etc/uipsec/my key.pem");
+
     nma_cert_chooser_set_key(chooser(&p, "user_chooser"), "pkcs11:object=a;object=b",
                              NM_SETTING_802_1X_CK_SCHEME_PKCS11);
     save_fails(&p, UIP_KEY_USER_KEY);
     g_assert_true(has_error_class(w(&p, "user_chooser")));
     host_destroy(dialog);
     page_close(&p);
+}
+
+/* ---- the token menu -------------------------------------------------------------------------- */
+
+/* A SoftHSM2 token made for this process (token_setup(), before the first editor: the module
+ * reads SOFTHSM2_CONF when it is first loaded), or NULL without softhsm2-util. */
+#define MENU_TOKEN "uipsec-editor"
+static char *token_dir;
+
+static void token_setup(void)
+{
+    g_autofree char *tool = g_find_program_in_path("softhsm2-util");
+    g_autofree char *conf = NULL, *tokens = NULL, *text = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    if (!tool)
+        return;
+    token_dir = g_dir_make_tmp("uip-editor-token-XXXXXX", NULL);
+    g_assert_nonnull(token_dir);
+    conf = g_build_filename(token_dir, "softhsm2.conf", NULL);
+    tokens = g_build_filename(token_dir, "tokens", NULL);
+    g_assert_cmpint(g_mkdir(tokens, 0700), ==, 0);
+    text = g_strdup_printf("directories.tokendir = %s\nobjectstore.backend = file\n", tokens);
+    g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+    g_setenv("SOFTHSM2_CONF", conf, TRUE);
+    g_assert_true(g_spawn_sync(NULL,
+                               (char *[]){tool, "--init-token", "--free", "--label", MENU_TOKEN,
+                                          "--pin", "2468", "--so-pin", "13579", NULL},
+                               NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("softhsm2-util: %s", err);
+}
+
+static void rm_tree(const char *path)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+            rm_tree(child);
+        else
+            g_unlink(child);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(path);
+}
+
+struct menu_rows {
+    GType button;
+    GPtrArray *labels; /* of every row that has one */
+    guint menus, rows;
+};
+
+static void collect_menu_rows(GtkWidget *w, struct menu_rows *m)
+{
+#if UIP_GTK4
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+#else
+    g_autoptr(GList) children = GTK_IS_CONTAINER(w) ? gtk_container_get_children(GTK_CONTAINER(w))
+                                                    : NULL;
+    for (GList *l = children; l; l = l->next) {
+        GtkWidget *c = l->data;
+#endif
+        if (GTK_IS_COMBO_BOX(c) && G_TYPE_CHECK_INSTANCE_TYPE(w, m->button)) {
+            GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(c));
+            GtkTreeIter it;
+
+            m->menus++;
+            for (gboolean ok = gtk_tree_model_get_iter_first(model, &it); ok;
+                 ok = gtk_tree_model_iter_next(model, &it)) {
+                char *label = NULL;
+                m->rows++;
+                gtk_tree_model_get(model, &it, 0, &label, -1);
+                if (label)
+                    g_ptr_array_add(m->labels, label);
+            }
+        }
+        collect_menu_rows(c, m);
+    }
+}
+
+/* Whether libnma's module scan has filled the user chooser's menus (more than their first
+ * three rows: the choice, a separator, "Select from file"). */
+static gboolean token_menus_filled(struct page *p)
+{
+    struct menu_rows m = {g_type_from_name("NMACertChooserButton"),
+                          g_ptr_array_new_with_free_func(g_free)};
+    gboolean filled;
+
+    collect_menu_rows(w(p, "user_chooser"), &m);
+    filled = m.menus == 0 || m.rows > 3 * m.menus;
+    g_ptr_array_unref(m.labels);
+    return filled;
+}
+
+/*
+ * The user chooser's buttons offer the system's PKCS#11 tokens (libnma's token menu, which
+ * picks a key or certificate on a token and writes its pkcs11: URI): the token made here
+ * appears in the menus once libnma's asynchronous module scan ends.  And a page closed before
+ * that scan ends (every other test here) must not crash: libnma's scan holds no reference on
+ * its button, so the editor keeps the chooser until the scan is done.
+ */
+static void test_token_menu(void)
+{
+    static kv_t data = {UIP_KEY_GATEWAY, "vpn.example.test", UIP_KEY_AUTH, UIP_AUTH_NAME_CERT,
+                        NULL};
+    g_autoptr(NMConnection) c = new_connection(data, NULL);
+    g_autoptr(GPtrArray) rows = NULL;
+    struct page p;
+    guint hits = 0;
+
+    if (!token_dir) {
+        g_test_skip("softhsm2-util not installed");
+        return;
+    }
+    page_open(&p, c);
+    for (int i = 0; i < 100 && hits < 2; i++) {
+        struct menu_rows m = {g_type_from_name("NMACertChooserButton"),
+                              g_ptr_array_new_with_free_func(g_free)};
+
+        g_assert_true(m.button != 0);
+        g_usleep(50000);
+        run_pending();
+        collect_menu_rows(w(&p, "user_chooser"), &m);
+        hits = 0;
+        for (guint k = 0; k < m.labels->len; k++)
+            hits += g_str_has_prefix(m.labels->pdata[k], MENU_TOKEN);
+        g_clear_pointer(&rows, g_ptr_array_unref);
+        rows = m.labels;
+    }
+    if (hits != 2) {
+        g_autofree char *all = NULL;
+        g_ptr_array_add(rows, NULL);
+        all = g_strjoinv(" | ", (char **)rows->pdata);
+        g_error("the token “%s” is in %u of the 2 menus: %s", MENU_TOKEN, hits, all);
+    }
+    page_close(&p);
+
+    /* closed at once, before the scan ends: the chooser outlives the page until it does */
+    {
+        gpointer kept;
+
+        page_open(&p, c);
+        kept = w(&p, "user_chooser");
+        g_object_add_weak_pointer(kept, &kept);
+        g_clear_object(&p.editor);
+        run_pending();
+        for (int i = 0; i < 400 && kept; i++) {
+            g_usleep(25000);
+            run_pending();
+        }
+        if (kept)
+            g_error("the chooser of a closed page is still there 10 s later");
+    }
 }
 
 /* A connection with no uipsec data yet (the "Add" button): defaults, gateway missing. */
@@ -1332,6 +1508,7 @@ int main(int argc, char **argv)
 {
     const char *plugin_path = g_getenv("UIP_PLUGIN_PATH");
     g_autoptr(GError) error = NULL;
+    int r;
 
     g_test_init(&argc, &argv, NULL);
 #if UIP_GTK4
@@ -1347,6 +1524,7 @@ int main(int argc, char **argv)
     if (!plugin_path)
         g_error("UIP_PLUGIN_PATH is not set");
 
+    token_setup();
     plugin = nm_vpn_editor_plugin_load_from_file(plugin_path, UIP_VPN_SERVICE, (int)geteuid(), NULL,
                                                  NULL, &error);
     g_assert_no_error(error);
@@ -1366,6 +1544,7 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/edits", test_edits);
     g_test_add_func("/editor/invalid", test_invalid);
     g_test_add_func("/editor/pkcs11", test_pkcs11);
+    g_test_add_func("/editor/token-menu", test_token_menu);
     g_test_add_func("/editor/new-connection", test_new_connection);
     g_test_add_func("/editor/unknown-auth", test_unknown_auth);
     g_test_add_func("/editor/secret-flags", test_secret_flags);
@@ -1375,5 +1554,8 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/host-advanced", test_host_advanced);
     g_test_add_func("/editor/host-marks", test_host_marks);
     g_test_add_func("/editor/exports", test_exports);
-    return g_test_run();
+    r = g_test_run();
+    if (token_dir)
+        rm_tree(token_dir);
+    return r;
 }
