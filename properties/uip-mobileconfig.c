@@ -50,8 +50,9 @@
  * Its DNS dictionary: ServerAddresses -> ipv4.dns / ipv6.dns with
  * ignore-auto-dns (they replace the gateway's servers, as in a .sswan
  * import), SearchDomains -> dns-search of both, DNSProtocol Cleartext only.
- * CA certificates: every com.apple.security.root, .pem and .pkcs1 payload,
- * one after the other in CERT_DIR/<name>-ca.pem -> ca-cert.
+ * CA certificates: every com.apple.security.root, .pem (one certificate or a
+ * chain) and .pkcs1 payload, one after the other in CERT_DIR/<name>-ca.pem
+ * -> ca-cert.
  *
  * Ignored, as they change nothing uipsec does: the Payload* keys other than
  * the above, ConsentText and the rest of the profile's own keys,
@@ -781,7 +782,8 @@ static void import_cas(struct import *im, struct pl *payloads, const char *base)
                 problem(im, _("The profile has no “%s”"), field);
             continue;
         }
-        if (!uip_sswan_cert_to_pem(field, der, len, &pem, &pem_len, &local)) {
+        /* a PEM payload may hold a chain: every CA goes into the one file anyway */
+        if (!uip_sswan_cert_to_pem(field, der, len, TRUE, &pem, &pem_len, &local)) {
             keep(im, local);
             continue;
         }

@@ -591,11 +591,12 @@ static GPtrArray *get_strings(JsonObject *root, const char *path)
 /* ---- certificates and keys ------------------------------------------------------------------- */
 
 /* One certificate, DER or PEM, as PEM text. */
-static gboolean cert_to_pem(const char *field, const guint8 *der, gsize len, guint8 **pem,
-                            gsize *pem_len, GError **error)
+/* One certificate, DER or PEM (with @several: one or more in PEM, in their order) -> PEM. */
+static gboolean cert_to_pem(const char *field, const guint8 *der, gsize len, gboolean several,
+                            guint8 **pem, gsize *pem_len, GError **error)
 {
     const unsigned char *p = der;
-    X509 *x = NULL;
+    X509 *x = NULL, *more = NULL;
     BIO *in = NULL, *out = NULL;
     gboolean ok = FALSE;
 
@@ -609,27 +610,32 @@ static gboolean cert_to_pem(const char *field, const guint8 *der, gsize len, gui
     if (!x) {
         in = BIO_new_mem_buf(der, (int)len);
         x = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
-        if (x) {
-            X509 *more = PEM_read_bio_X509(in, NULL, NULL, NULL);
-            if (more) {
-                X509_free(more);
-                fail(error, _("The profile field “%s” holds more than one certificate"), field);
-                goto out;
-            }
-        }
     }
     if (!x) {
         fail(error, _("The profile field “%s” does not hold an X.509 certificate"), field);
         goto out;
     }
     out = BIO_new(BIO_s_mem());
-    if (!out || !PEM_write_bio_X509(out, x) || !(*pem = bio_steal(out, pem_len))) {
-        fail(error, _("Cannot convert the certificate in “%s”"), field);
-        goto out;
+    if (!out || !PEM_write_bio_X509(out, x))
+        goto convert;
+    while (in && (more = PEM_read_bio_X509(in, NULL, NULL, NULL))) {
+        if (!several) {
+            fail(error, _("The profile field “%s” holds more than one certificate"), field);
+            goto out;
+        }
+        if (!PEM_write_bio_X509(out, more))
+            goto convert;
+        g_clear_pointer(&more, X509_free);
     }
+    if (!(*pem = bio_steal(out, pem_len)))
+        goto convert;
     ok = TRUE;
+    goto out;
+convert:
+    fail(error, _("Cannot convert the certificate in “%s”"), field);
 out:
     X509_free(x);
+    X509_free(more);
     BIO_free(in);
     BIO_free(out);
     ERR_clear_error();
@@ -829,7 +835,7 @@ static gboolean import_certs(UipSswanImport *imp, JsonObject *root, const char *
         gsize len = 0, pem_len = 0;
 
         der = base64_decode(F_REMOTE_CERT, b64, &len, error);
-        if (!der || !cert_to_pem(F_REMOTE_CERT, der, len, &pem, &pem_len, error))
+        if (!der || !cert_to_pem(F_REMOTE_CERT, der, len, FALSE, &pem, &pem_len, error))
             return FALSE;
         path = add_file(imp, base, import_suffixes[0], pem, pem_len, FALSE);
         if (!set_key(data, UIP_KEY_CA_CERT, path, F_REMOTE_CERT, error))
@@ -1304,10 +1310,10 @@ void uip_sswan_import_set_connection(UipSswanImport *imp, NMConnection *connecti
     imp->connection = connection;
 }
 
-gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, guint8 **pem,
-                               gsize *pem_len, GError **error)
+gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, gboolean several,
+                               guint8 **pem, gsize *pem_len, GError **error)
 {
-    return cert_to_pem(field, der, len, pem, pem_len, error);
+    return cert_to_pem(field, der, len, several, pem, pem_len, error);
 }
 
 gboolean uip_sswan_p12_to_pem(const char *field, const guint8 *der, gsize len,

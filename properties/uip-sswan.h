@@ -78,9 +78,9 @@ char *uip_sswan_import_file_base(UipSswanImport *imp, const char *id, const char
 const char *uip_sswan_import_add_file(UipSswanImport *imp, const char *base, const char *suffix,
                                       guint8 *data, gsize len, gboolean secret);
 void uip_sswan_import_set_connection(UipSswanImport *imp, NMConnection *connection /* taken */);
-/* One certificate (DER or PEM) -> PEM. */
-gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, guint8 **pem,
-                               gsize *pem_len, GError **error);
+/* One certificate (DER or PEM; with @several, one or more in PEM: a chain) -> PEM. */
+gboolean uip_sswan_cert_to_pem(const char *field, const guint8 *der, gsize len, gboolean several,
+                               guint8 **pem, gsize *pem_len, GError **error);
 /* A PKCS#12 bundle -> its certificates and key as PEM; with @password (NULL: none) the key is
  * written encrypted with it, without one a bundle that needs a password is refused. */
 gboolean uip_sswan_p12_to_pem(const char *field, const guint8 *der, gsize len,

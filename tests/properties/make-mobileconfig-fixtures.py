@@ -92,6 +92,8 @@ def main():
         root = payload("com.apple.security.root", U_CA, PayloadContent=c["ca.der"],
                        PayloadCertificateFileName="ca.cer")
         pem2 = payload("com.apple.security.pem", U_CA2, PayloadContent=c["ca2.pem"])
+        # a PEM payload with a chain (two CAs in one payload)
+        chain = payload("com.apple.security.pem", U_CA2, PayloadContent=c["ca2.pem"] + c["ca.pem"])
         p12_pw = payload("com.apple.security.pkcs12", U_P12, PayloadContent=c["client-pw.p12"],
                          Password="correct horse")
         p12 = payload("com.apple.security.pkcs12", U_P12, PayloadContent=c["client.p12"])
@@ -133,7 +135,7 @@ def main():
         files["good-eap-tls"] = profile(
             vpn(name="Example EAP-TLS", ExtendedAuthEnabled=1,
                 **{k: v for k, v in cert.items() if k != "DeadPeerDetectionRate"}),
-            pem2, p12)
+            chain, p12)
 
         # ---- bad ones: one problem each unless the name says otherwise
         def bad(name, base="psk", payloads=None, drop=(), top=None, vpn_keys=None, **changes):

@@ -322,8 +322,14 @@ static void test_good(gconstpointer user_data)
                 certs++;
                 X509_free(x);
             }
-            /* good-eap: a root and a PEM payload, one after the other */
-            g_assert_cmpuint(certs, ==, strcmp(g->file, "good-eap.mobileconfig") == 0 ? 2 : 1);
+            /* good-eap: a root and a PEM payload, one after the other; good-eap-tls: a PEM
+             * payload with a chain of two */
+            g_assert_cmpuint(certs, ==,
+                             strcmp(*k, UIP_KEY_CA_CERT) == 0 &&
+                                     (strcmp(g->file, "good-eap.mobileconfig") == 0 ||
+                                      strcmp(g->file, "good-eap-tls.mobileconfig") == 0)
+                                 ? 2
+                                 : 1);
         }
         BIO_free(bio);
     }
