@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# nmcli connection import / export of .sswan profiles through the core plugin
+# nmcli connection import / export of .sswan profiles, and import of Apple .mobileconfig
+# profiles, through the core plugin
 # (libnm-vpn-plugin-uipsec.so), as a user runs them: nmcli loads the module named by the
 # [libnm] plugin= line of a .name file.  nmcli 1.42 has no --offline import, so a
 # NetworkManager must run: a private system bus (dbus-daemon, our own socket and policy
@@ -201,5 +202,31 @@ fi
 echo "$out" | grep -q "remote.bogus" || fail "nmcli did not show the error: $out"
 [ "$(nm -t -f TYPE connection show | grep -c vpn)" = 2 ] || fail "a connection was added"
 pass "nmcli connection import of a bad profile fails with the plugin's message"
+
+# 6. an Apple .mobileconfig (issue 14): EAP-TLS, its PKCS#12 identity and a PEM payload with a
+#    chain of two CAs, written next to the connection's other files
+mc=$(dirname "$0")/mobileconfig
+out=$(nm connection import type uipsec file "$mc/good-eap-tls.mobileconfig") ||
+    fail "import good-eap-tls.mobileconfig: $out"
+echo "$out" | grep -qi "0C2F7B1E-6A4D-4E1B-9C3A-2B1D0E0F1A02" || fail "import said: $out"
+data=$(nm -g vpn.data connection show "Example EAP-TLS")
+for kv in "auth = eap-tls" "gateway = 198.18.0.1" "remote-id = vpn.example.test" \
+    "user-cert = $certs/Example EAP-TLS-cert.pem" "user-key = $certs/Example EAP-TLS-key.pem" \
+    "ca-cert = $certs/Example EAP-TLS-ca.pem"; do
+    printf '%s\n' "$data" | grep -qF -- "$kv" || fail "vpn.data lacks '$kv': $data"
+done
+[ "$(grep -c 'BEGIN CERTIFICATE' "$certs/Example EAP-TLS-ca.pem")" = 2 ] ||
+    fail "Example EAP-TLS-ca.pem does not hold the chain's two CAs"
+openssl pkey -in "$certs/Example EAP-TLS-key.pem" -noout 2>/dev/null ||
+    fail "Example EAP-TLS-key.pem is not a private key"
+pass "nmcli connection import of a .mobileconfig (EAP-TLS, PKCS#12, a CA chain)"
+
+# 7. a .mobileconfig with what uipsec cannot do: refused by name, nothing added
+if out=$(nm connection import type uipsec file "$mc/bad-3des.mobileconfig" 2>&1); then
+    fail "a .mobileconfig with 3DES was imported: $out"
+fi
+echo "$out" | grep -q "3DES" || fail "nmcli did not show the error: $out"
+[ "$(nm -t -f TYPE connection show | grep -c vpn)" = 3 ] || fail "a connection was added"
+pass "nmcli connection import of a bad .mobileconfig fails with the plugin's message"
 
 echo "$ok passed"
