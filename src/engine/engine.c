@@ -10,14 +10,18 @@
  * wait) -> with TUN offload: TCP super-packets cut into segments by
  * uip_tso_split -> parse the flow -> outbound SA from the flow cache
  * (selector scan only on a miss) -> too big? ICMP back into the TUN -> ESP
- * encap in place -> collect into a batch -> sendmmsg (UDP GSO where the
- * kernel has it) to the peer.
+ * encap in place -> collect into a batch (with crypto threads the seals wait
+ * for the batch and run together: crypto-pool.h) -> sendmmsg (UDP GSO where
+ * the kernel has it) to the peer.
  *
  * Inbound: UDP readable -> recvmmsg a batch into pool buffers -> demux:
  * non-ESP marker -> IKE callback; 0xFF -> NAT keepalive, dropped; else ESP
- * -> SA by SPI (hash) -> decap in place -> next header / selector check ->
- * into the TUN (with TUN offload: through uip_gro, which merges a flow's
- * consecutive TCP segments and writes at the end of the batch).
+ * -> SA by SPI (hash) -> decap in place (with crypto threads: replay check
+ * now, the opens of the batch together, then in order padding, replay
+ * commit and the rest; an IKE packet first lets the waiting ones through)
+ * -> next header / selector check -> into the TUN (with TUN offload: through
+ * uip_gro, which merges a flow's consecutive TCP segments and writes at the
+ * end of the batch).
  *
  * Why outbound reads ahead: the TUN's ring is one FIFO for every flow, and
  * the kernel drops at its tail when it is full, so under a flood a ping
@@ -45,6 +49,7 @@
 #include <glib-unix.h>
 
 #include "common/uip-log.h"
+#include "engine/crypto-pool.h"
 #include "engine/esp.h"
 #include "engine/flow.h"
 #include "engine/fq.h"
@@ -66,6 +71,7 @@
  * 1.3 Gbit/s UDP flood: ping loss 8 % at 500, 4 % at 1000, 26 % at 100. */
 #define TUN_TXQUEUELEN 1000
 #define UDP_HDR_LEN    8
+#define RX_JOBS        64 /* inbound ESP packets opened together (crypto pool) */
 
 struct flow_cache_entry {
     uint32_t gen; /* valid while equal to the engine's gen */
@@ -98,6 +104,14 @@ struct uip_engine {
     struct uip_pool pool;
     struct uip_fq fq; /* frames read from the TUN, waiting to be sent */
     struct uip_udp_batch tx;
+    /* with crypto threads: the seals of tx's packets, and the inbound packets waiting for
+     * their opens (each with its SA and sequence number) */
+    struct uip_crypto_pool *crypto;
+    struct uip_crypto_job tx_jobs[UIP_UDP_BATCH];
+    struct uip_crypto_job rx_jobs[RX_JOBS];
+    struct uip_pkt *rx_job_pkts[RX_JOBS];
+    uint64_t rx_job_seq[RX_JOBS];
+    unsigned n_rx_jobs;
     struct uip_udp_batch rx;
     unsigned budget;
 
@@ -293,10 +307,30 @@ static void send_too_big(struct uip_engine *e, struct uip_sa *sa, struct uip_pkt
     }
 }
 
+/* With crypto threads: seal the batch's packets, and leave out any whose seal failed. */
+static void seal_tx(struct uip_engine *e)
+{
+    unsigned kept = 0;
+
+    uip_crypto_pool_run(e->crypto, e->tx_jobs, e->tx.n);
+    for (unsigned i = 0; i < e->tx.n; i++) {
+        if (e->tx_jobs[i].result < 0) {
+            drop(e, e->tx_jobs[i].sa, UIP_DROP_IO);
+            uip_pool_put(&e->pool, e->tx.pkts[i]);
+            continue;
+        }
+        e->tx.pkts[kept++] = e->tx.pkts[i];
+    }
+    e->tx.n = kept;
+}
+
 static void flush_tx(struct uip_engine *e)
 {
-    unsigned n = e->tx.n;
+    unsigned n;
 
+    if (e->crypto && e->tx.n)
+        seal_tx(e);
+    n = e->tx.n;
     if (n == 0)
         return;
     unsigned sent = uip_udp_send_batch(&e->udp, &e->pool, &e->tx);
@@ -331,7 +365,10 @@ static void outbound(struct uip_engine *e, struct uip_pkt *p)
         }
     }
     uint32_t inner_len = p->len;
-    r = uip_esp_encap(sa, p, f.family == AF_INET ? UIP_ESP_NH_IPV4 : UIP_ESP_NH_IPV6);
+    uint8_t nh = f.family == AF_INET ? UIP_ESP_NH_IPV4 : UIP_ESP_NH_IPV6;
+    /* with crypto threads the seal waits for the batch (flush_tx) */
+    r = e->crypto ? uip_esp_encap_prepare(sa, p, nh, &e->tx_jobs[e->tx.n])
+                  : uip_esp_encap(sa, p, nh);
     if (sa->pending_events)
         schedule_events(e);
     if (r < 0) {
@@ -478,37 +515,17 @@ static bool is_ike(const uint8_t *d, size_t len)
     return len >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0;
 }
 
-/* One datagram from the socket; takes ownership of @p. */
-static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockaddr *from,
-                    socklen_t from_len)
+/* An opened ESP packet of @sa (sequence number @seq): padding, replay commit, next header,
+ * selectors, into the TUN; takes ownership of @p. */
+static void inbound_deliver(struct uip_engine *e, struct uip_sa *sa, struct uip_pkt *p,
+                            uint64_t seq)
 {
-    struct uip_sa *sa = NULL;
     struct uip_flow f;
-    uint32_t spi;
     uint8_t nh;
     size_t ip_len;
     int r;
 
-    if (p->len == 1 && p->data[0] == 0xff) {
-        e->st.keepalive_in++;
-        goto out;
-    }
-    if (is_ike(p->data, p->len)) {
-        e->st.ike_in++;
-        if (e->cb.ike_packet)
-            e->cb.ike_packet(e->user, p->data + 4, p->len - 4, from, from_len);
-        goto out;
-    }
-    if (uip_esp_peek_spi(p->data, p->len, &spi) < 0) {
-        drop(e, NULL, UIP_DROP_MALFORMED);
-        goto out;
-    }
-    sa = g_hash_table_lookup(e->in_sas, GUINT_TO_POINTER(spi));
-    if (!sa) {
-        drop(e, NULL, UIP_DROP_NO_SA);
-        goto out;
-    }
-    r = uip_esp_decap(sa, p, &nh);
+    r = uip_esp_decap_finish(sa, p, seq, &nh);
     if (sa->pending_events)
         schedule_events(e);
     if (r < 0) {
@@ -533,6 +550,86 @@ static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockad
     e->st.c.pkts_in++;
     e->st.c.bytes_in += ip_len;
     tun_output(e, p);
+    return;
+out:
+    uip_pool_put(&e->pool, p);
+}
+
+/* With crypto threads: open the waiting packets together, then deliver them in their order. */
+static void inbound_flush_jobs(struct uip_engine *e)
+{
+    unsigned n = e->n_rx_jobs;
+
+    if (n == 0)
+        return;
+    e->n_rx_jobs = 0;
+    uip_crypto_pool_run(e->crypto, e->rx_jobs, n);
+    for (unsigned i = 0; i < n; i++) {
+        struct uip_crypto_job *j = &e->rx_jobs[i];
+        if (j->result < 0) {
+            drop(e, j->sa, uip_esp_drop_reason(j->result));
+            uip_pool_put(&e->pool, e->rx_job_pkts[i]);
+            continue;
+        }
+        inbound_deliver(e, j->sa, e->rx_job_pkts[i], e->rx_job_seq[i]);
+    }
+}
+
+/* One datagram from the socket; takes ownership of @p.  With crypto threads an ESP packet
+ * waits for its open in rx_jobs (inbound_flush_jobs()); anything else goes first through
+ * the packets waiting there, so the order stays and the IKE callback, which may delete SAs,
+ * never runs while a packet of one waits. */
+static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockaddr *from,
+                    socklen_t from_len)
+{
+    struct uip_crypto_job job;
+    struct uip_sa *sa = NULL;
+    uint64_t seq;
+    uint32_t spi;
+    int r;
+
+    if (p->len == 1 && p->data[0] == 0xff) {
+        e->st.keepalive_in++;
+        goto out;
+    }
+    if (is_ike(p->data, p->len)) {
+        e->st.ike_in++;
+        if (e->crypto)
+            inbound_flush_jobs(e);
+        if (e->cb.ike_packet)
+            e->cb.ike_packet(e->user, p->data + 4, p->len - 4, from, from_len);
+        goto out;
+    }
+    if (uip_esp_peek_spi(p->data, p->len, &spi) < 0) {
+        drop(e, NULL, UIP_DROP_MALFORMED);
+        goto out;
+    }
+    sa = g_hash_table_lookup(e->in_sas, GUINT_TO_POINTER(spi));
+    if (!sa) {
+        drop(e, NULL, UIP_DROP_NO_SA);
+        goto out;
+    }
+    r = uip_esp_decap_prepare(sa, p, &seq, &job);
+    if (sa->pending_events)
+        schedule_events(e);
+    if (r < 0) {
+        drop(e, sa, uip_esp_drop_reason(r));
+        goto out;
+    }
+    if (e->crypto) {
+        e->rx_jobs[e->n_rx_jobs] = job;
+        e->rx_job_pkts[e->n_rx_jobs] = p;
+        e->rx_job_seq[e->n_rx_jobs++] = seq;
+        if (e->n_rx_jobs == RX_JOBS)
+            inbound_flush_jobs(e);
+        return;
+    }
+    job.result = uip_esp_open(&sa->crypto, job.esp, job.len, job.seq_hi, sa->esn);
+    if (job.result < 0) {
+        drop(e, sa, uip_esp_drop_reason(job.result));
+        goto out;
+    }
+    inbound_deliver(e, sa, p, seq);
     return;
 out:
     uip_pool_put(&e->pool, p);
@@ -596,6 +693,8 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
             }
         }
     }
+    if (e->crypto)
+        inbound_flush_jobs(e);
     tun_output_flush(e);
     return G_SOURCE_CONTINUE;
 }
@@ -616,6 +715,8 @@ void uip_engine_inject_udp(struct uip_engine *e, const uint8_t *data, size_t len
     memcpy(p->data, data, len);
     p->len = (uint32_t)len;
     inbound(e, p, (struct sockaddr *)&e->peer, e->peer_len);
+    if (e->crypto)
+        inbound_flush_jobs(e);
     tun_output_flush(e);
 }
 
@@ -726,6 +827,11 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
     e->out_sas = g_ptr_array_new_with_free_func(sa_free_cb);
     e->flow_cache = g_new0(struct flow_cache_entry, FLOW_CACHE_SIZE);
     e->last_tx_us = g_get_monotonic_time();
+    if (cfg->crypto_threads > UIP_CRYPTO_POOL_MAX_THREADS) {
+        r = -EINVAL;
+        goto fail;
+    }
+    e->crypto = uip_crypto_pool_new(cfg->crypto_threads);
 
     unsigned pool_size = cfg->pool_size ? cfg->pool_size : DEFAULT_POOL_SIZE;
     /* a quarter of the pool at most, so cutting TSO frames, sending and receiving
@@ -821,10 +927,14 @@ void uip_engine_free(struct uip_engine *e)
         g_source_destroy(e->event_src);
         e->event_src = NULL;
     }
+    uip_crypto_pool_free(g_steal_pointer(&e->crypto));
     uip_fq_purge(&e->fq, &e->pool);
     for (unsigned i = 0; i < e->tx.n; i++)
         uip_pool_put(&e->pool, e->tx.pkts[i]);
     e->tx.n = 0;
+    for (unsigned i = 0; i < e->n_rx_jobs; i++)
+        uip_pool_put(&e->pool, e->rx_job_pkts[i]);
+    e->n_rx_jobs = 0;
     for (unsigned i = 0; i < e->gro.n; i++)
         uip_pool_put(&e->pool, e->gro.items[i].p);
     e->gro.n = 0;
@@ -863,6 +973,10 @@ int uip_engine_sa_add(struct uip_engine *e, const struct uip_sa_config *cfg)
     r = uip_sa_new(cfg, e->replay_window, &sa);
     if (r < 0)
         return r;
+    if (e->crypto && (r = uip_sa_set_lanes(sa, uip_crypto_pool_lanes(e->crypto))) < 0) {
+        uip_sa_free(sa);
+        return r;
+    }
 
     if (cfg->inbound) {
         g_hash_table_insert(e->in_sas, GUINT_TO_POINTER(sa->spi), sa);

@@ -46,6 +46,8 @@ struct uip_engine_config {
     unsigned pool_size;          /* packet buffers; 0 = 256 */
     bool set_tun_mtu;            /* the engine sets the TUN MTU itself (tools; NM does it for the service) */
     bool no_offload;             /* do not ask the TUN device for TSO/GRO (IFF_VNET_HDR) */
+    unsigned crypto_threads;     /* threads that seal and open with the engine's own
+                                  * (crypto-pool.h), 0..UIP_CRYPTO_POOL_MAX_THREADS; 0 = none */
 };
 
 struct uip_engine_stats {

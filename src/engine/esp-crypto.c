@@ -285,6 +285,21 @@ fail:
     return r;
 }
 
+int uip_esp_crypto_dup(const struct uip_esp_crypto *src, struct uip_esp_crypto *dst)
+{
+    *dst = *src;
+    dst->cipher = EVP_CIPHER_CTX_new();
+    dst->mac = NULL;
+    if (!dst->cipher || EVP_CIPHER_CTX_copy(dst->cipher, src->cipher) != 1)
+        goto fail;
+    if (src->mac && !(dst->mac = EVP_MAC_CTX_dup(src->mac)))
+        goto fail;
+    return 0;
+fail:
+    uip_esp_crypto_clear(dst);
+    return -ENOMEM;
+}
+
 void uip_esp_crypto_clear(struct uip_esp_crypto *c)
 {
     if (!c)

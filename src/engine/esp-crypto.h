@@ -93,6 +93,10 @@ size_t uip_esp_max_inner(enum uip_encr encr, enum uip_integ integ, size_t room);
 int uip_esp_crypto_init(struct uip_esp_crypto *c, enum uip_encr encr, enum uip_integ integ,
                         const uint8_t *keymat, size_t keymat_len, bool encrypt);
 
+/* A keyed copy of @src's contexts in @dst, for another thread (crypto-pool.h).  Returns 0 or
+ * -ENOMEM (then @dst is zeroed). */
+int uip_esp_crypto_dup(const struct uip_esp_crypto *src, struct uip_esp_crypto *dst);
+
 /* Free the contexts (OpenSSL wipes their keys) and wipe @c. Safe on a zeroed @c. */
 void uip_esp_crypto_clear(struct uip_esp_crypto *c);
 

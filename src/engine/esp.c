@@ -10,6 +10,11 @@
  * Inbound: ESP packet from the UDP socket -> length checks -> replay check
  * (also infers the ESN high bits) -> open (ICV verified first) -> padding
  * check -> replay commit -> p->data moves to the inner packet for the TUN.
+ *
+ * Each direction in two halves around the seal / open, for the engine's
+ * crypto pool (crypto-pool.h): _prepare does what touches the SA (sequence
+ * number, IV, replay check) and describes the crypto job, _finish (inbound)
+ * checks the padding and moves the replay window once the job is done.
  */
 #include "engine/esp.h"
 
@@ -18,7 +23,8 @@
 
 #include "common/uip-be.h"
 
-int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
+int uip_esp_encap_prepare(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header,
+                          struct uip_crypto_job *job)
 {
     struct uip_esp_crypto *c = &sa->crypto;
     uint32_t hdr_len = UIP_ESP_HDR_LEN + c->iv_len;
@@ -53,14 +59,26 @@ int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
     uip_put32(esp + 4, (uint32_t)seq);
     if (uip_esp_crypto_make_iv(c, seq, esp + UIP_ESP_HDR_LEN) < 0)
         return -EIO;
-    if (uip_esp_seal(c, esp, pt_len, (uint32_t)(seq >> 32), sa->esn) < 0)
-        return -EIO;
 
+    /* the number is used from here on, sealed or not */
     sa->seq = seq;
     uip_sa_account(sa, inner_len);
     p->data = esp;
     p->len = hdr_len + pt_len + c->icv_len;
+    *job = (struct uip_crypto_job){.sa = sa, .crypto = c, .lanes = sa->lanes, .esn = sa->esn,
+                                   .esp = esp, .len = pt_len, .seq_hi = (uint32_t)(seq >> 32),
+                                   .seal = true};
     return 0;
+}
+
+int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header)
+{
+    struct uip_crypto_job job;
+    int r = uip_esp_encap_prepare(sa, p, next_header, &job);
+
+    if (r < 0)
+        return r;
+    return uip_esp_seal(&sa->crypto, job.esp, job.len, job.seq_hi, sa->esn) < 0 ? -EIO : 0;
 }
 
 int uip_esp_peek_spi(const uint8_t *esp, size_t len, uint32_t *spi)
@@ -71,11 +89,11 @@ int uip_esp_peek_spi(const uint8_t *esp, size_t len, uint32_t *spi)
     return 0;
 }
 
-int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
+int uip_esp_decap_prepare(struct uip_sa *sa, struct uip_pkt *p, uint64_t *seq,
+                          struct uip_crypto_job *job)
 {
     struct uip_esp_crypto *c = &sa->crypto;
     uint32_t hdr_len = UIP_ESP_HDR_LEN + c->iv_len;
-    uint64_t seq;
     int r;
 
     if (sa->hard_expired)
@@ -87,13 +105,22 @@ int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
     if (pt_len % c->align)
         return -EINVAL;
 
-    r = uip_replay_check(&sa->replay, uip_get32(p->data + 4), &seq);
+    r = uip_replay_check(&sa->replay, uip_get32(p->data + 4), seq);
     if (r < 0)
         return r == -EINVAL ? -EINVAL : r;
+    *job = (struct uip_crypto_job){.sa = sa, .crypto = c, .lanes = sa->lanes, .esn = sa->esn,
+                                   .esp = p->data, .len = p->len,
+                                   .seq_hi = (uint32_t)(*seq >> 32), .seal = false};
+    return 0;
+}
 
-    r = uip_esp_open(c, p->data, p->len, (uint32_t)(seq >> 32), sa->esn);
-    if (r < 0)
-        return r;
+int uip_esp_decap_finish(struct uip_sa *sa, struct uip_pkt *p, uint64_t seq,
+                         uint8_t *next_header)
+{
+    struct uip_esp_crypto *c = &sa->crypto;
+    uint32_t hdr_len = UIP_ESP_HDR_LEN + c->iv_len;
+    uint32_t pt_len = p->len - hdr_len - c->icv_len;
+    int r;
 
     const uint8_t *pt = p->data + hdr_len;
     uint8_t pad = pt[pt_len - 2];
@@ -114,6 +141,20 @@ int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
     p->len = pt_len - UIP_ESP_TRAILER_LEN - pad;
     uip_sa_account(sa, p->len);
     return 0;
+}
+
+int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header)
+{
+    struct uip_crypto_job job;
+    uint64_t seq;
+    int r = uip_esp_decap_prepare(sa, p, &seq, &job);
+
+    if (r < 0)
+        return r;
+    r = uip_esp_open(&sa->crypto, job.esp, job.len, job.seq_hi, sa->esn);
+    if (r < 0)
+        return r;
+    return uip_esp_decap_finish(sa, p, seq, next_header);
 }
 
 enum uip_drop uip_esp_drop_reason(int err)

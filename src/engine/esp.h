@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "engine/crypto-pool.h"
 #include "engine/pkt.h"
 #include "engine/sa.h"
 
@@ -26,6 +27,15 @@
 int uip_esp_encap(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header);
 
 /*
+ * uip_esp_encap() without the seal, for the crypto pool: the same results
+ * but -EIO, and the seal described in @job (uip_esp_seal() of job->esp with
+ * a lane's context seals it; a failed seal drops the packet, its sequence
+ * number stays used).
+ */
+int uip_esp_encap_prepare(struct uip_sa *sa, struct uip_pkt *p, uint8_t next_header,
+                          struct uip_crypto_job *job);
+
+/*
  * Read the SPI of the ESP packet at @esp (@len bytes). Returns 0 or -EINVAL
  * when it is too short to be ESP.
  */
@@ -41,6 +51,19 @@ int uip_esp_peek_spi(const uint8_t *esp, size_t len, uint32_t *spi);
  * On failure the SA's state is unchanged.
  */
 int uip_esp_decap(struct uip_sa *sa, struct uip_pkt *p, uint8_t *next_header);
+
+/*
+ * uip_esp_decap() in halves around the open, for the crypto pool: _prepare
+ * checks the lengths and the replay window (nothing changes) and describes
+ * the open in @job with the full sequence number in @seq; once the job
+ * succeeded, _finish checks the padding and commits @seq (-EALREADY when a
+ * copy of the packet earlier in the batch took it), and the results are
+ * uip_esp_decap()'s.
+ */
+int uip_esp_decap_prepare(struct uip_sa *sa, struct uip_pkt *p, uint64_t *seq,
+                          struct uip_crypto_job *job);
+int uip_esp_decap_finish(struct uip_sa *sa, struct uip_pkt *p, uint64_t seq,
+                         uint8_t *next_header);
 
 /* Map a uip_esp_encap/decap error to the drop counter it belongs to. */
 enum uip_drop uip_esp_drop_reason(int err);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * SA life cycle: keyed at creation (one crypto context per direction),
- * accounted per packet against its lifetimes, wiped at free.
+ * SA life cycle: keyed at creation (one crypto context per direction, and a
+ * copy per extra lane of the engine's crypto pool), accounted per packet
+ * against its lifetimes, wiped at free.
  */
 #include "engine/sa.h"
 
@@ -87,10 +88,36 @@ int uip_sa_new(const struct uip_sa_config *cfg, uint32_t default_window, struct 
     return 0;
 }
 
+static void clear_lanes(struct uip_sa *sa)
+{
+    for (unsigned i = 0; i < sa->n_lanes; i++)
+        uip_esp_crypto_clear(&sa->lanes[i]);
+    g_free(sa->lanes);
+    sa->lanes = NULL;
+    sa->n_lanes = 0;
+}
+
+int uip_sa_set_lanes(struct uip_sa *sa, unsigned lanes)
+{
+    clear_lanes(sa);
+    if (lanes <= 1)
+        return 0;
+    sa->lanes = g_new0(struct uip_esp_crypto, lanes - 1);
+    for (unsigned i = 0; i < lanes - 1; i++) {
+        if (uip_esp_crypto_dup(&sa->crypto, &sa->lanes[i]) < 0) {
+            clear_lanes(sa);
+            return -ENOMEM;
+        }
+        sa->n_lanes++;
+    }
+    return 0;
+}
+
 void uip_sa_free(struct uip_sa *sa)
 {
     if (!sa)
         return;
+    clear_lanes(sa);
     uip_esp_crypto_clear(&sa->crypto);
     uip_replay_clear(&sa->replay);
     uip_free_secret(sa, sizeof(*sa));

@@ -89,6 +89,8 @@ struct uip_sa {
     bool esn;
     uint32_t reqid;
     struct uip_esp_crypto crypto;
+    struct uip_esp_crypto *lanes; /* copies of crypto for the crypto pool's other lanes */
+    unsigned n_lanes;             /* (lane 0, the engine's thread, uses crypto) */
     uint64_t seq; /* outbound: last sequence number used */
     struct uip_replay replay;
     struct uip_lifetime soft;
@@ -122,6 +124,11 @@ int uip_sa_new(const struct uip_sa_config *cfg, uint32_t default_window, struct 
 
 /* Wipe the keys and free. NULL is fine. */
 void uip_sa_free(struct uip_sa *sa);
+
+/* Keyed copies of the SA's crypto for @lanes lanes in all (crypto-pool.h; 1: none).  Returns
+ * 0 or -ENOMEM (then the SA has none). */
+int uip_sa_set_lanes(struct uip_sa *sa, unsigned lanes);
+
 
 /*
  * Account one packet of @bytes inner bytes that passed through @sa and check

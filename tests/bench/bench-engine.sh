@@ -17,6 +17,9 @@
 #             not static-key --secret mode, which only does CBC), --disable-dco (userspace,
 #             as the others; the kernel's ovpn module would move the data channel out of it)
 #   none      no tunnel: iperf3 straight over the veth between 192.0.2.1 and 192.0.2.2
+#   cores     ours again, TCP left->right only: the sending (left) engine pinned to one CPU
+#             with no crypto thread, then on two CPUs with one (src/engine/crypto-pool.h);
+#             the right engine as in "ours" (unpinned, crypto-threads 0 there too)
 # For each: iperf3 TCP, one stream, left->right and right->left (BENCH_SECONDS each);
 # CPU time (utime+stime, all threads, /proc/PID/stat) of the tunnel process on each side
 # over each iperf3 run, as core-seconds per GB (1e9 bytes) the iperf3 receiver got; peak
@@ -28,6 +31,7 @@
 #   ratio ours/no-tunnel: X.XX
 #   flood ping median/max/loss: ours A ms/B ms/C %, kernel-libipsec ..., wireguard-go ..., openvpn ...
 #   cpu core-s/GB (send/recv side, l2r): ours X/Y, kernel-libipsec ..., wireguard-go ..., openvpn ...
+#   cores (l2r, sending engine): 1 CPU no crypto thread A Gbit/s (B core-s/GB), 2 CPUs 1 thread ...
 #   throughput ratio ours/kernel-libipsec: X.XX
 # Figures also go to tests/bench/out/bench-engine.json.
 #
@@ -38,7 +42,7 @@
 #   BENCH_FLOOD_SECONDS   UDP flood duration (default 10)
 #   BENCH_FLOOD_RATE      iperf3 -b for the flood through ours, wireguard-go, OpenVPN (default 10G)
 #   BENCH_LIBIPSEC_FLOOD_RATE  iperf3 -b for the kernel-libipsec flood (default 10G)
-#   BENCH_PARTS           "none,ours,libipsec,wg,ovpn" (default, run in that order); a subset
+#   BENCH_PARTS           "none,ours,cores,libipsec,wg,ovpn" (default, run in that order); a subset
 #                         for debugging. A part whose package is missing is skipped (logged).
 #   BENCH_OUT             JSON output (default <repo>/tests/bench/out/bench-engine.json)
 #   BENCH_KEEP=1          keep the work dir (configs, logs, iperf3 JSON) also on success
@@ -58,11 +62,12 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib-deps.sh
 . "$REPO_ROOT/tests/lib-deps.sh" # uip_deb_of, uip_swan_missing
 UIP_STATIC=${UIP_STATIC:-$REPO_ROOT/build/tests/tools/uip-static}
+UIP_CRYPTO_BENCH=${UIP_CRYPTO_BENCH:-$(dirname "$UIP_STATIC")/uip-crypto-bench}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-10}
 BENCH_FLOOD_RATE=${BENCH_FLOOD_RATE:-10G}
 BENCH_LIBIPSEC_FLOOD_RATE=${BENCH_LIBIPSEC_FLOOD_RATE:-10G}
-BENCH_PARTS=${BENCH_PARTS:-none,ours,libipsec,wg,ovpn}
+BENCH_PARTS=${BENCH_PARTS:-none,ours,cores,libipsec,wg,ovpn}
 BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/tests/bench/out/bench-engine.json}
 
 CHARON=/usr/lib/ipsec/charon
@@ -106,13 +111,17 @@ done
 [[ $BENCH_SECONDS =~ ^[0-9]+$ && $BENCH_FLOOD_SECONDS =~ ^[0-9]+$ ]] ||
     die "BENCH_SECONDS / BENCH_FLOOD_SECONDS must be integers"
 for part in ${BENCH_PARTS//,/ }; do
-    case $part in none | ours | libipsec | wg | ovpn) ;; *) die "BENCH_PARTS: unknown part '$part' (none,ours,libipsec,wg,ovpn)" ;; esac
+    case $part in none | ours | cores | libipsec | wg | ovpn) ;; *) die "BENCH_PARTS: unknown part '$part' (none,ours,cores,libipsec,wg,ovpn)" ;; esac
 done
 want_part() { [[ ",$BENCH_PARTS," == *",$1,"* ]]; }
 # A part whose programs are missing is skipped with this reason (reported, not a failure).
 declare -A SKIP=()
-if want_part ours; then
+if want_part ours || want_part cores; then
     [[ -x $UIP_STATIC ]] || die "uip-static not found at $UIP_STATIC (build it: ninja -C build tests/tools/uip-static)"
+fi
+if want_part cores; then
+    command -v taskset >/dev/null || die "missing tool: taskset (Debian: util-linux)"
+    [[ -x $UIP_CRYPTO_BENCH ]] || die "uip-crypto-bench not found at $UIP_CRYPTO_BENCH"
 fi
 # shellcheck disable=SC2086 # lists of words
 if want_part libipsec; then
@@ -248,6 +257,7 @@ nsx() { ip netns exec "$@"; }
 usec_to_s() { printf '%d.%03d' $(($1 / 1000000)) $(($1 % 1000000 / 1000)); }
 
 result() { printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"; }
+result_of() { awk -F '\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$RESULTS"; }
 
 proc_kib() {    # pid field (VmRSS|VmHWM): value in KiB into $KIB (no fork)
     local k v _
@@ -727,9 +737,12 @@ run_libipsec() {
 UIP_PID_L=
 UIP_PID_R=
 
+# UIP_THREADS (crypto threads, default 0) and UIP_CPUS (taskset's list, default none) apply.
 uip_start() {   # side(l|r) ns tun local remote spi-out spi-in key-out key-in lnet rnet
     local side=$1 ns=$2 tun=$3 me=$4 peer=$5 spo=$6 spi=$7 ko=$8 ki=$9 lnet=${10} rnet=${11}
     local cfg=$WORK/uip-static-$side.ini out=$WORK/uip-static-$side.out
+    local -a pin=()
+    [[ -z ${UIP_CPUS:-} ]] || pin=(taskset -c "$UIP_CPUS")
     (
         umask 077
         cat >"$cfg" <<EOF
@@ -740,6 +753,7 @@ local-port = 4500
 remote = $peer
 remote-port = 4500
 path-mtu = 1500
+crypto-threads = ${UIP_THREADS:-0}
 
 [child bench]
 spi-out = 0x$spo
@@ -754,7 +768,7 @@ remote-ts = $rnet
 EOF
     )
     # stdbuf: the ready and stats lines go to a file, keep stdout line-buffered.
-    bg_start "uip-static-$side" "$out" ip netns exec "$ns" stdbuf -oL -eL "$UIP_STATIC" "$cfg"
+    bg_start "uip-static-$side" "$out" ip netns exec "$ns" "${pin[@]}" stdbuf -oL -eL "$UIP_STATIC" "$cfg"
     UIP_PID=$BG_PID
     local i
     for ((i = 0; i < 100; i++)); do
@@ -785,24 +799,38 @@ uip_stats() {
     UIP_STATS_LINE=${line#stats }
 }
 
-run_ours() {
-    log "== ours: uip-static, aes128gcm16, static keys"
+# ours_up [THREADS CPUS]: both engines with fresh keys, addressed and routed; the left one with
+# THREADS crypto threads pinned to CPUS (taskset list; empty: not pinned).  SPI_LR: its SPI.
+ours_up() {
     # AES-GCM-128 KEYMAT: 16 bytes key || 4 bytes salt, one per direction.
-    local k_lr k_rl spi_lr spi_rl
+    local k_lr k_rl spi_rl
     k_lr=$(openssl rand -hex 20)
     k_rl=$(openssl rand -hex 20)
-    spi_lr=$(printf '%08x' $((0x$(openssl rand -hex 4) | 0x100)))
+    SPI_LR=$(printf '%08x' $((0x$(openssl rand -hex 4) | 0x100)))
     spi_rl=$(printf '%08x' $((0x$(openssl rand -hex 4) | 0x100)))
-    uip_start l "$NS_L" "$TUN_L" "$OUTER_L" "$OUTER_R" "$spi_lr" "$spi_rl" "$k_lr" "$k_rl" "$NET_L" "$NET_R"
+    UIP_THREADS=${1:-0} UIP_CPUS=${2:-} \
+        uip_start l "$NS_L" "$TUN_L" "$OUTER_L" "$OUTER_R" "$SPI_LR" "$spi_rl" "$k_lr" "$k_rl" "$NET_L" "$NET_R"
     UIP_PID_L=$UIP_PID
-    result ours.tun_mtu "$UIP_MTU"
-    uip_start r "$NS_R" "$TUN_R" "$OUTER_R" "$OUTER_L" "$spi_rl" "$spi_lr" "$k_rl" "$k_lr" "$NET_R" "$NET_L"
+    uip_start r "$NS_R" "$TUN_R" "$OUTER_R" "$OUTER_L" "$spi_rl" "$SPI_LR" "$k_rl" "$k_lr" "$NET_R" "$NET_L"
     UIP_PID_R=$UIP_PID
     nsx "$NS_L" ip addr add "$INNER_L/32" dev "$TUN_L"
     nsx "$NS_R" ip addr add "$INNER_R/32" dev "$TUN_R"
     inner_unreachable
     tunnel_routes "$TUN_L" "$TUN_R"
-    wire_check ours "$spi_lr"
+}
+
+ours_down() {
+    bg_stop "$UIP_PID_L"
+    bg_stop "$UIP_PID_R"
+    # The TUN devices (and their routes) went away with the processes.
+    ! nsx "$NS_L" ip link show "$TUN_L" >/dev/null 2>&1 || die "$TUN_L still exists after uip-static-l exited"
+}
+
+run_ours() {
+    log "== ours: uip-static, aes128gcm16, static keys"
+    ours_up
+    result ours.tun_mtu "$UIP_MTU"
+    wire_check ours "$SPI_LR"
 
     local before_l before_r
     CPU_PID_L=$UIP_PID_L CPU_PID_R=$UIP_PID_R
@@ -829,10 +857,28 @@ run_ours() {
     result ours.stats_l "$UIP_STATS_LINE"
     uip_stats "$UIP_PID_R" r
     result ours.stats_r "$UIP_STATS_LINE"
-    bg_stop "$UIP_PID_L"
-    bg_stop "$UIP_PID_R"
-    # The TUN devices (and their routes) went away with the processes.
-    ! nsx "$NS_L" ip link show "$TUN_L" >/dev/null 2>&1 || die "$TUN_L still exists after uip-static-l exited"
+    ours_down
+}
+
+# cores: TCP left->right with the sending engine on 1 CPU and no crypto thread, then on 2
+# CPUs with 1 (results cores.t0 / cores.t1: .tcp_l2r_gbps, .cpu_l2r_l_ms, .tcp_l2r_bytes).
+run_cores() {
+    local setting threads cpus
+    for setting in 0:0 1:0,1; do
+        threads=${setting%%:*} cpus=${setting#*:}
+        log "== cores: ours, the sending engine on CPUs $cpus with $threads crypto thread(s)"
+        ours_up "$threads" "$cpus"
+        CPU_PID_L=$UIP_PID_L CPU_PID_R=$UIP_PID_R
+        iperf_tcp "cores.t$threads-l2r" 0
+        CPU_PID_L='' CPU_PID_R=''
+        result "cores.t$threads.threads_running" \
+            "$(grep -lx uip-crypto /proc/"$UIP_PID_L"/task/*/comm 2>/dev/null | wc -l)"
+        ours_down
+        # the pool alone, nothing else running: seals of the engine's batches (32 x 1400 B)
+        result "cores.t$threads.pool_gbps" "$(taskset -c "$cpus" "$UIP_CRYPTO_BENCH" "$threads" 5 32 |
+            sed -n 's/.* gbps=\([0-9.]*\).*/\1/p')"
+        log "  the pool alone on CPUs $cpus: $(result_of "cores.t$threads.pool_gbps") Gbit/s sealed"
+    done
 }
 
 # ---------------------------------------------------------------- no tunnel
@@ -951,7 +997,7 @@ result config.tcp_seconds "$BENCH_SECONDS"
 result config.flood_seconds "$BENCH_FLOOD_SECONDS"
 setup_namespaces
 
-for part in none ours libipsec wg ovpn; do
+for part in none ours cores libipsec wg ovpn; do
     want_part "$part" || continue
     if [[ -n ${SKIP[$part]:-} ]]; then
         log "== $part skipped: ${SKIP[$part]}"
@@ -1151,6 +1197,22 @@ def cpu_lr(side):
     return "%s %s/%s" % (SHORT[side], cps(side, "l2r_send"), cps(side, "l2r_recv"))
 
 print("cpu core-s/GB (send/recv side, l2r): %s" % ", ".join(cpu_lr(s) for s in tunnels))
+
+def core_run(t):
+    gbps, ms, nb = (g("cores", "t%d.%s" % (t, k)) for k in ("tcp_l2r_gbps", "cpu_l2r_l_ms",
+                                                          "tcp_l2r_bytes"))
+    if gbps is None:
+        return None, "n/a"
+    cps_ = "%.2f" % (ms / 1000 / (nb / 1e9)) if ms is not None and nb else "n/a"
+    return gbps, "%s Gbit/s (%s core-s/GB, %s thread(s) seen; the pool alone %s Gbit/s)" % (
+        gbps, cps_, g("cores", "t%d.threads_running" % t), g("cores", "t%d.pool_gbps" % t))
+
+if "cores" in tree and "skipped" not in tree["cores"]:
+    (g0, s0), (g1, s1) = core_run(0), core_run(1)
+    p0, p1 = g("cores", "t0.pool_gbps"), g("cores", "t1.pool_gbps")
+    print("cores (l2r, sending engine): 1 CPU no crypto thread %s; 2 CPUs 1 crypto thread %s; "
+          "ratio %s (the pool alone: %s)" % (s0, s1, r2(g1 / g0) if g0 and g1 else "n/a",
+                                             r2(p1 / p0) if p0 and p1 else "n/a"))
 print("throughput ratio ours/kernel-libipsec: %s" % r2(tree["ratio_ours_over_libipsec"]))
 EOF
 )

@@ -193,6 +193,8 @@ int main(int argc, char **argv)
     cfg.path_mtu = (unsigned)get_int(kf, "engine", "path-mtu", 0);
     cfg.keepalive_interval = (unsigned)get_int(kf, "engine", "keepalive", 0);
     cfg.replay_window = (unsigned)get_int(kf, "engine", "replay-window", 0);
+    /* helper threads for ESP crypto (none by default, as in the service) */
+    cfg.crypto_threads = (unsigned)get_int(kf, "engine", "crypto-threads", 0);
     if (!local || !remote ||
         parse_sockaddr(local, get_int(kf, "engine", "local-port", 4500), &cfg.local,
                        &cfg.local_len) < 0 ||

@@ -50,7 +50,16 @@ static void on_ike(void *user, const uint8_t *msg, size_t len, const struct sock
     g_ptr_array_add(s->ike, g_bytes_new(msg, len));
 }
 
+static void side_init_with(struct side *s, const char *name, unsigned keepalive,
+                           unsigned pool_size, unsigned crypto_threads);
+
 static void side_init(struct side *s, const char *name, unsigned keepalive)
+{
+    side_init_with(s, name, keepalive, 64, 0);
+}
+
+static void side_init_with(struct side *s, const char *name, unsigned keepalive,
+                           unsigned pool_size, unsigned crypto_threads)
 {
     struct uip_engine_config cfg;
     struct uip_engine_callbacks cb = {.ike_packet = on_ike, .sa_event = on_sa_event};
@@ -67,7 +76,8 @@ static void side_init(struct side *s, const char *name, unsigned keepalive)
     cfg.tun_fd = s->tun[0];
     cfg.udp_fd = s->udp[0];
     cfg.keepalive_interval = keepalive;
-    cfg.pool_size = 64;
+    cfg.pool_size = pool_size;
+    cfg.crypto_threads = crypto_threads;
     g_assert_cmpint(uip_engine_new(&cfg, &cb, s, NULL, &s->e), ==, 0);
 }
 
@@ -668,6 +678,117 @@ static void test_sparse_flow_through_flood(void)
     side_clear(&b);
 }
 
+/*
+ * A burst of @n packets from @from to @to, in four flows: all written into @from's TUN before
+ * the engines run, so they are sealed as batches; the ESP packets are then sent into @to's
+ * wire together, so they are opened as one.  @dup_at >= 0: that packet is carried twice,
+ * right after itself; @tamper_at >= 0: a byte of that one's ciphertext is flipped (indexes
+ * in the wire's order, which the fair queue interleaves).  Every packet but the tampered one
+ * must come out of @to's TUN once, intact.
+ */
+static void burst(struct side *from, struct side *to, bool forward, unsigned n, int dup_at,
+                  int tamper_at)
+{
+    const char *src = forward ? "198.18.1.1" : "198.18.2.7";
+    const char *dst = forward ? "198.18.2.1" : "198.18.1.9";
+    g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    g_autoptr(GPtrArray) wire = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    g_autofree bool *seen = g_new0(bool, n);
+    uint8_t pkt[2048], buf[4096];
+    unsigned got = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = test_udp_packet(pkt, 4, src, dst, (uint16_t)(4000 + i % 4), 5000,
+                                     100 + 29 * i, 1000 + i);
+        g_assert_cmpint(write(from->tun[1], pkt, len), ==, (ssize_t)len);
+        g_ptr_array_add(sent, g_bytes_new(pkt, len));
+    }
+    for (unsigned i = 0; i < n; i++) {
+        ssize_t w = take(from->udp[1], buf, sizeof(buf));
+        g_assert_cmpint(w, >, 0);
+        g_ptr_array_add(wire, g_bytes_new(buf, (size_t)w));
+    }
+    for (unsigned i = 0; i < n; i++) {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(wire->pdata[i], &len);
+        memcpy(buf, d, len);
+        if ((int)i == tamper_at)
+            buf[len / 2] ^= 0x40;
+        g_assert_cmpint(send(to->udp[1], buf, len, 0), ==, (ssize_t)len);
+        if ((int)i == dup_at)
+            g_assert_cmpint(send(to->udp[1], buf, len, 0), ==, (ssize_t)len);
+    }
+    for (unsigned want = n - (tamper_at >= 0); got < want;) {
+        ssize_t g = take(to->tun[1], buf, sizeof(buf));
+        bool matched = false;
+
+        g_assert_cmpint(g, >, 0);
+        for (unsigned i = 0; i < n && !matched; i++) {
+            gsize len;
+            const uint8_t *d = g_bytes_get_data(sent->pdata[i], &len);
+            if (len == (gsize)g && memcmp(d, buf, len) == 0) {
+                g_assert_false(seen[i]);
+                seen[i] = matched = true;
+            }
+        }
+        g_assert_true(matched);
+        got++;
+    }
+    assert_nothing(to->tun[1]);
+}
+
+/* Threads of this process named as the crypto pool names them. */
+static unsigned crypto_threads_running(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/task", 0, NULL);
+    const char *t;
+    unsigned n = 0;
+
+    while (d && (t = g_dir_read_name(d))) {
+        g_autofree char *path = g_strdup_printf("/proc/self/task/%s/comm", t), *comm = NULL;
+        if (g_file_get_contents(path, &comm, NULL, NULL) && g_str_has_prefix(comm, "uip-crypto"))
+            n++;
+    }
+    return n;
+}
+
+/*
+ * Crypto threads (issue 13 item 4): A seals and opens on 2 helper threads besides its own, B
+ * on its own thread.  For every transform, bursts big enough to be shared out each way: B
+ * opens what A's lanes sealed and A's lanes open what B sealed, every packet once and intact;
+ * a duplicate inside a burst is dropped as a replay (both copies were opened side by side:
+ * the window moves in order after), a tampered packet for its ICV.  Every buffer comes back.
+ */
+static void test_crypto_threads(void)
+{
+    for (gsize k = 0; k < G_N_ELEMENTS(suites); k++) {
+        struct side a, b;
+        struct uip_engine_stats sa, sb;
+
+        side_init_with(&a, "fakeA", 0, 256, 2);
+        side_init_with(&b, "fakeB", 0, 256, 0);
+        install_child(&a, &b, &suites[k], 0x1001, 0x2001, 1, NULL, NULL);
+        burst(&a, &b, true, 40, -1, -1);
+        g_assert_cmpuint(crypto_threads_running(), ==, 2); /* A's, started by that burst */
+        burst(&b, &a, false, 40, -1, -1);
+        burst(&b, &a, false, 40, 10, 20);
+        burst(&a, &b, true, 40, 5, 30);
+        uip_engine_stats(a.e, &sa);
+        uip_engine_stats(b.e, &sb);
+        g_test_message("%s: A in %" G_GUINT64_FORMAT " out %" G_GUINT64_FORMAT, suites[k].name,
+                       sa.c.pkts_in, sa.c.pkts_out);
+        for (struct uip_engine_stats *st = &sa; st; st = st == &sa ? &sb : NULL) {
+            g_assert_cmpuint(st->c.drops[UIP_DROP_REPLAY], ==, 1);
+            g_assert_cmpuint(st->c.drops[UIP_DROP_ICV], ==, 1);
+            g_assert_cmpuint(st->c.pkts_in, ==, 79);
+            g_assert_cmpuint(st->c.pkts_out, ==, 80);
+            g_assert_cmpuint(st->pool_avail, ==, st->pool_size);
+        }
+        side_clear(&a);
+        side_clear(&b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -680,5 +801,6 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/keepalive", test_keepalive);
     g_test_add_func("/engine/burst-is-bounded", test_burst_is_bounded);
     g_test_add_func("/engine/sparse-flow-through-flood", test_sparse_flow_through_flood);
+    g_test_add_func("/engine/crypto-threads", test_crypto_threads);
     return g_test_run();
 }
