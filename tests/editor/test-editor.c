@@ -31,6 +31,7 @@
 #include <nma-ui-utils.h>
 
 #include "common/uip-settings.h"
+#include "../properties/fixture-util.h"
 
 #if GTK_CHECK_VERSION(4, 0, 0)
 #define UIP_GTK4 1
@@ -97,17 +98,29 @@ static gboolean has_error_class(GtkWidget *w)
 #endif
 }
 
-/* The GtkEntry widgets inside @w that are on screen, into @out. */
-static void mapped_entries(GtkWidget *w, GPtrArray *out)
+/* The direct children of @w. */
+static GPtrArray *children_of(GtkWidget *w)
 {
+    GPtrArray *out = g_ptr_array_new();
 #if UIP_GTK4
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        g_ptr_array_add(out, c);
 #else
     g_autoptr(GList) children = GTK_IS_CONTAINER(w) ? gtk_container_get_children(GTK_CONTAINER(w))
                                                     : NULL;
-    for (GList *l = children; l; l = l->next) {
-        GtkWidget *c = l->data;
+    for (GList *l = children; l; l = l->next)
+        g_ptr_array_add(out, l->data);
 #endif
+    return out;
+}
+
+/* The GtkEntry widgets inside @w that are on screen, into @out. */
+static void mapped_entries(GtkWidget *w, GPtrArray *out)
+{
+    g_autoptr(GPtrArray) children = children_of(w);
+
+    for (guint i = 0; i < children->len; i++) {
+        GtkWidget *c = children->pdata[i];
         if (GTK_IS_ENTRY(c) && gtk_widget_get_mapped(c))
             g_ptr_array_add(out, c);
         mapped_entries(c, out);
@@ -834,23 +847,6 @@ static void token_setup(void)
         g_error("softhsm2-util: %s", err);
 }
 
-static void rm_tree(const char *path)
-{
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-            rm_tree(child);
-        else
-            g_unlink(child);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(path);
-}
-
 struct menu_rows {
     GType button;
     GPtrArray *labels; /* of every row that has one */
@@ -859,14 +855,10 @@ struct menu_rows {
 
 static void collect_menu_rows(GtkWidget *w, struct menu_rows *m)
 {
-#if UIP_GTK4
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-#else
-    g_autoptr(GList) children = GTK_IS_CONTAINER(w) ? gtk_container_get_children(GTK_CONTAINER(w))
-                                                    : NULL;
-    for (GList *l = children; l; l = l->next) {
-        GtkWidget *c = l->data;
-#endif
+    g_autoptr(GPtrArray) children = children_of(w);
+
+    for (guint i = 0; i < children->len; i++) {
+        GtkWidget *c = children->pdata[i];
         if (GTK_IS_COMBO_BOX(c) && G_TYPE_CHECK_INSTANCE_TYPE(w, m->button)) {
             GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(c));
             GtkTreeIter it;
@@ -1556,6 +1548,6 @@ int main(int argc, char **argv)
     g_test_add_func("/editor/exports", test_exports);
     r = g_test_run();
     if (token_dir)
-        rm_tree(token_dir);
+        fixture_rm_rf(token_dir);
     return r;
 }

@@ -195,12 +195,19 @@ case ", $data," in *", password-flags = 1,"*) ;; *) fail "no password-flags = 1:
 case ", $data," in *", user = alice,"*) ;; *) fail "no user = alice: $data" ;; esac
 pass "nmcli connection import (EAP profile)"
 
+# expect_refused FILE WORD VPNS: importing FILE fails with a message holding WORD and the
+# number of VPN connections stays VPNS.
+expect_refused() {
+    local out
+    if out=$(nm connection import type uipsec file "$1" 2>&1); then
+        fail "$(basename "$1") was imported: $out"
+    fi
+    echo "$out" | grep -q "$2" || fail "nmcli did not show the error: $out"
+    [ "$(nm -t -f TYPE connection show | grep -c vpn)" = "$3" ] || fail "a connection was added"
+}
+
 # 5. a bad profile: nmcli fails with our message, nothing is added
-if out=$(nm connection import type uipsec file "$fixtures/bad-unknown-fields.sswan" 2>&1); then
-    fail "a profile with unknown fields was imported: $out"
-fi
-echo "$out" | grep -q "remote.bogus" || fail "nmcli did not show the error: $out"
-[ "$(nm -t -f TYPE connection show | grep -c vpn)" = 2 ] || fail "a connection was added"
+expect_refused "$fixtures/bad-unknown-fields.sswan" remote.bogus 2
 pass "nmcli connection import of a bad profile fails with the plugin's message"
 
 # 6. an Apple .mobileconfig (issue 14): EAP-TLS, its PKCS#12 identity and a PEM payload with a
@@ -222,11 +229,7 @@ openssl pkey -in "$certs/Example EAP-TLS-key.pem" -noout 2>/dev/null ||
 pass "nmcli connection import of a .mobileconfig (EAP-TLS, PKCS#12, a CA chain)"
 
 # 7. a .mobileconfig with what uipsec cannot do: refused by name, nothing added
-if out=$(nm connection import type uipsec file "$mc/bad-3des.mobileconfig" 2>&1); then
-    fail "a .mobileconfig with 3DES was imported: $out"
-fi
-echo "$out" | grep -q "3DES" || fail "nmcli did not show the error: $out"
-[ "$(nm -t -f TYPE connection show | grep -c vpn)" = 3 ] || fail "a connection was added"
+expect_refused "$mc/bad-3des.mobileconfig" 3DES 3
 pass "nmcli connection import of a bad .mobileconfig fails with the plugin's message"
 
 echo "$ok passed"
