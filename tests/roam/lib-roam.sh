@@ -393,7 +393,8 @@ roam_ping_flowing() {
 # answered in time, in-flight ones at the stop left out), PING[gaps], PING[outage_ms] (the longest
 # gap: from when its first lost ping was sent, taken as the answer before it plus one interval,
 # to the first answer after it; "never" when traffic did not come back), PING[back] (epoch of
-# the answer that ended the last gap, empty without a gap), PING[sent], PING[answered],
+# the answer that ended the longest gap, the outage; empty without a gap: a blip of two pings
+# seconds later is not when traffic came back), PING[sent], PING[answered],
 # PING[desc] (each gap as START:LENGTH, START in seconds from the event).
 declare -A PING=()
 roam_ping_result() {
@@ -413,8 +414,8 @@ roam_ping_result() {
                 if (gap) {
                     prev = (gap > 1) ? t[gap - 1] : t0
                     d = t[s] - prev - iv; if (d < 0) d = 0
-                    if (d > best) best = d
-                    gaps++; back = t[s]; gap = 0
+                    if (d > best) { best = d; back = t[s] }
+                    gaps++; gap = 0
                     desc = desc sprintf("%s%+.2fs:%dms", desc == "" ? "" : ",", prev + iv - ev, d * 1000 + 0.5)
                 }
             }
