@@ -6,10 +6,9 @@
  * finished count reset, then one atomic word: generation, job count, next
  * index) and wakes the helpers -> every lane takes the next index with a
  * compare-and-swap on that word, only while it holds the generation the lane
- * woke for (a few jobs at a time), and runs them with its own contexts -> the
- * lane that finishes
- * the last job wakes the engine's thread, which waits for that after doing
- * its own share.  A helper that wakes late finds its generation gone and
+ * woke for (a few jobs at a time), and runs them with its own contexts ->
+ * the lane that finishes the last job wakes the engine's thread, which waits
+ * for that after doing its own share (each waits spinning a while first).  A helper that wakes late finds its generation gone and
  * sleeps again; the array of a batch is replaced only once all its jobs are
  * done, so an index taken is always an index of the array it reads.
  */
@@ -104,6 +103,32 @@ static unsigned word_gen(struct uip_crypto_pool *pool)
     return (unsigned)(atomic_load(&pool->word) >> 48);
 }
 
+/* A helper's wait: no batch after generation @seen yet, and no stop. */
+static bool no_new_batch(struct uip_crypto_pool *pool, unsigned seen)
+{
+    return word_gen(pool) == seen && !atomic_load(&pool->stop);
+}
+
+/* The engine thread's wait: fewer than @n jobs of the batch done. */
+static bool jobs_left(struct uip_crypto_pool *pool, unsigned n)
+{
+    return atomic_load(&pool->finished) < n;
+}
+
+/* Spin up to SPIN_US while @waiting(@pool, @arg); whether it still holds then (sleep on). */
+static bool spin_while(bool (*waiting)(struct uip_crypto_pool *, unsigned),
+                       struct uip_crypto_pool *pool, unsigned arg)
+{
+    int64_t until = g_get_monotonic_time() + SPIN_US;
+
+    for (unsigned i = 1; waiting(pool, arg); i++) {
+        cpu_relax();
+        if (i % 64 == 0 && g_get_monotonic_time() >= until)
+            return waiting(pool, arg);
+    }
+    return false;
+}
+
 static gpointer helper(gpointer data)
 {
     struct lane_arg *a = data;
@@ -113,16 +138,10 @@ static gpointer helper(gpointer data)
     g_free(a);
     while (!atomic_load(&pool->stop)) {
         /* batches come back to back while traffic flows: look for the next one a while */
-        int64_t until = g_get_monotonic_time() + SPIN_US;
-        for (unsigned i = 1; word_gen(pool) == seen && !atomic_load(&pool->stop); i++) {
-            cpu_relax();
-            if (i % 64 == 0 && g_get_monotonic_time() >= until)
-                break;
-        }
-        if (word_gen(pool) == seen) {
+        if (spin_while(no_new_batch, pool, seen)) {
             pthread_mutex_lock(&pool->lock);
             atomic_fetch_add(&pool->sleepers, 1);
-            while (word_gen(pool) == seen && !atomic_load(&pool->stop))
+            while (no_new_batch(pool, seen))
                 pthread_cond_wait(&pool->start, &pool->lock);
             atomic_fetch_sub(&pool->sleepers, 1);
             pthread_mutex_unlock(&pool->lock);
@@ -186,7 +205,7 @@ void uip_crypto_pool_free(struct uip_crypto_pool *pool)
 
 unsigned uip_crypto_pool_lanes(const struct uip_crypto_pool *pool)
 {
-    /* (threads that failed to start still have their contexts: lanes stay as configured) */
+    /* (fewer once a thread failed to start: SAs made before keep copies no lane uses) */
     return pool ? pool->threads + 1 : 1;
 }
 
@@ -215,16 +234,10 @@ void uip_crypto_pool_run(struct uip_crypto_pool *pool, struct uip_crypto_job *jo
     work(pool, 0, (unsigned)(gen & 0xffff));
 
     /* the others' last jobs: a few microseconds, unless a lane lost its CPU */
-    int64_t until = g_get_monotonic_time() + SPIN_US;
-    for (unsigned i = 1; atomic_load(&pool->finished) < n; i++) {
-        cpu_relax();
-        if (i % 64 == 0 && g_get_monotonic_time() >= until)
-            break;
-    }
-    if (atomic_load(&pool->finished) < n) {
+    if (spin_while(jobs_left, pool, n)) {
         pthread_mutex_lock(&pool->lock);
         atomic_store(&pool->main_asleep, true);
-        while (atomic_load(&pool->finished) < n)
+        while (jobs_left(pool, n))
             pthread_cond_wait(&pool->done, &pool->lock);
         atomic_store(&pool->main_asleep, false);
         pthread_mutex_unlock(&pool->lock);

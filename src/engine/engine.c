@@ -104,8 +104,8 @@ struct uip_engine {
     struct uip_pool pool;
     struct uip_fq fq; /* frames read from the TUN, waiting to be sent */
     struct uip_udp_batch tx;
-    /* with crypto threads: the seals of tx's packets, and the inbound packets waiting for
-     * their opens (each with its SA and sequence number) */
+    /* the seals of tx's packets (with crypto threads), and the inbound packets waiting for
+     * their opens (each with its SA and sequence number; with crypto threads, a batch) */
     struct uip_crypto_pool *crypto;
     struct uip_crypto_job tx_jobs[UIP_UDP_BATCH];
     struct uip_crypto_job rx_jobs[RX_JOBS];
@@ -555,7 +555,8 @@ out:
     uip_pool_put(&e->pool, p);
 }
 
-/* With crypto threads: open the waiting packets together, then deliver them in their order. */
+/* Open the waiting packets together (with crypto threads, on the pool's lanes), then deliver
+ * them in their order. */
 static void inbound_flush_jobs(struct uip_engine *e)
 {
     unsigned n = e->n_rx_jobs;
@@ -575,16 +576,14 @@ static void inbound_flush_jobs(struct uip_engine *e)
     }
 }
 
-/* One datagram from the socket; takes ownership of @p.  With crypto threads an ESP packet
- * waits for its open in rx_jobs (inbound_flush_jobs()); anything else goes first through
- * the packets waiting there, so the order stays and the IKE callback, which may delete SAs,
- * never runs while a packet of one waits. */
+/* One datagram from the socket; takes ownership of @p.  An ESP packet waits for its open in
+ * rx_jobs (inbound_flush_jobs(): at once without crypto threads, else when the batch ends);
+ * anything else goes first through the packets waiting there, so the order stays and the IKE
+ * callback, which may delete SAs, never runs while a packet of one waits. */
 static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockaddr *from,
                     socklen_t from_len)
 {
-    struct uip_crypto_job job;
     struct uip_sa *sa = NULL;
-    uint64_t seq;
     uint32_t spi;
     int r;
 
@@ -594,8 +593,7 @@ static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockad
     }
     if (is_ike(p->data, p->len)) {
         e->st.ike_in++;
-        if (e->crypto)
-            inbound_flush_jobs(e);
+        inbound_flush_jobs(e);
         if (e->cb.ike_packet)
             e->cb.ike_packet(e->user, p->data + 4, p->len - 4, from, from_len);
         goto out;
@@ -609,27 +607,18 @@ static void inbound(struct uip_engine *e, struct uip_pkt *p, const struct sockad
         drop(e, NULL, UIP_DROP_NO_SA);
         goto out;
     }
-    r = uip_esp_decap_prepare(sa, p, &seq, &job);
+    const unsigned n = e->n_rx_jobs;
+    r = uip_esp_decap_prepare(sa, p, &e->rx_job_seq[n], &e->rx_jobs[n]);
     if (sa->pending_events)
         schedule_events(e);
     if (r < 0) {
         drop(e, sa, uip_esp_drop_reason(r));
         goto out;
     }
-    if (e->crypto) {
-        e->rx_jobs[e->n_rx_jobs] = job;
-        e->rx_job_pkts[e->n_rx_jobs] = p;
-        e->rx_job_seq[e->n_rx_jobs++] = seq;
-        if (e->n_rx_jobs == RX_JOBS)
-            inbound_flush_jobs(e);
-        return;
-    }
-    job.result = uip_esp_open(&sa->crypto, job.esp, job.len, job.seq_hi, sa->esn);
-    if (job.result < 0) {
-        drop(e, sa, uip_esp_drop_reason(job.result));
-        goto out;
-    }
-    inbound_deliver(e, sa, p, seq);
+    e->rx_job_pkts[n] = p;
+    e->n_rx_jobs = n + 1;
+    if (!e->crypto || e->n_rx_jobs == RX_JOBS)
+        inbound_flush_jobs(e);
     return;
 out:
     uip_pool_put(&e->pool, p);
@@ -693,8 +682,7 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
             }
         }
     }
-    if (e->crypto)
-        inbound_flush_jobs(e);
+    inbound_flush_jobs(e);
     tun_output_flush(e);
     return G_SOURCE_CONTINUE;
 }
@@ -715,8 +703,7 @@ void uip_engine_inject_udp(struct uip_engine *e, const uint8_t *data, size_t len
     memcpy(p->data, data, len);
     p->len = (uint32_t)len;
     inbound(e, p, (struct sockaddr *)&e->peer, e->peer_len);
-    if (e->crypto)
-        inbound_flush_jobs(e);
+    inbound_flush_jobs(e);
     tun_output_flush(e);
 }
 
