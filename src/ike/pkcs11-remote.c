@@ -66,19 +66,11 @@ static int ask(struct ike_p11_remote *r, struct ike_p11_wire *q, uint8_t *ans,
     if (q->bad)
         return -EMSGSIZE;
     g_mutex_lock(&r->lock);
-    do
-        n = send(r->fd, q->buf, q->len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    if (ike_p11_wire_send(r->fd, q))
+        n = ike_p11_wire_recv(r->fd, ans);
     OPENSSL_cleanse(q->buf, q->len);
-    if (n == (ssize_t)q->len) {
-        do
-            n = recv(r->fd, ans, IKE_P11_WIRE_MAX, MSG_TRUNC);
-        while (n < 0 && errno == EINTR);
-    } else {
-        n = -1;
-    }
     g_mutex_unlock(&r->lock);
-    *a = (struct ike_p11_wire){.buf = ans, .len = n > 0 && n <= IKE_P11_WIRE_MAX ? (size_t)n : 0};
+    *a = (struct ike_p11_wire){.buf = ans, .len = n > 0 ? (size_t)n : 0};
     if (!ike_p11_wire_get_u32(a, &rc) || !ike_p11_wire_get_str(a, reason, sizeof(reason))) {
         ike_set_err(err, err_len, "the PKCS#11 signer process does not answer");
         return -EIO;

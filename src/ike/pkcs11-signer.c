@@ -37,24 +37,12 @@ bool ike_p11_signer_wanted(int argc, char **argv)
     return argc == 2 && strcmp(argv[1], IKE_P11_SIGNER_ARG) == 0;
 }
 
-/* One message into @buf (IKE_P11_WIRE_MAX bytes): its length, 0 at end of file, -1 on error
- * or a message cut short. */
-static ssize_t recv_msg(int fd, uint8_t *buf)
-{
-    ssize_t n;
-
-    do
-        n = recv(fd, buf, IKE_P11_WIRE_MAX, MSG_TRUNC);
-    while (n < 0 && errno == EINTR);
-    return n > IKE_P11_WIRE_MAX ? -1 : n;
-}
-
 static bool reply(int fd, int r, const char *reason, const void *a, size_t alen, const void *b,
                   size_t blen)
 {
     uint8_t buf[IKE_P11_WIRE_MAX];
     struct ike_p11_wire w = {.buf = buf};
-    ssize_t n;
+    bool sent;
 
     ike_p11_wire_put_u32(&w, (uint32_t)r);
     ike_p11_wire_put_str(&w, reason);
@@ -68,11 +56,9 @@ static bool reply(int fd, int r, const char *reason, const void *a, size_t alen,
         ike_p11_wire_put(&w, NULL, 0);
         ike_p11_wire_put(&w, NULL, 0);
     }
-    do
-        n = send(fd, buf, w.len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    sent = ike_p11_wire_send(fd, &w);
     OPENSSL_cleanse(buf, w.len);
-    return n == (ssize_t)w.len;
+    return sent;
 }
 
 struct signer {
@@ -181,7 +167,7 @@ int ike_p11_signer_main(int (*drop)(char *err, size_t err_len),
     if (drop && drop(dropped, sizeof(dropped)) < 0 && !*dropped)
         snprintf(dropped, sizeof(dropped), "the PKCS#11 signer cannot drop its rights");
 
-    while ((n = recv_msg(s.fd, buf)) > 0) {
+    while ((n = ike_p11_wire_recv(s.fd, buf)) > 0) {
         struct ike_p11_wire w = {.buf = buf, .len = (size_t)n};
         uint32_t op = 0;
 

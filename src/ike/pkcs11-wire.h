@@ -21,10 +21,12 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define IKE_P11_WIRE_MAX   16384 /* bytes in one message: certificates of a few KiB fit */
 #define IKE_P11_SIGNER_ARG "--pkcs11-signer" /* the one argument of the signer process */
@@ -115,4 +117,27 @@ static inline bool ike_p11_wire_get_str(struct ike_p11_wire *w, char *out, size_
     memcpy(out, p, n);
     out[n] = 0;
     return true;
+}
+
+/* Send the message in @w on @fd (never SIGPIPE); whether it went whole. */
+static inline bool ike_p11_wire_send(int fd, const struct ike_p11_wire *w)
+{
+    ssize_t n;
+
+    do
+        n = send(fd, w->buf, w->len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)w->len;
+}
+
+/* Receive one message on @fd into @buf (IKE_P11_WIRE_MAX bytes): its length, 0 at end of file,
+ * -1 on an error or a message longer than that. */
+static inline ssize_t ike_p11_wire_recv(int fd, uint8_t *buf)
+{
+    ssize_t n;
+
+    do
+        n = recv(fd, buf, IKE_P11_WIRE_MAX, MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
+    return n > IKE_P11_WIRE_MAX ? -1 : n;
 }
