@@ -939,20 +939,17 @@ static void on_page_destroy(GtkWidget *page, gpointer chooser)
     g_signal_handlers_disconnect_by_func(page, on_page_destroy, chooser);
     if (t.type && box)
         widget_walk(chooser, find_unfilled, &t);
-    if (t.unfilled->len) {
+    for (guint i = 0; i < t.unfilled->len; i++) {
         g_object_ref(chooser);
+        g_signal_connect(t.unfilled->pdata[i], "row-inserted", G_CALLBACK(on_token_menu_filled),
+                         chooser);
+    }
+    if (t.unfilled->len) /* (the references above keep it) */
 #if UIP_GTK4
         gtk_box_remove(GTK_BOX(box), chooser);
 #else
         gtk_container_remove(GTK_CONTAINER(box), chooser);
 #endif
-        for (guint i = 0; i < t.unfilled->len; i++) {
-            g_object_ref(chooser);
-            g_signal_connect(t.unfilled->pdata[i], "row-inserted",
-                             G_CALLBACK(on_token_menu_filled), chooser);
-        }
-        g_object_unref(chooser);
-    }
     g_ptr_array_free(t.unfilled, TRUE);
 }
 
