@@ -17,8 +17,8 @@
  * quantum of bytes.  While the queue is over its packet or byte limit, the
  * fattest bucket loses its oldest packet (so its sender hears of it soonest).
  *
- * Packets are chained through pkt->next_free (free while the pool does not
- * own the packet); the queue never allocates.  Not thread safe.
+ * Packets are chained through pkt->next_free (the pool keeps its free buffers
+ * in a stack of its own); the queue never allocates.  Not thread safe.
  */
 #pragma once
 

@@ -25,7 +25,7 @@
 struct uip_pkt {
     uint8_t *data; /* first byte of the packet inside buf */
     uint32_t len;  /* bytes from data */
-    struct uip_pkt *next_free; /* the pool's free list; the fair queue's FIFO while queued */
+    struct uip_pkt *next_free; /* the fair queue's FIFO while queued */
     alignas(64) uint8_t buf[UIP_PKT_BUF_SIZE];
 };
 
@@ -47,7 +47,7 @@ static inline uint32_t uip_pkt_tailroom(const struct uip_pkt *p)
 }
 
 struct uip_pool {
-    struct uip_pkt *free;
+    struct uip_pkt **stack; /* the free buffers; stack[avail - 1] is taken next */
     struct uip_pkt *slab;
     unsigned size;
     unsigned avail;
