@@ -36,6 +36,16 @@
 int uip_privileges_drop(const char *user, char *err, size_t err_len);
 
 /*
+ * What uip_privileges_drop(@user) can do ahead, with no rights and on another
+ * thread (the warm-up, service/warm-up.h): look @user up and compile the
+ * seccomp filter (together about 1.6 ms of a drop that sits between
+ * IKE_SA_INIT sent and its answer).  The drop uses what it finds for the same
+ * @user, else does it itself.  Once, and finished before the drop (the
+ * warm-up thread is joined first).
+ */
+void uip_privileges_prepare(const char *user);
+
+/*
  * The bounding set (what execve may grant) and the ambient set emptied,
  * first thing in main(): GLib's threads, started soon after, inherit that,
  * and the bounding set, like every capability set, belongs to each thread

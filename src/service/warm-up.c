@@ -3,20 +3,19 @@
 
 #include <glib.h>
 
-#include "common/uip-file.h"
 #include "common/uip-log.h"
 #include "ike/ike-crypto.h"
+#include "service/privileges.h"
 
 static GThread *thread;
 
 static gpointer run(gpointer data)
 {
     g_autofree char *user = data;
-    g_auto(uip_file_owner_t) owner = {0};
 
     ike_crypto_warm_up();
-    if (user && uip_file_owner_lookup(user, &owner) < 0)
-        _LOGD("warm-up: no user %s yet", user); /* the drop says what it does about it */
+    if (user)
+        uip_privileges_prepare(user);
     return NULL;
 }
 

@@ -142,6 +142,54 @@ static int child_drop(void)
     return 0;
 }
 
+static gpointer prepare_fn(gpointer user)
+{
+    uip_privileges_prepare(user);
+    return NULL;
+}
+
+static gpointer idle_fn(gpointer stop)
+{
+    while (!g_atomic_int_get((int *)stop))
+        g_usleep(1000);
+    return NULL;
+}
+
+/* As the service does it: the lookup and the filter prepared on another thread (the warm-up),
+ * then the drop with one more thread running, which must end up as filtered and unprivileged
+ * as the caller (TSYNC, glibc's setxid on every thread). */
+static int child_drop_prepared(void)
+{
+    char err[256];
+    int stop = 0, seen = 0;
+    g_autoptr(GDir) dir = NULL;
+    const char *tid;
+
+    g_thread_join(g_thread_new("prepare", prepare_fn, (gpointer) "nobody"));
+    GThread *idle = g_thread_new("idle", idle_fn, &stop);
+    CHECK(uip_privileges_drop("nobody", err, sizeof(err)) == 0);
+    dir = g_dir_open("/proc/self/task", 0, NULL);
+    CHECK(dir);
+    while ((tid = g_dir_read_name(dir))) {
+        g_autofree char *path = g_strdup_printf("/proc/self/task/%s/status", tid);
+        g_autofree char *st = NULL, *uid = NULL, *capeff = NULL, *sec = NULL;
+
+        CHECK(g_file_get_contents(path, &st, NULL, NULL));
+        uid = status_field(st, "Uid");
+        capeff = status_field(st, "CapEff");
+        sec = status_field(st, "Seccomp");
+        CHECK(uid && !g_str_has_prefix(uid, "0\t"));
+        CHECK(g_strcmp0(capeff, "0000000000000000") == 0);
+        CHECK(g_strcmp0(sec, "2") == 0);
+        seen++;
+    }
+    CHECK(seen == 2);
+    CHECK(refuses_errno(socket(AF_PACKET, SOCK_RAW, 0), EPERM));
+    g_atomic_int_set(&stop, 1);
+    g_thread_join(idle);
+    return 0;
+}
+
 static void test_allow_list(void)
 {
     int st = in_child(child_allow_list);
@@ -174,6 +222,17 @@ static void test_drop(void)
     g_assert_cmpint(WEXITSTATUS(st), ==, 0);
 }
 
+static void test_drop_prepared(void)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root");
+        return;
+    }
+    int st = in_child(child_drop_prepared);
+    g_assert_true(WIFEXITED(st));
+    g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -181,5 +240,6 @@ int main(int argc, char **argv)
     g_test_add_func("/privileges/exec-kills", test_exec_kills);
     g_test_add_func("/privileges/strict-traps", test_strict_traps);
     g_test_add_func("/privileges/drop", test_drop);
+    g_test_add_func("/privileges/drop-prepared", test_drop_prepared);
     return g_test_run();
 }
