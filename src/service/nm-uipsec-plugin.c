@@ -285,6 +285,11 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
     uip_tunnel_params_unload_files(&p); /* the tunnel holds its own references */
     /* the session copied what it needs: drop our copies of the secrets now */
     g_hash_table_remove_all(self->secrets);
+    if (r == 0) {
+        r = uip_tunnel_start(self->tunnel, err, sizeof(err));
+        if (r < 0)
+            g_clear_pointer(&self->tunnel, uip_tunnel_free);
+    }
     if (r < 0) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR,
                     r == -EINVAL ? NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS
@@ -292,7 +297,6 @@ static gboolean start_tunnel(NMUipsecPlugin *self, GError **error)
                     _("Cannot start the tunnel: %s"), err);
         return FALSE;
     }
-    uip_tunnel_start(self->tunnel);
     /* the system bus NetworkManager talks to us on; without one (tests), no watch */
     g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
     self->sleep = uip_sleep_watch_new(bus, on_resumed, self);

@@ -2,6 +2,10 @@
 /*
  * The glue between one IKEv2 session and the ESP engine (see tunnel.h).
  *
+ * Start: the IKE socket and the session (uip_tunnel_new()), then IKE_SA_INIT
+ * out, and the engine (TUN device, NAT-T socket) made while it travels
+ * (uip_tunnel_start()): nothing needs the engine before the answer.
+ *
  * Flow: datagrams from the gateway's port 500 arrive on sock500 and go to the
  * session; those on the NAT-T port arrive in the engine, which decrypts ESP
  * into the TUN device and hands IKE (behind the non-ESP marker) back here.
@@ -122,6 +126,11 @@ struct uip_tunnel {
     unsigned redirects;           /* in a row, since the tunnel was last up */
     int64_t tick_mono_us;         /* the last tick, CLOCK_MONOTONIC */
     int64_t asleep_us;            /* CLOCK_BOOTTIME - CLOCK_MONOTONIC then */
+    /* for the engine, made at uip_tunnel_start() */
+    char *tun_name;
+    bool set_tun_mtu;
+    unsigned nat_keepalive;
+    char dev[IFNAMSIZ];           /* bind to this device ("": do not) */
 };
 
 static struct tunnel_ike *tunnel_ike_new(struct uip_tunnel *t, const struct ike_session_config *c,
@@ -1009,7 +1018,6 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
                    void *user, struct uip_tunnel **out, char *err, size_t err_len)
 {
     struct ike_session_config cfg = p->ike;
-    struct uip_engine_config ecfg;
     struct uip_tunnel *t;
     char dev[IFNAMSIZ] = "";
     int r;
@@ -1073,34 +1081,11 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
         }
     }
 
-    uip_engine_config_init(&ecfg);
-    ecfg.tun_name = p->tun_name;
-    ecfg.set_tun_mtu = p->set_tun_mtu;
-    ecfg.local = t->local;
-    ecfg.local_len = t->local_len;
-    ecfg.peer = cfg.gateway;
-    ecfg.peer_len = cfg.gateway_len;
-    set_port(&ecfg.peer, cfg.natt_port ? cfg.natt_port : 4500);
-    ecfg.keepalive_interval = p->nat_keepalive;
-    struct uip_engine_callbacks ecb = {.ike_packet = on_ike_packet, .sa_event = on_sa_event};
-    r = uip_engine_new(&ecfg, &ecb, t, NULL, &t->engine);
-    if (r < 0) {
-        snprintf(err, err_len, "cannot start the ESP engine (TUN device or UDP socket): %s",
-                 g_strerror(-r));
-        goto fail;
-    }
-    r = uip_engine_raise_priority();
-    if (r < 0)
-        _LOGW("cannot raise the data path's priority to nice %d: %s", UIP_ENGINE_NICE,
-              g_strerror(-r));
-    if (dev[0]) {
-        r = bind_to_device(uip_engine_udp_fd(t->engine), dev);
-        if (r < 0) {
-            snprintf(err, err_len, "cannot bind to the outgoing device: %s", g_strerror(-r));
-            goto fail;
-        }
-        _LOGI("IKE and ESP bound to %s", dev);
-    }
+    /* the engine, at uip_tunnel_start(), with these */
+    t->tun_name = g_strdup(p->tun_name);
+    t->set_tun_mtu = p->set_tun_mtu;
+    t->nat_keepalive = p->nat_keepalive;
+    g_strlcpy(t->dev, dev, sizeof(t->dev));
 
     ike_session_config_copy(&t->cfg, &cfg);
     t->ike = tunnel_ike_new(t, &t->cfg, err, err_len);
@@ -1109,6 +1094,62 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
         goto fail;
     }
 
+    *out = t;
+    return 0;
+
+fail:
+    uip_tunnel_free(t);
+    return r;
+}
+
+/* The ESP engine: the TUN device and the NAT-T socket, bound like sock500. */
+static int start_engine(struct uip_tunnel *t, char *err, size_t err_len)
+{
+    struct uip_engine_config ecfg;
+    struct uip_engine_callbacks ecb = {.ike_packet = on_ike_packet, .sa_event = on_sa_event};
+    int r;
+
+    uip_engine_config_init(&ecfg);
+    ecfg.tun_name = t->tun_name;
+    ecfg.set_tun_mtu = t->set_tun_mtu;
+    ecfg.local = t->local;
+    ecfg.local_len = t->local_len;
+    ecfg.peer = t->cfg.gateway;
+    ecfg.peer_len = t->cfg.gateway_len;
+    set_port(&ecfg.peer, t->cfg.natt_port ? t->cfg.natt_port : 4500);
+    ecfg.keepalive_interval = t->nat_keepalive;
+    r = uip_engine_new(&ecfg, &ecb, t, NULL, &t->engine);
+    if (r < 0) {
+        snprintf(err, err_len, "cannot start the ESP engine (TUN device or UDP socket): %s",
+                 g_strerror(-r));
+        return r;
+    }
+    r = uip_engine_raise_priority();
+    if (r < 0)
+        _LOGW("cannot raise the data path's priority to nice %d: %s", UIP_ENGINE_NICE,
+              g_strerror(-r));
+    if (t->dev[0]) {
+        r = bind_to_device(uip_engine_udp_fd(t->engine), t->dev);
+        if (r < 0) {
+            snprintf(err, err_len, "cannot bind to the outgoing device: %s", g_strerror(-r));
+            return r;
+        }
+        _LOGI("IKE and ESP bound to %s", t->dev);
+    }
+    return 0;
+}
+
+int uip_tunnel_start(struct uip_tunnel *t, char *err, size_t err_len)
+{
+    int r;
+
+    g_return_val_if_fail(!t->engine, -EALREADY);
+    /* IKE_SA_INIT first: the engine is made while it travels (the session needs it for the
+     * answer at the earliest, to move to NAT-T; nothing runs before this returns) */
+    ike_session_start(t->ike->s);
+    r = start_engine(t, err, err_len);
+    if (r < 0)
+        return r;
     t->sock500_watch = g_unix_fd_add(t->sock500, G_IO_IN, on_sock500, t);
     t->tick_mono_us = g_get_monotonic_time();
     t->asleep_us = boottime_us() - t->tick_mono_us;
@@ -1119,17 +1160,7 @@ int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_ca
             _LOGW("cannot watch for network changes: %s; the tunnel will not follow them",
                   g_strerror(errno));
     }
-    *out = t;
     return 0;
-
-fail:
-    uip_tunnel_free(t);
-    return r;
-}
-
-void uip_tunnel_start(struct uip_tunnel *t)
-{
-    ike_session_start(t->ike->s);
 }
 
 void uip_tunnel_rekey_child(struct uip_tunnel *t)
@@ -1180,6 +1211,7 @@ void uip_tunnel_free(struct uip_tunnel *t)
     uip_engine_free(t->engine);
     if (t->sock500 >= 0)
         close(t->sock500);
+    g_free(t->tun_name);
     g_free(t);
 }
 

@@ -75,15 +75,23 @@ struct uip_tunnel_callbacks {
 struct uip_tunnel;
 
 /*
- * Open the sockets and the TUN device and create the session (nothing sent
- * yet).  0, or a negative errno with a message in @err: -ENETUNREACH (no
- * route to the gateway), -EINVAL (bad session config: the message says what),
- * or the errno of the TUN device / sockets.
+ * Open the IKE socket and create the session (nothing sent yet).  0, or a
+ * negative errno with a message in @err: -ENETUNREACH (no route to the
+ * gateway), -EINVAL (bad session config: the message says what), or the
+ * errno of the socket.
  */
 int uip_tunnel_new(const struct uip_tunnel_params *p, const struct uip_tunnel_callbacks *cb,
                    void *user, struct uip_tunnel **out, char *err, size_t err_len);
 
-void uip_tunnel_start(struct uip_tunnel *t);
+/*
+ * Send IKE_SA_INIT, then make the ESP engine (the TUN device and the NAT-T
+ * socket) while it travels: about 1.5 ms of the way to the tunnel that no
+ * longer waits.  Right after uip_tunnel_new(), before the main loop runs
+ * again.  0, or a negative errno of the TUN device / socket with a message in
+ * @err (-EINVAL: a bad TUN name); then free the tunnel (the gateway's
+ * half-open IKE SA times out).
+ */
+int uip_tunnel_start(struct uip_tunnel *t, char *err, size_t err_len);
 
 /* Rekey the CHILD_SA now (ike_session_rekey_child()). */
 void uip_tunnel_rekey_child(struct uip_tunnel *t);

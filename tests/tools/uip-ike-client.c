@@ -352,7 +352,13 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_hup, NULL);
     g_unix_signal_add(SIGTERM, on_term, NULL);
     g_unix_signal_add(SIGINT, on_term, NULL);
-    uip_tunnel_start(tunnel);
+    r = uip_tunnel_start(tunnel, err, sizeof(err));
+    if (r < 0) {
+        g_strdelimit(err, " ", '_');
+        printf("failed reason=%s message=%s\n", r == -EINVAL ? "config" : "unreachable", err);
+        uip_tunnel_free(tunnel);
+        return 1;
+    }
     g_main_loop_run(loop);
 
     uip_tunnel_free(tunnel);
