@@ -135,7 +135,8 @@ uip_cleanup() {
         ip netns del "$ns" 2>/dev/null
     done
     if [ -n "$UIP_TMP" ] && [ -d "$UIP_TMP" ]; then
-        if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${UIP_KEEP_TMP:-}" ]; then
+        if [ "${UIP_KEEP_TMP:-}" = always ] ||
+            { [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${UIP_KEEP_TMP:-}" ]; }; then
             printf 'kept %s\n' "$UIP_TMP" >&2
         else
             rm -rf "$UIP_TMP"
