@@ -402,7 +402,10 @@ static int become(const char *user, char *err, size_t err_len)
     }
     if (clear_bounding_set(err, err_len) < 0)
         return -errno;
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+    /* glibc makes every thread follow each set*id call, one signal round per call: the
+     * supplementary groups only when there are some (NetworkManager's children have none) */
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+        (getgroups(0, NULL) != 0 && setgroups(0, NULL) < 0) ||
         setresgid(pw.gid, pw.gid, pw.gid) < 0 ||
         setresuid(pw.uid, pw.uid, pw.uid) < 0) {
         snprintf(err, err_len, "cannot become user %s: %s", name, g_strerror(errno));

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -120,8 +121,11 @@ static int child_drop(void)
     char err[256];
     g_autofree char *st = NULL;
     g_autofree char *uid = NULL, *capeff = NULL, *capprm = NULL, *capbnd = NULL, *nnp = NULL,
-                    *sec = NULL;
+                    *sec = NULL, *groups = NULL;
 
+    /* supplementary groups, which must go too */
+    const gid_t extra[] = {4, 27};
+    CHECK(setgroups(G_N_ELEMENTS(extra), extra) == 0);
     /* a user that does not exist: the service falls back to nobody rather than stay root */
     CHECK(uip_privileges_drop("uipsec-test-no-such-user", err, sizeof(err)) == 0);
     CHECK(getuid() != 0 && geteuid() != 0 && getgid() != 0);
@@ -132,7 +136,9 @@ static int child_drop(void)
     capbnd = status_field(st, "CapBnd");
     nnp = status_field(st, "NoNewPrivs");
     sec = status_field(st, "Seccomp");
+    groups = status_field(st, "Groups");
     CHECK(uid && !g_str_has_prefix(uid, "0\t"));
+    CHECK(g_strcmp0(groups, "") == 0);
     CHECK(g_strcmp0(capeff, "0000000000000000") == 0);
     CHECK(g_strcmp0(capprm, "0000000000000000") == 0);
     CHECK(g_strcmp0(capbnd, "0000000000000000") == 0);
