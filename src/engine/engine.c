@@ -7,8 +7,8 @@
  * flow shed over 64 packets; reading pauses while the queue holds 1 MiB)
  * -> take up to `budget` frames by deficit round robin (an idle source of
  * default priority gives another turn per main loop iteration while frames
- * wait) -> with TUN offload: TCP super-packets cut into segments by
- * uip_tso_split -> parse the flow -> outbound SA from the flow cache
+ * wait) -> with TUN offload: TCP and UDP super-packets cut into segments by
+ * uip_gso_split -> parse the flow -> outbound SA from the flow cache
  * (selector scan only on a miss) -> too big? ICMP back into the TUN -> ESP
  * encap in place -> collect into a batch (with crypto threads the seals wait
  * for the batch and run together: crypto-pool.h) -> sendmmsg (UDP GSO where
@@ -405,7 +405,7 @@ static void outbound_vnet(struct uip_engine *e, struct uip_pkt *p)
     p->len -= UIP_VNET_HDR_LEN;
     if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
         e->st.tso_in++;
-        int r = uip_tso_split(&h, p->data, p->len, &e->pool, outbound_segment, e);
+        int r = uip_gso_split(&h, p->data, p->len, &e->pool, outbound_segment, e);
         if (r < 0)
             drop(e, NULL, r == -ENOBUFS ? UIP_DROP_QUEUE_FULL : UIP_DROP_MALFORMED);
         uip_pool_put(&e->pool, p);
@@ -835,7 +835,7 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
         g_strlcpy(e->tun_name, cfg->tun_name ? cfg->tun_name : "faketun", sizeof(e->tun_name));
     } else {
         e->vnet = !cfg->no_offload;
-        r = uip_tun_open(cfg->tun_name, e->tun_name, &e->vnet);
+        r = uip_tun_open(cfg->tun_name, e->tun_name, &e->vnet, &e->gro.udp);
         if (r < 0) {
             _LOGE("cannot create TUN device %s: %s", cfg->tun_name ? cfg->tun_name : "",
                   g_strerror(-r));
@@ -885,7 +885,8 @@ int uip_engine_new(const struct uip_engine_config *cfg, const struct uip_engine_
     g_source_set_callback(e->timer_src, on_timer, e, NULL);
     g_source_attach(e->timer_src, e->ctx);
 
-    _LOGI("engine up: TUN %s, MTU %u%s", e->tun_name, e->mtu, e->vnet ? ", TSO/GRO" : "");
+    _LOGI("engine up: TUN %s, MTU %u%s", e->tun_name, e->mtu,
+          !e->vnet ? "" : e->gro.udp ? ", TSO/USO/GRO" : ", TSO/GRO");
     *out = e;
     return 0;
 fail:

@@ -57,7 +57,7 @@ struct uip_engine_stats {
     uint64_t keepalive_out;
     uint64_t dummy_in;   /* next header 59 packets, dropped silently (RFC 4303 2.6) */
     uint64_t icmp_sent;  /* too-big errors written into the TUN */
-    uint64_t tso_in;     /* TCP super-packets read from the TUN (split into segments) */
+    uint64_t tso_in;     /* TCP and UDP super-packets read from the TUN (split into segments) */
     uint64_t gro_coalesced; /* inbound segments merged into a super-packet for the TUN */
     bool offload;        /* the TUN device does TSO/GRO */
     unsigned pool_avail; /* free buffers now */

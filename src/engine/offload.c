@@ -2,16 +2,20 @@
 /*
  * TSO split and GRO coalescing for a TUN device opened with IFF_VNET_HDR.
  *
- * Outbound: TUN read (virtio_net_hdr + TCP super-packet) -> uip_tso_split()
- * copies headers + one MSS of payload into a pool buffer per segment, fixes
- * lengths, IPv4 ID, sequence number, flags and checksums -> ESP encap.
+ * Outbound: TUN read (virtio_net_hdr + TCP or UDP super-packet) ->
+ * uip_gso_split() copies headers + one segment of payload into a pool buffer
+ * per segment, fixes lengths, IPv4 ID, TCP sequence number and flags, and
+ * checksums -> ESP encap.
  *
  * Inbound: decrypted packet -> uip_gro_add(): a TCP segment that continues
  * its flow's open item (same headers, next sequence number, not longer than
- * the first segment, valid checksum) has its payload appended; anything else
- * becomes a new item -> uip_gro_flush() at the end of the batch writes each
- * item to the TUN, super-packets with gso_type TCPV4/TCPV6 and a
- * pseudo-header checksum for the kernel to complete.
+ * the first segment, valid checksum) has its payload appended, and so has a
+ * UDP datagram when the TUN takes UDP super-packets (USO: same headers, not
+ * longer than the first, valid non-zero checksum); anything else becomes a
+ * new item -> uip_gro_flush() at the end of the batch writes each item to
+ * the TUN, super-packets with gso_type TCPV4/TCPV6/UDP_L4 and a
+ * pseudo-header checksum for the kernel to complete (a UDP socket without
+ * UDP_GRO gets the datagrams back one by one, as they were sent).
  */
 #include "engine/offload.h"
 
@@ -64,37 +68,56 @@ static void ipv4_checksum(uint8_t *pkt, size_t hl)
     uip_put16(pkt + 10, uip_csum_fold(uip_csum_add(0, pkt, hl)));
 }
 
-int uip_tso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
+/* UDP's checksum over the pseudo-header and the datagram; 0 goes out as 0xffff. */
+static void udp_checksum(uint8_t *pkt, int family, size_t l4, size_t len)
+{
+    const uint8_t *src = pkt + (family == AF_INET ? 12 : 8);
+    const uint8_t *dst = pkt + (family == AF_INET ? 16 : 24);
+    uint32_t sum;
+    uint16_t c;
+
+    pkt[l4 + 6] = pkt[l4 + 7] = 0;
+    sum = uip_csum_pseudo(family, src, dst, IPPROTO_UDP, (uint32_t)(len - l4));
+    c = uip_csum_fold(uip_csum_add(sum, pkt + l4, len - l4));
+    uip_put16(pkt + l4 + 6, c ? c : 0xffff);
+}
+
+int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
                   struct uip_pool *pool, uip_segment_fn emit, void *ctx)
 {
     unsigned gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-    size_t l4 = h->csum_start, mss = h->gso_size;
-    int family;
+    size_t l4 = h->csum_start, mss = h->gso_size, l4hl;
+    int family, proto;
 
-    if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
-        family = AF_INET;
-        if (len < 20 || pkt[0] >> 4 != 4 || (size_t)(pkt[0] & 0xf) * 4 != l4 || pkt[9] != IPPROTO_TCP)
+    if (len < 20)
+        return -EINVAL;
+    family = pkt[0] >> 4 == 4 ? AF_INET : pkt[0] >> 4 == 6 ? AF_INET6 : 0;
+    proto = family == AF_INET ? pkt[9] : family == AF_INET6 && len >= 40 ? pkt[6] : -1;
+    if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
+        if (family != (gso == VIRTIO_NET_HDR_GSO_TCPV4 ? AF_INET : AF_INET6) ||
+            proto != IPPROTO_TCP)
             return -EINVAL;
-    } else if (gso == VIRTIO_NET_HDR_GSO_TCPV6) {
-        family = AF_INET6;
-        if (len < 40 || pkt[0] >> 4 != 6 || l4 != 40 || pkt[6] != IPPROTO_TCP)
+    } else if (gso == VIRTIO_NET_HDR_GSO_UDP_L4) {
+        if (!family || proto != IPPROTO_UDP)
             return -EINVAL;
     } else {
         return -EINVAL;
     }
-    if (mss == 0 || l4 + 20 > len)
+    if (family == AF_INET ? (pkt[0] & 0xf) < 5 || (size_t)(pkt[0] & 0xf) * 4 != l4 : l4 != 40)
         return -EINVAL;
-    size_t thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
-    if (thl < 20 || l4 + thl > len)
+    if (mss == 0 || l4 + (proto == IPPROTO_UDP ? 8 : 20) > len)
         return -EINVAL;
-    size_t hdr = l4 + thl, payload = len - hdr;
+    l4hl = proto == IPPROTO_UDP ? 8 : (size_t)(pkt[l4 + 12] >> 4) * 4;
+    if ((proto == IPPROTO_TCP && l4hl < 20) || l4 + l4hl > len)
+        return -EINVAL;
+    size_t hdr = l4 + l4hl, payload = len - hdr;
     size_t nseg = payload ? (payload + mss - 1) / mss : 1;
     if (hdr + mss > UIP_PKT_MAX_LEN)
         return -EINVAL;
 
-    uint32_t seq0 = uip_get32(pkt + l4 + 4);
+    uint32_t seq0 = proto == IPPROTO_TCP ? uip_get32(pkt + l4 + 4) : 0;
     uint16_t id0 = uip_get16(pkt + 4);
-    uint8_t flags0 = pkt[l4 + 13];
+    uint8_t flags0 = proto == IPPROTO_TCP ? pkt[l4 + 13] : 0;
 
     for (size_t i = 0; i < nseg; i++) {
         size_t chunk = payload - i * mss < mss ? payload - i * mss : mss;
@@ -112,14 +135,19 @@ int uip_tso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len
         } else {
             uip_put16(d + 4, (uint16_t)(hdr + chunk - 40));
         }
-        uip_put32(d + l4 + 4, seq0 + (uint32_t)(i * mss));
-        uint8_t f = flags0;
-        if (i + 1 < nseg)
-            f &= (uint8_t) ~(TCP_FIN | TCP_PSH);
-        if (i > 0)
-            f &= (uint8_t)~TCP_CWR;
-        d[l4 + 13] = f;
-        tcp_checksum(d, family, l4, q->len);
+        if (proto == IPPROTO_UDP) {
+            uip_put16(d + l4 + 4, (uint16_t)(8 + chunk));
+            udp_checksum(d, family, l4, q->len);
+        } else {
+            uip_put32(d + l4 + 4, seq0 + (uint32_t)(i * mss));
+            uint8_t f = flags0;
+            if (i + 1 < nseg)
+                f &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+            if (i > 0)
+                f &= (uint8_t)~TCP_CWR;
+            d[l4 + 13] = f;
+            tcp_checksum(d, family, l4, q->len);
+        }
         emit(ctx, q);
     }
     return (int)nseg;
@@ -127,32 +155,33 @@ int uip_tso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len
 
 /* ---- GRO ------------------------------------------------------------------ */
 
-struct tcp_info {
+struct l4_info {
     int family;
+    uint8_t proto;    /* IPPROTO_TCP or IPPROTO_UDP */
     uint16_t l4;
-    uint16_t hdr;     /* IP + TCP header bytes */
-    uint16_t payload; /* TCP payload bytes */
-    uint8_t flags;
-    uint32_t seq;
+    uint16_t hdr;     /* IP + TCP/UDP header bytes */
+    uint16_t payload; /* TCP/UDP payload bytes */
+    uint8_t flags;    /* TCP's */
+    uint32_t seq;     /* TCP's */
     uint32_t flow;
     bool candidate; /* may be coalesced */
 };
 
-static uint32_t flow_hash(const uint8_t *a, size_t n, const uint8_t *ports)
+static uint32_t flow_hash(const uint8_t *a, size_t n, const uint8_t *ports, uint8_t proto)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = 2166136261u ^ proto;
     for (size_t i = 0; i < n; i++)
         h = (h ^ a[i]) * 16777619u;
     for (size_t i = 0; i < 4; i++)
         h = (h ^ ports[i]) * 16777619u;
-    return h | 1; /* 0 means "not TCP" */
+    return h | 1; /* 0 means "neither TCP nor UDP" */
 }
 
-/* Fill @t for a TCP packet; false for anything else. */
-static bool tcp_parse(const struct uip_pkt *p, struct tcp_info *t)
+/* Fill @t for a TCP packet, or a UDP one when @udp; false for anything else. */
+static bool l4_parse(const struct uip_pkt *p, bool udp, struct l4_info *t)
 {
     const uint8_t *d = p->data;
-    size_t len = p->len, l4;
+    size_t len = p->len, l4, min;
     bool simple;
 
     memset(t, 0, sizeof(*t));
@@ -160,20 +189,39 @@ static bool tcp_parse(const struct uip_pkt *p, struct tcp_info *t)
         return false;
     if (d[0] >> 4 == 4) {
         l4 = (size_t)(d[0] & 0xf) * 4;
-        if (d[9] != IPPROTO_TCP || (uip_get16(d + 6) & 0x1fff) || l4 + 20 > len)
+        t->proto = d[9];
+        min = t->proto == IPPROTO_UDP ? 8 : 20;
+        if ((t->proto != IPPROTO_TCP && (!udp || t->proto != IPPROTO_UDP)) ||
+            (uip_get16(d + 6) & 0x1fff) || l4 < 20 || l4 + min > len)
             return false;
         t->family = AF_INET;
         simple = l4 == 20 && !(uip_get16(d + 6) & 0x2000) && uip_get16(d + 2) == len;
-        t->flow = flow_hash(d + 12, 8, d + l4);
+        t->flow = flow_hash(d + 12, 8, d + l4, t->proto);
     } else if (d[0] >> 4 == 6) {
         l4 = 40;
-        if (len < 60 || d[6] != IPPROTO_TCP)
+        t->proto = len >= 40 ? d[6] : 0;
+        min = t->proto == IPPROTO_UDP ? 8 : 20;
+        if ((t->proto != IPPROTO_TCP && (!udp || t->proto != IPPROTO_UDP)) || len < l4 + min)
             return false;
         t->family = AF_INET6;
         simple = (size_t)uip_get16(d + 4) + 40 == len;
-        t->flow = flow_hash(d + 8, 32, d + l4);
+        t->flow = flow_hash(d + 8, 32, d + l4, t->proto);
     } else {
         return false;
+    }
+    const uint8_t *src = d + (t->family == AF_INET ? 12 : 8);
+    const uint8_t *dst = d + (t->family == AF_INET ? 16 : 24);
+    uint32_t sum = uip_csum_pseudo(t->family, src, dst, t->proto, (uint32_t)(len - l4));
+    if (t->proto == IPPROTO_UDP) {
+        t->l4 = (uint16_t)l4;
+        t->hdr = (uint16_t)(l4 + 8);
+        t->payload = (uint16_t)(len - l4 - 8);
+        /* no checksum (IPv4's 0) would get one: such datagrams stay as they are, and so
+         * does one with a bad checksum, for the kernel to drop */
+        t->candidate = simple && t->payload > 0 && uip_get16(d + l4 + 4) == len - l4 &&
+                       uip_get16(d + l4 + 6) != 0 &&
+                       uip_csum_fold_nocomp(uip_csum_add(sum, d + l4, len - l4)) == 0xffff;
+        return true;
     }
     size_t thl = (size_t)(d[l4 + 12] >> 4) * 4;
     if (thl < 20 || l4 + thl > len)
@@ -187,15 +235,12 @@ static bool tcp_parse(const struct uip_pkt *p, struct tcp_info *t)
                                                     TCP_CWR | TCP_ECE)) || !(t->flags & TCP_ACK))
         return true;
     /* a segment with a bad checksum is left for the kernel to drop */
-    const uint8_t *src = d + (t->family == AF_INET ? 12 : 8);
-    const uint8_t *dst = d + (t->family == AF_INET ? 16 : 24);
-    uint32_t sum = uip_csum_pseudo(t->family, src, dst, IPPROTO_TCP, (uint32_t)(len - l4));
     t->candidate = uip_csum_fold_nocomp(uip_csum_add(sum, d + l4, len - l4)) == 0xffff;
     return true;
 }
 
 /* Same flow, same header bytes apart from lengths, IDs, sequence numbers and checksums. */
-static bool same_headers(const uint8_t *a, const uint8_t *b, const struct tcp_info *t)
+static bool same_headers(const uint8_t *a, const uint8_t *b, const struct l4_info *t)
 {
     size_t l4 = t->l4;
 
@@ -207,19 +252,22 @@ static bool same_headers(const uint8_t *a, const uint8_t *b, const struct tcp_in
         if (memcmp(a, b, 4) != 0 || a[7] != b[7] || memcmp(a + 8, b + 8, 32) != 0)
             return false;
     }
-    return memcmp(a + l4, b + l4, 4) == 0 &&               /* ports */
-           memcmp(a + l4 + 8, b + l4 + 8, 5) == 0 &&       /* ack, data offset */
-           memcmp(a + l4 + 14, b + l4 + 14, 2) == 0 &&     /* window */
-           memcmp(a + l4 + 20, b + l4 + 20, t->hdr - l4 - 20) == 0; /* options */
+    if (memcmp(a + l4, b + l4, 4) != 0) /* ports */
+        return false;
+    return t->proto == IPPROTO_UDP ||
+           (memcmp(a + l4 + 8, b + l4 + 8, 5) == 0 &&                /* ack, data offset */
+            memcmp(a + l4 + 14, b + l4 + 14, 2) == 0 &&              /* window */
+            memcmp(a + l4 + 20, b + l4 + 20, t->hdr - l4 - 20) == 0); /* options */
 }
 
 static bool try_append(struct uip_gro *g, struct uip_gro_item *it, struct uip_pkt *p,
-                       const struct tcp_info *t)
+                       const struct l4_info *t)
 {
     struct uip_pkt *s = it->p;
 
-    if (!it->open || it->hdr_len != t->hdr || it->l4_off != t->l4 || t->seq != it->next_seq ||
-        t->payload > it->gso_size || s->len + t->payload > 65535u ||
+    if (!it->open || it->proto != t->proto || it->hdr_len != t->hdr || it->l4_off != t->l4 ||
+        (t->proto == IPPROTO_TCP && t->seq != it->next_seq) || t->payload > it->gso_size ||
+        s->len + t->payload > 65535u ||
         (size_t)(s->data - s->buf) + s->len + t->payload > sizeof(s->buf) ||
         !same_headers(s->data, p->data, t))
         return false;
@@ -240,10 +288,10 @@ static bool try_append(struct uip_gro *g, struct uip_gro_item *it, struct uip_pk
 void uip_gro_add(struct uip_gro *g, struct uip_pkt *p, struct uip_pool *pool,
                  uip_tun_write_fn write, void *ctx)
 {
-    struct tcp_info t;
-    bool tcp = tcp_parse(p, &t);
+    struct l4_info t;
+    bool known = l4_parse(p, g->udp, &t);
 
-    if (tcp && t.candidate) {
+    if (known && t.candidate) {
         /* only the flow's latest item may grow: that keeps the flow in order */
         for (unsigned i = g->n; i-- > 0;) {
             if (g->items[i].flow != t.flow)
@@ -259,8 +307,9 @@ void uip_gro_add(struct uip_gro *g, struct uip_pkt *p, struct uip_pool *pool,
         uip_gro_flush(g, pool, write, ctx);
     struct uip_gro_item *it = &g->items[g->n++];
     it->p = p;
-    it->flow = tcp ? t.flow : 0;
-    it->open = tcp && t.candidate && !(t.flags & TCP_PSH);
+    it->flow = known ? t.flow : 0;
+    it->proto = t.proto;
+    it->open = known && t.candidate && !(t.flags & TCP_PSH);
     it->next_seq = t.seq + t.payload;
     it->gso_size = t.payload;
     it->l4_off = t.l4;
@@ -273,7 +322,8 @@ void uip_gro_flush(struct uip_gro *g, struct uip_pool *pool, uip_tun_write_fn wr
     for (unsigned i = 0; i < g->n; i++) {
         struct uip_gro_item *it = &g->items[i];
         uint8_t *d = it->p->data;
-        size_t len = it->p->len;
+        size_t len = it->p->len, l4 = it->l4_off;
+        bool udp = it->proto == IPPROTO_UDP;
         struct virtio_net_hdr h;
 
         memset(&h, 0, sizeof(h));
@@ -281,22 +331,26 @@ void uip_gro_flush(struct uip_gro *g, struct uip_pool *pool, uip_tun_write_fn wr
             int family = d[0] >> 4 == 4 ? AF_INET : AF_INET6;
             if (family == AF_INET) {
                 uip_put16(d + 2, (uint16_t)len);
-                ipv4_checksum(d, it->l4_off);
+                ipv4_checksum(d, l4);
             } else {
                 uip_put16(d + 4, (uint16_t)(len - 40));
             }
+            if (udp)
+                uip_put16(d + l4 + 4, (uint16_t)(len - l4)); /* the whole, as a UDP_SEGMENT
+                                                              * sender's */
             /* the kernel adds the segment sum to the pseudo-header sum stored here */
             const uint8_t *src = d + (family == AF_INET ? 12 : 8);
             const uint8_t *dst = d + (family == AF_INET ? 16 : 24);
-            uint32_t ps = uip_csum_pseudo(family, src, dst, IPPROTO_TCP,
-                                          (uint32_t)(len - it->l4_off));
-            uip_put16(d + it->l4_off + 16, uip_csum_fold_nocomp(ps));
+            uint32_t ps = uip_csum_pseudo(family, src, dst, it->proto, (uint32_t)(len - l4));
+            uip_put16(d + l4 + (udp ? 6 : 16), uip_csum_fold_nocomp(ps));
             h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-            h.gso_type = family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+            h.gso_type = udp                ? VIRTIO_NET_HDR_GSO_UDP_L4
+                         : family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4
+                                            : VIRTIO_NET_HDR_GSO_TCPV6;
             h.hdr_len = it->hdr_len;
             h.gso_size = it->gso_size;
-            h.csum_start = it->l4_off;
-            h.csum_offset = 16;
+            h.csum_start = (uint16_t)l4;
+            h.csum_offset = udp ? 6 : 16;
         }
         memcpy(d - UIP_VNET_HDR_LEN, &h, UIP_VNET_HDR_LEN);
         write(ctx, d - UIP_VNET_HDR_LEN, len + UIP_VNET_HDR_LEN);

@@ -3,12 +3,14 @@
  * TUN offloads (IFF_VNET_HDR): fewer, larger packets between the kernel and
  * the engine, so the per-packet syscall cost is paid once per super-packet.
  *
- * Outbound (TSO): the kernel hands over TCP super-packets of up to 64 KiB
- * with a virtio_net_hdr; uip_tso_split() cuts them into MTU-sized segments
+ * Outbound (TSO, USO): the kernel hands over TCP super-packets of up to
+ * 64 KiB, and UDP ones from senders that use UDP_SEGMENT (QUIC; Linux 6.2+),
+ * with a virtio_net_hdr; uip_gso_split() cuts them into MTU-sized segments
  * with their own headers and checksums, each in a pool buffer, for ESP.
  *
  * Inbound (GRO): decrypted packets go into a struct uip_gro, which appends
- * consecutive in-order TCP segments of one flow into one super-packet; at
+ * consecutive in-order TCP segments of one flow into one super-packet (and
+ * UDP datagrams of one flow, with USO); at
  * the end of a batch uip_gro_flush() writes each super-packet (or plain
  * packet) to the TUN with its virtio_net_hdr.  Per-flow order is kept.
  */
@@ -21,6 +23,9 @@
 #include "engine/pkt.h"
 
 #define UIP_VNET_HDR_LEN  ((unsigned)sizeof(struct virtio_net_hdr))
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* Linux 6.2 headers; Debian 12 has 6.1 */
+#endif
 #define UIP_GRO_MAX_ITEMS 64
 
 /*
@@ -34,29 +39,31 @@ int uip_offload_finish_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t
 typedef void (*uip_segment_fn)(void *ctx, struct uip_pkt *p);
 
 /*
- * Cut the TCP super-packet @pkt (@len bytes, described by @h with gso_type
- * TCPV4 or TCPV6) into segments of at most h->gso_size payload bytes, each a
+ * Cut the super-packet @pkt (@len bytes, described by @h with gso_type TCPV4,
+ * TCPV6 or UDP_L4) into segments of at most h->gso_size payload bytes, each a
  * complete IP packet (lengths, IPv4 ID and header checksum, TCP sequence
- * number, flags and checksum fixed) in a buffer from @pool, handed to @emit
- * in order.  Returns the number of segments; -EINVAL for a super-packet whose
+ * number and flags, TCP or UDP length and checksum fixed) in a buffer from
+ * @pool, handed to @emit in order.  Returns the number of segments; -EINVAL for a super-packet whose
  * headers do not add up (nothing emitted); -ENOBUFS when the pool ran dry
  * (the segments before were emitted, the rest are lost).
  */
-int uip_tso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
+int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
                   struct uip_pool *pool, uip_segment_fn emit, void *ctx);
 
 struct uip_gro_item {
     struct uip_pkt *p; /* the (super-)packet; p->data is its IP header */
-    uint32_t flow;     /* hash of addresses and ports, 0 when not TCP */
-    uint32_t next_seq; /* sequence number the next segment must carry */
+    uint32_t flow;     /* hash of protocol, addresses and ports, 0 when neither TCP nor UDP */
+    uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
+    uint32_t next_seq; /* TCP: sequence number the next segment must carry */
     uint16_t gso_size; /* payload bytes of each segment but the last */
-    uint16_t l4_off;   /* offset of the TCP header */
-    uint16_t hdr_len;  /* IP + TCP header bytes */
+    uint16_t l4_off;   /* offset of the TCP / UDP header */
+    uint16_t hdr_len;  /* IP + TCP / UDP header bytes */
     uint16_t count;    /* segments in it */
     bool open;         /* more segments may be appended */
 };
 
 struct uip_gro {
+    bool udp; /* UDP datagrams too: the TUN takes UDP super-packets (USO) */
     unsigned n;
     uint64_t coalesced; /* segments appended to another (statistics) */
     struct uip_gro_item items[UIP_GRO_MAX_ITEMS];

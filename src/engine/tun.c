@@ -10,7 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr)
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20 /* Linux 6.2 headers; Debian 12 has 6.1 */
+#define TUN_F_USO6 0x40
+#endif
+
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr, bool *uso)
 {
     struct ifreq ifr;
     int fd;
@@ -32,12 +37,22 @@ int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr)
     if (*vnet_hdr) {
         int hdr_len = (int)sizeof(struct virtio_net_hdr);
         unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-        if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || ioctl(fd, TUNSETOFFLOAD, off) < 0) {
+        /* UDP super-packets too (Linux 6.2+; before, EINVAL: without them) */
+        bool with_uso = false;
+        int r = ioctl(fd, TUNSETVNETHDRSZ, &hdr_len);
+        if (r == 0) {
+            with_uso = ioctl(fd, TUNSETOFFLOAD, off | TUN_F_USO4 | TUN_F_USO6) == 0;
+            if (!with_uso)
+                r = ioctl(fd, TUNSETOFFLOAD, off);
+        }
+        if (r < 0) {
             /* no offloads: start again without the header */
             close(fd);
             *vnet_hdr = false;
-            return uip_tun_open(name, ifname, vnet_hdr);
+            return uip_tun_open(name, ifname, vnet_hdr, uso);
         }
+        if (uso)
+            *uso = with_uso;
     }
     memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
     ifname[IFNAMSIZ - 1] = '\0';

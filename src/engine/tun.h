@@ -15,10 +15,11 @@
  * actual name goes to @ifname.  With @vnet_hdr every packet read or written
  * carries a struct virtio_net_hdr in front, and the kernel is asked for TCP
  * segmentation offload (TSO super-packets, partial checksums); @vnet_hdr is
- * cleared when the kernel cannot do that.  Returns the fd (O_NONBLOCK,
- * O_CLOEXEC) or -errno.
+ * cleared when the kernel cannot do that.  @uso (may be NULL) tells whether
+ * it also takes and gives UDP super-packets (USO, Linux 6.2+).  Returns the
+ * fd (O_NONBLOCK, O_CLOEXEC) or -errno.
  */
-int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr);
+int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr, bool *uso);
 
 /* Set the MTU of @ifname.  Returns 0 or -errno. */
 int uip_tun_set_mtu(const char *ifname, unsigned mtu);

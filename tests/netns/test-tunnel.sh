@@ -14,7 +14,9 @@
 #   - ping both ways, IPv4 and IPv6 inner, every echo answered;
 #   - the engines' counters (SIGUSR1 "stats" line): what one side sent is what the other
 #     received, at least the pings, and drop_icv/replay/malformed/padding/no_sa stay 0;
-#   - for aes128gcm16 and aes128-sha256: iperf3 TCP both ways, IPv4 and IPv6 inner;
+#   - for aes128gcm16 and aes128-sha256: iperf3 TCP both ways, IPv4 and IPv6 inner; UDP
+#     from a UDP_SEGMENT sender (QUIC's way), every datagram whole, and cut by the engine
+#     from super-datagrams where the kernel has USO for TUN devices;
 #   - for the same two: path MTU. A DF packet larger than the TUN MTU gets the kernel's
 #     "message too long, mtu=<TUN MTU>"; and with the TUN MTU raised to 1500 so that the
 #     engine itself receives a packet it cannot fit, the engine counts drop_too_big and
@@ -165,6 +167,47 @@ too_big() {
     uip_log "  IPv$fam same packet into the engine (TUN MTU raised to 1500): drop_too_big $before -> $after, ping got '$(grep -o "$want" <<<"$out" | head -n 1)'"
 }
 
+# uso FAMILY SRC DST: UDP the way QUIC sends it (UDP_SEGMENT, tests/netns/udp-gso.py): 640
+# datagrams of 1200 bytes, 32 to a send.  Every one arrives whole; with USO on the TUN
+# device (Linux 6.2+: ethtool's tx-udp-segmentation) they reach the engine as
+# super-datagrams, which it cuts itself (its counter tso_in), and the receiving engine
+# writes them to its TUN merged again (gro_coalesced), which the kernel cuts for the
+# receiver's socket.
+uso() {
+    local fam=$1 dst=$3 out=$UIP_TMP/uso-$1.out t0 t1 g0 g1 pid i n
+    uip_stats a
+    uip_stat t0 a tso_in
+    uip_stats b
+    uip_stat g0 b gro_coalesced
+    ip netns exec "$NSB" python3 "$UIP_LIB_DIR/udp-gso.py" recv "$dst" 40500 1 >"$out" 2>&1 &
+    pid=$!
+    uip_track "$pid"
+    for ((i = 0; i < 50; i++)); do
+        grep -q ready "$out" && break
+        sleep 0.1
+    done
+    ip netns exec "$NSA" python3 "$UIP_LIB_DIR/udp-gso.py" send "$dst" 40500 1200 640 >/dev/null ||
+        uip_fail "$T: the UDP_SEGMENT sender failed ($fam); the receiver: $(cat "$out")"
+    for ((i = 0; i < 100; i++)); do # it ends after a second without a datagram
+        uip_alive "$pid" || break
+        sleep 0.1
+    done
+    uip_stop "$pid" TERM 1 >/dev/null || true
+    read -r _ n _ <<<"$(grep '^recv' "$out")"
+    [ "${n:-0}" = 640 ] || uip_fail "$T: of 640 UDP_SEGMENT datagrams ($fam) $(cat "$out")"
+    uip_stats a
+    uip_stat t1 a tso_in
+    uip_stats b
+    uip_stat g1 b gro_coalesced
+    if ip netns exec "$NSA" ethtool -k "${ENG_TUN[a]}" | grep -q '^tx-udp-segmentation: on'; then
+        ((t1 > t0)) || uip_fail "$T: USO is on, but no super-datagram reached the engine ($fam)"
+        ((g1 > g0)) || uip_fail "$T: USO is on, but the receiving engine merged no datagram ($fam)"
+        uip_log "  UDP_SEGMENT $fam: 640 of 640 datagrams, $((t1 - t0)) super-datagrams cut by the sending engine, $((g1 - g0)) datagrams merged by the receiving one"
+    else
+        uip_log "  UDP_SEGMENT $fam: 640 of 640 datagrams (no USO on this kernel: the kernel cut them)"
+    fi
+}
+
 # ---------------------------------------------------------------- per transform
 for T in $TRANSFORMS; do
     uip_step "transform $T"
@@ -206,6 +249,8 @@ for T in $TRANSFORMS; do
         uip_stat b_out b pkts_out
         uip_stat b_in b pkts_in
         uip_log "  ESP lost a->b $((a_out - b_in)), b->a $((b_out - a_in)); kernel UDP receive-buffer drops during iperf3 (RcvbufErrors) in b $rb_b, in a $rb_a"
+        uso 4 "$A4" "$B4"
+        uso 6 "$A6" "$B6"
     fi
 
     if in_list "$T" "$MTU_TRANSFORMS"; then

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * TUN offloads (src/engine/offload.c): TSO super-packets cut into valid
- * segments, segments coalesced back (GRO) into what the kernel expects, with
+ * TUN offloads (src/engine/offload.c): TSO and USO super-packets cut into
+ * valid segments, segments coalesced back (GRO) into what the kernel expects, with
  * flow order kept and bad segments left alone.
  */
 #include <arpa/inet.h>
@@ -116,6 +116,175 @@ static struct uip_pkt *pkt_copy(const uint8_t *d, size_t len)
     return p;
 }
 
+/* A UDP super-packet as the kernel hands it over for a UDP_SEGMENT sender: headers for the
+ * whole, the checksum field holding the pseudo-header sum. */
+static size_t udp_super_packet(uint8_t *d, int family, size_t payload)
+{
+    size_t l4 = family == AF_INET ? 20 : 40, len = l4 + 8 + payload;
+
+    memset(d, 0, l4 + 8);
+    if (family == AF_INET) {
+        d[0] = 0x45;
+        uip_put16(d + 2, (uint16_t)len);
+        uip_put16(d + 4, 0xfffe); /* the IDs of the segments wrap */
+        d[8] = 64;
+        d[9] = IPPROTO_UDP;
+        inet_pton(AF_INET, "198.18.1.1", d + 12);
+        inet_pton(AF_INET, "198.18.2.1", d + 16);
+        uip_put16(d + 10, uip_csum_fold(uip_csum_add(0, d, 20)));
+    } else {
+        d[0] = 0x60;
+        uip_put16(d + 4, (uint16_t)(len - 40));
+        d[6] = IPPROTO_UDP;
+        d[7] = 64;
+        inet_pton(AF_INET6, "2001:db8:1::1", d + 8);
+        inet_pton(AF_INET6, "2001:db8:2::1", d + 24);
+    }
+    uint8_t *u = d + l4;
+    uip_put16(u, 50000);
+    uip_put16(u + 2, 443);
+    uip_put16(u + 4, (uint16_t)(8 + payload));
+    for (size_t i = 0; i < payload; i++)
+        u[8 + i] = (uint8_t)(i * 7 + 3);
+    const uint8_t *src = d + (family == AF_INET ? 12 : 8), *dst = d + (family == AF_INET ? 16 : 24);
+    uip_put16(u + 6, uip_csum_fold_nocomp(uip_csum_pseudo(family, src, dst, IPPROTO_UDP,
+                                                          (uint32_t)(8 + payload))));
+    return len;
+}
+
+static void test_udp_split(void)
+{
+    static uint8_t super[70000];
+    for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+        size_t l4 = family == AF_INET ? 20 : 40, seg = 1200, payload = 40 * seg + 77;
+        size_t len = udp_super_packet(super, family, payload);
+        struct virtio_net_hdr h = {
+            .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+            .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+            .hdr_len = (uint16_t)(l4 + 8),
+            .gso_size = (uint16_t)seg,
+            .csum_start = (uint16_t)l4,
+            .csum_offset = 6,
+        };
+        struct collected c;
+        collected_init(&c);
+        g_assert_cmpint(uip_gso_split(&h, super, len, &pool, collect_segment, &c), ==, 41);
+        g_assert_cmpuint(c.pkts->len, ==, 41);
+        for (unsigned i = 0; i < c.pkts->len; i++) {
+            const struct uip_pkt *q = c.pkts->pdata[i];
+            const uint8_t *d = q->data, *u = d + l4;
+            size_t chunk = i < 40 ? seg : 77;
+            g_assert_cmpuint(q->len, ==, l4 + 8 + chunk);
+            if (family == AF_INET) {
+                g_assert_cmpuint(uip_get16(d + 2), ==, q->len);
+                g_assert_cmpuint(uip_get16(d + 4), ==, (uint16_t)(0xfffe + i));
+                g_assert_cmpuint(uip_csum_fold(uip_csum_add(0, d, 20)), ==, 0);
+            } else {
+                g_assert_cmpuint(uip_get16(d + 4), ==, q->len - 40);
+            }
+            g_assert_cmpuint(uip_get16(u), ==, 50000);
+            g_assert_cmpuint(uip_get16(u + 2), ==, 443);
+            g_assert_cmpuint(uip_get16(u + 4), ==, 8 + chunk);
+            g_assert_cmpuint(uip_get16(u + 6), !=, 0);
+            const uint8_t *src = d + (family == AF_INET ? 12 : 8);
+            const uint8_t *dst = d + (family == AF_INET ? 16 : 24);
+            uint32_t ps = uip_csum_pseudo(family, src, dst, IPPROTO_UDP, (uint32_t)(8 + chunk));
+            g_assert_cmpuint(uip_csum_fold(uip_csum_add(ps, u, 8 + chunk)), ==, 0);
+            g_assert_cmpmem(u + 8, chunk, super + l4 + 8 + i * seg, chunk);
+        }
+
+        /* GRO with USO: the datagrams come back as one UDP super-packet, which the kernel
+         * cuts into the same datagrams */
+        struct collected out, again;
+        collected_init(&out);
+        collected_init(&again);
+        struct uip_gro g = {.udp = true};
+        for (unsigned i = 0; i < c.pkts->len; i++) {
+            struct uip_pkt *p = c.pkts->pdata[i];
+            uip_gro_add(&g, pkt_copy(p->data, p->len), &pool, collect_frame, &out);
+        }
+        uip_gro_flush(&g, &pool, collect_frame, &out);
+        g_assert_cmpuint(out.frames->len, ==, 1);
+        g_assert_cmpuint(g.coalesced, ==, 40);
+        unsigned seen = 0;
+        for (unsigned k = 0; k < out.frames->len; k++) {
+            gsize flen;
+            const uint8_t *f = g_bytes_get_data(out.frames->pdata[k], &flen);
+            struct virtio_net_hdr gh;
+            memcpy(&gh, f, sizeof(gh));
+            g_assert_cmpuint(gh.gso_type, ==, VIRTIO_NET_HDR_GSO_UDP_L4);
+            g_assert_cmpuint(gh.flags, ==, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+            g_assert_cmpuint(gh.gso_size, ==, seg);
+            g_assert_cmpuint(gh.csum_start, ==, l4);
+            g_assert_cmpuint(gh.csum_offset, ==, 6);
+            g_assert_cmpuint(gh.hdr_len, ==, l4 + 8);
+            g_assert_cmpuint(uip_get16(f + UIP_VNET_HDR_LEN + l4 + 4), ==,
+                             flen - UIP_VNET_HDR_LEN - l4);
+            int n = uip_gso_split(&gh, f + UIP_VNET_HDR_LEN, flen - UIP_VNET_HDR_LEN, &pool,
+                                  collect_segment, &again);
+            g_assert_cmpint(n, >, 1);
+            seen += (unsigned)n;
+        }
+        g_assert_cmpuint(seen, ==, 41);
+        for (unsigned i = 0; i < 41; i++) {
+            struct uip_pkt *a = c.pkts->pdata[i], *b = again.pkts->pdata[i];
+            g_assert_cmpuint(a->len, ==, b->len);
+            /* the same datagram; IPv4's ID is the only header field allowed to differ */
+            if (family == AF_INET) {
+                g_assert_cmpmem(a->data + 12, a->len - 12, b->data + 12, b->len - 12);
+                g_assert_cmpmem(a->data, 4, b->data, 4);
+            } else {
+                g_assert_cmpmem(a->data, a->len, b->data, b->len);
+            }
+        }
+        collected_clear(&c);
+        collected_clear(&out);
+        collected_clear(&again);
+        g_assert_cmpuint(pool.avail, ==, pool.size);
+    }
+}
+
+/* What UDP GRO leaves alone: datagrams without USO on the TUN, IPv4 datagrams without a
+ * checksum or with a bad one; and it never merges TCP into UDP of the same ports. */
+static size_t udp_datagram(uint8_t *buf)
+{
+    size_t n = udp_super_packet(buf, AF_INET, 1000); /* one datagram of 1000 bytes */
+    struct virtio_net_hdr h = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 20, .csum_offset = 6};
+    g_assert_cmpint(uip_offload_finish_csum(&h, buf, n), ==, 0); /* as after ESP */
+    return n;
+}
+
+static void test_udp_gro_refuses(void)
+{
+    static uint8_t buf[4000];
+    struct collected out;
+    collected_init(&out);
+    for (int round = 0; round < 4; round++) {
+        struct uip_gro g = {.udp = round != 0};
+        for (int i = 0; i < 3; i++) {
+            size_t n = udp_datagram(buf);
+            if (round == 1)
+                uip_put16(buf + 26, 0); /* no checksum */
+            if (round == 2)
+                buf[100] ^= 1; /* a bad checksum */
+            if (round == 3 && i == 1) {
+                n = tcp_packet(buf, AF_INET, 1, 0x10, 1000, 50000, false);
+                inet_pton(AF_INET, "198.18.1.1", buf + 12); /* the UDP flow's addresses */
+                inet_pton(AF_INET, "198.18.2.1", buf + 16);
+                uip_put16(buf + 22, 443);
+            }
+            uip_gro_add(&g, pkt_copy(buf, n), &pool, collect_frame, &out);
+        }
+        /* round 3: the second datagram joins the first, the TCP segment stays apart */
+        g_assert_cmpuint(g.coalesced, ==, round == 3 ? 1 : 0);
+        g_assert_cmpuint(g.n, ==, round == 3 ? 2 : 3);
+        uip_gro_flush(&g, &pool, collect_frame, &out);
+    }
+    collected_clear(&out);
+    g_assert_cmpuint(pool.avail, ==, pool.size);
+}
+
 static void test_split_and_coalesce(void)
 {
     static uint8_t super[70000];
@@ -136,7 +305,7 @@ static void test_split_and_coalesce(void)
         collected_init(&out);
         collected_init(&again);
 
-        g_assert_cmpint(uip_tso_split(&h, super, len, &pool, collect_segment, &c), ==, 11);
+        g_assert_cmpint(uip_gso_split(&h, super, len, &pool, collect_segment, &c), ==, 11);
         g_assert_cmpuint(c.pkts->len, ==, 11);
         for (unsigned i = 0; i < c.pkts->len; i++) {
             struct uip_pkt *p = c.pkts->pdata[i];
@@ -180,7 +349,7 @@ static void test_split_and_coalesce(void)
         g_assert_cmpint(uip_offload_finish_csum(&gh, copy, len), ==, 0);
         g_assert_true(tcp_csum_ok(copy, len));
         g_free(copy);
-        g_assert_cmpint(uip_tso_split(&gh, f + UIP_VNET_HDR_LEN, len, &pool, collect_segment,
+        g_assert_cmpint(uip_gso_split(&gh, f + UIP_VNET_HDR_LEN, len, &pool, collect_segment,
                                       &again),
                         ==, 11);
         for (unsigned i = 0; i < 11; i++) {
@@ -268,17 +437,26 @@ static void test_bad_super_packets(void)
                                .csum_offset = 16};
     struct virtio_net_hdr bad = h;
     bad.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
-    g_assert_cmpint(uip_tso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
+    g_assert_cmpint(uip_gso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
     bad = h;
     bad.csum_start = 24;
-    g_assert_cmpint(uip_tso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
+    g_assert_cmpint(uip_gso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
     bad = h;
     bad.gso_size = 0;
-    g_assert_cmpint(uip_tso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
+    g_assert_cmpint(uip_gso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
     bad = h;
     bad.gso_type = VIRTIO_NET_HDR_GSO_UDP;
-    g_assert_cmpint(uip_tso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
-    g_assert_cmpint(uip_tso_split(&h, buf, 30, &pool, collect_segment, &c), ==, -EINVAL);
+    g_assert_cmpint(uip_gso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
+    bad = h;
+    bad.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4; /* a TCP packet */
+    g_assert_cmpint(uip_gso_split(&bad, buf, n, &pool, collect_segment, &c), ==, -EINVAL);
+    size_t un = udp_super_packet(buf, AF_INET, 3000);
+    bad.csum_start = 20;
+    g_assert_cmpint(uip_gso_split(&bad, buf, 27, &pool, collect_segment, &c), ==, -EINVAL);
+    bad.csum_start = 40; /* not where IPv4's header ends */
+    g_assert_cmpint(uip_gso_split(&bad, buf, un, &pool, collect_segment, &c), ==, -EINVAL);
+    n = tcp_packet(buf, AF_INET, 1, 0x10, 3000, 80, true);
+    g_assert_cmpint(uip_gso_split(&h, buf, 30, &pool, collect_segment, &c), ==, -EINVAL);
     g_assert_cmpuint(c.pkts->len, ==, 0);
     bad = h;
     bad.csum_offset = 4000;
@@ -330,6 +508,8 @@ int main(int argc, char **argv)
     g_test_add_func("/offload/split-and-coalesce", test_split_and_coalesce);
     g_test_add_func("/offload/gro-keeps-order", test_gro_keeps_order);
     g_test_add_func("/offload/bad-super-packets", test_bad_super_packets);
+    g_test_add_func("/offload/udp-split", test_udp_split);
+    g_test_add_func("/offload/udp-gro-refuses", test_udp_gro_refuses);
     int r = g_test_run();
     uip_pool_clear(&pool);
     return r;
