@@ -25,13 +25,15 @@
 # over each iperf3 run, as core-seconds per GB (1e9 bytes) the iperf3 receiver got; peak
 # RSS (VmHWM) of both tunnel processes; then (not for "none") a UDP flood left->right with
 # the sender's VmRSS sampled every 0.5 s and ping through the tunnel meanwhile (median,
-# max, loss).  Last lines of output:
+# max, loss), and UDP left->right from a QUIC-style sender (UDP_SEGMENT super-datagrams,
+# tests/netns/udp-gso.py; through ours also with USO off on its TUN).  Last lines of output:
 #   ratio ours/wireguard-go: X.XX          (TCP, sum of both directions, as all ratios)
 #   ratio ours/openvpn: X.XX
 #   ratio ours/no-tunnel: X.XX
 #   flood ping median/max/loss: ours A ms/B ms/C %, kernel-libipsec ..., wireguard-go ..., openvpn ...
 #   cpu core-s/GB (send/recv side, l2r): ours X/Y, kernel-libipsec ..., wireguard-go ..., openvpn ...
 #   cores (l2r, sending engine): 1 CPU no crypto thread A Gbit/s (B core-s/GB), 2 CPUs 1 thread ...
+#   QUIC-style UDP through ours: A kpps delivered with USO, B kpps without
 #   throughput ratio ours/kernel-libipsec: X.XX
 # Figures also go to tests/bench/out/bench-engine.json.
 #
@@ -40,6 +42,7 @@
 #   UIP_STATIC            uip-static binary (default <repo>/build/tests/tools/uip-static)
 #   BENCH_SECONDS         iperf3 TCP duration per direction (default 10)
 #   BENCH_FLOOD_SECONDS   UDP flood duration (default 10)
+#   BENCH_QUIC_SECONDS    QUIC-style UDP (UDP_SEGMENT sender) duration (default 5)
 #   BENCH_FLOOD_RATE      iperf3 -b for the flood through ours, wireguard-go, OpenVPN (default 10G)
 #   BENCH_LIBIPSEC_FLOOD_RATE  iperf3 -b for the kernel-libipsec flood (default 10G)
 #   BENCH_PARTS           "none,ours,cores,libipsec,wg,ovpn" (default, run in that order); a subset
@@ -65,6 +68,7 @@ UIP_STATIC=${UIP_STATIC:-$REPO_ROOT/build/tests/tools/uip-static}
 UIP_CRYPTO_BENCH=${UIP_CRYPTO_BENCH:-$(dirname "$UIP_STATIC")/uip-crypto-bench}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_FLOOD_SECONDS=${BENCH_FLOOD_SECONDS:-10}
+BENCH_QUIC_SECONDS=${BENCH_QUIC_SECONDS:-5}
 BENCH_FLOOD_RATE=${BENCH_FLOOD_RATE:-10G}
 BENCH_LIBIPSEC_FLOOD_RATE=${BENCH_LIBIPSEC_FLOOD_RATE:-10G}
 BENCH_PARTS=${BENCH_PARTS:-none,ours,cores,libipsec,wg,ovpn}
@@ -545,6 +549,33 @@ tunnel_routes() {       # dev-l dev-r: each side's route to the other's net, the
     inner_reachable
 }
 
+# quic label: UDP left->right the way QUIC senders send it (tests/netns/udp-gso.py: 1200-byte
+# datagrams, 32 to a sendmsg with UDP_SEGMENT) for BENCH_QUIC_SECONDS, as fast as the sender
+# goes; what arrived whole at a receiver on the right (label.quic.kpps, .gbps, .sent_kpps).
+# With USO on a TUN device (Linux 6.2+) the tunnel reads super-datagrams; without, the kernel
+# cuts them before the TUN.
+quic() {
+    local label=$1 secs=$BENCH_QUIC_SECONDS
+    local out=$WORK/quic-$label.recv sout=$WORK/quic-$label.send i rpid sent sbytes el got gbytes
+    bg_start "udp-gso receiver $label" "$out" timeout $((secs + 20)) ip netns exec "$NS_R" \
+        python3 "$REPO_ROOT/tests/netns/udp-gso.py" recv "$INNER_R" 40600 2
+    rpid=$BG_PID
+    for ((i = 0; i < 50; i++)); do
+        grep -q ready "$out" && break
+        sleep 0.1
+    done
+    nsx "$NS_L" timeout $((secs + 10)) python3 "$REPO_ROOT/tests/netns/udp-gso.py" send "$INNER_R" \
+        40600 1200 0 "$secs" >"$sout" 2>&1 || die "$label: the UDP_SEGMENT sender failed: $(cat "$sout")"
+    bg_wait "$rpid" 15 || bg_stop "$rpid"
+    read -r _ sent sbytes el <"$sout"
+    read -r _ got gbytes _ <<<"$(grep '^recv' "$out")"
+    [ -n "$got" ] || die "$label: the UDP_SEGMENT receiver said nothing: $(cat "$out")"
+    result "$label.quic.sent_kpps" "$(awk -v n="$sent" -v t="$el" 'BEGIN { printf "%.0f", n / t / 1000 }')"
+    result "$label.quic.kpps" "$(awk -v n="$got" -v t="$el" 'BEGIN { printf "%.0f", n / t / 1000 }')"
+    result "$label.quic.gbps" "$(awk -v n="$gbytes" -v t="$el" 'BEGIN { printf "%.2f", n * 8 / t / 1e9 }')"
+    log "  QUIC-style UDP $label: sent $sent, received $got datagrams in $el s"
+}
+
 # tunnel_measure part pid-l pid-r dev-l flood-rate [outer-udp-port]: the tunnel's MTU, TCP
 # both ways through dev-l with the CPU time of both processes, their peak RSS, the flood.
 tunnel_measure() {
@@ -555,6 +586,7 @@ tunnel_measure() {
     CPU_PID_L='' CPU_PID_R=''
     rss_peaks "$part" "$pid_l" "$pid_r"
     flood "$part" "$pid_l" "$rate" "$dev" "$port"
+    quic "$part"
 }
 
 # wire_check label [spi-l2r [udp-port protocol]]: capture the outer link while pinging
@@ -853,6 +885,12 @@ run_ours() {
     CPU_PID_L='' CPU_PID_R=''
     rss_peaks ours "$UIP_PID_L" "$UIP_PID_R"
     flood ours "$UIP_PID_L" "$BENCH_FLOOD_RATE" "$TUN_L"
+    quic ours
+    # the same without USO: the kernel cuts the super-datagrams before the TUN
+    if nsx "$NS_L" ethtool -K "$TUN_L" tx-udp-segmentation off 2>/dev/null; then
+        quic ours-nouso
+        nsx "$NS_L" ethtool -K "$TUN_L" tx-udp-segmentation on
+    fi
     uip_stats "$UIP_PID_L" l
     result ours.stats_l "$UIP_STATS_LINE"
     uip_stats "$UIP_PID_R" r
@@ -1162,6 +1200,9 @@ rows = [
     ("  ping median (ms)", "flood.ping_median_ms"),
     ("  ping min/avg/max (ms)", ping),
     ("  ping loss (%)", "flood.ping_loss_percent"),
+    ("QUIC-style UDP (UDP_SEGMENT): sent (kpps)", "quic.sent_kpps"),
+    ("  delivered (kpps)", "quic.kpps"),
+    ("  delivered (Gbit/s)", "quic.gbps"),
 ]
 table = [[label] + [cell(s, key) for s in cols] for label, key in rows]
 w = [max(len(r[i]) for r in table + [[""] + [HEAD[s] for s in cols]]) for i in range(len(cols) + 1)]
@@ -1213,6 +1254,9 @@ if "cores" in tree and "skipped" not in tree["cores"]:
     print("cores (l2r, sending engine): 1 CPU no crypto thread %s; 2 CPUs 1 crypto thread %s; "
           "ratio %s (the pool alone: %s)" % (s0, s1, r2(g1 / g0) if g0 and g1 else "n/a",
                                              r2(p1 / p0) if p0 and p1 else "n/a"))
+if g("ours-nouso", "quic.kpps") is not None:
+    print("QUIC-style UDP through ours: %s kpps delivered with USO, %s kpps without" % (
+        g("ours", "quic.kpps"), g("ours-nouso", "quic.kpps")))
 print("throughput ratio ours/kernel-libipsec: %s" % r2(tree["ratio_ours_over_libipsec"]))
 EOF
 )
