@@ -19,6 +19,30 @@
 
 static struct uip_pool pool;
 
+/* An IP header (no options) for @len bytes in all, from @src to @dst. */
+static void ip_header(uint8_t *d, int family, uint8_t proto, size_t len, uint16_t id,
+                      const char *src, const char *dst)
+{
+    if (family == AF_INET) {
+        d[0] = 0x45;
+        uip_put16(d + 2, (uint16_t)len);
+        uip_put16(d + 4, id);
+        d[6] = 0x40;
+        d[8] = 64;
+        d[9] = proto;
+        inet_pton(AF_INET, src, d + 12);
+        inet_pton(AF_INET, dst, d + 16);
+        uip_put16(d + 10, uip_csum_fold(uip_csum_add(0, d, 20)));
+    } else {
+        d[0] = 0x60;
+        uip_put16(d + 4, (uint16_t)(len - 40));
+        d[6] = proto;
+        d[7] = 64;
+        inet_pton(AF_INET6, src, d + 8);
+        inet_pton(AF_INET6, dst, d + 24);
+    }
+}
+
 /* A TCP packet with a 12-byte timestamp option; checksum valid unless @partial,
  * in which case the field holds the pseudo-header sum like a TSO packet from the kernel. */
 static size_t tcp_packet(uint8_t *d, int family, uint32_t seq, uint8_t flags, size_t payload,
@@ -27,24 +51,10 @@ static size_t tcp_packet(uint8_t *d, int family, uint32_t seq, uint8_t flags, si
     size_t l4 = family == AF_INET ? 20 : 40, thl = 32, len = l4 + thl + payload;
 
     memset(d, 0, l4 + thl);
-    if (family == AF_INET) {
-        d[0] = 0x45;
-        uip_put16(d + 2, (uint16_t)len);
-        uip_put16(d + 4, 0x1234);
-        d[6] = 0x40;
-        d[8] = 64;
-        d[9] = IPPROTO_TCP;
-        inet_pton(AF_INET, "198.18.2.1", d + 12);
-        inet_pton(AF_INET, "198.18.1.1", d + 16);
-        uip_put16(d + 10, uip_csum_fold(uip_csum_add(0, d, 20)));
-    } else {
-        d[0] = 0x60;
-        uip_put16(d + 4, (uint16_t)(len - 40));
-        d[6] = IPPROTO_TCP;
-        d[7] = 64;
-        inet_pton(AF_INET6, "2001:db8:2::1", d + 8);
-        inet_pton(AF_INET6, "2001:db8:1::1", d + 24);
-    }
+    if (family == AF_INET)
+        ip_header(d, family, IPPROTO_TCP, len, 0x1234, "198.18.2.1", "198.18.1.1");
+    else
+        ip_header(d, family, IPPROTO_TCP, len, 0, "2001:db8:2::1", "2001:db8:1::1");
     uint8_t *t = d + l4;
     uip_put16(t, sport);
     uip_put16(t + 2, 40000);
@@ -123,23 +133,10 @@ static size_t udp_super_packet(uint8_t *d, int family, size_t payload)
     size_t l4 = family == AF_INET ? 20 : 40, len = l4 + 8 + payload;
 
     memset(d, 0, l4 + 8);
-    if (family == AF_INET) {
-        d[0] = 0x45;
-        uip_put16(d + 2, (uint16_t)len);
-        uip_put16(d + 4, 0xfffe); /* the IDs of the segments wrap */
-        d[8] = 64;
-        d[9] = IPPROTO_UDP;
-        inet_pton(AF_INET, "198.18.1.1", d + 12);
-        inet_pton(AF_INET, "198.18.2.1", d + 16);
-        uip_put16(d + 10, uip_csum_fold(uip_csum_add(0, d, 20)));
-    } else {
-        d[0] = 0x60;
-        uip_put16(d + 4, (uint16_t)(len - 40));
-        d[6] = IPPROTO_UDP;
-        d[7] = 64;
-        inet_pton(AF_INET6, "2001:db8:1::1", d + 8);
-        inet_pton(AF_INET6, "2001:db8:2::1", d + 24);
-    }
+    if (family == AF_INET) /* the IDs of the segments wrap */
+        ip_header(d, family, IPPROTO_UDP, len, 0xfffe, "198.18.1.1", "198.18.2.1");
+    else
+        ip_header(d, family, IPPROTO_UDP, len, 0, "2001:db8:1::1", "2001:db8:2::1");
     uint8_t *u = d + l4;
     uip_put16(u, 50000);
     uip_put16(u + 2, 443);
