@@ -5,7 +5,9 @@
 
   udp-gso.py recv ADDR PORT SECONDS          count the datagrams (and check each one's
                                              header: sequence number, length) until
-                                             SECONDS pass with none; print "recv N BYTES"
+                                             SECONDS pass with none; print "recv N BYTES
+                                             bad B reordered R drops D" (D: dropped at the
+                                             socket, its buffer full)
   udp-gso.py send ADDR PORT SEG COUNT [SECONDS]
                                              COUNT datagrams of SEG bytes, 32 per sendmsg
                                              (one super-datagram); with SECONDS, as many as
@@ -65,8 +67,21 @@ def recv(addr, port, idle):
         last = seq
         n += 1
         nbytes += len(d)
-    print(f"recv {n} {nbytes} bad {bad} reordered {reordered}", flush=True)
+    drops = socket_drops(family, port)
+    print(f"recv {n} {nbytes} bad {bad} reordered {reordered} drops {drops}", flush=True)
     return 1 if bad else 0
+
+
+def socket_drops(family, port):
+    """Datagrams the kernel dropped at our socket (its receive buffer was full): they reached
+    this host, so a tunnel delivered them (/proc/net/udp's last column)."""
+    path = "/proc/net/udp6" if family == socket.AF_INET6 else "/proc/net/udp"
+    with open(path) as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port:
+                return int(fields[-1])
+    return -1
 
 
 def send(addr, port, seg, count, seconds):
