@@ -8,8 +8,8 @@
  * compare-and-swap on that word, only while it holds the generation the lane
  * woke for (a few jobs at a time), and runs them with its own contexts ->
  * the lane that finishes the last job wakes the engine's thread, which waits
- * for that after doing its own share (each waits spinning a while first).  A helper that wakes late finds its generation gone and
- * sleeps again; the array of a batch is replaced only once all its jobs are
+ * for that after doing its own share (each waits spinning a while first).
+ * A helper that wakes late finds its generation gone and sleeps again; the array of a batch is replaced only once all its jobs are
  * done, so an index taken is always an index of the array it reads.
  */
 #include "engine/crypto-pool.h"

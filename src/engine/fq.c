@@ -51,10 +51,10 @@ static struct uip_pkt *bucket_pop(struct uip_fq *q, struct uip_fq_bucket *b)
 
     if (!p)
         return NULL;
-    b->head = p->next_free;
+    b->head = p->next;
     if (!b->head)
         b->tail = NULL;
-    p->next_free = NULL;
+    p->next = NULL;
     b->bytes -= p->len;
     b->pkts--;
     q->bytes -= p->len;
@@ -99,9 +99,9 @@ unsigned uip_fq_enqueue(struct uip_fq *q, struct uip_pkt *p, uint32_t hash, stru
     struct uip_fq_bucket *b = &q->b[i];
     unsigned dropped = 0;
 
-    p->next_free = NULL;
+    p->next = NULL;
     if (b->tail)
-        b->tail->next_free = p;
+        b->tail->next = p;
     else
         b->head = p;
     b->tail = p;

@@ -17,8 +17,7 @@
  * quantum of bytes.  While the queue is over its packet or byte limit, the
  * fattest bucket loses its oldest packet (so its sender hears of it soonest).
  *
- * Packets are chained through pkt->next_free (the pool keeps its free buffers
- * in a stack of its own); the queue never allocates.  Not thread safe.
+ * Packets are chained through pkt->next; the queue never allocates.  Not thread safe.
  */
 #pragma once
 

@@ -50,36 +50,29 @@ int uip_offload_finish_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t
     return 0;
 }
 
-static void tcp_checksum(uint8_t *pkt, int family, size_t l4, size_t len)
+/* The pseudo-header sum of the IP packet @pkt for @l4_len bytes of @proto. */
+static uint32_t pseudo_sum(const uint8_t *pkt, int family, uint8_t proto, size_t l4_len)
 {
-    const uint8_t *src = pkt + (family == AF_INET ? 12 : 8);
-    const uint8_t *dst = pkt + (family == AF_INET ? 16 : 24);
-    uint32_t sum;
+    return uip_csum_pseudo(family, pkt + (family == AF_INET ? 12 : 8),
+                           pkt + (family == AF_INET ? 16 : 24), proto, (uint32_t)l4_len);
+}
 
-    pkt[l4 + 16] = pkt[l4 + 17] = 0;
-    sum = uip_csum_pseudo(family, src, dst, IPPROTO_TCP, (uint32_t)(len - l4));
-    sum = uip_csum_add(sum, pkt + l4, len - l4);
-    uip_put16(pkt + l4 + 16, uip_csum_fold(sum));
+/* The TCP or UDP checksum of the @len-byte packet @pkt, into its field (UDP's 0 goes out as
+ * 0xffff: 0 means "no checksum" there). */
+static void l4_checksum(uint8_t *pkt, int family, uint8_t proto, size_t l4, size_t len)
+{
+    uint8_t *field = pkt + l4 + (proto == IPPROTO_UDP ? 6 : 16);
+    uint16_t c;
+
+    field[0] = field[1] = 0;
+    c = uip_csum_fold(uip_csum_add(pseudo_sum(pkt, family, proto, len - l4), pkt + l4, len - l4));
+    uip_put16(field, c == 0 && proto == IPPROTO_UDP ? 0xffff : c);
 }
 
 static void ipv4_checksum(uint8_t *pkt, size_t hl)
 {
     pkt[10] = pkt[11] = 0;
     uip_put16(pkt + 10, uip_csum_fold(uip_csum_add(0, pkt, hl)));
-}
-
-/* UDP's checksum over the pseudo-header and the datagram; 0 goes out as 0xffff. */
-static void udp_checksum(uint8_t *pkt, int family, size_t l4, size_t len)
-{
-    const uint8_t *src = pkt + (family == AF_INET ? 12 : 8);
-    const uint8_t *dst = pkt + (family == AF_INET ? 16 : 24);
-    uint32_t sum;
-    uint16_t c;
-
-    pkt[l4 + 6] = pkt[l4 + 7] = 0;
-    sum = uip_csum_pseudo(family, src, dst, IPPROTO_UDP, (uint32_t)(len - l4));
-    c = uip_csum_fold(uip_csum_add(sum, pkt + l4, len - l4));
-    uip_put16(pkt + l4 + 6, c ? c : 0xffff);
 }
 
 int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
@@ -137,7 +130,6 @@ int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len
         }
         if (proto == IPPROTO_UDP) {
             uip_put16(d + l4 + 4, (uint16_t)(8 + chunk));
-            udp_checksum(d, family, l4, q->len);
         } else {
             uip_put32(d + l4 + 4, seq0 + (uint32_t)(i * mss));
             uint8_t f = flags0;
@@ -146,8 +138,8 @@ int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len
             if (i > 0)
                 f &= (uint8_t)~TCP_CWR;
             d[l4 + 13] = f;
-            tcp_checksum(d, family, l4, q->len);
         }
+        l4_checksum(d, family, (uint8_t)proto, l4, q->len);
         emit(ctx, q);
     }
     return (int)nseg;
@@ -209,9 +201,7 @@ static bool l4_parse(const struct uip_pkt *p, bool udp, struct l4_info *t)
     } else {
         return false;
     }
-    const uint8_t *src = d + (t->family == AF_INET ? 12 : 8);
-    const uint8_t *dst = d + (t->family == AF_INET ? 16 : 24);
-    uint32_t sum = uip_csum_pseudo(t->family, src, dst, t->proto, (uint32_t)(len - l4));
+    uint32_t sum = pseudo_sum(d, t->family, t->proto, len - l4);
     if (t->proto == IPPROTO_UDP) {
         t->l4 = (uint16_t)l4;
         t->hdr = (uint16_t)(l4 + 8);
@@ -335,14 +325,11 @@ void uip_gro_flush(struct uip_gro *g, struct uip_pool *pool, uip_tun_write_fn wr
             } else {
                 uip_put16(d + 4, (uint16_t)(len - 40));
             }
-            if (udp)
-                uip_put16(d + l4 + 4, (uint16_t)(len - l4)); /* the whole, as a UDP_SEGMENT
-                                                              * sender's */
+            if (udp) /* the length of the whole, as from a UDP_SEGMENT sender */
+                uip_put16(d + l4 + 4, (uint16_t)(len - l4));
             /* the kernel adds the segment sum to the pseudo-header sum stored here */
-            const uint8_t *src = d + (family == AF_INET ? 12 : 8);
-            const uint8_t *dst = d + (family == AF_INET ? 16 : 24);
-            uint32_t ps = uip_csum_pseudo(family, src, dst, it->proto, (uint32_t)(len - l4));
-            uip_put16(d + l4 + (udp ? 6 : 16), uip_csum_fold_nocomp(ps));
+            uip_put16(d + l4 + (udp ? 6 : 16),
+                      uip_csum_fold_nocomp(pseudo_sum(d, family, it->proto, len - l4)));
             h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
             h.gso_type = udp                ? VIRTIO_NET_HDR_GSO_UDP_L4
                          : family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4

@@ -10,9 +10,9 @@
  *
  * Inbound (GRO): decrypted packets go into a struct uip_gro, which appends
  * consecutive in-order TCP segments of one flow into one super-packet (and
- * UDP datagrams of one flow, with USO); at
- * the end of a batch uip_gro_flush() writes each super-packet (or plain
- * packet) to the TUN with its virtio_net_hdr.  Per-flow order is kept.
+ * UDP datagrams of one flow, with USO); at the end of a batch
+ * uip_gro_flush() writes each super-packet (or plain packet) to the TUN with
+ * its virtio_net_hdr.  Per-flow order is kept.
  */
 #pragma once
 
@@ -43,9 +43,10 @@ typedef void (*uip_segment_fn)(void *ctx, struct uip_pkt *p);
  * TCPV6 or UDP_L4) into segments of at most h->gso_size payload bytes, each a
  * complete IP packet (lengths, IPv4 ID and header checksum, TCP sequence
  * number and flags, TCP or UDP length and checksum fixed) in a buffer from
- * @pool, handed to @emit in order.  Returns the number of segments; -EINVAL for a super-packet whose
- * headers do not add up (nothing emitted); -ENOBUFS when the pool ran dry
- * (the segments before were emitted, the rest are lost).
+ * @pool, handed to @emit in order.  Returns the number of segments; -EINVAL
+ * for a super-packet whose headers do not add up (nothing emitted); -ENOBUFS
+ * when the pool ran dry (the segments before were emitted, the rest are
+ * lost).
  */
 int uip_gso_split(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
                   struct uip_pool *pool, uip_segment_fn emit, void *ctx);

@@ -25,7 +25,7 @@
 struct uip_pkt {
     uint8_t *data; /* first byte of the packet inside buf */
     uint32_t len;  /* bytes from data */
-    struct uip_pkt *next_free; /* the fair queue's FIFO while queued */
+    struct uip_pkt *next; /* the fair queue's FIFO while queued */
     alignas(64) uint8_t buf[UIP_PKT_BUF_SIZE];
 };
 

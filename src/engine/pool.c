@@ -52,7 +52,6 @@ struct uip_pkt *uip_pool_get(struct uip_pool *pool)
         return NULL;
     }
     p = pool->stack[--pool->avail];
-    p->next_free = NULL;
     uip_pkt_reset(p);
     return p;
 }

@@ -22,6 +22,8 @@ int uip_tun_open(const char *name, char ifname[IFNAMSIZ], bool *vnet_hdr, bool *
 
     if (name && strlen(name) >= IFNAMSIZ)
         return -EINVAL;
+    if (uso)
+        *uso = false;
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -errno;

@@ -248,8 +248,7 @@ out:
 
 /* What uip_privileges_prepare() did ahead of the drop, for the same user and strictness. */
 static struct {
-    char *user;
-    uip_file_owner_t pw; /* pw.name NULL: not looked up */
+    uip_file_owner_t pw; /* pw.name NULL: not looked up (or no such user) */
     gboolean strict;
     struct sock_fprog filter; /* filter.filter NULL: not compiled */
 } prepared;
@@ -383,7 +382,7 @@ static int become(const char *user, char *err, size_t err_len)
     const char *name = user;
     uid_t ru, eu, su;
 
-    if (prepared.pw.name && g_strcmp0(prepared.user, user) == 0) {
+    if (prepared.pw.name && strcmp(prepared.pw.name, user) == 0) {
         pw = prepared.pw;
         prepared.pw = (uip_file_owner_t){0};
     } else if (uip_file_owner_lookup(name, &pw) < 0) {
@@ -458,8 +457,7 @@ void uip_privileges_prepare(const char *user)
 {
     char err[256];
 
-    g_return_if_fail(!prepared.user && !prepared.filter.filter);
-    prepared.user = g_strdup(user);
+    g_return_if_fail(!prepared.pw.name && !prepared.filter.filter);
     if (user && uip_file_owner_lookup(user, &prepared.pw) < 0)
         _LOGD("no user %s yet", user); /* the drop says what it does about it */
     prepared.strict = strict_wanted();
@@ -478,7 +476,6 @@ int uip_privileges_drop(const char *user, char *err, size_t err_len)
     /* what was prepared and not used */
     uip_file_owner_clear(&prepared.pw);
     g_clear_pointer(&prepared.filter.filter, g_free);
-    g_clear_pointer(&prepared.user, g_free);
     return r;
 }
 
